@@ -1,0 +1,398 @@
+//! What `model!` knows: layers, losses, optimizers and dtypes, each with its
+//! parameters (PyTorch's names, positional order and defaults), the kind and
+//! range of each value, the layers' shape rule, and "did you mean".
+//!
+//! `check` is driven by this data: a new hyperparameter with a standard kind
+//! needs only a new `Param` here (and a field in `ir`).
+
+use crate::ir::Dtype;
+
+/// One known layer, loss or optimizer.
+pub struct Entry<Id: 'static> {
+    pub id: Id,
+    /// The name as written in the DSL (PyTorch's, without the `Loss` suffix).
+    pub name: &'static str,
+    /// Parameters in positional order.
+    pub params: &'static [Param],
+}
+
+/// One parameter: `lr`, `momentum`, `in_features`, ...
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub default: Default,
+}
+
+/// What a parameter's value must be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// An integer >= 1 (a feature count); with `infer`, `_` as well.
+    Size { infer: bool },
+    /// A number (ints accepted), finite and in `Range`.
+    Number(Range),
+    /// `true` or `false`.
+    Bool,
+    /// A pair of numbers `(beta1, beta2)`, each in [0, 1).
+    Betas,
+    /// A number >= 0 or an array of them (BCE's `pos_weight`).
+    Weights,
+}
+
+/// The allowed range of a `Kind::Number` (all ranges also require finite).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Range {
+    Finite,
+    Positive,
+    NonNegative,
+    /// [0, 1]
+    UnitClosed,
+    /// [0, 1)
+    UnitOpen,
+}
+
+impl Range {
+    /// Whether `x` (finite) is in range.
+    pub fn contains(self, x: f64) -> bool {
+        match self {
+            Range::Finite => true,
+            Range::Positive => x > 0.0,
+            Range::NonNegative => x >= 0.0,
+            Range::UnitClosed => (0.0..=1.0).contains(&x),
+            Range::UnitOpen => (0.0..1.0).contains(&x),
+        }
+    }
+
+    /// The rule as it reads after the parameter's name: "> 0", "in [0, 1]".
+    pub fn rule(self) -> &'static str {
+        match self {
+            Range::Finite => "finite",
+            Range::Positive => "> 0",
+            Range::NonNegative => ">= 0",
+            Range::UnitClosed => "in [0, 1]",
+            Range::UnitOpen => "in [0, 1)",
+        }
+    }
+}
+
+/// A parameter's default when the user leaves it out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Default {
+    /// No default: the argument must be given.
+    Required,
+    Number(f64),
+    Bool(bool),
+    Betas(f64, f64),
+    /// No value (BCE without `pos_weight`).
+    Unset,
+}
+
+/// How a layer maps its input width to its output width.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shape {
+    /// `in_features -> out_features`, both arguments.
+    Dense,
+    /// Elementwise: the width passes through.
+    Same,
+}
+
+// The DSL spells these as PyTorch does; the ids follow the DSL.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LayerId {
+    Linear,
+    ReLU,
+    LeakyReLU,
+    Sigmoid,
+    Tanh,
+    GELU,
+    Softmax,
+}
+
+impl LayerId {
+    pub fn shape(self) -> Shape {
+        match self {
+            LayerId::Linear => Shape::Dense,
+            _ => Shape::Same,
+        }
+    }
+}
+
+#[allow(clippy::upper_case_acronyms)] // spelled as in the DSL
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LossId {
+    MSE,
+    L1,
+    Huber,
+    BCE,
+    CrossEntropy,
+}
+
+#[allow(clippy::upper_case_acronyms)] // spelled as in the DSL
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimId {
+    SGD,
+    Adam,
+    AdamW,
+}
+
+const fn param(name: &'static str, kind: Kind, default: Default) -> Param {
+    Param {
+        name,
+        kind,
+        default,
+    }
+}
+
+const fn number(name: &'static str, range: Range, default: f64) -> Param {
+    param(name, Kind::Number(range), Default::Number(default))
+}
+
+pub const LAYERS: &[Entry<LayerId>] = &[
+    Entry {
+        id: LayerId::Linear,
+        name: "Linear",
+        params: &[
+            param("in_features", Kind::Size { infer: true }, Default::Required),
+            param(
+                "out_features",
+                Kind::Size { infer: false },
+                Default::Required,
+            ),
+            param("bias", Kind::Bool, Default::Bool(true)),
+        ],
+    },
+    Entry {
+        id: LayerId::ReLU,
+        name: "ReLU",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::LeakyReLU,
+        name: "LeakyReLU",
+        params: &[number("negative_slope", Range::Finite, 0.01)],
+    },
+    Entry {
+        id: LayerId::Sigmoid,
+        name: "Sigmoid",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::Tanh,
+        name: "Tanh",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::GELU,
+        name: "GELU",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::Softmax,
+        name: "Softmax",
+        params: &[],
+    },
+];
+
+pub const LOSSES: &[Entry<LossId>] = &[
+    Entry {
+        id: LossId::MSE,
+        name: "MSE",
+        params: &[],
+    },
+    Entry {
+        id: LossId::L1,
+        name: "L1",
+        params: &[],
+    },
+    Entry {
+        id: LossId::Huber,
+        name: "Huber",
+        params: &[number("delta", Range::Positive, 1.0)],
+    },
+    Entry {
+        id: LossId::BCE,
+        name: "BCE",
+        params: &[param("pos_weight", Kind::Weights, Default::Unset)],
+    },
+    Entry {
+        id: LossId::CrossEntropy,
+        name: "CrossEntropy",
+        params: &[number("label_smoothing", Range::UnitClosed, 0.0)],
+    },
+];
+
+/// Adam and AdamW share these but for the default of `weight_decay`.
+const fn adam_params(weight_decay: f64) -> [Param; 5] {
+    [
+        number("lr", Range::Positive, 1e-3),
+        param("betas", Kind::Betas, Default::Betas(0.9, 0.999)),
+        number("eps", Range::NonNegative, 1e-8),
+        number("weight_decay", Range::NonNegative, weight_decay),
+        param("amsgrad", Kind::Bool, Default::Bool(false)),
+    ]
+}
+
+pub const OPTIMS: &[Entry<OptimId>] = &[
+    Entry {
+        id: OptimId::SGD,
+        name: "SGD",
+        params: &[
+            number("lr", Range::Positive, 1e-3),
+            number("momentum", Range::NonNegative, 0.0),
+            number("dampening", Range::Finite, 0.0),
+            param("nesterov", Kind::Bool, Default::Bool(false)),
+            number("weight_decay", Range::NonNegative, 0.0),
+        ],
+    },
+    Entry {
+        id: OptimId::Adam,
+        name: "Adam",
+        params: &adam_params(0.0),
+    },
+    Entry {
+        id: OptimId::AdamW,
+        name: "AdamW",
+        params: &adam_params(0.01),
+    },
+];
+
+pub const DTYPES: &[(&str, Dtype)] = &[("f32", Dtype::F32), ("f64", Dtype::F64)];
+
+/// Layers and optimizers of the design that the IR does not have yet: named
+/// as "not supported yet" rather than "unknown".
+pub const PLANNED_LAYERS: &[&str] = &[
+    "Dropout",
+    "BatchNorm",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Flatten",
+];
+pub const PLANNED_OPTIMS: &[&str] = &["RMSprop", "Adagrad"];
+
+/// Other frameworks' names (lowercase) for things in the catalog: Keras
+/// layers, losses and argument names, PyTorch's `BCEWithLogitsLoss`.
+const ALIASES: &[(&str, &str)] = &[
+    ("dense", "Linear"),
+    ("bcewithlogits", "BCE"),
+    ("binarycrossentropy", "BCE"),
+    ("categoricalcrossentropy", "CrossEntropy"),
+    ("sparsecategoricalcrossentropy", "CrossEntropy"),
+    ("meansquarederror", "MSE"),
+    ("mae", "L1"),
+    ("meanabsoluteerror", "L1"),
+    ("learning_rate", "lr"),
+    ("epsilon", "eps"),
+    ("alpha", "negative_slope"),
+];
+
+/// Looks an entry up by its exact (case-sensitive) name.
+pub fn lookup<'a, Id>(entries: &'a [Entry<Id>], name: &str) -> Option<&'a Entry<Id>> {
+    entries.iter().find(|entry| entry.name == name)
+}
+
+/// The known name closest to `name`, if it is close enough to be what the user
+/// meant: same letters in another case (`relu` -> `ReLU`), a typo or two
+/// (`Linaer` -> `Linear`, `momentun` -> `momentum`), PyTorch's `Loss` suffix
+/// (`MSELoss` -> `MSE`), or another framework's name for it (`Dense`).
+pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let stripped = lower
+        .strip_suffix("loss")
+        .filter(|rest| !rest.is_empty())
+        .map(str::to_owned);
+    let alias = ALIASES
+        .iter()
+        .find(|(from, _)| *from == lower || Some(*from) == stripped.as_deref())
+        .map(|(_, to)| *to);
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in known {
+        if Some(candidate) == alias {
+            return Some(candidate);
+        }
+        let target = candidate.to_ascii_lowercase();
+        let distance = std::iter::once(&lower)
+            .chain(stripped.as_ref())
+            .map(|word| distance(word, &target))
+            .min()
+            .unwrap_or(usize::MAX);
+        let allowed = (candidate.len() / 3).max(1);
+        if distance <= allowed && best.map_or(true, |(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and transpositions of adjacent characters each cost 1.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names<Id>(entries: &'static [Entry<Id>]) -> impl Iterator<Item = &'static str> {
+        entries.iter().map(|entry| entry.name)
+    }
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(suggest("Linaer", names(LAYERS)), Some("Linear"));
+        assert_eq!(suggest("relu", names(LAYERS)), Some("ReLU"));
+        assert_eq!(suggest("Dense", names(LAYERS)), Some("Linear"));
+        assert_eq!(suggest("Adma", names(OPTIMS)), Some("Adam"));
+        assert_eq!(suggest("adamw", names(OPTIMS)), Some("AdamW"));
+        assert_eq!(suggest("MSELoss", names(LOSSES)), Some("MSE"));
+        assert_eq!(
+            suggest("CrossEntropyLoss", names(LOSSES)),
+            Some("CrossEntropy")
+        );
+        assert_eq!(suggest("BCEWithLogitsLoss", names(LOSSES)), Some("BCE"));
+        assert_eq!(suggest("HuberLoss", names(LOSSES)), Some("Huber"));
+        let sgd = OPTIMS[0].params.iter().map(|p| p.name);
+        assert_eq!(suggest("momentun", sgd), Some("momentum"));
+        let adam = OPTIMS[1].params.iter().map(|p| p.name);
+        assert_eq!(suggest("learning_rate", adam), Some("lr"));
+    }
+
+    #[test]
+    fn does_not_suggest_far_names() {
+        assert_eq!(suggest("Conv3d", names(LAYERS)), None);
+        assert_eq!(suggest("Lion", names(OPTIMS)), None);
+        assert_eq!(suggest("Loss", names(LOSSES)), None);
+    }
+
+    #[test]
+    fn distance_counts_transpositions_once() {
+        assert_eq!(distance("linaer", "linear"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}

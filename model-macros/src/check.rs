@@ -1,0 +1,1562 @@
+//! ast -> checked `ir::Model`, or every mistake in the model at once.
+//!
+//! Each rule is one `check_*` function. Errors are collected, one per
+//! mistake, spanned on the offending token, and combined into one
+//! `syn::Error`; after a mistake, checking carries on with the best guess of
+//! what was meant (a layer's declared output after a shape mismatch, a
+//! parameter's default after a bad value) and stays silent about anything
+//! that only follows from an error already reported.
+
+mod args;
+
+use proc_macro2::Span;
+use syn::{Error, Expr, Ident};
+
+use crate::ast::{Call, Input, StmtKind};
+use crate::catalog::{self, Entry, LayerId, LossId, OptimId, Shape};
+use crate::ir::{Dtype, Layer, LayerKind, Loss, LossKind, Model, Optim, OptimKind};
+use args::{Args, Value};
+
+/// Checks the whole model.
+pub fn model(input: &Input) -> Result<Model, Error> {
+    let mut errors = Errors::default();
+    check_attrs(input, &mut errors);
+    check_order(input, &mut errors);
+    let dtype = check_dtype(input, &mut errors);
+    let declared = check_input(input, &mut errors);
+    let mut layers = Vec::new();
+    let mut loss = None;
+    let mut optim = None;
+    for (index, stmt) in input.stmts.iter().enumerate() {
+        errors.at(index);
+        match &stmt.kind {
+            StmtKind::Layer(call) => layers.push(check_layer(index, call, &mut errors)),
+            StmtKind::Loss { call, .. } if loss.is_none() => {
+                loss = Some(check_loss(index, call, &mut errors));
+            }
+            StmtKind::Optim { call, .. } if optim.is_none() => {
+                optim = Some(check_optim(index, call, &mut errors));
+            }
+            _ => {}
+        }
+    }
+    let shapes = check_shapes(&declared, &layers, &mut errors);
+    check_softmax_last(&layers, &mut errors);
+    if let Some(Some(loss)) = &loss {
+        check_logits(&layers, loss, &mut errors);
+        if let Some(outputs) = shapes.outputs {
+            check_outputs(loss, outputs, &mut errors);
+        }
+    }
+    errors.finish()?;
+    build(
+        input,
+        dtype,
+        &layers,
+        &shapes,
+        loss.flatten(),
+        optim.flatten(),
+    )
+    .ok_or_else(|| {
+        Error::new(
+            Span::call_site(),
+            "internal error in `model!`: the model passed every check but could not be built",
+        )
+    })
+}
+
+/// Check errors, reported in the order of the statements they are about
+/// (the checks run rule by rule, but a reader goes top to bottom).
+#[derive(Default)]
+struct Errors {
+    /// Each error with the index of its statement.
+    list: Vec<(usize, Error)>,
+    /// The statement being checked.
+    stmt: usize,
+}
+
+impl Errors {
+    /// Files the next errors under statement `stmt`.
+    fn at(&mut self, stmt: usize) {
+        self.stmt = stmt;
+    }
+
+    fn push(&mut self, error: Error) {
+        self.list.push((self.stmt, error));
+    }
+
+    /// For errors about the model as a whole, reported after the others.
+    fn push_last(&mut self, error: Error) {
+        self.list.push((usize::MAX, error));
+    }
+
+    fn finish(mut self) -> Result<(), Error> {
+        self.list.sort_by_key(|(stmt, _)| *stmt);
+        let mut errors = self.list.into_iter().map(|(_, error)| error);
+        match errors.next() {
+            Some(mut combined) => {
+                combined.extend(errors);
+                Err(combined)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// "`a`, `b`, `c`".
+fn code_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|name| format!("`{name}`")).collect();
+    names.join(", ")
+}
+
+/// A call whose name is in the catalog, with its arguments bound.
+struct Checked<'a, Id: 'static> {
+    /// Index of the statement.
+    stmt: usize,
+    entry: &'static Entry<Id>,
+    call: &'a Call,
+    args: Args<'a>,
+}
+
+/// A layer statement; `checked` is `None` for an unknown name.
+struct LayerSpec<'a> {
+    stmt: usize,
+    call: &'a Call,
+    checked: Option<Checked<'a, LayerId>>,
+}
+
+impl LayerSpec<'_> {
+    fn id(&self) -> Option<LayerId> {
+        self.checked.as_ref().map(|checked| checked.entry.id)
+    }
+}
+
+/// Rule: attributes go at the top (they belong to the generated type); on a
+/// later statement only doc comments are allowed, read as comments. Any other
+/// attribute there would be silently dropped.
+fn check_attrs(input: &Input, errors: &mut Errors) {
+    for (index, attr) in input
+        .stmts
+        .iter()
+        .enumerate()
+        .flat_map(|(index, stmt)| stmt.attrs.iter().map(move |attr| (index, attr)))
+    {
+        errors.at(index);
+        if !attr.path().is_ident("doc") {
+            let path: Vec<String> = attr
+                .path()
+                .segments
+                .iter()
+                .map(|segment| segment.ident.to_string())
+                .collect();
+            errors.push(Error::new_spanned(
+                attr,
+                format!(
+                    "expected attributes only at the top of the model, found `#[{}]` on a statement",
+                    path.join("::")
+                ),
+            ));
+        }
+    }
+}
+
+/// Rule: `struct Name;` first and at most once; `input` and `dtype` at most
+/// once and before the layers; at least one layer; exactly one `loss` and one
+/// `optim`, after every layer. This is the layout the generated code (a
+/// `nn.Sequential` and its training step) has, so anything else is a mistake
+/// rather than a variant. Each misplaced statement is one error; a layer after
+/// `loss`/`optim` is reported once (moving the `loss` fixes all of them).
+fn check_order(input: &Input, errors: &mut Errors) {
+    let mut layers = 0;
+    let mut later_struct = false;
+    let mut seen_input = false;
+    let mut seen_dtype = false;
+    let mut seen_loss = false;
+    let mut seen_optim = false;
+    let mut first_body: Option<String> = None;
+    let mut late_layer_reported = false;
+    for (index, stmt) in input.stmts.iter().enumerate() {
+        errors.at(index);
+        match &stmt.kind {
+            StmtKind::Struct(item) => {
+                let message = if input.name.is_some() || later_struct {
+                    "expected at most one `struct`, found a second one".to_owned()
+                } else {
+                    format!(
+                        "expected `struct {};` as the first statement, found it after other statements",
+                        item.name
+                    )
+                };
+                later_struct = true;
+                errors.push(Error::new_spanned(item, message));
+            }
+            StmtKind::Input { keyword, .. } => {
+                check_header(
+                    &stmt.kind,
+                    keyword,
+                    &mut seen_input,
+                    first_body.as_deref(),
+                    errors,
+                );
+            }
+            StmtKind::Dtype { keyword, .. } => {
+                check_header(
+                    &stmt.kind,
+                    keyword,
+                    &mut seen_dtype,
+                    first_body.as_deref(),
+                    errors,
+                );
+            }
+            StmtKind::Layer(call) => {
+                layers += 1;
+                first_body.get_or_insert_with(|| format!("`{}`", call.name));
+                let after = match (seen_loss, seen_optim) {
+                    (true, _) => "loss",
+                    (false, true) => "optim",
+                    (false, false) => continue,
+                };
+                if !late_layer_reported {
+                    late_layer_reported = true;
+                    errors.push(Error::new_spanned(
+                        call,
+                        format!(
+                            "expected every layer before `loss` and `optim`, found `{}` after `{after}`",
+                            call.name
+                        ),
+                    ));
+                }
+            }
+            StmtKind::Loss { .. } | StmtKind::Optim { .. } => {
+                let (word, seen) = match &stmt.kind {
+                    StmtKind::Loss { .. } => ("loss", &mut seen_loss),
+                    _ => ("optim", &mut seen_optim),
+                };
+                first_body.get_or_insert_with(|| format!("`{word}`"));
+                if *seen {
+                    errors.push(Error::new_spanned(
+                        &stmt.kind,
+                        format!("expected exactly one `{word}`, found a second one"),
+                    ));
+                }
+                *seen = true;
+            }
+        }
+    }
+    let end = input.end;
+    if layers == 0 {
+        errors.push_last(Error::new(
+            end,
+            "expected at least one layer, found none: add e.g. `Linear(10, 1);` before `loss`",
+        ));
+    }
+    if !seen_loss {
+        errors.push_last(Error::new(
+            end,
+            "missing `loss`: add e.g. `loss MSE;` after the layers",
+        ));
+    }
+    if !seen_optim {
+        errors.push_last(Error::new(
+            end,
+            "missing `optim`: add e.g. `optim Adam(lr = 1e-3);` after the loss",
+        ));
+    }
+}
+
+/// `input` / `dtype`: once, before any layer, `loss` or `optim`.
+fn check_header(
+    kind: &StmtKind,
+    keyword: &Ident,
+    seen: &mut bool,
+    first_body: Option<&str>,
+    errors: &mut Errors,
+) {
+    if *seen {
+        errors.push(Error::new_spanned(
+            kind,
+            format!("expected at most one `{keyword}`, found a second one"),
+        ));
+    } else if let Some(body) = first_body {
+        errors.push(Error::new_spanned(
+            kind,
+            format!("expected `{keyword}` before the layers, found it after {body}"),
+        ));
+    }
+    *seen = true;
+}
+
+/// Rule: the element type is `f32` or `f64`, the two the runtime's kernels
+/// are written for (default `f32`, as in PyTorch).
+fn check_dtype(input: &Input, errors: &mut Errors) -> Option<Dtype> {
+    let Some((index, ty)) =
+        input
+            .stmts
+            .iter()
+            .enumerate()
+            .find_map(|(index, stmt)| match &stmt.kind {
+                StmtKind::Dtype { ty, .. } => Some((index, ty)),
+                _ => None,
+            })
+    else {
+        return Some(Dtype::F32);
+    };
+    errors.at(index);
+    let name = ty.to_string();
+    if let Some((_, dtype)) = catalog::DTYPES.iter().find(|(known, _)| *known == name) {
+        return Some(*dtype);
+    }
+    let known = catalog::DTYPES.iter().map(|(known, _)| *known);
+    let hint = match catalog::suggest(&name, known.clone()) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("expected one of {}", code_list(known)),
+    };
+    errors.push(Error::new_spanned(
+        ty,
+        format!("unknown dtype `{name}`; {hint}"),
+    ));
+    None
+}
+
+/// What `input N;` said.
+enum Declared {
+    Absent,
+    /// Written, but not a valid size (reported).
+    Invalid,
+    Size(usize),
+}
+
+/// Rule: `input N;` is a feature count, an integer >= 1 (no image shapes
+/// until the catalog has convolutions).
+fn check_input(input: &Input, errors: &mut Errors) -> Declared {
+    let Some((index, size)) = input
+        .stmts
+        .iter()
+        .enumerate()
+        .find_map(|(index, stmt)| match &stmt.kind {
+            StmtKind::Input { size, .. } => Some((index, size)),
+            _ => None,
+        })
+    else {
+        return Declared::Absent;
+    };
+    errors.at(index);
+    match args::size("input", false, size) {
+        Ok(Value::Size(n)) => Declared::Size(n),
+        Ok(_) => Declared::Invalid,
+        Err(error) => {
+            errors.push(error);
+            Declared::Invalid
+        }
+    }
+}
+
+/// What a name is, for "unknown" messages.
+#[derive(Clone, Copy, PartialEq)]
+enum Category {
+    Layer,
+    Loss,
+    Optim,
+}
+
+impl Category {
+    fn noun(self) -> &'static str {
+        match self {
+            Category::Layer => "layer",
+            Category::Loss => "loss",
+            Category::Optim => "optimizer",
+        }
+    }
+
+    fn a_noun(self) -> &'static str {
+        match self {
+            Category::Layer => "a layer",
+            Category::Loss => "a loss",
+            Category::Optim => "an optimizer",
+        }
+    }
+
+    fn names(self) -> Vec<&'static str> {
+        match self {
+            Category::Layer => catalog::LAYERS.iter().map(|e| e.name).collect(),
+            Category::Loss => catalog::LOSSES.iter().map(|e| e.name).collect(),
+            Category::Optim => catalog::OPTIMS.iter().map(|e| e.name).collect(),
+        }
+    }
+
+    fn planned(self) -> &'static [&'static str] {
+        match self {
+            Category::Layer => catalog::PLANNED_LAYERS,
+            Category::Loss => &[],
+            Category::Optim => catalog::PLANNED_OPTIMS,
+        }
+    }
+}
+
+/// Rule: layer, loss and optimizer names are the catalog's. An unknown name
+/// gets the closest known one ("did you mean"), or is pointed to the right
+/// statement when it names something of another category (`MSE;` as a
+/// layer), or is named as not supported yet when the design plans it.
+fn check_name<Id>(
+    entries: &'static [Entry<Id>],
+    category: Category,
+    call: &Call,
+) -> Result<&'static Entry<Id>, Error> {
+    let name = call.name.to_string();
+    if let Some(entry) = catalog::lookup(entries, &name) {
+        return Ok(entry);
+    }
+    let noun = category.noun();
+    let known = category.names();
+    let elsewhere = [Category::Layer, Category::Loss, Category::Optim]
+        .into_iter()
+        .find(|other| *other != category && other.names().contains(&name.as_str()));
+    let message = if let Some(other) = elsewhere {
+        let fix = match other {
+            Category::Layer => format!("write `{name};` before `loss`"),
+            Category::Loss => format!("write `loss {name};` after the layers"),
+            Category::Optim => format!("write `optim {name}(...);` at the end"),
+        };
+        format!(
+            "unknown {noun} `{name}`; `{name}` is {}: {fix}",
+            other.a_noun()
+        )
+    } else if category.planned().contains(&name.as_str()) {
+        format!(
+            "{noun} `{name}` is not supported yet; expected one of {}",
+            code_list(known)
+        )
+    } else if let Some(close) = catalog::suggest(&name, known.iter().copied()) {
+        format!("unknown {noun} `{name}`; did you mean `{close}`?")
+    } else {
+        format!(
+            "unknown {noun} `{name}`; expected one of {}",
+            code_list(known)
+        )
+    };
+    Err(Error::new_spanned(&call.name, message))
+}
+
+fn check_call<'a, Id>(
+    stmt: usize,
+    entries: &'static [Entry<Id>],
+    category: Category,
+    call: &'a Call,
+    errors: &mut Errors,
+) -> Option<Checked<'a, Id>> {
+    match check_name(entries, category, call) {
+        Ok(entry) => Some(Checked {
+            stmt,
+            entry,
+            call,
+            args: args::bind(entry, call, errors),
+        }),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
+/// A layer's name and arguments (count, kind and range: `args::bind`).
+fn check_layer<'a>(stmt: usize, call: &'a Call, errors: &mut Errors) -> LayerSpec<'a> {
+    LayerSpec {
+        stmt,
+        call,
+        checked: check_call(stmt, catalog::LAYERS, Category::Layer, call, errors),
+    }
+}
+
+/// The loss's name and arguments.
+fn check_loss<'a>(stmt: usize, call: &'a Call, errors: &mut Errors) -> Option<Checked<'a, LossId>> {
+    check_call(stmt, catalog::LOSSES, Category::Loss, call, errors)
+}
+
+/// The optimizer's name and arguments, then `check_nesterov`.
+fn check_optim<'a>(
+    stmt: usize,
+    call: &'a Call,
+    errors: &mut Errors,
+) -> Option<Checked<'a, OptimId>> {
+    let optim = check_call(stmt, catalog::OPTIMS, Category::Optim, call, errors)?;
+    check_nesterov(&optim, errors);
+    Some(optim)
+}
+
+/// Rule: Nesterov momentum needs a momentum and zero dampening; PyTorch's
+/// `SGD` raises `ValueError` otherwise. Checked only when both values are
+/// valid, so a bad `momentum` is not reported twice.
+fn check_nesterov(optim: &Checked<OptimId>, errors: &mut Errors) {
+    let args = &optim.args;
+    let Some(nesterov) = args.get("nesterov") else {
+        return;
+    };
+    let (Value::Bool(true), Some(expr), Some(momentum), Some(dampening)) = (
+        &nesterov.value,
+        nesterov.expr,
+        args.number("momentum"),
+        args.number("dampening"),
+    ) else {
+        return;
+    };
+    let mut expected = Vec::new();
+    let mut found = Vec::new();
+    if momentum <= 0.0 {
+        expected.push("`momentum` > 0");
+        found.push(format!("momentum {momentum}"));
+    }
+    if dampening != 0.0 {
+        expected.push("`dampening` = 0");
+        found.push(format!("dampening {dampening}"));
+    }
+    if !expected.is_empty() {
+        errors.push(Error::new_spanned(
+            expr,
+            format!(
+                "`nesterov = true` expects {}, found {}",
+                expected.join(" and "),
+                found.join(" and ")
+            ),
+        ));
+    }
+}
+
+/// Every layer's widths, from `check_shapes`.
+struct Shapes {
+    /// Features per input sample.
+    inputs: Option<usize>,
+    /// `(in_features, out_features)` per layer, `None` where unknown.
+    layers: Vec<Option<(usize, usize)>>,
+    /// `Layer::text` per layer.
+    texts: Vec<String>,
+    /// Width of the last layer's output.
+    outputs: Option<usize>,
+}
+
+/// The width flowing between two layers while checking shapes.
+enum Width {
+    /// Known, and where it comes from (for messages).
+    Known(usize, Source),
+    /// Nothing has fixed it yet: no `input N;` and no layer so far.
+    Undeclared,
+    /// Follows from an error already reported: check nothing against it.
+    Unknown,
+}
+
+enum Source {
+    Input,
+    Layer(String),
+}
+
+/// Rule: each layer's in-features equal the previous layer's out-features
+/// (or `input N;` for the first); `Linear(_, n)` takes them from there, and
+/// elementwise layers keep them. A mismatch is reported on the layer's
+/// in-features token, then checking carries on from the layer's declared
+/// output so that one mistake gives one error.
+fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Errors) -> Shapes {
+    let mut width = match declared {
+        Declared::Absent => Width::Undeclared,
+        Declared::Invalid => Width::Unknown,
+        Declared::Size(n) => Width::Known(*n, Source::Input),
+    };
+    let mut inputs = match declared {
+        Declared::Size(n) => Some(*n),
+        _ => None,
+    };
+    let mut shapes = Vec::with_capacity(layers.len());
+    let mut texts = Vec::with_capacity(layers.len());
+    for (index, layer) in layers.iter().enumerate() {
+        errors.at(layer.stmt);
+        let Some(checked) = &layer.checked else {
+            width = Width::Unknown;
+            shapes.push(None);
+            texts.push(layer.call.name.to_string());
+            continue;
+        };
+        let name = checked.entry.name;
+        let (in_features, out_features) = match checked.entry.id.shape() {
+            Shape::Same => {
+                let in_features = match &width {
+                    Width::Known(n, _) => Some(*n),
+                    Width::Undeclared => {
+                        errors.push(cannot_infer(&layer.call.name));
+                        None
+                    }
+                    Width::Unknown => None,
+                };
+                (in_features, in_features)
+            }
+            Shape::Dense => {
+                let in_arg = checked.args.get("in_features");
+                let in_features = match (in_arg.map(|arg| (&arg.value, arg.expr)), &width) {
+                    (Some((Value::Size(n), Some(expr))), Width::Known(m, source)) => {
+                        if n != m {
+                            errors.push(mismatch(name, *n, *m, source, expr));
+                        }
+                        Some(*n)
+                    }
+                    (Some((Value::Size(n), _)), _) => Some(*n),
+                    (Some((Value::Infer, Some(expr))), Width::Undeclared) => {
+                        errors.push(cannot_infer(expr));
+                        None
+                    }
+                    // `_`, or a bad argument (reported): what comes in.
+                    (_, Width::Known(m, _)) => Some(*m),
+                    _ => None,
+                };
+                (in_features, checked.args.size("out_features"))
+            }
+        };
+        if index == 0 && inputs.is_none() {
+            inputs = in_features;
+        }
+        let text = layer_text(checked, in_features, out_features);
+        width = match out_features {
+            Some(n) => Width::Known(n, Source::Layer(text.clone())),
+            None => Width::Unknown,
+        };
+        shapes.push(in_features.zip(out_features));
+        texts.push(text);
+    }
+    Shapes {
+        inputs,
+        layers: shapes,
+        texts,
+        outputs: match width {
+            Width::Known(n, _) => Some(n),
+            _ => None,
+        },
+    }
+}
+
+fn mismatch(name: &str, expected: usize, found: usize, source: &Source, expr: &Expr) -> Error {
+    let producer = match source {
+        Source::Input => format!("`input {found};` declares {found}"),
+        Source::Layer(text) => format!("the layer before it (`{text}`) produces {found}"),
+    };
+    Error::new_spanned(
+        expr,
+        format!("`{name}` expects {expected} inputs, but {producer}"),
+    )
+}
+
+fn cannot_infer(tokens: impl quote::ToTokens) -> Error {
+    Error::new_spanned(
+        tokens,
+        "cannot infer the input size of the first layer: declare `input N;` or write the number",
+    )
+}
+
+/// `Linear(10, 64)`, `Linear(64, 1, bias = false)`, `LeakyReLU(0.2)`, `ReLU`.
+fn layer_text(layer: &Checked<LayerId>, in_features: Option<usize>, out: Option<usize>) -> String {
+    let size = |n: Option<usize>| n.map_or_else(|| "_".to_owned(), |n| n.to_string());
+    let name = layer.entry.name;
+    match layer.entry.id {
+        LayerId::Linear => {
+            let bias = match layer.args.bool("bias") {
+                Some(false) => ", bias = false",
+                _ => "",
+            };
+            format!("{name}({}, {}{bias})", size(in_features), size(out))
+        }
+        LayerId::LeakyReLU => match layer.args.number("negative_slope") {
+            Some(slope) => format!("{name}({slope:?})"),
+            None => name.to_owned(),
+        },
+        _ => name.to_owned(),
+    }
+}
+
+/// Rule: `Softmax` only as the last layer. Its output sums to 1 per sample,
+/// which is only meaningful as probabilities; inside the network it is almost
+/// always a mistake (and the runtime's backward assumes it is last).
+fn check_softmax_last(layers: &[LayerSpec], errors: &mut Errors) {
+    for pair in layers.windows(2) {
+        if pair[0].id() == Some(LayerId::Softmax) {
+            errors.at(pair[0].stmt);
+            errors.push(Error::new_spanned(
+                &pair[0].call.name,
+                format!(
+                    "expected `Softmax` only as the last layer, found it before `{}`",
+                    pair[1].call.name
+                ),
+            ));
+        }
+    }
+}
+
+/// Rule: `CrossEntropy` and `BCE` take logits and apply log-softmax / the
+/// sigmoid themselves (PyTorch's `CrossEntropyLoss`, `BCEWithLogitsLoss`).
+/// A `Softmax` / `Sigmoid` before them squashes twice: it trains, badly, with
+/// vanishing gradients, and no error would ever show it.
+fn check_logits(layers: &[LayerSpec], loss: &Checked<LossId>, errors: &mut Errors) {
+    let Some(last) = layers.last() else {
+        return;
+    };
+    let applies = match (last.id(), loss.entry.id) {
+        (Some(LayerId::Softmax), LossId::CrossEntropy) => "log-softmax",
+        (Some(LayerId::Sigmoid), LossId::BCE) => "the sigmoid",
+        _ => return,
+    };
+    errors.at(last.stmt);
+    let (layer, loss) = (&last.call.name, loss.entry.name);
+    errors.push(Error::new_spanned(
+        layer,
+        format!(
+            "`{loss}` expects logits, found the output of `{layer}`: \
+             remove `{layer}`, `{loss}` applies {applies} itself"
+        ),
+    ));
+}
+
+/// Rule: `CrossEntropy` needs a logit per class, at least 2 (one output is a
+/// yes/no: `BCE`); `BCE`'s `pos_weight` has one value (broadcast) or one per
+/// output, as PyTorch broadcasts it.
+fn check_outputs(loss: &Checked<LossId>, outputs: usize, errors: &mut Errors) {
+    errors.at(loss.stmt);
+    match loss.entry.id {
+        LossId::CrossEntropy if outputs < 2 => errors.push(Error::new_spanned(
+            &loss.call.name,
+            format!(
+                "`CrossEntropy` expects at least 2 outputs (one per class), found {outputs}; \
+                 for a yes/no target use 1 output with `BCE`"
+            ),
+        )),
+        LossId::BCE => {
+            let Some(arg) = loss.args.get("pos_weight") else {
+                return;
+            };
+            let (Value::Weights(weights), Some(expr)) = (&arg.value, arg.expr) else {
+                return;
+            };
+            if weights.len() != 1 && weights.len() != outputs {
+                let expected = if outputs == 1 {
+                    "1 value".to_owned()
+                } else {
+                    format!("1 or {outputs} values (one per output)")
+                };
+                errors.push(Error::new_spanned(
+                    expr,
+                    format!(
+                        "expected `pos_weight` with {expected}, found {}",
+                        weights.len()
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The checked model; `None` only if something was not checked (a bug).
+fn build(
+    input: &Input,
+    dtype: Option<Dtype>,
+    layers: &[LayerSpec],
+    shapes: &Shapes,
+    loss: Option<Checked<LossId>>,
+    optim: Option<Checked<OptimId>>,
+) -> Option<Model> {
+    let mut ir_layers = Vec::with_capacity(layers.len());
+    for (index, layer) in layers.iter().enumerate() {
+        let checked = layer.checked.as_ref()?;
+        let (in_features, out_features) = (*shapes.layers.get(index)?)?;
+        ir_layers.push(Layer {
+            kind: layer_kind(checked)?,
+            index,
+            in_features,
+            out_features,
+            span: layer.call.name.span(),
+            text: shapes.texts.get(index)?.clone(),
+        });
+    }
+    let (loss, optim) = (loss?, optim?);
+    Some(Model {
+        attrs: input.attrs.clone(),
+        vis: input.vis.clone(),
+        name: input.name.clone(),
+        dtype: dtype?,
+        inputs: shapes.inputs?,
+        layers: ir_layers,
+        loss: Loss {
+            kind: loss_kind(&loss)?,
+            span: loss.call.name.span(),
+        },
+        optim: Optim {
+            kind: optim_kind(&optim)?,
+            span: optim.call.name.span(),
+        },
+        span: Span::call_site(),
+    })
+}
+
+fn layer_kind(layer: &Checked<LayerId>) -> Option<LayerKind> {
+    let args = &layer.args;
+    Some(match layer.entry.id {
+        LayerId::Linear => LayerKind::Linear {
+            bias: args.bool("bias")?,
+        },
+        LayerId::ReLU => LayerKind::ReLU,
+        LayerId::LeakyReLU => LayerKind::LeakyReLU {
+            negative_slope: args.number("negative_slope")?,
+        },
+        LayerId::Sigmoid => LayerKind::Sigmoid,
+        LayerId::Tanh => LayerKind::Tanh,
+        LayerId::GELU => LayerKind::GELU,
+        LayerId::Softmax => LayerKind::Softmax,
+    })
+}
+
+fn loss_kind(loss: &Checked<LossId>) -> Option<LossKind> {
+    let args = &loss.args;
+    Some(match loss.entry.id {
+        LossId::MSE => LossKind::MSE,
+        LossId::L1 => LossKind::L1,
+        LossId::Huber => LossKind::Huber {
+            delta: args.number("delta")?,
+        },
+        LossId::BCE => LossKind::BCE {
+            pos_weight: args.weights("pos_weight")?,
+        },
+        LossId::CrossEntropy => LossKind::CrossEntropy {
+            label_smoothing: args.number("label_smoothing")?,
+        },
+    })
+}
+
+fn optim_kind(optim: &Checked<OptimId>) -> Option<OptimKind> {
+    let args = &optim.args;
+    let adam = |decoupled| {
+        Some(OptimKind::Adam {
+            lr: args.number("lr")?,
+            betas: args.betas("betas")?,
+            eps: args.number("eps")?,
+            weight_decay: args.number("weight_decay")?,
+            amsgrad: args.bool("amsgrad")?,
+            decoupled,
+        })
+    };
+    match optim.entry.id {
+        OptimId::SGD => Some(OptimKind::SGD {
+            lr: args.number("lr")?,
+            momentum: args.number("momentum")?,
+            dampening: args.number("dampening")?,
+            nesterov: args.bool("nesterov")?,
+            weight_decay: args.number("weight_decay")?,
+        }),
+        OptimId::Adam => adam(false),
+        OptimId::AdamW => adam(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Input {
+        match syn::parse_str::<Input>(src) {
+            Ok(input) => input,
+            Err(error) => panic!("{src:?} does not parse: {error}"),
+        }
+    }
+
+    fn ok(src: &str) -> Model {
+        match model(&parse(src)) {
+            Ok(model) => model,
+            Err(error) => panic!("{src:?}: unexpected errors {:#?}", messages(error)),
+        }
+    }
+
+    fn messages(error: Error) -> Vec<String> {
+        error.into_iter().map(|error| error.to_string()).collect()
+    }
+
+    fn errors(src: &str) -> Vec<String> {
+        match model(&parse(src)) {
+            Ok(_) => panic!("{src:?} was accepted"),
+            Err(error) => messages(error),
+        }
+    }
+
+    /// The model's only error.
+    fn error(src: &str) -> String {
+        let errors = errors(src);
+        assert_eq!(errors.len(), 1, "{src:?}: {errors:#?}");
+        errors.into_iter().next().unwrap_or_default()
+    }
+
+    /// The only error of `body` placed in an otherwise valid model.
+    fn layer_error(layers: &str) -> String {
+        error(&format!("input 10; {layers}; loss MSE; optim SGD(0.01)"))
+    }
+
+    fn loss_error(loss: &str) -> String {
+        error(&format!("Linear(10, 3); loss {loss}; optim SGD(0.01)"))
+    }
+
+    fn optim_error(optim: &str) -> String {
+        error(&format!("Linear(10, 1); loss MSE; optim {optim}"))
+    }
+
+    fn optim(optim: &str) -> OptimKind {
+        ok(&format!("Linear(10, 1); loss MSE; optim {optim}"))
+            .optim
+            .kind
+    }
+
+    fn loss(layers: &str, loss: &str) -> LossKind {
+        ok(&format!("{layers}; loss {loss}; optim SGD(0.01)"))
+            .loss
+            .kind
+    }
+
+    fn shapes(model: &Model) -> Vec<(usize, usize)> {
+        model
+            .layers
+            .iter()
+            .map(|layer| (layer.in_features, layer.out_features))
+            .collect()
+    }
+
+    fn texts(model: &Model) -> Vec<&str> {
+        model
+            .layers
+            .iter()
+            .map(|layer| layer.text.as_str())
+            .collect()
+    }
+
+    // ---- valid models -> IR ----
+
+    #[test]
+    fn design_card_line_without_trailing_semicolon() {
+        let model = ok("Linear(10,1); loss MSE; optim SGD(0.01)");
+        assert!(model.name.is_none());
+        assert!(matches!(model.vis, syn::Visibility::Inherited));
+        assert!(model.attrs.is_empty());
+        assert_eq!(model.dtype, Dtype::F32);
+        assert_eq!(model.inputs, 10);
+        assert_eq!(shapes(&model), [(10, 1)]);
+        assert_eq!(texts(&model), ["Linear(10, 1)"]);
+        assert_eq!(model.layers[0].kind, LayerKind::Linear { bias: true });
+        assert_eq!(model.loss.kind, LossKind::MSE);
+        assert_eq!(
+            model.optim.kind,
+            OptimKind::SGD {
+                lr: 0.01,
+                momentum: 0.0,
+                dampening: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            }
+        );
+    }
+
+    #[test]
+    fn full_model_with_struct_docs_and_inference() {
+        let model = ok("
+            /// A regressor.
+            #[derive(Debug)]
+            pub struct Regressor;
+            dtype f64;
+            input 10;
+            Linear(10, 64);
+            ReLU;
+            Linear(_, 32, bias = false);
+            LeakyReLU(0.2);
+            Linear(_, 1);
+            loss MSE;
+            optim Adam(lr = 1e-3);
+        ");
+        assert_eq!(
+            model.name.as_ref().map(ToString::to_string).as_deref(),
+            Some("Regressor")
+        );
+        assert!(matches!(model.vis, syn::Visibility::Public(_)));
+        assert_eq!(model.attrs.len(), 2);
+        assert!(model.attrs[0].path().is_ident("doc"));
+        assert!(model.attrs[1].path().is_ident("derive"));
+        assert_eq!(model.dtype, Dtype::F64);
+        assert_eq!(model.inputs, 10);
+        assert_eq!(
+            shapes(&model),
+            [(10, 64), (64, 64), (64, 32), (32, 32), (32, 1)]
+        );
+        assert_eq!(
+            texts(&model),
+            [
+                "Linear(10, 64)",
+                "ReLU",
+                "Linear(64, 32, bias = false)",
+                "LeakyReLU(0.2)",
+                "Linear(32, 1)"
+            ]
+        );
+        let indices: Vec<usize> = model.layers.iter().map(|layer| layer.index).collect();
+        assert_eq!(indices, [0, 1, 2, 3, 4]);
+        assert_eq!(model.layers[2].kind, LayerKind::Linear { bias: false });
+        assert_eq!(
+            model.layers[3].kind,
+            LayerKind::LeakyReLU {
+                negative_slope: 0.2
+            }
+        );
+    }
+
+    #[test]
+    fn attrs_at_the_top_without_struct_are_kept() {
+        let model = ok("/// Docs.\nLinear(3, 1); loss L1; optim SGD(0.1);");
+        assert!(model.name.is_none());
+        assert_eq!(model.attrs.len(), 1);
+        let model = ok("pub(crate) struct Net; Linear(3, 1); loss L1; optim SGD(0.1)");
+        assert!(matches!(model.vis, syn::Visibility::Restricted(_)));
+    }
+
+    #[test]
+    fn doc_comments_on_layers_are_comments() {
+        let model = ok("Linear(3, 4);\n/// hidden\nTanh; Linear(4, 1); loss MSE; optim SGD(0.1)");
+        assert_eq!(model.layers.len(), 3);
+    }
+
+    #[test]
+    fn inference_through_activations_and_input() {
+        let model = ok("input 4; ReLU; Linear(_, 8); Tanh; GELU; Linear(_, 3); Softmax; loss MSE; optim SGD(1)");
+        assert_eq!(model.inputs, 4);
+        assert_eq!(
+            shapes(&model),
+            [(4, 4), (4, 8), (8, 8), (8, 8), (8, 3), (3, 3)]
+        );
+        assert_eq!(model.layers[2].kind, LayerKind::Tanh);
+        assert_eq!(model.layers[3].kind, LayerKind::GELU);
+        assert_eq!(model.layers[5].kind, LayerKind::Softmax);
+    }
+
+    #[test]
+    fn parentheses_are_optional_and_stray_semicolons_skipped() {
+        let model = ok("Linear(2, 2); ReLU(); Sigmoid; LeakyReLU;; loss MSE(); optim SGD;");
+        assert_eq!(
+            texts(&model),
+            ["Linear(2, 2)", "ReLU", "Sigmoid", "LeakyReLU(0.01)"]
+        );
+        assert_eq!(
+            model.layers[3].kind,
+            LayerKind::LeakyReLU {
+                negative_slope: 0.01
+            }
+        );
+        assert!(matches!(model.optim.kind, OptimKind::SGD { lr, .. } if lr == 1e-3));
+    }
+
+    #[test]
+    fn optimizer_defaults_and_positional_arguments() {
+        assert_eq!(
+            optim("Adam"),
+            OptimKind::Adam {
+                lr: 1e-3,
+                betas: (0.9, 0.999),
+                eps: 1e-8,
+                weight_decay: 0.0,
+                amsgrad: false,
+                decoupled: false,
+            }
+        );
+        assert_eq!(
+            optim("AdamW(lr = 0.01)"),
+            OptimKind::Adam {
+                lr: 0.01,
+                betas: (0.9, 0.999),
+                eps: 1e-8,
+                weight_decay: 0.01,
+                amsgrad: false,
+                decoupled: true,
+            }
+        );
+        assert_eq!(
+            optim("Adam(3e-4, (0.8, 0.99), eps = 0, amsgrad = true, weight_decay = 1)"),
+            OptimKind::Adam {
+                lr: 3e-4,
+                betas: (0.8, 0.99),
+                eps: 0.0,
+                weight_decay: 1.0,
+                amsgrad: true,
+                decoupled: false,
+            }
+        );
+        assert_eq!(
+            optim("SGD(1, 0.9, nesterov = true, weight_decay = 5e-4, dampening = 0)"),
+            OptimKind::SGD {
+                lr: 1.0,
+                momentum: 0.9,
+                dampening: 0.0,
+                nesterov: true,
+                weight_decay: 5e-4,
+            }
+        );
+        assert!(
+            matches!(optim("SGD(0.1, dampening = -0.5)"), OptimKind::SGD { dampening, .. } if dampening == -0.5)
+        );
+    }
+
+    #[test]
+    fn loss_arguments_and_defaults() {
+        assert_eq!(
+            loss("Linear(2, 1)", "Huber"),
+            LossKind::Huber { delta: 1.0 }
+        );
+        assert_eq!(
+            loss("Linear(2, 1)", "Huber(0.5)"),
+            LossKind::Huber { delta: 0.5 }
+        );
+        assert_eq!(
+            loss("Linear(2, 3)", "BCE"),
+            LossKind::BCE { pos_weight: vec![] }
+        );
+        assert_eq!(
+            loss("Linear(2, 3)", "BCE(pos_weight = 2)"),
+            LossKind::BCE {
+                pos_weight: vec![2.0]
+            }
+        );
+        assert_eq!(
+            loss("Linear(2, 3)", "BCE(pos_weight = [1, 2.5, 0])"),
+            LossKind::BCE {
+                pos_weight: vec![1.0, 2.5, 0.0]
+            }
+        );
+        assert_eq!(
+            loss("Linear(2, 3)", "CrossEntropy"),
+            LossKind::CrossEntropy {
+                label_smoothing: 0.0
+            }
+        );
+        assert_eq!(
+            loss("Linear(2, 3)", "CrossEntropy(label_smoothing = 0.1)"),
+            LossKind::CrossEntropy {
+                label_smoothing: 0.1
+            }
+        );
+    }
+
+    #[test]
+    fn syntax_errors_stop_at_the_first() {
+        let error = match syn::parse_str::<Input>("Linear(10, 1) ReLU; loss MSE optim SGD") {
+            Ok(_) => panic!("parsed"),
+            Err(error) => error,
+        };
+        assert_eq!(messages(error), ["expected `;`"]);
+        assert!(syn::parse_str::<Input>("pub Linear(1, 1); loss MSE; optim SGD").is_err());
+        assert!(syn::parse_str::<Input>("10; loss MSE; optim SGD").is_err());
+        assert!(syn::parse_str::<Input>("Linear(1, 1); loss; optim SGD").is_err());
+    }
+
+    // ---- 1. names ----
+
+    #[test]
+    fn unknown_names_suggest_the_closest() {
+        assert_eq!(
+            layer_error("Linaer(10, 1)"),
+            "unknown layer `Linaer`; did you mean `Linear`?"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1); relu"),
+            "unknown layer `relu`; did you mean `ReLU`?"
+        );
+        assert_eq!(
+            loss_error("MSELoss"),
+            "unknown loss `MSELoss`; did you mean `MSE`?"
+        );
+        assert_eq!(
+            loss_error("CrossEntropyLoss"),
+            "unknown loss `CrossEntropyLoss`; did you mean `CrossEntropy`?"
+        );
+        assert_eq!(
+            optim_error("Adma(lr = 0.1)"),
+            "unknown optimizer `Adma`; did you mean `Adam`?"
+        );
+        assert_eq!(
+            optim_error("Lion"),
+            "unknown optimizer `Lion`; expected one of `SGD`, `Adam`, `AdamW`"
+        );
+        assert_eq!(
+            error("dtype f16; Linear(1, 1); loss MSE; optim SGD"),
+            "unknown dtype `f16`; expected one of `f32`, `f64`"
+        );
+        assert_eq!(
+            error("dtype F64; Linear(1, 1); loss MSE; optim SGD"),
+            "unknown dtype `F64`; did you mean `f64`?"
+        );
+    }
+
+    #[test]
+    fn names_of_another_category_or_planned() {
+        assert_eq!(
+            layer_error("Linear(10, 1); MSE"),
+            "unknown layer `MSE`; `MSE` is a loss: write `loss MSE;` after the layers"
+        );
+        assert_eq!(
+            loss_error("Adam"),
+            "unknown loss `Adam`; `Adam` is an optimizer: write `optim Adam(...);` at the end"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1); Dropout(0.1)"),
+            "layer `Dropout` is not supported yet; expected one of `Linear`, `ReLU`, `LeakyReLU`, \
+             `Sigmoid`, `Tanh`, `GELU`, `Softmax`"
+        );
+    }
+
+    // ---- 2. argument count and names ----
+
+    #[test]
+    fn argument_count() {
+        assert_eq!(
+            layer_error("Linear(10)"),
+            "`Linear` expects 2 arguments (in_features, out_features), found 1; missing `out_features`"
+        );
+        assert_eq!(
+            layer_error("Linear"),
+            "`Linear` expects 2 arguments (in_features, out_features), found 0; \
+             missing `in_features`, `out_features`"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1, true, 4, 5)"),
+            "`Linear` expects at most 3 arguments (in_features, out_features, bias), found 5"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1); ReLU(1)"),
+            "`ReLU` expects no arguments, found 1"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1); LeakyReLU(0.1, 0.2)"),
+            "`LeakyReLU` expects at most 1 argument (negative_slope), found 2"
+        );
+    }
+
+    #[test]
+    fn argument_names() {
+        assert_eq!(
+            optim_error("SGD(0.1, momentun = 0.9)"),
+            "unknown argument `momentun` for `SGD`; did you mean `momentum`?"
+        );
+        assert_eq!(
+            optim_error("Adam(learning_rate = 0.1)"),
+            "unknown argument `learning_rate` for `Adam`; did you mean `lr`?"
+        );
+        assert_eq!(
+            optim_error("SGD(0.1, foo = 1)"),
+            "unknown argument `foo` for `SGD`; expected one of `lr`, `momentum`, `dampening`, \
+             `nesterov`, `weight_decay`"
+        );
+        assert_eq!(
+            optim_error("SGD(0.1, lr = 0.2)"),
+            "expected `lr` of `SGD` once, found it twice"
+        );
+        assert_eq!(
+            optim_error("SGD(momentum = 0.9, momentum = 0.8)"),
+            "expected `momentum` of `SGD` once, found it twice"
+        );
+        assert_eq!(
+            optim_error("SGD(momentum = 0.9, 0.1)"),
+            "expected positional arguments before named ones, found one after `momentum`"
+        );
+        assert_eq!(
+            layer_error("Linear(in_features = 10, 1)"),
+            "expected positional arguments before named ones, found one after `in_features`"
+        );
+    }
+
+    // ---- 3. argument kinds ----
+
+    #[test]
+    fn argument_kinds() {
+        assert_eq!(
+            layer_error("Linear(10.5, 1)"),
+            "expected a positive integer or `_` for `in_features`, found float `10.5`"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1, bias = 0)"),
+            "expected `true` or `false` for `bias`, found integer `0`"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 1, bias = False)"),
+            "expected `true` or `false` for `bias`, found `False`"
+        );
+        assert_eq!(
+            optim_error("SGD(true)"),
+            "expected a number for `lr`, found `true`"
+        );
+        assert_eq!(
+            optim_error("SGD(\"0.1\")"),
+            "expected a number for `lr`, found string literal `\"0.1\"`"
+        );
+        assert_eq!(
+            optim_error("Adam(betas = (0.9, 0.99, 0.999))"),
+            "expected a pair of numbers `(beta1, beta2)` for `betas`, found a tuple of 3 values"
+        );
+        assert_eq!(
+            optim_error("Adam(betas = 0.9)"),
+            "expected a pair of numbers `(beta1, beta2)` for `betas`, found float `0.9`"
+        );
+        assert_eq!(
+            layer_error("Linear(10, _)"),
+            "expected a positive integer for `out_features`, found `_`; \
+             only `in_features` of `Linear` can be inferred"
+        );
+        assert_eq!(
+            optim_error("SGD(_)"),
+            "expected a number for `lr`, found `_`"
+        );
+        assert_eq!(
+            loss_error("BCE(pos_weight = (1, 2))"),
+            "expected a number or an array of numbers for `pos_weight`, found a tuple of 2 values"
+        );
+        assert_eq!(
+            error("input 10.0; Linear(_, 1); loss MSE; optim SGD"),
+            "expected a positive integer for `input`, found float `10.0`"
+        );
+    }
+
+    // ---- 4. ranges ----
+
+    #[test]
+    fn argument_ranges() {
+        assert_eq!(
+            layer_error("Linear(10, 0)"),
+            "expected `out_features` >= 1, found 0"
+        );
+        assert_eq!(
+            layer_error("Linear(10, -3)"),
+            "expected `out_features` >= 1, found -3"
+        );
+        assert_eq!(
+            error("input 0; Linear(_, 1); loss MSE; optim SGD"),
+            "expected `input` >= 1, found 0"
+        );
+        assert_eq!(optim_error("SGD(0)"), "expected `lr` > 0, found 0");
+        assert_eq!(
+            optim_error("SGD(lr = -0.1)"),
+            "expected `lr` > 0, found -0.1"
+        );
+        assert_eq!(
+            optim_error("SGD(1e400)"),
+            "expected a finite `lr`, found 1e400"
+        );
+        assert_eq!(
+            optim_error("SGD(0.1, momentum = -0.5)"),
+            "expected `momentum` >= 0, found -0.5"
+        );
+        assert_eq!(
+            optim_error("SGD(0.1, weight_decay = -1)"),
+            "expected `weight_decay` >= 0, found -1"
+        );
+        assert_eq!(
+            optim_error("Adam(eps = -1e-8)"),
+            "expected `eps` >= 0, found -1e-8"
+        );
+        assert_eq!(
+            optim_error("Adam(betas = (0.9, 1.0))"),
+            "expected `betas.1` in [0, 1), found 1.0"
+        );
+        assert_eq!(
+            loss_error("Huber(delta = 0)"),
+            "expected `delta` > 0, found 0"
+        );
+        assert_eq!(
+            loss_error("CrossEntropy(label_smoothing = 1.5)"),
+            "expected `label_smoothing` in [0, 1], found 1.5"
+        );
+        assert_eq!(
+            loss_error("BCE(pos_weight = [1, -2, 1])"),
+            "expected `pos_weight` >= 0, found -2"
+        );
+        assert_eq!(
+            layer_error("Linear(10, 4); LeakyReLU(1e999)"),
+            "expected a finite `negative_slope`, found 1e999"
+        );
+    }
+
+    // ---- 5. nesterov ----
+
+    #[test]
+    fn nesterov_needs_momentum_and_no_dampening() {
+        assert_eq!(
+            optim_error("SGD(0.1, nesterov = true)"),
+            "`nesterov = true` expects `momentum` > 0, found momentum 0"
+        );
+        assert_eq!(
+            optim_error("SGD(0.1, momentum = 0.9, dampening = 0.1, nesterov = true)"),
+            "`nesterov = true` expects `dampening` = 0, found dampening 0.1"
+        );
+        // A bad momentum is reported once, by its range.
+        assert_eq!(
+            optim_error("SGD(0.1, momentum = -1, nesterov = true)"),
+            "expected `momentum` >= 0, found -1"
+        );
+    }
+
+    // ---- 6. shapes ----
+
+    #[test]
+    fn shape_mismatch_names_both_numbers() {
+        assert_eq!(
+            error("Linear(10, 64); ReLU; Linear(32, 1); loss MSE; optim SGD(0.01)"),
+            "`Linear` expects 32 inputs, but the layer before it (`ReLU`) produces 64"
+        );
+        assert_eq!(
+            error("Linear(10, 64); Linear(32, 1); loss MSE; optim SGD(0.01)"),
+            "`Linear` expects 32 inputs, but the layer before it (`Linear(10, 64)`) produces 64"
+        );
+        assert_eq!(
+            error("input 10; Linear(12, 4); loss MSE; optim SGD(0.01)"),
+            "`Linear` expects 12 inputs, but `input 10;` declares 10"
+        );
+    }
+
+    #[test]
+    fn after_a_mismatch_checking_carries_on_from_the_declared_output() {
+        // One mistake (32 for 64), one error: `Linear(_, 1)` and `Linear(8, 1)` follow 8.
+        let model =
+            "Linear(10, 64); Linear(32, 8); Linear(_, 8); Linear(8, 1); loss MSE; optim SGD";
+        assert_eq!(errors(model).len(), 1);
+    }
+
+    #[test]
+    fn first_layer_size_must_be_known() {
+        let message =
+            "cannot infer the input size of the first layer: declare `input N;` or write the number";
+        assert_eq!(error("Linear(_, 1); loss MSE; optim SGD"), message);
+        assert_eq!(error("ReLU; Linear(_, 1); loss MSE; optim SGD"), message);
+        // Fixed by the first explicit size, which is also the model's input.
+        let model = ok("Linear(5, 2); loss MSE; optim SGD");
+        assert_eq!(model.inputs, 5);
+    }
+
+    // ---- 7. structure ----
+
+    #[test]
+    fn missing_parts() {
+        assert_eq!(
+            error("loss MSE; optim SGD"),
+            "expected at least one layer, found none: add e.g. `Linear(10, 1);` before `loss`"
+        );
+        assert_eq!(
+            error("Linear(1, 1); optim SGD"),
+            "missing `loss`: add e.g. `loss MSE;` after the layers"
+        );
+        assert_eq!(
+            error("Linear(1, 1); loss MSE"),
+            "missing `optim`: add e.g. `optim Adam(lr = 1e-3);` after the loss"
+        );
+        assert_eq!(errors("").len(), 3);
+    }
+
+    #[test]
+    fn duplicates_and_order() {
+        assert_eq!(
+            error("Linear(1, 1); loss MSE; loss L1; optim SGD"),
+            "expected exactly one `loss`, found a second one"
+        );
+        assert_eq!(
+            error("Linear(1, 1); loss MSE; optim SGD; optim Adam"),
+            "expected exactly one `optim`, found a second one"
+        );
+        // Reported once, on the first layer after `loss`.
+        assert_eq!(
+            error("Linear(1, 4); loss MSE; ReLU; Linear(4, 1); optim SGD"),
+            "expected every layer before `loss` and `optim`, found `ReLU` after `loss`"
+        );
+        assert_eq!(
+            error("Linear(1, 1); loss MSE; optim SGD; struct Net"),
+            "expected `struct Net;` as the first statement, found it after other statements"
+        );
+        assert_eq!(
+            error("struct A; struct B; Linear(1, 1); loss MSE; optim SGD"),
+            "expected at most one `struct`, found a second one"
+        );
+        assert_eq!(
+            error("input 1; input 1; Linear(1, 1); loss MSE; optim SGD"),
+            "expected at most one `input`, found a second one"
+        );
+        assert_eq!(
+            error("Linear(1, 1); input 1; loss MSE; optim SGD"),
+            "expected `input` before the layers, found it after `Linear`"
+        );
+        assert_eq!(
+            error("Linear(1, 1); loss MSE; optim SGD; dtype f64"),
+            "expected `dtype` before the layers, found it after `Linear`"
+        );
+        assert_eq!(
+            error("Linear(1, 1);\n#[inline]\nloss MSE; optim SGD"),
+            "expected attributes only at the top of the model, found `#[inline]` on a statement"
+        );
+    }
+
+    // ---- 8. output activations ----
+
+    #[test]
+    fn softmax_only_last() {
+        assert_eq!(
+            layer_error("Linear(10, 4); Softmax; Linear(4, 2)"),
+            "expected `Softmax` only as the last layer, found it before `Linear`"
+        );
+    }
+
+    #[test]
+    fn no_squashing_before_losses_on_logits() {
+        assert_eq!(
+            error("Linear(10, 3); Softmax; loss CrossEntropy; optim SGD"),
+            "`CrossEntropy` expects logits, found the output of `Softmax`: \
+             remove `Softmax`, `CrossEntropy` applies log-softmax itself"
+        );
+        assert_eq!(
+            error("Linear(10, 1); Sigmoid; loss BCE; optim SGD"),
+            "`BCE` expects logits, found the output of `Sigmoid`: \
+             remove `Sigmoid`, `BCE` applies the sigmoid itself"
+        );
+        // Fine with other losses.
+        ok("Linear(10, 3); Softmax; loss MSE; optim SGD");
+        ok("Linear(10, 1); Sigmoid; loss MSE; optim SGD");
+    }
+
+    // ---- 9. outputs and the loss ----
+
+    #[test]
+    fn losses_fit_the_outputs() {
+        assert_eq!(
+            error("Linear(10, 1); loss CrossEntropy; optim SGD"),
+            "`CrossEntropy` expects at least 2 outputs (one per class), found 1; \
+             for a yes/no target use 1 output with `BCE`"
+        );
+        assert_eq!(
+            loss_error("BCE(pos_weight = [1, 2])"),
+            "expected `pos_weight` with 1 or 3 values (one per output), found 2"
+        );
+        assert_eq!(
+            error("Linear(10, 1); loss BCE(pos_weight = [1, 2]); optim SGD"),
+            "expected `pos_weight` with 1 value, found 2"
+        );
+        ok("Linear(10, 3); loss BCE(pos_weight = [3]); optim SGD");
+    }
+
+    // ---- all at once ----
+
+    #[test]
+    fn three_mistakes_three_errors() {
+        let errors = errors(
+            "Linear(10, 64); Relu; Linear(32, 1); loss MSE; optim SGD(lr = 0, momentun = 0.9)",
+        );
+        assert_eq!(
+            errors,
+            [
+                "unknown layer `Relu`; did you mean `ReLU`?",
+                "expected `lr` > 0, found 0",
+                "unknown argument `momentun` for `SGD`; did you mean `momentum`?",
+            ]
+        );
+    }
+
+    #[test]
+    fn three_mistakes_across_statements() {
+        let errors = errors("input 10; Linear(12, 4); Linaer(4, 1); loss MSE; optim Adma");
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+}

@@ -1,0 +1,469 @@
+//! Arguments: binding a call's positional and named arguments to its catalog
+//! entry's parameters (count, names, duplicates), then checking each value's
+//! kind and range. Defaults fill what was left out.
+
+use quote::ToTokens;
+use syn::{Error, Expr, Ident, Lit, UnOp};
+
+use super::Errors;
+use crate::ast::{Arg, Call};
+use crate::catalog::{self, Default, Entry, Kind, Param, Range};
+
+/// A checked argument value, given or defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Size(usize),
+    /// `_`: infer from the layer before.
+    Infer,
+    Number(f64),
+    Bool(bool),
+    Betas(f64, f64),
+    Weights(Vec<f64>),
+    /// Left out, and the parameter has no default value.
+    Unset,
+}
+
+/// One parameter's checked value and the expression that gave it (`None`
+/// when defaulted).
+pub struct Bound<'a> {
+    pub value: Value,
+    pub expr: Option<&'a Expr>,
+}
+
+/// A call's parameters in catalog order; `None` where the argument had an
+/// error, which has been reported.
+pub struct Args<'a> {
+    params: &'static [Param],
+    slots: Vec<Option<Bound<'a>>>,
+}
+
+impl<'a> Args<'a> {
+    pub fn get(&self, name: &str) -> Option<&Bound<'a>> {
+        let index = self.params.iter().position(|param| param.name == name)?;
+        self.slots.get(index)?.as_ref()
+    }
+
+    pub fn size(&self, name: &str) -> Option<usize> {
+        match self.get(name)?.value {
+            Value::Size(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.get(name)?.value {
+            Value::Number(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Option<bool> {
+        match self.get(name)?.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn betas(&self, name: &str) -> Option<(f64, f64)> {
+        match self.get(name)?.value {
+            Value::Betas(b1, b2) => Some((b1, b2)),
+            _ => None,
+        }
+    }
+
+    /// `Unset` reads as no weights.
+    pub fn weights(&self, name: &str) -> Option<Vec<f64>> {
+        match &self.get(name)?.value {
+            Value::Weights(w) => Some(w.clone()),
+            Value::Unset => Some(Vec::new()),
+            _ => None,
+        }
+    }
+}
+
+/// Binds `call`'s arguments to `entry`'s parameters and checks each value.
+///
+/// Rules (each mistake reported once): positional arguments fill parameters
+/// in order and come before named ones (as in Rust and Python); no more
+/// positional arguments than parameters; named arguments must name a
+/// parameter; no parameter given twice; parameters without a default must
+/// be given.
+pub fn bind<'a, Id>(entry: &Entry<Id>, call: &'a Call, errors: &mut Errors) -> Args<'a> {
+    let params = entry.params;
+    // Per parameter: given yet, and its checked value (`None`: an error).
+    let mut given = vec![false; params.len()];
+    let mut slots: Vec<Option<Bound<'a>>> = params.iter().map(|_| None).collect();
+    let positional = call
+        .args
+        .iter()
+        .filter(|arg| matches!(arg, Arg::Positional(_)))
+        .count();
+    let mut position = 0;
+    let mut first_named: Option<&Ident> = None;
+    let mut reported_extra = false;
+    for arg in &call.args {
+        let (index, expr) = match arg {
+            Arg::Positional(expr) => {
+                let index = position;
+                position += 1;
+                if let Some(named) = first_named {
+                    errors.push(Error::new_spanned(
+                        expr,
+                        format!(
+                            "expected positional arguments before named ones, \
+                             found one after `{named}`"
+                        ),
+                    ));
+                    // Best guess, silently: the next parameter not yet given
+                    // (`Linear(in_features = 10, 1)` meant `out_features`).
+                    match (index..params.len()).find(|&i| !given[i]) {
+                        Some(free) => (free, expr),
+                        None => continue,
+                    }
+                } else if index < params.len() {
+                    (index, expr)
+                } else {
+                    if !reported_extra {
+                        reported_extra = true;
+                        errors.push(too_many(entry, expr, positional));
+                    }
+                    continue;
+                }
+            }
+            Arg::Named { name, value, .. } => {
+                first_named.get_or_insert(name);
+                match params.iter().position(|param| name == param.name) {
+                    None => {
+                        errors.push(unknown_argument(entry, name));
+                        continue;
+                    }
+                    Some(index) if given[index] => {
+                        errors.push(Error::new_spanned(
+                            name,
+                            format!("expected `{name}` of `{}` once, found it twice", entry.name),
+                        ));
+                        continue;
+                    }
+                    Some(index) => (index, value),
+                }
+            }
+        };
+        given[index] = true;
+        match value(&params[index], expr) {
+            Ok(value) => {
+                slots[index] = Some(Bound {
+                    value,
+                    expr: Some(expr),
+                });
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+
+    let mut missing = Vec::new();
+    for ((param, slot), given) in params.iter().zip(&mut slots).zip(given) {
+        match param.default {
+            _ if given => {}
+            Default::Required => missing.push(param.name),
+            default => {
+                *slot = Some(Bound {
+                    value: default_value(default),
+                    expr: None,
+                });
+            }
+        }
+    }
+    if !missing.is_empty() {
+        errors.push(missing_arguments(entry, call, &missing));
+    }
+    Args { params, slots }
+}
+
+fn default_value(default: Default) -> Value {
+    match default {
+        Default::Number(x) => Value::Number(x),
+        Default::Bool(b) => Value::Bool(b),
+        Default::Betas(b1, b2) => Value::Betas(b1, b2),
+        Default::Required | Default::Unset => Value::Unset,
+    }
+}
+
+/// "1 argument", "2 arguments".
+fn arguments(n: usize) -> String {
+    if n == 1 {
+        "1 argument".to_owned()
+    } else {
+        format!("{n} arguments")
+    }
+}
+
+fn param_list<'a>(params: impl IntoIterator<Item = &'a Param>) -> String {
+    let names: Vec<&str> = params.into_iter().map(|param| param.name).collect();
+    names.join(", ")
+}
+
+fn too_many<Id>(entry: &Entry<Id>, first_extra: &Expr, found: usize) -> Error {
+    let message = if entry.params.is_empty() {
+        format!("`{}` expects no arguments, found {found}", entry.name)
+    } else {
+        format!(
+            "`{}` expects at most {} ({}), found {found}",
+            entry.name,
+            arguments(entry.params.len()),
+            param_list(entry.params),
+        )
+    };
+    Error::new_spanned(first_extra, message)
+}
+
+fn unknown_argument<Id>(entry: &Entry<Id>, name: &Ident) -> Error {
+    let names = entry.params.iter().map(|param| param.name);
+    let hint = match catalog::suggest(&name.to_string(), names) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None if entry.params.is_empty() => "expected no arguments".to_owned(),
+        None => format!(
+            "expected one of {}",
+            super::code_list(entry.params.iter().map(|p| p.name))
+        ),
+    };
+    Error::new_spanned(
+        name,
+        format!("unknown argument `{name}` for `{}`; {hint}", entry.name),
+    )
+}
+
+fn missing_arguments<Id>(entry: &Entry<Id>, call: &Call, missing: &[&str]) -> Error {
+    let required: Vec<&Param> = entry
+        .params
+        .iter()
+        .filter(|param| param.default == Default::Required)
+        .collect();
+    Error::new_spanned(
+        call,
+        format!(
+            "`{}` expects {} ({}), found {}; missing {}",
+            entry.name,
+            arguments(required.len()),
+            param_list(required.iter().copied()),
+            required.len() - missing.len(),
+            super::code_list(missing.iter().copied()),
+        ),
+    )
+}
+
+/// Checks one argument's kind and range.
+fn value(param: &Param, expr: &Expr) -> Result<Value, Error> {
+    let name = param.name;
+    match param.kind {
+        Kind::Size { infer } => size(name, infer, expr),
+        Kind::Number(range) => number(name, range, expr).map(Value::Number),
+        Kind::Bool => match classify(expr) {
+            Literal::Bool(b) => Ok(Value::Bool(b)),
+            other => Err(kind_error(expr, "`true` or `false`", name, &other)),
+        },
+        Kind::Betas => betas(name, expr),
+        Kind::Weights => weights(name, expr),
+    }
+}
+
+/// A feature count: an integer >= 1, or `_` where `infer` allows it.
+pub fn size(name: &str, infer: bool, expr: &Expr) -> Result<Value, Error> {
+    match classify(expr) {
+        Literal::Int { value, text, .. } => match value {
+            Some(n) if n < 1 => Err(Error::new_spanned(
+                expr,
+                format!("expected `{name}` >= 1, found {text}"),
+            )),
+            _ => match value.and_then(|n| usize::try_from(n).ok()) {
+                Some(n) => Ok(Value::Size(n)),
+                None => Err(Error::new_spanned(
+                    expr,
+                    format!("expected `{name}` <= {}, found {text}", usize::MAX),
+                )),
+            },
+        },
+        Literal::Infer if infer => Ok(Value::Infer),
+        Literal::Infer => Err(Error::new_spanned(
+            expr,
+            format!(
+                "expected a positive integer for `{name}`, found `_`; \
+                 only `in_features` of `Linear` can be inferred"
+            ),
+        )),
+        other => {
+            let expected = if infer {
+                "a positive integer or `_`"
+            } else {
+                "a positive integer"
+            };
+            Err(kind_error(expr, expected, name, &other))
+        }
+    }
+}
+
+/// A number (an integer is fine), finite and in `range`.
+fn number(name: &str, range: Range, expr: &Expr) -> Result<f64, Error> {
+    let (x, text) = match classify(expr) {
+        Literal::Int { float, text, .. } => (float, text),
+        Literal::Float { value, text } => (value, text),
+        other => return Err(kind_error(expr, "a number", name, &other)),
+    };
+    if !x.is_finite() {
+        Err(Error::new_spanned(
+            expr,
+            format!("expected a finite `{name}`, found {text}"),
+        ))
+    } else if !range.contains(x) {
+        Err(Error::new_spanned(
+            expr,
+            format!("expected `{name}` {}, found {text}", range.rule()),
+        ))
+    } else {
+        Ok(x)
+    }
+}
+
+/// `(beta1, beta2)`, each in [0, 1).
+fn betas(name: &str, expr: &Expr) -> Result<Value, Error> {
+    match classify(expr) {
+        Literal::Tuple(elems) if elems.len() == 2 => {
+            let beta1 = number(&format!("{name}.0"), Range::UnitOpen, elems[0]);
+            let beta2 = number(&format!("{name}.1"), Range::UnitOpen, elems[1]);
+            match (beta1, beta2) {
+                (Ok(b1), Ok(b2)) => Ok(Value::Betas(b1, b2)),
+                (Err(mut e1), Err(e2)) => {
+                    e1.combine(e2);
+                    Err(e1)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        other => Err(kind_error(
+            expr,
+            "a pair of numbers `(beta1, beta2)`",
+            name,
+            &other,
+        )),
+    }
+}
+
+/// A number >= 0 (broadcast) or an array of them (one per output).
+fn weights(name: &str, expr: &Expr) -> Result<Value, Error> {
+    match classify(expr) {
+        Literal::Int { .. } | Literal::Float { .. } => {
+            number(name, Range::NonNegative, expr).map(|x| Value::Weights(vec![x]))
+        }
+        Literal::Array(elems) => {
+            let mut values = Vec::with_capacity(elems.len());
+            let mut errors = Errors::default();
+            for elem in elems {
+                match number(name, Range::NonNegative, elem) {
+                    Ok(x) => values.push(x),
+                    Err(error) => errors.push(error),
+                }
+            }
+            errors.finish().map(|()| Value::Weights(values))
+        }
+        other => Err(kind_error(
+            expr,
+            "a number or an array of numbers",
+            name,
+            &other,
+        )),
+    }
+}
+
+fn kind_error(expr: &Expr, expected: &str, name: &str, found: &Literal) -> Error {
+    Error::new_spanned(
+        expr,
+        format!(
+            "expected {expected} for `{name}`, found {}",
+            found.describe()
+        ),
+    )
+}
+
+/// An argument expression, sorted by what it is.
+enum Literal<'a> {
+    /// `value` is `None` when it does not fit an `i128`; `float` always set.
+    Int {
+        value: Option<i128>,
+        float: f64,
+        text: String,
+    },
+    Float {
+        value: f64,
+        text: String,
+    },
+    Bool(bool),
+    Infer,
+    Tuple(Vec<&'a Expr>),
+    Array(Vec<&'a Expr>),
+    /// Anything else, described for "found ...".
+    Other(String),
+}
+
+impl Literal<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Literal::Int { text, .. } => format!("integer `{text}`"),
+            Literal::Float { text, .. } => format!("float `{text}`"),
+            Literal::Bool(b) => format!("`{b}`"),
+            Literal::Infer => "`_`".to_owned(),
+            Literal::Tuple(elems) if elems.is_empty() => "`()`".to_owned(),
+            Literal::Tuple(elems) if elems.len() == 1 => "a tuple of 1 value".to_owned(),
+            Literal::Tuple(elems) => format!("a tuple of {} values", elems.len()),
+            Literal::Array(_) => "an array".to_owned(),
+            Literal::Other(description) => description.clone(),
+        }
+    }
+}
+
+fn classify(expr: &Expr) -> Literal<'_> {
+    match expr {
+        // Invisible groups come from `macro_rules!` fragments; parentheses
+        // around a single value change nothing.
+        Expr::Group(group) => classify(&group.expr),
+        Expr::Paren(paren) => classify(&paren.expr),
+        Expr::Lit(lit) => literal(&lit.lit),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => match classify(&unary.expr) {
+            Literal::Int {
+                value, float, text, ..
+            } if !text.starts_with('-') => Literal::Int {
+                value: value.and_then(i128::checked_neg),
+                float: -float,
+                text: format!("-{text}"),
+            },
+            Literal::Float { value, text } if !text.starts_with('-') => Literal::Float {
+                value: -value,
+                text: format!("-{text}"),
+            },
+            _ => other(expr),
+        },
+        Expr::Infer(_) => Literal::Infer,
+        Expr::Tuple(tuple) => Literal::Tuple(tuple.elems.iter().collect()),
+        Expr::Array(array) => Literal::Array(array.elems.iter().collect()),
+        _ => other(expr),
+    }
+}
+
+fn literal(lit: &Lit) -> Literal<'static> {
+    match lit {
+        Lit::Int(int) => Literal::Int {
+            value: int.base10_parse::<i128>().ok(),
+            float: int.base10_digits().parse().unwrap_or(f64::INFINITY),
+            text: int.to_string(),
+        },
+        Lit::Float(float) => Literal::Float {
+            value: float.base10_parse().unwrap_or(f64::NAN),
+            text: float.to_string(),
+        },
+        Lit::Bool(b) => Literal::Bool(b.value),
+        Lit::Str(s) => Literal::Other(format!("string literal `{}`", s.to_token_stream())),
+        other => Literal::Other(format!("`{}`", other.to_token_stream())),
+    }
+}
+
+fn other(expr: &Expr) -> Literal<'static> {
+    Literal::Other(format!("`{}`", expr.to_token_stream()))
+}

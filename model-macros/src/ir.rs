@@ -1,0 +1,138 @@
+//! The checked model, free of syntax.
+//!
+//! `check` turns the ast into this; `expand` turns this into tokens. Every
+//! value here has been validated: sizes are positive and chain from one layer
+//! to the next, hyperparameters are in range, there is exactly one loss and
+//! one optimizer. Spans are kept only so that generated code can point back at
+//! the user's tokens.
+
+// Variant names are spelled as in the DSL and PyTorch (`MSE`, `SGD`, `GELU`).
+#![allow(clippy::upper_case_acronyms)]
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, Visibility};
+
+/// A whole model declaration, checked.
+pub struct Model {
+    /// Doc comments and other attributes written before `struct Name;` (or at
+    /// the top of the macro when there is no struct): passed through to the
+    /// generated type.
+    pub attrs: Vec<Attribute>,
+    /// Visibility of `struct Name;` (inherited when absent).
+    pub vis: Visibility,
+    /// `Some` for the item form (`struct Name;`), `None` for the expression
+    /// form, which evaluates to a fresh model of an anonymous type.
+    pub name: Option<Ident>,
+    /// Element type chosen by `dtype f64;` (default `f32`).
+    pub dtype: Dtype,
+    /// Features per input sample (from `input N;` or the first layer).
+    pub inputs: usize,
+    /// Layers in order; `Layer::index` is the position among all layers
+    /// (activations included), as in PyTorch's `nn.Sequential`.
+    pub layers: Vec<Layer>,
+    pub loss: Loss,
+    pub optim: Optim,
+    /// Span of the whole macro input, for generated items that belong to no
+    /// single statement.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dtype {
+    F32,
+    F64,
+}
+
+/// One checked layer.
+pub struct Layer {
+    pub kind: LayerKind,
+    /// Position in the sequence (0-based, every layer counts), used for the
+    /// PyTorch-style parameter names `"{index}.weight"`.
+    pub index: usize,
+    /// Features per sample going in and coming out.
+    pub in_features: usize,
+    pub out_features: usize,
+    /// Span of the layer's name token (`Linear`, `ReLU`, ...).
+    pub span: Span,
+    /// The layer as the user wrote it, normalised (`Linear(10, 64)`), for the
+    /// summary table and error messages.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    /// `y = x W^T + b`, `W: [out, in]`.
+    Linear {
+        bias: bool,
+    },
+    ReLU,
+    /// `negative_slope`, PyTorch default 0.01.
+    LeakyReLU {
+        negative_slope: f64,
+    },
+    Sigmoid,
+    Tanh,
+    /// Exact GELU (`x * Phi(x)`, PyTorch's `approximate="none"`).
+    GELU,
+    /// Softmax over the features of each sample; only valid as the last layer.
+    Softmax,
+}
+
+impl LayerKind {
+    /// Whether this layer owns parameters.
+    pub fn has_params(&self) -> bool {
+        matches!(self, LayerKind::Linear { .. })
+    }
+}
+
+pub struct Loss {
+    pub kind: LossKind,
+    /// Span of the loss name token.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LossKind {
+    /// Mean of squared errors over all elements.
+    MSE,
+    /// Mean of absolute errors over all elements.
+    L1,
+    /// Huber loss with `delta > 0` (default 1.0).
+    Huber { delta: f64 },
+    /// Binary cross-entropy on logits. `pos_weight` is empty (no weighting),
+    /// one value (broadcast to every output) or one value per output.
+    BCE { pos_weight: Vec<f64> },
+    /// Softmax cross-entropy on logits with class-index targets;
+    /// `0 <= label_smoothing <= 1`.
+    CrossEntropy { label_smoothing: f64 },
+}
+
+pub struct Optim {
+    pub kind: OptimKind,
+    /// Span of the optimizer name token.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptimKind {
+    /// PyTorch `SGD`. Defaults (torch 2.15): lr 1e-3, momentum 0,
+    /// dampening 0, nesterov false, weight_decay 0.
+    SGD {
+        lr: f64,
+        momentum: f64,
+        dampening: f64,
+        nesterov: bool,
+        weight_decay: f64,
+    },
+    /// PyTorch `Adam` (`decoupled == false`, default weight_decay 0) or
+    /// `AdamW` (`decoupled == true`, default weight_decay 0.01).
+    /// Defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad false.
+    Adam {
+        lr: f64,
+        betas: (f64, f64),
+        eps: f64,
+        weight_decay: f64,
+        amsgrad: bool,
+        decoupled: bool,
+    },
+}

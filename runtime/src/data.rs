@@ -1,0 +1,153 @@
+//! Datasets: input rows and their targets, checked once when built.
+//!
+//! A [`Dataset`] holds `[samples, features]` inputs and targets of the kind
+//! the model's loss takes: float rows ([`Rows`]) or class indices
+//! ([`Classes`]). Building one checks that the counts agree and that every
+//! value is finite, and the error names the sample and column.
+//!
+//! ```
+//! use macrograd_runtime::data::Dataset;
+//! use ndarray::array;
+//! let data = Dataset::regression(array![[1.0_f32, 2.0], [3.0, 4.0]], array![[1.0], [0.0]])?;
+//! assert_eq!(data.len(), 2);
+//! let bad = Dataset::regression(array![[1.0_f32, f32::NAN]], array![[1.0]]);
+//! assert!(bad.unwrap_err().to_string().contains("sample 0, column 1"));
+//! # Ok::<(), macrograd_runtime::Error>(())
+//! ```
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::target::{Classes, Rows, Target};
+use crate::{Error, Float, Result};
+
+/// Inputs and targets for training or evaluation.
+#[derive(Clone, Debug)]
+pub struct Dataset<T: Float, K: Target<T>> {
+    inputs: Array2<T>,
+    targets: K::Data,
+}
+
+fn check_finite<T: Float>(what: &'static str, values: ArrayView2<'_, T>) -> Result<()> {
+    for ((row, column), &value) in values.indexed_iter() {
+        if !value.is_finite() {
+            return Err(Error::NonFinite {
+                what,
+                row,
+                column,
+                value: value.to_f64(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_count(inputs: usize, targets: usize) -> Result<()> {
+    if inputs != targets {
+        return Err(Error::SampleCount { inputs, targets });
+    }
+    Ok(())
+}
+
+impl<T: Float> Dataset<T, Rows> {
+    /// Regression (or multi-label) data: `targets` has one row per input row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SampleCount`] if the row counts differ; [`Error::NonFinite`]
+    /// for a NaN or infinity, naming the sample and column.
+    pub fn regression(inputs: Array2<T>, targets: Array2<T>) -> Result<Self> {
+        check_count(inputs.nrows(), targets.nrows())?;
+        check_finite("inputs", inputs.view())?;
+        check_finite("targets", targets.view())?;
+        Ok(Dataset { inputs, targets })
+    }
+
+    /// Regression data from fixed-width rows.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dataset::regression`].
+    pub fn from_rows<const N: usize, const M: usize>(
+        inputs: &[[T; N]],
+        targets: &[[T; M]],
+    ) -> Result<Self> {
+        Self::regression(
+            ArrayView2::from(inputs).to_owned(),
+            ArrayView2::from(targets).to_owned(),
+        )
+    }
+}
+
+impl<T: Float> Dataset<T, Classes> {
+    /// Classification data: one class index per input row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SampleCount`] if the counts differ; [`Error::NonFinite`] for
+    /// a NaN or infinity in the inputs. Labels are checked against the
+    /// model's class count when training starts.
+    pub fn classification(inputs: Array2<T>, labels: Vec<usize>) -> Result<Self> {
+        check_count(inputs.nrows(), labels.len())?;
+        check_finite("inputs", inputs.view())?;
+        Ok(Dataset {
+            inputs,
+            targets: labels,
+        })
+    }
+
+    /// Classification data from fixed-width rows.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dataset::classification`].
+    pub fn from_rows<const N: usize>(inputs: &[[T; N]], labels: &[usize]) -> Result<Self> {
+        Self::classification(ArrayView2::from(inputs).to_owned(), labels.to_vec())
+    }
+}
+
+impl<T: Float, K: Target<T>> Dataset<T, K> {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.inputs.nrows()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Features per sample.
+    pub fn features(&self) -> usize {
+        self.inputs.ncols()
+    }
+
+    /// The inputs, `[samples, features]`.
+    pub fn inputs(&self) -> ArrayView2<'_, T> {
+        self.inputs.view()
+    }
+
+    /// The targets.
+    pub fn targets(&self) -> &K::Data {
+        &self.targets
+    }
+
+    /// Checks the data against a model with `inputs` features and `outputs`
+    /// outputs (target width or class count).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptyDataset`], [`Error::InputWidth`], [`Error::TargetWidth`]
+    /// or [`Error::LabelOutOfRange`].
+    pub fn check_for(&self, inputs: usize, outputs: usize) -> Result<()> {
+        if self.is_empty() {
+            return Err(Error::EmptyDataset);
+        }
+        if self.features() != inputs {
+            return Err(Error::InputWidth {
+                expected: inputs,
+                found: self.features(),
+            });
+        }
+        K::check(&self.targets, outputs)
+    }
+}

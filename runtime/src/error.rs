@@ -1,0 +1,82 @@
+//! The error type of every fallible operation: what went wrong, where, and
+//! the numbers involved.
+//!
+//! ```
+//! use macrograd_runtime::Error;
+//! let e = Error::InputWidth { expected: 10, found: 3 };
+//! assert_eq!(e.to_string(), "inputs have 3 features per sample, but the model expects 10");
+//! ```
+
+/// Everything that can go wrong in macrograd at run time.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A batch of inputs with the wrong number of features.
+    #[error("inputs have {found} features per sample, but the model expects {expected}")]
+    InputWidth {
+        /// Features the model takes.
+        expected: usize,
+        /// Features the data has.
+        found: usize,
+    },
+    /// Target rows with the wrong number of columns.
+    #[error("targets have {found} columns per sample, but the model produces {expected} outputs")]
+    TargetWidth {
+        /// Outputs of the model.
+        expected: usize,
+        /// Columns of the targets.
+        found: usize,
+    },
+    /// Different numbers of input samples and targets.
+    #[error("{inputs} input samples but {targets} targets")]
+    SampleCount {
+        /// Input rows.
+        inputs: usize,
+        /// Target rows or labels.
+        targets: usize,
+    },
+    /// A class label not below the number of classes.
+    #[error("class label {label} of sample {row} is out of range for {classes} classes (expected 0..{classes})")]
+    LabelOutOfRange {
+        /// Zero-based sample index.
+        row: usize,
+        /// The offending label.
+        label: usize,
+        /// Outputs of the model.
+        classes: usize,
+    },
+    /// A NaN or infinity in the data.
+    #[error("{what} contain the non-finite value {value} at sample {row}, column {column}")]
+    NonFinite {
+        /// `"inputs"` or `"targets"`.
+        what: &'static str,
+        /// Zero-based sample index.
+        row: usize,
+        /// Zero-based column index.
+        column: usize,
+        /// The value, as `f64`.
+        value: f64,
+    },
+    /// A dataset with no samples.
+    #[error("the dataset is empty: training needs at least one sample")]
+    EmptyDataset,
+    /// A setting of `Fit` (or another configuration) outside its range.
+    #[error("invalid setting `{name}`: {message}")]
+    InvalidSetting {
+        /// The setting, as spelled in the API (`batch_size`).
+        name: &'static str,
+        /// What is wrong, with the value.
+        message: String,
+    },
+    /// An input/output error, with the file involved.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,244 @@
+//! Elementwise activations and the row-wise softmax.
+//!
+//! Each is a value spelled as in the `model!` language. `forward` writes
+//! `output = f(input)`; `backward` writes `grad_input = grad_output * f'`,
+//! reading whichever of `input` and `output` the derivative needs.
+//!
+//! | layer | f(x) | f'(x) |
+//! | --- | --- | --- |
+//! | `ReLU` | max(x, 0) | 1 if x > 0 else 0 |
+//! | `LeakyReLU` | x if x > 0 else s x | 1 if x > 0 else s |
+//! | `Sigmoid` | y = 1 / (1 + e^-x) | y (1 - y) |
+//! | `Tanh` | y = tanh x | 1 - y^2 |
+//! | `GELU` | x Phi(x) | Phi(x) + x phi(x) |
+//! | `Softmax` | y_i = e^x_i / sum_j e^x_j | y_i (g_i - sum_j g_j y_j) |
+//!
+//! ```
+//! use macrograd_runtime::layers::{Activation, ReLU};
+//! use ndarray::{array, Array2};
+//! let x = array![[-1.0_f32, 2.0]];
+//! let mut y = Array2::zeros((1, 2));
+//! ReLU.forward(x.view(), y.view_mut());
+//! assert_eq!(y, array![[0.0, 2.0]]);
+//! ```
+
+use ndarray::{ArrayView2, ArrayViewMut2, Zip};
+
+use crate::Float;
+
+/// A parameter-free layer that keeps the width of its input.
+pub trait Activation<T: Float> {
+    /// `output <- f(input)`.
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>);
+
+    /// `grad_input <- grad_output * f'(input)`, given the forward's `input`
+    /// and `output`.
+    fn backward(
+        &self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    );
+}
+
+/// `max(x, 0)`; its gradient at 0 is 0, as in PyTorch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ReLU;
+
+/// `x` for `x > 0`, else `negative_slope * x` (PyTorch default 0.01).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeakyReLU {
+    /// Slope for negative inputs.
+    pub negative_slope: f64,
+}
+
+impl Default for LeakyReLU {
+    fn default() -> Self {
+        LeakyReLU {
+            negative_slope: 0.01,
+        }
+    }
+}
+
+/// The logistic function `1 / (1 + e^-x)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sigmoid;
+
+/// The hyperbolic tangent.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tanh;
+
+/// The exact Gaussian error linear unit `x Phi(x)` (PyTorch's
+/// `approximate="none"`), with `Phi` the standard normal CDF.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GELU;
+
+/// Softmax over the features of each sample (each row sums to 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Softmax;
+
+impl<T: Float> Activation<T> for ReLU {
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Zip::from(output)
+            .and(input)
+            .for_each(|y, &x| *y = if x > T::zero() { x } else { T::zero() });
+    }
+
+    fn backward(
+        &self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        Zip::from(grad_input)
+            .and(input)
+            .and(grad_output)
+            .for_each(|gi, &x, &g| *gi = if x > T::zero() { g } else { T::zero() });
+    }
+}
+
+impl<T: Float> Activation<T> for LeakyReLU {
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        let s = T::of(self.negative_slope);
+        Zip::from(output)
+            .and(input)
+            .for_each(|y, &x| *y = if x > T::zero() { x } else { x * s });
+    }
+
+    fn backward(
+        &self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        let s = T::of(self.negative_slope);
+        Zip::from(grad_input)
+            .and(input)
+            .and(grad_output)
+            .for_each(|gi, &x, &g| *gi = if x > T::zero() { g } else { g * s });
+    }
+}
+
+impl<T: Float> Activation<T> for Sigmoid {
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Zip::from(output)
+            .and(input)
+            .for_each(|y, &x| *y = sigmoid(x));
+    }
+
+    fn backward(
+        &self,
+        _input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        Zip::from(grad_input)
+            .and(output)
+            .and(grad_output)
+            .for_each(|gi, &y, &g| *gi = g * y * (T::one() - y));
+    }
+}
+
+impl<T: Float> Activation<T> for Tanh {
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Zip::from(output).and(input).for_each(|y, &x| *y = x.tanh());
+    }
+
+    fn backward(
+        &self,
+        _input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        Zip::from(grad_input)
+            .and(output)
+            .and(grad_output)
+            .for_each(|gi, &y, &g| *gi = g * (T::one() - y * y));
+    }
+}
+
+impl<T: Float> Activation<T> for GELU {
+    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Zip::from(output)
+            .and(input)
+            .for_each(|y, &x| *y = x * normal_cdf(x));
+    }
+
+    fn backward(
+        &self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        // d/dx [x Phi(x)] = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
+        let inv_sqrt_2pi = T::of(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+        let half = T::of(0.5);
+        Zip::from(grad_input)
+            .and(input)
+            .and(grad_output)
+            .for_each(|gi, &x, &g| {
+                let pdf = (-half * x * x).exp() * inv_sqrt_2pi;
+                *gi = g * (normal_cdf(x) + x * pdf);
+            });
+    }
+}
+
+impl<T: Float> Activation<T> for Softmax {
+    fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        for (x, mut y) in input.rows().into_iter().zip(output.rows_mut()) {
+            // Subtract the row maximum so that exp never overflows.
+            let max = x.fold(T::neg_infinity(), |m, &v| m.max(v));
+            let mut sum = T::zero();
+            Zip::from(&mut y).and(&x).for_each(|y, &x| {
+                *y = (x - max).exp();
+                sum = sum + *y;
+            });
+            let inv = T::one() / sum;
+            y.mapv_inplace(|v| v * inv);
+        }
+    }
+
+    fn backward(
+        &self,
+        _input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        mut grad_input: ArrayViewMut2<'_, T>,
+    ) {
+        for ((y, g), mut gi) in output
+            .rows()
+            .into_iter()
+            .zip(grad_output.rows())
+            .zip(grad_input.rows_mut())
+        {
+            let dot = y.dot(&g);
+            Zip::from(&mut gi)
+                .and(&y)
+                .and(&g)
+                .for_each(|gi, &y, &g| *gi = y * (g - dot));
+        }
+    }
+}
+
+/// `1 / (1 + e^-x)`, evaluated so that neither branch overflows.
+#[inline]
+pub(crate) fn sigmoid<T: Float>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// The standard normal CDF, `(1 + erf(x / sqrt 2)) / 2`.
+#[inline]
+fn normal_cdf<T: Float>(x: T) -> T {
+    T::of(0.5) * (T::one() + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf())
+}

@@ -1,0 +1,199 @@
+//! The fully connected layer: `y = x W^T + b`, with `W: [out, in]` as in
+//! PyTorch.
+//!
+//! Backward, for a batch `x: [b, in]` and `g = dL/dy: [b, out]`:
+//! `dL/dW = g^T x`, `dL/db = sum over rows of g`, `dL/dx = g W`.
+//!
+//! ```
+//! use macrograd_runtime::{layers::Linear, Rng};
+//! use ndarray::{array, Array2};
+//! let mut layer = Linear::<f64>::new(2, 1, true, &mut Rng::new(0));
+//! layer.weight.assign(&array![[1.0, 2.0]]);
+//! layer.bias.as_mut().unwrap().fill(0.5);
+//! let mut y = Array2::zeros((1, 1));
+//! layer.forward(array![[3.0, 4.0]].view(), y.view_mut());
+//! assert_eq!(y[[0, 0]], 11.5);
+//! ```
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+
+use crate::model::{Parameter, ParameterMut};
+use crate::optim::Optimizer;
+use crate::{gemm::gemm, Float, Rng};
+
+/// A linear layer's parameters and their gradients.
+#[derive(Clone, Debug)]
+pub struct Linear<T> {
+    /// `[out_features, in_features]`.
+    pub weight: Array2<T>,
+    /// `[out_features]`, or `None` for `bias = false`.
+    pub bias: Option<Array1<T>>,
+    /// `dL/dW`, same shape as `weight`.
+    pub weight_grad: Array2<T>,
+    /// `dL/db`, same shape as `bias`.
+    pub bias_grad: Option<Array1<T>>,
+}
+
+impl<T: Float> Linear<T> {
+    /// PyTorch's default initialisation: `W` and `b` uniform in
+    /// `[-k, k)` with `k = 1/sqrt(in_features)`, the weight drawn first in
+    /// row-major `[out][in]` order, then the bias. Each value is
+    /// `k * rng.sym()` computed in `f64` and rounded once, so the benchmark
+    /// workloads' initial weights come out bit for bit.
+    pub fn new(in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Self {
+        let k = 1.0 / (in_features as f64).sqrt();
+        let weight =
+            Array2::from_shape_simple_fn((out_features, in_features), || T::of(k * rng.sym()));
+        let bias =
+            bias.then(|| Array1::from_shape_simple_fn(out_features, || T::of(k * rng.sym())));
+        Linear {
+            weight_grad: Array2::zeros(weight.raw_dim()),
+            bias_grad: bias.as_ref().map(|b| Array1::zeros(b.raw_dim())),
+            weight,
+            bias,
+        }
+    }
+
+    /// Features per input sample.
+    pub fn in_features(&self) -> usize {
+        self.weight.ncols()
+    }
+
+    /// Features per output sample.
+    pub fn out_features(&self) -> usize {
+        self.weight.nrows()
+    }
+
+    /// `output <- input W^T + b`.
+    ///
+    /// # Panics
+    ///
+    /// If `input` is not `[b, in]` or `output` not `[b, out]`.
+    #[track_caller]
+    pub fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        let beta = match &self.bias {
+            Some(bias) => {
+                // Seed every row with the bias, then accumulate the product.
+                for mut row in output.rows_mut() {
+                    row.assign(bias);
+                }
+                T::one()
+            }
+            None => T::zero(),
+        };
+        gemm(T::one(), input, self.weight.t(), beta, output);
+    }
+
+    /// Adds (`accumulate`) or writes the parameter gradients for `input` and
+    /// `grad_output = dL/dy`, and writes `grad_input = dL/dx` when asked.
+    ///
+    /// `accumulate = false` is the first backward after `zero_grad`: the
+    /// gradients are overwritten without being read, which saves a pass.
+    ///
+    /// # Panics
+    ///
+    /// If the shapes disagree with `[b, in]`, `[b, out]`, `[b, in]`.
+    #[track_caller]
+    pub fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let beta = if accumulate { T::one() } else { T::zero() };
+        // dW = g^T x: [out, b] x [b, in].
+        gemm(
+            T::one(),
+            grad_output.t(),
+            input,
+            beta,
+            self.weight_grad.view_mut(),
+        );
+        if let Some(bias_grad) = &mut self.bias_grad {
+            if !accumulate {
+                bias_grad.fill(T::zero());
+            }
+            for row in grad_output.axis_iter(Axis(0)) {
+                Zip::from(&mut *bias_grad)
+                    .and(&row)
+                    .for_each(|b, &g| *b = *b + g);
+            }
+        }
+        if let Some(grad_input) = grad_input {
+            // dx = g W: [b, out] x [out, in].
+            gemm(
+                T::one(),
+                grad_output,
+                self.weight.view(),
+                T::zero(),
+                grad_input,
+            );
+        }
+    }
+
+    /// Number of parameter tensors: 2 with a bias, 1 without.
+    pub fn tensors(&self) -> usize {
+        1 + usize::from(self.bias.is_some())
+    }
+
+    /// One optimizer update of the weight (as parameter `first`) and the
+    /// bias (as parameter `first + 1`).
+    #[inline]
+    pub fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        let (Some(weight), Some(weight_grad)) =
+            (self.weight.as_slice_mut(), self.weight_grad.as_slice())
+        else {
+            unreachable!("a layer's own arrays are contiguous")
+        };
+        optimizer.update(first, weight, weight_grad);
+        if let (Some(bias), Some(bias_grad)) = (&mut self.bias, &self.bias_grad) {
+            let (Some(bias), Some(bias_grad)) = (bias.as_slice_mut(), bias_grad.as_slice()) else {
+                unreachable!("a layer's own arrays are contiguous")
+            };
+            optimizer.update(first + 1, bias, bias_grad);
+        }
+    }
+
+    /// Calls `f` on the weight and the bias, named `names[0]`, `names[1]`;
+    /// gradients are `None` unless `has_grads`.
+    pub fn visit_parameters<'a>(
+        &'a self,
+        names: [&'static str; 2],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        f(Parameter {
+            name: names[0],
+            value: self.weight.view().into_dyn(),
+            grad: has_grads.then(|| self.weight_grad.view().into_dyn()),
+        });
+        if let (Some(bias), Some(bias_grad)) = (&self.bias, &self.bias_grad) {
+            f(Parameter {
+                name: names[1],
+                value: bias.view().into_dyn(),
+                grad: has_grads.then(|| bias_grad.view().into_dyn()),
+            });
+        }
+    }
+
+    /// Calls `f` on the weight and the bias, writable.
+    pub fn visit_parameters_mut(
+        &mut self,
+        names: [&'static str; 2],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        f(ParameterMut {
+            name: names[0],
+            value: self.weight.view_mut().into_dyn(),
+            grad: self.weight_grad.view_mut().into_dyn(),
+        });
+        if let (Some(bias), Some(bias_grad)) = (&mut self.bias, &mut self.bias_grad) {
+            f(ParameterMut {
+                name: names[1],
+                value: bias.view_mut().into_dyn(),
+                grad: bias_grad.view_mut().into_dyn(),
+            });
+        }
+    }
+}

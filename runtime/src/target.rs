@@ -1,0 +1,170 @@
+//! The two kinds of training targets, chosen by the loss.
+//!
+//! [`Rows`]: one float row per sample, as wide as the model's output (MSE,
+//! L1, Huber, BCE). [`Classes`]: one class index per sample (CrossEntropy).
+//! A model's target kind is a type, so passing class indices to a regression
+//! model, or the reverse, does not compile.
+//!
+//! ```
+//! use macrograd_runtime::target::{Classes, Target};
+//! let labels = vec![2, 0, 1];
+//! let mut batch = Vec::new();
+//! <Classes as Target<f32>>::gather(&labels, &[2, 0], &mut batch);
+//! assert_eq!(<Classes as Target<f32>>::view(&batch, 2), &[1, 2]);
+//! ```
+
+use std::fmt::Debug;
+
+use ndarray::{s, Array2, ArrayView2};
+
+use crate::Float;
+
+/// Float rows: `[samples, outputs]`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rows;
+
+/// Class indices: one `usize` in `0..classes` per sample.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Classes;
+
+/// How targets of one kind are stored, batched and checked.
+pub trait Target<T: Float>: Sized + 'static {
+    /// A borrowed batch of targets, as the loss reads it.
+    type Batch<'a>: Copy
+    where
+        T: 'a;
+    /// Owned storage for a whole dataset's targets (also used as the
+    /// reusable buffer a batch is gathered into).
+    type Data: Clone + Debug + Default + Send + Sync;
+
+    /// Number of samples in `data`.
+    fn len(data: &Self::Data) -> usize;
+
+    /// Number of samples in a batch.
+    fn batch_len(batch: Self::Batch<'_>) -> usize;
+
+    /// Copies the samples `indices` of `data` into the first
+    /// `indices.len()` samples of `buffer`, growing it only when it is too
+    /// small.
+    fn gather(data: &Self::Data, indices: &[usize], buffer: &mut Self::Data);
+
+    /// The first `samples` samples of `data` as a batch.
+    fn view(data: &Self::Data, samples: usize) -> Self::Batch<'_>;
+
+    /// Checks `data` against a model with `outputs` outputs: the width of
+    /// rows, or the range of class indices. The error names the sample.
+    fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
+}
+
+impl<T: Float> Target<T> for Rows {
+    type Batch<'a> = ArrayView2<'a, T>;
+    type Data = Array2<T>;
+
+    fn len(data: &Array2<T>) -> usize {
+        data.nrows()
+    }
+
+    fn batch_len(batch: ArrayView2<'_, T>) -> usize {
+        batch.nrows()
+    }
+
+    fn gather(data: &Array2<T>, indices: &[usize], buffer: &mut Array2<T>) {
+        if buffer.nrows() < indices.len() || buffer.ncols() != data.ncols() {
+            *buffer = Array2::zeros((indices.len(), data.ncols()));
+        }
+        for (mut row, &i) in buffer.rows_mut().into_iter().zip(indices) {
+            row.assign(&data.row(i));
+        }
+    }
+
+    fn view(data: &Array2<T>, samples: usize) -> ArrayView2<'_, T> {
+        data.slice(s![..samples, ..])
+    }
+
+    fn check(data: &Array2<T>, outputs: usize) -> Result<(), crate::Error> {
+        if data.ncols() != outputs {
+            return Err(crate::Error::TargetWidth {
+                expected: outputs,
+                found: data.ncols(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl<T: Float> Target<T> for Classes {
+    type Batch<'a> = &'a [usize];
+    type Data = Vec<usize>;
+
+    fn len(data: &Vec<usize>) -> usize {
+        data.len()
+    }
+
+    fn batch_len(batch: &[usize]) -> usize {
+        batch.len()
+    }
+
+    fn gather(data: &Vec<usize>, indices: &[usize], buffer: &mut Vec<usize>) {
+        buffer.clear();
+        buffer.extend(indices.iter().map(|&i| data[i]));
+    }
+
+    fn view(data: &Vec<usize>, samples: usize) -> &[usize] {
+        &data[..samples]
+    }
+
+    fn check(data: &Vec<usize>, outputs: usize) -> Result<(), crate::Error> {
+        match data.iter().position(|&label| label >= outputs) {
+            Some(row) => Err(crate::Error::LabelOutOfRange {
+                row,
+                label: data[row],
+                classes: outputs,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Anything that can be read as a batch of targets of kind `K`: for
+/// [`Rows`] an `&Array2`, an `ArrayView2` or `&[[T; N]]`; for [`Classes`]
+/// an `&[usize]`, `&Vec<usize>` or `&[usize; N]`.
+pub trait IntoTargets<'a, T: Float, K: Target<T>> {
+    /// The borrowed batch.
+    fn into_targets(self) -> K::Batch<'a>;
+}
+
+impl<'a, T: Float> IntoTargets<'a, T, Rows> for ArrayView2<'a, T> {
+    fn into_targets(self) -> ArrayView2<'a, T> {
+        self
+    }
+}
+
+impl<'a, T: Float> IntoTargets<'a, T, Rows> for &'a Array2<T> {
+    fn into_targets(self) -> ArrayView2<'a, T> {
+        self.view()
+    }
+}
+
+impl<'a, T: Float, const N: usize> IntoTargets<'a, T, Rows> for &'a [[T; N]] {
+    fn into_targets(self) -> ArrayView2<'a, T> {
+        ArrayView2::from(self)
+    }
+}
+
+impl<'a, T: Float> IntoTargets<'a, T, Classes> for &'a [usize] {
+    fn into_targets(self) -> &'a [usize] {
+        self
+    }
+}
+
+impl<'a, T: Float> IntoTargets<'a, T, Classes> for &'a Vec<usize> {
+    fn into_targets(self) -> &'a [usize] {
+        self
+    }
+}
+
+impl<'a, T: Float, const N: usize> IntoTargets<'a, T, Classes> for &'a [usize; N] {
+    fn into_targets(self) -> &'a [usize] {
+        self
+    }
+}
