@@ -1,0 +1,736 @@
+//! Unit tests of `check`: each rule's messages, one error per mistake, and
+//! the IR of valid models.
+
+use super::*;
+
+fn parse(src: &str) -> Input {
+    match syn::parse_str::<Input>(src) {
+        Ok(input) => input,
+        Err(error) => panic!("{src:?} does not parse: {error}"),
+    }
+}
+
+fn ok(src: &str) -> Model {
+    match model(&parse(src)) {
+        Ok(model) => model,
+        Err(error) => panic!("{src:?}: unexpected errors {:#?}", messages(error)),
+    }
+}
+
+fn messages(error: Error) -> Vec<String> {
+    error.into_iter().map(|error| error.to_string()).collect()
+}
+
+fn errors(src: &str) -> Vec<String> {
+    match model(&parse(src)) {
+        Ok(_) => panic!("{src:?} was accepted"),
+        Err(error) => messages(error),
+    }
+}
+
+/// The model's only error.
+fn error(src: &str) -> String {
+    let errors = errors(src);
+    assert_eq!(errors.len(), 1, "{src:?}: {errors:#?}");
+    errors.into_iter().next().unwrap_or_default()
+}
+
+/// The only error of `body` placed in an otherwise valid model.
+fn layer_error(layers: &str) -> String {
+    error(&format!("input 10; {layers}; loss MSE; optim SGD(0.01)"))
+}
+
+fn loss_error(loss: &str) -> String {
+    error(&format!("Linear(10, 3); loss {loss}; optim SGD(0.01)"))
+}
+
+fn optim_error(optim: &str) -> String {
+    error(&format!("Linear(10, 1); loss MSE; optim {optim}"))
+}
+
+fn optim(optim: &str) -> OptimKind {
+    ok(&format!("Linear(10, 1); loss MSE; optim {optim}"))
+        .optim
+        .kind
+}
+
+fn loss(layers: &str, loss: &str) -> LossKind {
+    ok(&format!("{layers}; loss {loss}; optim SGD(0.01)"))
+        .loss
+        .kind
+}
+
+fn shapes(model: &Model) -> Vec<(usize, usize)> {
+    model
+        .layers
+        .iter()
+        .map(|layer| (layer.in_features, layer.out_features))
+        .collect()
+}
+
+fn texts(model: &Model) -> Vec<&str> {
+    model
+        .layers
+        .iter()
+        .map(|layer| layer.text.as_str())
+        .collect()
+}
+
+// ---- valid models -> IR ----
+
+#[test]
+fn design_card_line_without_trailing_semicolon() {
+    let model = ok("Linear(10,1); loss MSE; optim SGD(0.01)");
+    assert!(model.name.is_none());
+    assert!(matches!(model.vis, syn::Visibility::Inherited));
+    assert!(model.attrs.is_empty());
+    assert_eq!(model.dtype, Dtype::F32);
+    assert_eq!(model.inputs, 10);
+    assert_eq!(shapes(&model), [(10, 1)]);
+    assert_eq!(texts(&model), ["Linear(10, 1)"]);
+    assert_eq!(model.layers[0].kind, LayerKind::Linear { bias: true });
+    assert_eq!(model.loss.kind, LossKind::MSE);
+    assert_eq!(
+        model.optim.kind,
+        OptimKind::SGD {
+            lr: 0.01,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    );
+}
+
+#[test]
+fn full_model_with_struct_docs_and_inference() {
+    let model = ok("
+        /// A regressor.
+        #[derive(Debug)]
+        pub struct Regressor;
+        dtype f64;
+        input 10;
+        Linear(10, 64);
+        ReLU;
+        Linear(_, 32, bias = false);
+        LeakyReLU(0.2);
+        Linear(_, 1);
+        loss MSE;
+        optim Adam(lr = 1e-3);
+    ");
+    assert_eq!(
+        model.name.as_ref().map(ToString::to_string).as_deref(),
+        Some("Regressor")
+    );
+    assert!(matches!(model.vis, syn::Visibility::Public(_)));
+    assert_eq!(model.attrs.len(), 2);
+    assert!(model.attrs[0].path().is_ident("doc"));
+    assert!(model.attrs[1].path().is_ident("derive"));
+    assert_eq!(model.dtype, Dtype::F64);
+    assert_eq!(model.inputs, 10);
+    assert_eq!(
+        shapes(&model),
+        [(10, 64), (64, 64), (64, 32), (32, 32), (32, 1)]
+    );
+    assert_eq!(
+        texts(&model),
+        [
+            "Linear(10, 64)",
+            "ReLU",
+            "Linear(64, 32, bias = false)",
+            "LeakyReLU(0.2)",
+            "Linear(32, 1)"
+        ]
+    );
+    let indices: Vec<usize> = model.layers.iter().map(|layer| layer.index).collect();
+    assert_eq!(indices, [0, 1, 2, 3, 4]);
+    assert_eq!(model.layers[2].kind, LayerKind::Linear { bias: false });
+    assert_eq!(
+        model.layers[3].kind,
+        LayerKind::LeakyReLU {
+            negative_slope: 0.2
+        }
+    );
+}
+
+#[test]
+fn attrs_at_the_top_without_struct_are_kept() {
+    let model = ok("/// Docs.\nLinear(3, 1); loss L1; optim SGD(0.1);");
+    assert!(model.name.is_none());
+    assert_eq!(model.attrs.len(), 1);
+    let model = ok("pub(crate) struct Net; Linear(3, 1); loss L1; optim SGD(0.1)");
+    assert!(matches!(model.vis, syn::Visibility::Restricted(_)));
+}
+
+#[test]
+fn doc_comments_on_layers_are_comments() {
+    let model = ok("Linear(3, 4);\n/// hidden\nTanh; Linear(4, 1); loss MSE; optim SGD(0.1)");
+    assert_eq!(model.layers.len(), 3);
+}
+
+#[test]
+fn inference_through_activations_and_input() {
+    let model = ok(
+        "input 4; ReLU; Linear(_, 8); Tanh; GELU; Linear(_, 3); Softmax; loss MSE; optim SGD(1)",
+    );
+    assert_eq!(model.inputs, 4);
+    assert_eq!(
+        shapes(&model),
+        [(4, 4), (4, 8), (8, 8), (8, 8), (8, 3), (3, 3)]
+    );
+    assert_eq!(model.layers[2].kind, LayerKind::Tanh);
+    assert_eq!(model.layers[3].kind, LayerKind::GELU);
+    assert_eq!(model.layers[5].kind, LayerKind::Softmax);
+}
+
+#[test]
+fn parentheses_are_optional_and_stray_semicolons_skipped() {
+    let model = ok("Linear(2, 2); ReLU(); Sigmoid; LeakyReLU;; loss MSE(); optim SGD;");
+    assert_eq!(
+        texts(&model),
+        ["Linear(2, 2)", "ReLU", "Sigmoid", "LeakyReLU(0.01)"]
+    );
+    assert_eq!(
+        model.layers[3].kind,
+        LayerKind::LeakyReLU {
+            negative_slope: 0.01
+        }
+    );
+    assert!(matches!(model.optim.kind, OptimKind::SGD { lr, .. } if lr == 1e-3));
+}
+
+#[test]
+fn optimizer_defaults_and_positional_arguments() {
+    assert_eq!(
+        optim("Adam"),
+        OptimKind::Adam {
+            lr: 1e-3,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            decoupled: false,
+        }
+    );
+    assert_eq!(
+        optim("AdamW(lr = 0.01)"),
+        OptimKind::Adam {
+            lr: 0.01,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
+            amsgrad: false,
+            decoupled: true,
+        }
+    );
+    assert_eq!(
+        optim("Adam(3e-4, (0.8, 0.99), eps = 0, amsgrad = true, weight_decay = 1)"),
+        OptimKind::Adam {
+            lr: 3e-4,
+            betas: (0.8, 0.99),
+            eps: 0.0,
+            weight_decay: 1.0,
+            amsgrad: true,
+            decoupled: false,
+        }
+    );
+    assert_eq!(
+        optim("SGD(1, 0.9, nesterov = true, weight_decay = 5e-4, dampening = 0)"),
+        OptimKind::SGD {
+            lr: 1.0,
+            momentum: 0.9,
+            dampening: 0.0,
+            nesterov: true,
+            weight_decay: 5e-4,
+        }
+    );
+    assert!(
+        matches!(optim("SGD(0.1, dampening = -0.5)"), OptimKind::SGD { dampening, .. } if dampening == -0.5)
+    );
+}
+
+#[test]
+fn loss_arguments_and_defaults() {
+    assert_eq!(
+        loss("Linear(2, 1)", "Huber"),
+        LossKind::Huber { delta: 1.0 }
+    );
+    assert_eq!(
+        loss("Linear(2, 1)", "Huber(0.5)"),
+        LossKind::Huber { delta: 0.5 }
+    );
+    assert_eq!(
+        loss("Linear(2, 3)", "BCE"),
+        LossKind::BCE { pos_weight: vec![] }
+    );
+    assert_eq!(
+        loss("Linear(2, 3)", "BCE(pos_weight = 2)"),
+        LossKind::BCE {
+            pos_weight: vec![2.0]
+        }
+    );
+    assert_eq!(
+        loss("Linear(2, 3)", "BCE(pos_weight = [1, 2.5, 0])"),
+        LossKind::BCE {
+            pos_weight: vec![1.0, 2.5, 0.0]
+        }
+    );
+    assert_eq!(
+        loss("Linear(2, 3)", "CrossEntropy"),
+        LossKind::CrossEntropy {
+            label_smoothing: 0.0
+        }
+    );
+    assert_eq!(
+        loss("Linear(2, 3)", "CrossEntropy(label_smoothing = 0.1)"),
+        LossKind::CrossEntropy {
+            label_smoothing: 0.1
+        }
+    );
+}
+
+#[test]
+fn syntax_errors_stop_at_the_first() {
+    let error = match syn::parse_str::<Input>("Linear(10, 1) ReLU; loss MSE optim SGD") {
+        Ok(_) => panic!("parsed"),
+        Err(error) => error,
+    };
+    assert_eq!(messages(error), ["expected `;`"]);
+    assert!(syn::parse_str::<Input>("pub Linear(1, 1); loss MSE; optim SGD").is_err());
+    assert!(syn::parse_str::<Input>("10; loss MSE; optim SGD").is_err());
+    assert!(syn::parse_str::<Input>("Linear(1, 1); loss; optim SGD").is_err());
+}
+
+// ---- 1. names ----
+
+#[test]
+fn unknown_names_suggest_the_closest() {
+    assert_eq!(
+        layer_error("Linaer(10, 1)"),
+        "unknown layer `Linaer`; did you mean `Linear`?"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1); relu"),
+        "unknown layer `relu`; did you mean `ReLU`?"
+    );
+    assert_eq!(
+        loss_error("MSELoss"),
+        "unknown loss `MSELoss`; did you mean `MSE`?"
+    );
+    assert_eq!(
+        loss_error("CrossEntropyLoss"),
+        "unknown loss `CrossEntropyLoss`; did you mean `CrossEntropy`?"
+    );
+    assert_eq!(
+        optim_error("Adma(lr = 0.1)"),
+        "unknown optimizer `Adma`; did you mean `Adam`?"
+    );
+    assert_eq!(
+        optim_error("Lion"),
+        "unknown optimizer `Lion`; expected one of `SGD`, `Adam`, `AdamW`"
+    );
+    assert_eq!(
+        error("dtype f16; Linear(1, 1); loss MSE; optim SGD"),
+        "unknown dtype `f16`; expected one of `f32`, `f64`"
+    );
+    assert_eq!(
+        error("dtype F64; Linear(1, 1); loss MSE; optim SGD"),
+        "unknown dtype `F64`; did you mean `f64`?"
+    );
+}
+
+#[test]
+fn names_of_another_category_or_planned() {
+    assert_eq!(
+        layer_error("Linear(10, 1); MSE"),
+        "unknown layer `MSE`; `MSE` is a loss: write `loss MSE;` after the layers"
+    );
+    assert_eq!(
+        loss_error("Adam"),
+        "unknown loss `Adam`; `Adam` is an optimizer: write `optim Adam(...);` at the end"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1); Dropout(0.1)"),
+        "layer `Dropout` is not supported yet; expected one of `Linear`, `ReLU`, `LeakyReLU`, \
+         `Sigmoid`, `Tanh`, `GELU`, `Softmax`"
+    );
+}
+
+// ---- 2. argument count and names ----
+
+#[test]
+fn argument_count() {
+    assert_eq!(
+        layer_error("Linear(10)"),
+        "`Linear` expects 2 arguments (in_features, out_features), found 1; missing `out_features`"
+    );
+    assert_eq!(
+        layer_error("Linear"),
+        "`Linear` expects 2 arguments (in_features, out_features), found 0; \
+         missing `in_features`, `out_features`"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1, true, 4, 5)"),
+        "`Linear` expects at most 3 arguments (in_features, out_features, bias), found 5"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1); ReLU(1)"),
+        "`ReLU` expects no arguments, found 1"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1); LeakyReLU(0.1, 0.2)"),
+        "`LeakyReLU` expects at most 1 argument (negative_slope), found 2"
+    );
+}
+
+#[test]
+fn argument_names() {
+    assert_eq!(
+        optim_error("SGD(0.1, momentun = 0.9)"),
+        "unknown argument `momentun` for `SGD`; did you mean `momentum`?"
+    );
+    assert_eq!(
+        optim_error("Adam(learning_rate = 0.1)"),
+        "unknown argument `learning_rate` for `Adam`; did you mean `lr`?"
+    );
+    assert_eq!(
+        optim_error("SGD(0.1, foo = 1)"),
+        "unknown argument `foo` for `SGD`; expected one of `lr`, `momentum`, `dampening`, \
+         `nesterov`, `weight_decay`"
+    );
+    assert_eq!(
+        optim_error("SGD(0.1, lr = 0.2)"),
+        "expected `lr` of `SGD` once, found it twice"
+    );
+    assert_eq!(
+        optim_error("SGD(momentum = 0.9, momentum = 0.8)"),
+        "expected `momentum` of `SGD` once, found it twice"
+    );
+    assert_eq!(
+        optim_error("SGD(momentum = 0.9, 0.1)"),
+        "expected positional arguments before named ones, found one after `momentum`"
+    );
+    assert_eq!(
+        layer_error("Linear(in_features = 10, 1)"),
+        "expected positional arguments before named ones, found one after `in_features`"
+    );
+}
+
+// ---- 3. argument kinds ----
+
+#[test]
+fn argument_kinds() {
+    assert_eq!(
+        layer_error("Linear(10.5, 1)"),
+        "expected a positive integer or `_` for `in_features`, found float `10.5`"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1, bias = 0)"),
+        "expected `true` or `false` for `bias`, found integer `0`"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 1, bias = False)"),
+        "expected `true` or `false` for `bias`, found `False`"
+    );
+    assert_eq!(
+        optim_error("SGD(true)"),
+        "expected a number for `lr`, found `true`"
+    );
+    assert_eq!(
+        optim_error("SGD(\"0.1\")"),
+        "expected a number for `lr`, found string literal `\"0.1\"`"
+    );
+    assert_eq!(
+        optim_error("Adam(betas = (0.9, 0.99, 0.999))"),
+        "expected a pair of numbers `(beta1, beta2)` for `betas`, found a tuple of 3 values"
+    );
+    assert_eq!(
+        optim_error("Adam(betas = 0.9)"),
+        "expected a pair of numbers `(beta1, beta2)` for `betas`, found float `0.9`"
+    );
+    assert_eq!(
+        layer_error("Linear(10, _)"),
+        "expected a positive integer for `out_features`, found `_`; \
+         only `in_features` of `Linear` can be inferred"
+    );
+    assert_eq!(
+        optim_error("SGD(_)"),
+        "expected a number for `lr`, found `_`"
+    );
+    assert_eq!(
+        loss_error("BCE(pos_weight = (1, 2))"),
+        "expected a number or an array of numbers for `pos_weight`, found a tuple of 2 values"
+    );
+    assert_eq!(
+        error("input 10.0; Linear(_, 1); loss MSE; optim SGD"),
+        "expected a positive integer for `input`, found float `10.0`"
+    );
+}
+
+// ---- 4. ranges ----
+
+#[test]
+fn argument_ranges() {
+    assert_eq!(
+        layer_error("Linear(10, 0)"),
+        "expected `out_features` >= 1, found 0"
+    );
+    assert_eq!(
+        layer_error("Linear(10, -3)"),
+        "expected `out_features` >= 1, found -3"
+    );
+    assert_eq!(
+        error("input 0; Linear(_, 1); loss MSE; optim SGD"),
+        "expected `input` >= 1, found 0"
+    );
+    assert_eq!(optim_error("SGD(0)"), "expected `lr` > 0, found 0");
+    assert_eq!(
+        optim_error("SGD(lr = -0.1)"),
+        "expected `lr` > 0, found -0.1"
+    );
+    assert_eq!(
+        optim_error("SGD(1e400)"),
+        "expected a finite `lr`, found 1e400"
+    );
+    assert_eq!(
+        optim_error("SGD(0.1, momentum = -0.5)"),
+        "expected `momentum` >= 0, found -0.5"
+    );
+    assert_eq!(
+        optim_error("SGD(0.1, weight_decay = -1)"),
+        "expected `weight_decay` >= 0, found -1"
+    );
+    assert_eq!(
+        optim_error("Adam(eps = -1e-8)"),
+        "expected `eps` >= 0, found -1e-8"
+    );
+    assert_eq!(
+        optim_error("Adam(betas = (0.9, 1.0))"),
+        "expected `betas.1` in [0, 1), found 1.0"
+    );
+    assert_eq!(
+        loss_error("Huber(delta = 0)"),
+        "expected `delta` > 0, found 0"
+    );
+    assert_eq!(
+        loss_error("CrossEntropy(label_smoothing = 1.5)"),
+        "expected `label_smoothing` in [0, 1], found 1.5"
+    );
+    assert_eq!(
+        loss_error("BCE(pos_weight = [1, -2, 1])"),
+        "expected `pos_weight` >= 0, found -2"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 4); LeakyReLU(1e999)"),
+        "expected a finite `negative_slope`, found 1e999"
+    );
+}
+
+// ---- 5. nesterov ----
+
+#[test]
+fn nesterov_needs_momentum_and_no_dampening() {
+    assert_eq!(
+        optim_error("SGD(0.1, nesterov = true)"),
+        "`nesterov = true` expects `momentum` > 0, found momentum 0"
+    );
+    assert_eq!(
+        optim_error("SGD(0.1, momentum = 0.9, dampening = 0.1, nesterov = true)"),
+        "`nesterov = true` expects `dampening` = 0, found dampening 0.1"
+    );
+    // A bad momentum is reported once, by its range.
+    assert_eq!(
+        optim_error("SGD(0.1, momentum = -1, nesterov = true)"),
+        "expected `momentum` >= 0, found -1"
+    );
+}
+
+// ---- 6. shapes ----
+
+#[test]
+fn shape_mismatch_names_both_numbers() {
+    assert_eq!(
+        error("Linear(10, 64); ReLU; Linear(32, 1); loss MSE; optim SGD(0.01)"),
+        "`Linear` expects 32 inputs, but the layer before it (`ReLU`) produces 64"
+    );
+    assert_eq!(
+        error("Linear(10, 64); Linear(32, 1); loss MSE; optim SGD(0.01)"),
+        "`Linear` expects 32 inputs, but the layer before it (`Linear(10, 64)`) produces 64"
+    );
+    assert_eq!(
+        error("input 10; Linear(12, 4); loss MSE; optim SGD(0.01)"),
+        "`Linear` expects 12 inputs, but `input 10;` declares 10"
+    );
+}
+
+#[test]
+fn after_a_mismatch_checking_carries_on_from_the_declared_output() {
+    // One mistake (32 for 64), one error: `Linear(_, 1)` and `Linear(8, 1)` follow 8.
+    let model = "Linear(10, 64); Linear(32, 8); Linear(_, 8); Linear(8, 1); loss MSE; optim SGD";
+    assert_eq!(errors(model).len(), 1);
+}
+
+#[test]
+fn first_layer_size_must_be_known() {
+    let message =
+        "cannot infer the input size of the first layer: declare `input N;` or write the number";
+    assert_eq!(error("Linear(_, 1); loss MSE; optim SGD"), message);
+    assert_eq!(error("ReLU; Linear(_, 1); loss MSE; optim SGD"), message);
+    // Fixed by the first explicit size, which is also the model's input.
+    let model = ok("Linear(5, 2); loss MSE; optim SGD");
+    assert_eq!(model.inputs, 5);
+}
+
+// ---- 7. structure ----
+
+#[test]
+fn missing_parts() {
+    assert_eq!(
+        error("loss MSE; optim SGD"),
+        "expected at least one layer, found none: add e.g. `Linear(10, 1);` before `loss`"
+    );
+    assert_eq!(
+        error("Linear(1, 1); optim SGD"),
+        "missing `loss`: add e.g. `loss MSE;` after the layers"
+    );
+    assert_eq!(
+        error("Linear(1, 1); loss MSE"),
+        "missing `optim`: add e.g. `optim Adam(lr = 1e-3);` after the loss"
+    );
+    assert_eq!(errors("").len(), 3);
+}
+
+#[test]
+fn duplicates_and_order() {
+    assert_eq!(
+        error("Linear(1, 1); loss MSE; loss L1; optim SGD"),
+        "expected exactly one `loss`, found a second one"
+    );
+    assert_eq!(
+        error("Linear(1, 1); loss MSE; optim SGD; optim Adam"),
+        "expected exactly one `optim`, found a second one"
+    );
+    // Reported once, on the first layer after `loss`.
+    assert_eq!(
+        error("Linear(1, 4); loss MSE; ReLU; Linear(4, 1); optim SGD"),
+        "expected every layer before `loss` and `optim`, found `ReLU` after `loss`"
+    );
+    assert_eq!(
+        error("Linear(1, 1); loss MSE; optim SGD; struct Net"),
+        "expected `struct Net;` as the first statement, found it after other statements"
+    );
+    assert_eq!(
+        error("struct A; struct B; Linear(1, 1); loss MSE; optim SGD"),
+        "expected at most one `struct`, found a second one"
+    );
+    assert_eq!(
+        error("input 1; input 1; Linear(1, 1); loss MSE; optim SGD"),
+        "expected at most one `input`, found a second one"
+    );
+    assert_eq!(
+        error("Linear(1, 1); input 1; loss MSE; optim SGD"),
+        "expected `input` before the layers, found it after `Linear`"
+    );
+    assert_eq!(
+        error("Linear(1, 1); loss MSE; optim SGD; dtype f64"),
+        "expected `dtype` before the layers, found it after `Linear`"
+    );
+    assert_eq!(
+        error("Linear(1, 1);\n#[inline]\nloss MSE; optim SGD"),
+        "expected attributes only at the top of the model, found `#[inline]` on a statement"
+    );
+}
+
+// ---- 8. output activations ----
+
+#[test]
+fn softmax_only_last() {
+    assert_eq!(
+        layer_error("Linear(10, 4); Softmax; Linear(4, 2)"),
+        "expected `Softmax` only as the last layer, found it before `Linear`"
+    );
+}
+
+#[test]
+fn no_squashing_before_losses_on_logits() {
+    assert_eq!(
+        error("Linear(10, 3); Softmax; loss CrossEntropy; optim SGD"),
+        "`CrossEntropy` expects logits, found the output of `Softmax`: \
+         remove `Softmax`, `CrossEntropy` applies log-softmax itself"
+    );
+    assert_eq!(
+        error("Linear(10, 1); Sigmoid; loss BCE; optim SGD"),
+        "`BCE` expects logits, found the output of `Sigmoid`: \
+         remove `Sigmoid`, `BCE` applies the sigmoid itself"
+    );
+    // Fine with other losses.
+    ok("Linear(10, 3); Softmax; loss MSE; optim SGD");
+    ok("Linear(10, 1); Sigmoid; loss MSE; optim SGD");
+}
+
+// ---- 9. outputs and the loss ----
+
+#[test]
+fn losses_fit_the_outputs() {
+    assert_eq!(
+        error("Linear(10, 1); loss CrossEntropy; optim SGD"),
+        "`CrossEntropy` expects at least 2 outputs (one per class), found 1; \
+         for a yes/no target use 1 output with `BCE`"
+    );
+    assert_eq!(
+        loss_error("BCE(pos_weight = [1, 2])"),
+        "expected `pos_weight` with 1 or 3 values (one per output), found 2"
+    );
+    assert_eq!(
+        error("Linear(10, 1); loss BCE(pos_weight = [1, 2]); optim SGD"),
+        "expected `pos_weight` with 1 value, found 2"
+    );
+    ok("Linear(10, 3); loss BCE(pos_weight = [3]); optim SGD");
+}
+
+// ---- all at once ----
+
+#[test]
+fn three_mistakes_three_errors() {
+    let errors =
+        errors("Linear(10, 64); Relu; Linear(32, 1); loss MSE; optim SGD(lr = 0, momentun = 0.9)");
+    assert_eq!(
+        errors,
+        [
+            "unknown layer `Relu`; did you mean `ReLU`?",
+            "expected `lr` > 0, found 0",
+            "unknown argument `momentun` for `SGD`; did you mean `momentum`?",
+        ]
+    );
+}
+
+#[test]
+fn three_mistakes_across_statements() {
+    let errors = errors("input 10; Linear(12, 4); Linaer(4, 1); loss MSE; optim Adma");
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+}
+
+#[test]
+fn odd_inputs_do_not_panic() {
+    let inputs = [
+        "",
+        ";;",
+        "struct A",
+        "pub struct A; pub struct B",
+        "input 99999999999999999999999999999999999999999; Linear(_, 1); loss MSE; optim SGD",
+        "Linear(-0, 99999999999999999999999999999999999999999999); loss MSE; optim SGD",
+        "Linear(--1, 1); loss MSE; optim SGD",
+        "Linear(1 + 1, x); loss MSE; optim SGD",
+        "Linear('a', 1u8); loss MSE; optim SGD(1e-400)",
+        "Linear(1, 1); loss BCE(pos_weight = []); optim Adam(betas = ())",
+        "Linear(1, 1); loss BCE(pos_weight = [[1]]); optim Adam(betas = (_, -0.0))",
+        "Softmax; Softmax; loss CrossEntropy; optim AdamW(amsgrad = 1, eps = 1e999)",
+        "Linear(in_features = 1, out_features = 2, 3, 4); loss loss; optim optim",
+        "input _; dtype dtype; Linear(_, _); loss MSE(1); optim SGD(1, 2, 3, 4, 5, 6, 7)",
+    ];
+    for src in inputs {
+        if let Ok(input) = syn::parse_str::<Input>(src) {
+            let _ = model(&input);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
+/// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the
+/// index. Tolerances are per precision: `F64` (1e-9 absolute, the golden
+/// tables' precision) and `F32` (1e-5 relative).
+#[macro_export]
+macro_rules! assert_close {
+    ($a:expr, $b:expr, $tol:expr) => {{
+        let (a, b): (&[f64], &[f64]) = (&$a[..], &$b[..]);
+        assert_eq!(a.len(), b.len(), "lengths differ: {:?} vs {:?}", a, b);
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            let ok = $tol.accepts(*x, *y);
+            assert!(
+                ok,
+                "index {}: {} vs {} (tolerance {:?})\n left: {:?}\nright: {:?}",
+                i, x, y, $tol, a, b
+            );
+        }
+    }};
+}
+
+/// A tolerance for one precision.
+#[derive(Clone, Copy, Debug)]
+pub enum Tol {
+    /// `|a - b| <= eps`.
+    Abs(f64),
+    /// `|a - b| <= eps * max(|b|, 1e-3)`.
+    Rel(f64),
+}
+
+impl Tol {
+    pub fn accepts(self, a: f64, b: f64) -> bool {
+        match self {
+            Tol::Abs(eps) => (a - b).abs() <= eps,
+            Tol::Rel(eps) => (a - b).abs() <= eps * b.abs().max(1e-3),
+        }
+    }
+}
+
+pub const F64: Tol = Tol::Abs(1e-9);
+pub const F32: Tol = Tol::Rel(1e-5);
