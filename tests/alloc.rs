@@ -1,0 +1,93 @@
+//! Once its buffers exist, a training step's own code allocates nothing.
+//!
+//! A counting global allocator counts the allocations of this thread. The
+//! only ones left in a step are `matrixmultiply`'s packing buffers, one per
+//! gemm call: per `Linear`, one in the forward pass, one for the weight
+//! gradient, and one for the input gradient unless it is the first layer.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use macrograd::prelude::*;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|c| c.get())
+}
+
+/// Allocations of one `train_step` after a warm-up, on batches of `sizes`.
+fn step_allocations<M: Model<Elem = f32>>(
+    model: &mut M,
+    x: &Array2<f32>,
+    y: impl Fn(usize) -> <M::Target as macrograd::target::Target<f32>>::Data,
+) -> usize {
+    let targets_full = y(x.nrows());
+    let view = |n| <M::Target as macrograd::target::Target<f32>>::view(&targets_full, n);
+    let step = |model: &mut M, n: usize| {
+        model.forward(x.slice(s![..n, ..]));
+        model.compute_loss(view(n), true);
+        model.zero_grad();
+        model.backward();
+        model.step();
+    };
+    // Warm-up on the largest batch: buffers and optimizer state exist.
+    step(model, x.nrows());
+    let before = allocations();
+    step(model, x.nrows());
+    let full = allocations() - before;
+    // A smaller batch reuses the storage of the larger one.
+    let before = allocations();
+    step(model, x.nrows() / 2 + 1);
+    let partial = allocations() - before;
+    assert_eq!(full, partial, "a smaller batch allocated differently");
+    full
+}
+
+#[test]
+fn mlp_step_allocates_only_gemm_packing() {
+    let mut model = model! {
+        Linear(10, 64); ReLU; Linear(64, 64); ReLU; Linear(64, 1);
+        loss MSE; optim Adam(lr = 1e-3)
+    };
+    let x: Array2<f32> = Rng::new(1).randn((32, 10));
+    let n = step_allocations(&mut model, &x, |n| Rng::new(2).randn((n, 1)));
+    // 3 Linear layers: 3 forward + 3 weight-gradient + 2 input-gradient gemms.
+    assert_eq!(n, 8);
+}
+
+#[test]
+fn classifier_step_allocates_only_gemm_packing() {
+    let mut model = model! {
+        input 20; Linear(_, 16); Tanh; Linear(_, 4);
+        loss CrossEntropy(label_smoothing = 0.1); optim SGD(0.1, momentum = 0.9, nesterov = true)
+    };
+    let x: Array2<f32> = Rng::new(3).randn((16, 20));
+    let n = step_allocations(&mut model, &x, |n| (0..n).map(|i| i % 4).collect());
+    // 2 Linear layers: 2 forward + 2 weight-gradient + 1 input-gradient gemms.
+    assert_eq!(n, 5);
+}

@@ -1,0 +1,291 @@
+//! Behaviour of generated models and of `fit`: the four steps, typed
+//! entries, summaries, names, errors before training, determinism.
+
+use macrograd::prelude::*;
+use macrograd::Error;
+
+model! {
+    /// A small regressor used across these tests.
+    pub struct Net;
+    Linear(3, 8);
+    ReLU;
+    Linear(_, 2);
+    loss MSE;
+    optim SGD(0.1)
+}
+
+model! {
+    struct Classifier;
+    dtype f64;
+    input 4;
+    Linear(_, 6);
+    Tanh;
+    Linear(_, 3);
+    loss CrossEntropy;
+    optim Adam(lr = 0.05)
+}
+
+fn data(n: usize, seed: u64) -> (Array2<f32>, Array2<f32>) {
+    let mut rng = Rng::new(seed);
+    let x: Array2<f32> = rng.randn((n, 3));
+    let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+        if j == 0 {
+            x[[i, 0]] - 2.0 * x[[i, 1]]
+        } else {
+            x[[i, 2]].abs()
+        }
+    });
+    (x, y)
+}
+
+fn weights<M: Model>(m: &M) -> Vec<f64> {
+    m.parameters()
+        .iter()
+        .flat_map(|p| p.value.iter().map(|v| v.to_f64()).collect::<Vec<_>>())
+        .collect()
+}
+
+use macrograd::Float;
+
+#[test]
+fn parameters_have_pytorch_names_and_shapes() {
+    let net = Net::new();
+    let params = net.parameters();
+    let names: Vec<_> = params.iter().map(|p| p.name).collect();
+    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    assert_eq!(params[0].value.shape(), &[8, 3]);
+    assert_eq!(params[2].value.shape(), &[2, 8]);
+    // No backward yet: no gradients, as PyTorch's `grad is None`.
+    assert!(params.iter().all(|p| p.grad.is_none()));
+    // PyTorch's init bound 1/sqrt(in).
+    let bound = 1.0 / 3.0_f32.sqrt();
+    assert!(params[0].value.iter().all(|w| w.abs() <= bound));
+}
+
+#[test]
+fn seeds_decide_the_initial_weights() {
+    assert_eq!(weights(&Net::with_seed(5)), weights(&Net::with_seed(5)));
+    assert_ne!(weights(&Net::with_seed(5)), weights(&Net::with_seed(6)));
+    assert_eq!(weights(&Net::new()), weights(&Net::with_seed(0)));
+}
+
+#[test]
+fn step_after_zero_grad_changes_nothing_and_backward_accumulates() {
+    let (x, y) = data(8, 1);
+    let mut net = Net::new();
+    let before = weights(&net);
+    net.forward(&x);
+    net.loss(&y);
+    net.zero_grad();
+    net.step();
+    assert_eq!(
+        weights(&net),
+        before,
+        "step without gradients must not move"
+    );
+
+    // Two backward passes without zero_grad add up, as in PyTorch.
+    net.backward();
+    let once: Vec<f32> = net.parameters()[0]
+        .grad
+        .as_ref()
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    net.backward();
+    let twice: Vec<f32> = net.parameters()[0]
+        .grad
+        .as_ref()
+        .unwrap()
+        .iter()
+        .copied()
+        .collect();
+    for (a, b) in once.iter().zip(&twice) {
+        assert!((2.0 * a - b).abs() <= 1e-6 * a.abs().max(1.0));
+    }
+}
+
+#[test]
+fn batched_forward_equals_row_by_row() {
+    let (x, _) = data(7, 2);
+    let mut net = Net::new();
+    let batched = net.predict(&x);
+    for i in 0..7 {
+        let row = net.predict(x.slice(s![i..i + 1, ..]));
+        for j in 0..2 {
+            assert!((row[[0, j]] - batched[[i, j]]).abs() < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn typed_rows_entries() {
+    let mut net = Net::new();
+    let out = net.predict_rows(&[[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]);
+    assert_eq!(out.len(), 2);
+    let loss = net.train_step_rows(&[[1.0, 2.0, 3.0]], &[[0.5, 0.5]]);
+    assert!(loss.is_finite());
+    let mut clf = Classifier::new();
+    let loss = clf.train_step_rows(&[[1.0, 0.0, 0.0, 1.0]], &[2]);
+    assert!(loss > 0.0);
+}
+
+#[test]
+fn wrong_width_is_an_error_not_a_crash() {
+    let mut net = Net::new();
+    let bad = Array2::<f32>::zeros((4, 5));
+    let err = net.try_forward(&bad).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "inputs have 5 features per sample, but the model expects 3"
+    );
+}
+
+#[test]
+fn fit_checks_everything_before_the_first_batch() {
+    let (x, y) = data(10, 3);
+    let good = Dataset::regression(x.clone(), y.clone()).unwrap();
+    let mut net = Net::new();
+    let before = weights(&net);
+    let err = net
+        .fit(&good, Fit::epochs(1).batch_size(0).quiet())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("batch_size") && err.to_string().contains("found 0"),
+        "{err}"
+    );
+    let err = net.fit(&good, Fit::epochs(0).quiet()).unwrap_err();
+    assert!(err.to_string().contains("epochs"), "{err}");
+    let err = net
+        .fit(&good, Fit::epochs(1).batch_size(20).drop_last(true).quiet())
+        .unwrap_err();
+    assert!(err.to_string().contains("leaves no batch"), "{err}");
+    let wide = Dataset::regression(Array2::zeros((10, 4)), y.clone()).unwrap();
+    assert!(matches!(
+        net.fit(&wide, Fit::epochs(1).quiet()),
+        Err(Error::InputWidth {
+            expected: 3,
+            found: 4
+        })
+    ));
+    let narrow = Dataset::regression(x.clone(), Array2::zeros((10, 1))).unwrap();
+    assert!(matches!(
+        net.fit(&narrow, Fit::epochs(1).quiet()),
+        Err(Error::TargetWidth {
+            expected: 2,
+            found: 1
+        })
+    ));
+    let empty = Dataset::regression(Array2::zeros((0, 3)), Array2::zeros((0, 2))).unwrap();
+    assert!(matches!(
+        net.fit(&empty, Fit::epochs(1).quiet()),
+        Err(Error::EmptyDataset)
+    ));
+    assert_eq!(weights(&net), before, "a rejected fit must not train");
+
+    let mut clf = Classifier::new();
+    let labels = Dataset::classification(Array2::zeros((3, 4)), vec![0, 3, 1]).unwrap();
+    let err = clf.fit(&labels, Fit::epochs(1).quiet()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "class label 3 of sample 1 is out of range for 3 classes (expected 0..3)"
+    );
+}
+
+#[test]
+fn datasets_reject_bad_values() {
+    let err = Dataset::regression(Array2::<f32>::zeros((3, 2)), Array2::zeros((2, 1))).unwrap_err();
+    assert_eq!(err.to_string(), "3 input samples but 2 targets");
+    let mut y = Array2::<f64>::zeros((2, 1));
+    y[[1, 0]] = f64::INFINITY;
+    let err = Dataset::regression(Array2::zeros((2, 2)), y).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "targets contain the non-finite value inf at sample 1, column 0"
+    );
+}
+
+#[test]
+fn same_seed_same_history_and_training_converges() {
+    let (x, y) = data(200, 4);
+    let train = Dataset::regression(x, y).unwrap();
+    let run = |seed| {
+        let mut net = Net::with_seed(1);
+        let fit = Fit::epochs(40).batch_size(16).seed(seed).quiet();
+        let history = net.fit(&train, fit).unwrap();
+        (history.losses(), weights(&net))
+    };
+    let (a, wa) = run(9);
+    let (b, wb) = run(9);
+    assert_eq!(a, b, "one seed must give bit-identical histories");
+    assert_eq!(wa, wb);
+    let (c, _) = run(10);
+    assert_ne!(a, c, "another shuffle seed gives another run");
+    assert!(a[39] < 0.1 * a[0], "loss {} -> {}", a[0], a[39]);
+}
+
+#[test]
+fn history_counts_iterations_and_keeps_the_partial_batch() {
+    let (x, y) = data(10, 5);
+    let train = Dataset::regression(x, y).unwrap();
+    let mut net = Net::new();
+    let history = net
+        .fit(&train, Fit::epochs(2).batch_size(4).quiet())
+        .unwrap();
+    assert_eq!(history.epochs.len(), 2);
+    assert_eq!(history.epochs[0].iterations, 3); // 4 + 4 + 2
+    assert_eq!(history.epochs[1].epoch, 2);
+    assert_eq!(history.epochs[0].lr, 0.1);
+    let history = net
+        .fit(&train, Fit::epochs(1).batch_size(4).drop_last(true).quiet())
+        .unwrap();
+    assert_eq!(history.epochs[0].iterations, 2);
+}
+
+#[test]
+fn zero_learning_rate_changes_nothing() {
+    let (x, y) = data(10, 6);
+    let train = Dataset::regression(x, y).unwrap();
+    let mut net = Net::new();
+    net.set_learning_rate(0.0);
+    let before = weights(&net);
+    net.fit(&train, Fit::epochs(2).batch_size(3).quiet())
+        .unwrap();
+    assert_eq!(weights(&net), before);
+}
+
+#[test]
+fn summary_lists_layers_shapes_and_parameters() {
+    let net = Net::new();
+    let s = net.summary();
+    assert_eq!(s.params(), 3 * 8 + 8 + 8 * 2 + 2);
+    assert_eq!(s.layers[2].layer, "Linear(8, 2)");
+    let text = s.to_string();
+    assert!(
+        text.contains("[b, 8]") && text.contains("total parameters: 50"),
+        "{text}"
+    );
+    assert!(text.contains("loss MSE; optim SGD(lr = 0.1)"), "{text}");
+    assert_eq!(Classifier::new().summary().dtype, "f64");
+}
+
+#[test]
+fn evaluate_matches_the_loss_of_a_full_batch() {
+    let (x, y) = data(9, 7);
+    let mut net = Net::new();
+    let train = Dataset::regression(x.clone(), y.clone()).unwrap();
+    let batched = net.evaluate(&train, 4).unwrap();
+    net.forward(&x);
+    let full = net.loss(&y) as f64;
+    assert!((batched - full).abs() < 1e-6, "{batched} vs {full}");
+}
+
+#[test]
+#[should_panic(expected = "`backward` needs a `loss` computed after the last `forward`")]
+fn backward_without_loss_panics_with_a_message() {
+    let (x, _) = data(2, 8);
+    let mut net = Net::new();
+    net.forward(&x);
+    net.backward();
+}
