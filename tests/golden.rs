@@ -115,7 +115,7 @@ where
     M: Model<Target = macrograd::target::Rows>,
 {
     let (x, y) = golden_data();
-    let cast = |a: &Array2<f64>| a.mapv(|v| <M::Elem as Float>::of(v));
+    let cast = |a: &Array2<f64>| a.mapv(<M::Elem as Float>::of);
     model
         .set_parameter("0.weight", &[M::Elem::of(0.1), M::Elem::of(-0.2)])
         .unwrap();
@@ -127,7 +127,7 @@ where
         F32
     };
     // One epoch at a time, reading the parameters after each.
-    for (epoch, want) in expected.iter().enumerate() {
+    for want in expected {
         let history = model.fit(&data, fit.clone()).unwrap();
         let params: Vec<f64> = model
             .parameters()
@@ -136,7 +136,6 @@ where
             .collect();
         let got = [history.losses()[0], params[0], params[1], params[2]];
         assert_close!(got, want, tol);
-        let _ = epoch;
     }
 }
 

@@ -152,7 +152,7 @@ fn check_rows_loss(
         x.clone().as_slice_mut().unwrap(),
         g.as_slice().unwrap(),
         |p| {
-            let xp = Array2::from_shape_vec(shape.clone(), p.to_vec()).unwrap();
+            let xp = Array2::from_shape_vec(shape, p.to_vec()).unwrap();
             loss.compute(xp.view(), y.view(), None)
         },
     );

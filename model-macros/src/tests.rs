@@ -79,3 +79,70 @@ fn syntax_errors_do_not_panic() {
         assert!(out.to_string().contains("compile_error"), "{input}: {out}");
     }
 }
+
+/// Mutates valid models token by token (delete, duplicate, swap, replace)
+/// and expands every variant: the macro must never panic, whatever the input.
+#[test]
+fn mutated_inputs_never_panic() {
+    use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+
+    let seeds: Vec<TokenStream> = vec![
+        quote!(pub struct Net; dtype f64; input 4; Linear(_, 8, bias = false); LeakyReLU(0.2); Linear(8, 3); loss CrossEntropy(label_smoothing = 0.1); optim Adam(lr = 1e-3, betas = (0.9, 0.99), amsgrad = true)),
+        quote!(Linear(10, 1); loss MSE; optim SGD(0.01, momentum = 0.9, nesterov = true)),
+        quote!(Linear(2, 4); Sigmoid; Linear(_, 2); Softmax; loss BCE(pos_weight = [1.0, 2.0]); optim AdamW(weight_decay = 0.1)),
+    ];
+    let fillers: Vec<TokenTree> =
+        quote!(_ 0 -1 1e400 ; , = ( ) Linear loss optim struct input dtype "s" true [1])
+            .into_iter()
+            .collect();
+
+    // Flatten to a token list (groups recursed), mutate, rebuild.
+    fn flatten(ts: TokenStream, out: &mut Vec<TokenTree>) {
+        for tt in ts {
+            match tt {
+                TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => {
+                    let mut inner = Vec::new();
+                    flatten(g.stream(), &mut inner);
+                    out.push(TokenTree::Group(Group::new(
+                        Delimiter::Parenthesis,
+                        inner.into_iter().collect(),
+                    )));
+                }
+                other => out.push(other),
+            }
+        }
+    }
+
+    let mut count = 0;
+    for seed in &seeds {
+        let mut tokens = Vec::new();
+        flatten(seed.clone(), &mut tokens);
+        let n = tokens.len();
+        for i in 0..n {
+            let mut variants: Vec<Vec<TokenTree>> = Vec::new();
+            let mut deleted = tokens.clone();
+            deleted.remove(i);
+            variants.push(deleted);
+            let mut doubled = tokens.clone();
+            doubled.insert(i, tokens[i].clone());
+            variants.push(doubled);
+            if i + 1 < n {
+                let mut swapped = tokens.clone();
+                swapped.swap(i, i + 1);
+                variants.push(swapped);
+            }
+            for filler in &fillers {
+                let mut replaced = tokens.clone();
+                replaced[i] = filler.clone();
+                variants.push(replaced);
+            }
+            for v in variants {
+                let body: TokenStream = v.into_iter().collect();
+                let out = crate::expand_input(quote!(::macrograd; #body));
+                assert!(!out.is_empty());
+                count += 1;
+            }
+        }
+    }
+    assert!(count > 1000, "only {count} variants");
+}
