@@ -20,7 +20,7 @@
 //! backward code over the runtime's kernels. The generated type implements
 //! [`Model`]: the four steps of the training loop (`forward`, `loss`,
 //! `zero_grad` + `backward`, `step`) are its methods, and `fit` runs them in
-//! batches over a [`Dataset`].
+//! batches over a [`Dataset`](data::Dataset).
 
 pub use macrograd_runtime::{
     data, gemm, layers, loss, model::Model, ndarray, optim, target, train, Error, Float, Result,

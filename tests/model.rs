@@ -289,3 +289,20 @@ fn backward_without_loss_panics_with_a_message() {
     net.forward(&x);
     net.backward();
 }
+
+/// `with_seed(2000 + w)` draws the benchmark workloads' initial weights bit
+/// for bit: the sums match the reference checksums of WORKLOADS.md §6.
+#[test]
+fn init_matches_the_benchmark_checksums() {
+    model! { struct W1; Linear(10, 1); loss MSE; optim SGD(0.01) }
+    model! { struct W2; Linear(10, 64); ReLU; Linear(64, 64); ReLU; Linear(64, 1); loss MSE; optim Adam(1e-3) }
+    model! { struct W3; Linear(784, 256); ReLU; Linear(256, 128); ReLU; Linear(128, 10); loss CrossEntropy; optim SGD(0.01, momentum = 0.9) }
+    let sum = |w: Vec<f64>| w.iter().sum::<f64>();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+    let w1 = sum(weights(&W1::with_seed(2001)));
+    assert!(close(w1, 0.07563572376966476), "{w1}");
+    let w2 = sum(weights(&W2::with_seed(2002)));
+    assert!(close(w2, 1.1786496655549854), "{w2}");
+    let w3 = sum(weights(&W3::with_seed(2003)));
+    assert!(close(w3, -3.283050441470934), "{w3}");
+}
