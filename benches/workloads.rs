@@ -1,0 +1,528 @@
+//! The four benchmark workloads of `shared/bench/WORKLOADS.md`, trained by
+//! models declared with `model!` (through `fit`) and by the same networks
+//! written by hand against the runtime's kernels.
+//!
+//! ```sh
+//! cargo bench --bench workloads -- --threads 1 --workloads W1,W2,W3,W4
+//! ```
+//!
+//! Prints one JSON object per timed run (WORKLOADS.md §6), then a table.
+//! Data, initial weights and shuffle order are bit-identical to every other
+//! implementation of the workloads; the checksums say so.
+
+// The data generators follow WORKLOADS.md's index notation term by term, so
+// that the f64 accumulation order is visibly the specified one.
+#![allow(clippy::needless_range_loop)]
+
+use std::time::Instant;
+
+use macrograd::layers::{Activation, Linear, ReLU};
+use macrograd::loss::{CrossEntropy, Loss, MSE};
+use macrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use macrograd::prelude::*;
+use macrograd::Float;
+
+// ---- data (WORKLOADS.md §2) ----
+
+struct Data {
+    x: Array2<f32>,
+    y: Array2<f32>,     // W1, W2
+    labels: Vec<usize>, // W3, W4
+    data_ck: [f64; 2],
+}
+
+fn regression_data(w: u64) -> Data {
+    let (n, d) = if w == 1 { (100, 10) } else { (8192, 10) };
+    let mut rng = Rng::new(1000 + w);
+    let x = Array2::from_shape_simple_fn((n, d), || rng.sym() as f32);
+    let mut y = Array2::zeros((n, 1));
+    if w == 1 {
+        let wt: Vec<f64> = (0..d).map(|_| rng.sym()).collect();
+        let bt = rng.sym();
+        for i in 0..n {
+            let e = rng.sym();
+            let mut acc = 0.0;
+            for j in 0..d {
+                acc += wt[j] * x[[i, j]] as f64;
+            }
+            acc += bt;
+            acc += 0.1 * e;
+            y[[i, 0]] = acc as f32;
+        }
+    } else {
+        let a: Vec<f64> = (0..d).map(|_| rng.sym()).collect();
+        let c: Vec<f64> = (0..d).map(|_| rng.sym()).collect();
+        for i in 0..n {
+            let e = rng.sym();
+            let xi = |j: usize| x[[i, j]] as f64;
+            let mut acc = 0.0;
+            for j in 0..d {
+                acc += a[j] * xi(j);
+            }
+            for j in 0..d {
+                acc += (c[j] * xi(j)) * xi((j + 1) % d);
+            }
+            acc += 0.1 * e;
+            y[[i, 0]] = acc as f32;
+        }
+    }
+    let data_ck = [sum(x.iter()), sum(y.iter())];
+    Data {
+        x,
+        y,
+        labels: Vec::new(),
+        data_ck,
+    }
+}
+
+fn classification_data(w: u64) -> Data {
+    let (n, d, c) = if w == 3 {
+        (16384, 784, 10)
+    } else {
+        (4096, 1024, 10)
+    };
+    let mut rng = Rng::new(1000 + w);
+    let (x, centre) = if w == 3 {
+        (
+            Array2::from_shape_simple_fn((n, d), || rng.unit() as f32),
+            0.5,
+        )
+    } else {
+        (
+            Array2::from_shape_simple_fn((n, d), || rng.sym() as f32),
+            0.0,
+        )
+    };
+    let t = Array2::from_shape_simple_fn((c, d), || rng.sym());
+    let labels: Vec<usize> = (0..n)
+        .map(|i| {
+            let mut best = (f64::NEG_INFINITY, 0);
+            for k in 0..c {
+                let mut acc = 0.0;
+                for j in 0..d {
+                    acc += t[[k, j]] * (x[[i, j]] as f64 - centre);
+                }
+                if acc > best.0 {
+                    best = (acc, k);
+                }
+            }
+            best.1
+        })
+        .collect();
+    let data_ck = [sum(x.iter()), labels.iter().sum::<usize>() as f64];
+    Data {
+        x,
+        y: Array2::zeros((0, 1)),
+        labels,
+        data_ck,
+    }
+}
+
+fn sum<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
+    values.map(|&v| v as f64).sum()
+}
+
+// ---- models (WORKLOADS.md §3, §4) ----
+
+model! { struct W1; Linear(10, 1); loss MSE; optim SGD(0.01) }
+model! { struct W2; Linear(10, 64); ReLU; Linear(64, 64); ReLU; Linear(64, 1); loss MSE; optim Adam(lr = 1e-3) }
+model! {
+    struct W3;
+    Linear(784, 256); ReLU; Linear(256, 128); ReLU; Linear(128, 10);
+    loss CrossEntropy; optim SGD(0.01, momentum = 0.9)
+}
+model! {
+    struct W4;
+    Linear(1024, 1024); ReLU; Linear(1024, 1024); ReLU; Linear(1024, 10);
+    loss CrossEntropy; optim SGD(0.01)
+}
+
+struct Spec {
+    name: &'static str,
+    batch: usize,
+    epochs: usize,
+    shuffle: bool,
+}
+
+const SPECS: [Spec; 4] = [
+    Spec {
+        name: "W1",
+        batch: 100,
+        epochs: 2000,
+        shuffle: false,
+    },
+    Spec {
+        name: "W2",
+        batch: 32,
+        epochs: 10,
+        shuffle: true,
+    },
+    Spec {
+        name: "W3",
+        batch: 128,
+        epochs: 2,
+        shuffle: true,
+    },
+    Spec {
+        name: "W4",
+        batch: 256,
+        epochs: 1,
+        shuffle: true,
+    },
+];
+
+struct Run {
+    seconds: f64,
+    epoch_losses: Vec<f64>,
+    init_ck: f64,
+}
+
+fn param_sum<M: Model<Elem = f32>>(m: &M) -> f64 {
+    m.parameters().iter().map(|p| sum(p.value.iter())).sum()
+}
+
+/// Trains a `model!` type with `fit`: the generated code under test.
+fn run_generated<M: Model<Elem = f32> + Clone>(
+    mut model: M,
+    data: &Dataset<f32, M::Target>,
+    spec: &Spec,
+    w: u64,
+) -> Run {
+    let init_ck = param_sum(&model);
+    let fit = Fit::epochs(spec.epochs)
+        .batch_size(spec.batch)
+        .shuffle(spec.shuffle)
+        .seed(3000 + w)
+        .quiet();
+    // Warm-up on a throw-away copy.
+    let mut warm = model.clone();
+    let _ = warm.fit(data, Fit::epochs(1).batch_size(spec.batch).quiet());
+    let start = Instant::now();
+    let history = model.fit(data, fit).expect("valid workload");
+    let seconds = start.elapsed().as_secs_f64();
+    Run {
+        seconds,
+        epoch_losses: history.losses(),
+        init_ck,
+    }
+}
+
+// ---- the same networks by hand, on the runtime's kernels ----
+
+/// A stack of `Linear` layers with ReLU between, its buffers and optimizer,
+/// driven step by step without `model!` or `fit`.
+struct Hand<O> {
+    layers: Vec<Linear<f32>>,
+    opt: O,
+    acts: Vec<Array2<f32>>, // acts[0] input, acts[2i+1] linear out, acts[2i+2] relu out
+    grads: Vec<Array2<f32>>, // same indexing
+}
+
+impl<O: Optimizer<f32>> Hand<O> {
+    fn new(sizes: &[usize], seed: u64, make: impl Fn(&[usize]) -> O, batch: usize) -> Self {
+        let mut rng = Rng::new(seed);
+        let layers: Vec<Linear<f32>> = sizes
+            .windows(2)
+            .map(|w| Linear::new(w[0], w[1], true, &mut rng))
+            .collect();
+        let lens: Vec<usize> = layers
+            .iter()
+            .flat_map(|l| [l.weight.len(), l.out_features()])
+            .collect();
+        let mut widths = vec![sizes[0]];
+        for (i, &s) in sizes[1..].iter().enumerate() {
+            widths.push(s);
+            if i + 2 < sizes.len() {
+                widths.push(s);
+            }
+        }
+        let acts = widths.iter().map(|&w| Array2::zeros((batch, w))).collect();
+        let grads = widths.iter().map(|&w| Array2::zeros((batch, w))).collect();
+        Hand {
+            layers,
+            opt: make(&lens),
+            acts,
+            grads,
+        }
+    }
+
+    fn forward(&mut self) {
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (a, b) = self.acts.split_at_mut(2 * i + 1);
+            layer.forward(a[2 * i].view(), b[0].view_mut());
+            if i < last {
+                let (a, b) = self.acts.split_at_mut(2 * i + 2);
+                ReLU.forward(a[2 * i + 1].view(), b[0].view_mut());
+            }
+        }
+    }
+
+    fn backward_and_step(&mut self) {
+        for i in (0..self.layers.len()).rev() {
+            let (g_lo, g_hi) = self.grads.split_at_mut(2 * i + 1);
+            let grad_input = (i > 0).then(|| g_lo[2 * i].view_mut());
+            self.layers[i].backward(self.acts[2 * i].view(), g_hi[0].view(), grad_input, false);
+            if i > 0 {
+                let (g_lo, g_hi) = self.grads.split_at_mut(2 * i);
+                ReLU.backward(
+                    self.acts[2 * i - 1].view(),
+                    self.acts[2 * i].view(),
+                    g_hi[0].view(),
+                    g_lo[2 * i - 1].view_mut(),
+                );
+            }
+        }
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            layer.step(&mut self.opt, 2 * i);
+        }
+    }
+
+    fn init_ck(&self) -> f64 {
+        self.layers
+            .iter()
+            .map(|l| sum(l.weight.iter()) + sum(l.bias.as_ref().unwrap().iter()))
+            .sum()
+    }
+}
+
+fn run_hand<O: Optimizer<f32>, L: Loss<f32>>(
+    mut net: Hand<O>,
+    loss: L,
+    data: &Data,
+    spec: &Spec,
+    w: u64,
+    targets: impl Fn(&[usize], &mut <L::Target as macrograd::target::Target<f32>>::Data),
+) -> Run {
+    use macrograd::target::Target;
+    let init_ck = net.init_ck();
+    let n = data.x.nrows();
+    let mut rng = Rng::new(3000 + w);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut tbuf = Default::default();
+    let out = net.acts.len() - 1;
+    let start = Instant::now();
+    let mut epoch_losses = Vec::new();
+    for _ in 0..spec.epochs {
+        if spec.shuffle {
+            rng.permutation(&mut order);
+        }
+        let mut total = 0.0;
+        for batch in order.chunks(spec.batch) {
+            for (mut row, &i) in net.acts[0].rows_mut().into_iter().zip(batch) {
+                row.assign(&data.x.row(i));
+            }
+            targets(batch, &mut tbuf);
+            net.forward();
+            let l = loss.compute(
+                net.acts[out].view(),
+                <L::Target as Target<f32>>::view(&tbuf, batch.len()),
+                Some(net.grads[out].view_mut()),
+            );
+            net.backward_and_step();
+            total += l.to_f64();
+        }
+        epoch_losses.push(total / (n / spec.batch) as f64);
+    }
+    Run {
+        seconds: start.elapsed().as_secs_f64(),
+        epoch_losses,
+        init_ck,
+    }
+}
+
+// ---- driver ----
+
+fn report(kind: &str, spec: &Spec, threads: usize, data: &Data, run: &Run) -> f64 {
+    let samples = data.x.nrows() * spec.epochs;
+    let (rate, unit) = if spec.name == "W1" {
+        (spec.epochs as f64 / run.seconds, "steps/s")
+    } else {
+        (samples as f64 / run.seconds, "samples/s")
+    };
+    let losses: Vec<String> = run.epoch_losses.iter().map(|l| format!("{l:?}")).collect();
+    let shown = if losses.len() > 20 {
+        let mut s = losses[..10].to_vec();
+        s.extend_from_slice(&losses[losses.len() - 10..]);
+        s
+    } else {
+        losses.clone()
+    };
+    println!(
+        "{{\"impl\": \"{kind}\", \"version\": \"macrograd {}\", \"workload\": \"{}\", \"threads\": {threads}, \"seconds\": {:?}, \"rate\": {:?}, \"unit\": \"{unit}\", \"epoch_losses\": [{}], \"data_ck\": [{:?}, {:?}], \"init_ck\": {:?}, \"final_loss\": {:?}}}",
+        env!("CARGO_PKG_VERSION"),
+        spec.name,
+        run.seconds,
+        rate,
+        shown.join(", "),
+        data.data_ck[0],
+        data.data_ck[1],
+        run.init_ck,
+        run.epoch_losses.last().copied().unwrap_or(f64::NAN),
+    );
+    rate
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mut threads = 1;
+    let mut wanted = vec!["W1", "W2", "W3", "W4"];
+    let mut list = String::new();
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--threads" => {
+                threads = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1);
+                i += 1;
+            }
+            "--workloads" => {
+                list = args.get(i + 1).cloned().unwrap_or_default();
+                i += 1;
+            }
+            _ => {} // `cargo bench` passes `--bench`
+        }
+        i += 1;
+    }
+    if !list.is_empty() {
+        wanted = list.split(',').map(str::trim).collect();
+    }
+    let mut table = Vec::new();
+    for (w, spec) in (1u64..).zip(SPECS.iter()) {
+        if !wanted.contains(&spec.name) {
+            continue;
+        }
+        let data = if w <= 2 {
+            regression_data(w)
+        } else {
+            classification_data(w)
+        };
+        let (gen, hand) = match w {
+            1 | 2 => {
+                let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
+                let gen = if w == 1 {
+                    run_generated(W1::with_seed(2001), &ds, spec, w)
+                } else {
+                    run_generated(W2::with_seed(2002), &ds, spec, w)
+                };
+                let sizes: &[usize] = if w == 1 { &[10, 1] } else { &[10, 64, 64, 1] };
+                let y = data.y.clone();
+                let gather = move |batch: &[usize], buf: &mut Array2<f32>| {
+                    if buf.nrows() != batch.len() {
+                        *buf = Array2::zeros((batch.len(), 1));
+                    }
+                    for (k, &i) in batch.iter().enumerate() {
+                        buf[[k, 0]] = y[[i, 0]];
+                    }
+                };
+                let hand = if w == 1 {
+                    let make = |l: &[usize]| {
+                        Sgd::new(
+                            SgdConfig {
+                                lr: 0.01,
+                                ..SgdConfig::default()
+                            },
+                            l,
+                        )
+                    };
+                    run_hand(
+                        Hand::new(sizes, 2001, make, spec.batch),
+                        MSE,
+                        &data,
+                        spec,
+                        w,
+                        gather,
+                    )
+                } else {
+                    let make = |l: &[usize]| {
+                        Adam::new(
+                            AdamConfig {
+                                lr: 1e-3,
+                                ..AdamConfig::default()
+                            },
+                            l,
+                        )
+                    };
+                    run_hand(
+                        Hand::new(sizes, 2002, make, spec.batch),
+                        MSE,
+                        &data,
+                        spec,
+                        w,
+                        gather,
+                    )
+                };
+                (gen, hand)
+            }
+            _ => {
+                let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
+                let gen = if w == 3 {
+                    run_generated(W3::with_seed(2003), &ds, spec, w)
+                } else {
+                    run_generated(W4::with_seed(2004), &ds, spec, w)
+                };
+                let labels = data.labels.clone();
+                let gather = move |batch: &[usize], buf: &mut Vec<usize>| {
+                    buf.clear();
+                    buf.extend(batch.iter().map(|&i| labels[i]));
+                };
+                let hand = if w == 3 {
+                    let make = |l: &[usize]| {
+                        Sgd::new(
+                            SgdConfig {
+                                lr: 0.01,
+                                momentum: 0.9,
+                                ..SgdConfig::default()
+                            },
+                            l,
+                        )
+                    };
+                    run_hand(
+                        Hand::new(&[784, 256, 128, 10], 2003, make, spec.batch),
+                        CrossEntropy::default(),
+                        &data,
+                        spec,
+                        w,
+                        gather,
+                    )
+                } else {
+                    let make = |l: &[usize]| {
+                        Sgd::new(
+                            SgdConfig {
+                                lr: 0.01,
+                                ..SgdConfig::default()
+                            },
+                            l,
+                        )
+                    };
+                    run_hand(
+                        Hand::new(&[1024, 1024, 1024, 10], 2004, make, spec.batch),
+                        CrossEntropy::default(),
+                        &data,
+                        spec,
+                        w,
+                        gather,
+                    )
+                };
+                (gen, hand)
+            }
+        };
+        let r_gen = report("macrograd", spec, threads, &data, &gen);
+        let r_hand = report("macrograd-handwritten", spec, threads, &data, &hand);
+        let agree = gen
+            .epoch_losses
+            .iter()
+            .zip(&hand.epoch_losses)
+            .all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1e-3));
+        table.push((spec.name, r_gen, r_hand, agree, gen.init_ck, data.data_ck));
+    }
+    eprintln!("\n| workload | model! + fit | by hand on the kernels | ratio | losses agree | init_ck | data_ck |");
+    eprintln!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (name, g, h, agree, init, data) in table {
+        eprintln!(
+            "| {name} | {g:.0} | {h:.0} | {:.3} | {agree} | {init:?} | [{:?}, {:?}] |",
+            g / h,
+            data[0],
+            data[1]
+        );
+    }
+}
