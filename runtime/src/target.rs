@@ -128,6 +128,11 @@ impl<T: Float> Target<T> for Classes {
 /// Anything that can be read as a batch of targets of kind `K`: for
 /// [`Rows`] an `&Array2`, an `ArrayView2` or `&[[T; N]]`; for [`Classes`]
 /// an `&[usize]`, `&Vec<usize>` or `&[usize; N]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as `{K}` targets",
+    label = "expected targets of kind `{K}` here",
+    note = "a model with `loss CrossEntropy` takes class indices (`&[usize]`, `&Vec<usize>`); the other losses take float rows (`&Array2`, an `ArrayView2` or `&[[T; N]]`) as wide as the model's output"
+)]
 pub trait IntoTargets<'a, T: Float, K: Target<T>> {
     /// The borrowed batch.
     fn into_targets(self) -> K::Batch<'a>;
