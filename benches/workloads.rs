@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use macrograd::layers::{Activation, Linear, ReLU};
 use macrograd::loss::{CrossEntropy, Loss, MSE};
+use macrograd::ndarray;
 use macrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
 use macrograd::prelude::*;
 use macrograd::Float;
@@ -209,9 +210,28 @@ fn run_generated<M: Model<Elem = f32> + Clone>(
 
 // ---- the same networks by hand, on the runtime's kernels ----
 
+/// Copies a batch's targets into a buffer.
+type Gather<L> =
+    dyn Fn(&[usize], &mut <<L as Loss<f32>>::Target as macrograd::target::Target<f32>>::Data);
+
+/// A matrix multiply `C <- alpha A B + beta C`.
+type Gemm = fn(f32, ArrayView2<'_, f32>, ArrayView2<'_, f32>, f32, ndarray::ArrayViewMut2<'_, f32>);
+
+/// The runtime's gemm, as the generated code uses it.
+fn runtime_gemm(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    c: ndarray::ArrayViewMut2<'_, f32>,
+) {
+    macrograd::gemm::gemm(alpha, a, b, beta, c)
+}
+
 /// A stack of `Linear` layers with ReLU between, its buffers and optimizer,
 /// driven step by step without `model!` or `fit`.
 struct Hand<O> {
+    gemm: Gemm,
     layers: Vec<Linear<f32>>,
     opt: O,
     acts: Vec<Array2<f32>>, // acts[0] input, acts[2i+1] linear out, acts[2i+2] relu out
@@ -219,7 +239,13 @@ struct Hand<O> {
 }
 
 impl<O: Optimizer<f32>> Hand<O> {
-    fn new(sizes: &[usize], seed: u64, make: impl Fn(&[usize]) -> O, batch: usize) -> Self {
+    fn new(
+        gemm: Gemm,
+        sizes: &[usize],
+        seed: u64,
+        make: impl Fn(&[usize]) -> O,
+        batch: usize,
+    ) -> Self {
         let mut rng = Rng::new(seed);
         let layers: Vec<Linear<f32>> = sizes
             .windows(2)
@@ -239,6 +265,7 @@ impl<O: Optimizer<f32>> Hand<O> {
         let acts = widths.iter().map(|&w| Array2::zeros((batch, w))).collect();
         let grads = widths.iter().map(|&w| Array2::zeros((batch, w))).collect();
         Hand {
+            gemm,
             layers,
             opt: make(&lens),
             acts,
@@ -250,7 +277,11 @@ impl<O: Optimizer<f32>> Hand<O> {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             let (a, b) = self.acts.split_at_mut(2 * i + 1);
-            layer.forward(a[2 * i].view(), b[0].view_mut());
+            let out = &mut b[0];
+            for mut row in out.rows_mut() {
+                row.assign(layer.bias.as_ref().unwrap());
+            }
+            (self.gemm)(1.0, a[2 * i].view(), layer.weight.t(), 1.0, out.view_mut());
             if i < last {
                 let (a, b) = self.acts.split_at_mut(2 * i + 2);
                 ReLU.forward(a[2 * i + 1].view(), b[0].view_mut());
@@ -261,8 +292,23 @@ impl<O: Optimizer<f32>> Hand<O> {
     fn backward_and_step(&mut self) {
         for i in (0..self.layers.len()).rev() {
             let (g_lo, g_hi) = self.grads.split_at_mut(2 * i + 1);
-            let grad_input = (i > 0).then(|| g_lo[2 * i].view_mut());
-            self.layers[i].backward(self.acts[2 * i].view(), g_hi[0].view(), grad_input, false);
+            let layer = &mut self.layers[i];
+            let g = g_hi[0].view();
+            (self.gemm)(
+                1.0,
+                g.t(),
+                self.acts[2 * i].view(),
+                0.0,
+                layer.weight_grad.view_mut(),
+            );
+            let bias_grad = layer.bias_grad.as_mut().unwrap();
+            bias_grad.fill(0.0);
+            for row in g.rows() {
+                *bias_grad += &row;
+            }
+            if i > 0 {
+                (self.gemm)(1.0, g, layer.weight.view(), 0.0, g_lo[2 * i].view_mut());
+            }
             if i > 0 {
                 let (g_lo, g_hi) = self.grads.split_at_mut(2 * i);
                 ReLU.backward(
@@ -292,7 +338,7 @@ fn run_hand<O: Optimizer<f32>, L: Loss<f32>>(
     data: &Data,
     spec: &Spec,
     w: u64,
-    targets: impl Fn(&[usize], &mut <L::Target as macrograd::target::Target<f32>>::Data),
+    targets: &Gather<L>,
 ) -> Run {
     use macrograd::target::Target;
     let init_ck = net.init_ck();
@@ -363,6 +409,119 @@ fn report(kind: &str, spec: &Spec, threads: usize, data: &Data, run: &Run) -> f6
     rate
 }
 
+/// Trains workload `w` three ways: `model!` + `fit`, by hand on the
+/// runtime's gemm, by hand on `matrixmultiply`.
+fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
+    let gemms: [Gemm; 2] = [runtime_gemm, macrograd::gemm::gemm_matrixmultiply];
+    let sgd = |lr, momentum| {
+        move |l: &[usize]| {
+            Sgd::new(
+                SgdConfig {
+                    lr,
+                    momentum,
+                    ..SgdConfig::default()
+                },
+                l,
+            )
+        }
+    };
+    let adam = |l: &[usize]| {
+        Adam::new(
+            AdamConfig {
+                lr: 1e-3,
+                ..AdamConfig::default()
+            },
+            l,
+        )
+    };
+    if w <= 2 {
+        let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
+        let y = data.y.clone();
+        let gather = move |batch: &[usize], buf: &mut Array2<f32>| {
+            if buf.nrows() != batch.len() {
+                *buf = Array2::zeros((batch.len(), 1));
+            }
+            for (k, &i) in batch.iter().enumerate() {
+                buf[[k, 0]] = y[[i, 0]];
+            }
+        };
+        if w == 1 {
+            let hand = |g| {
+                run_hand(
+                    Hand::new(g, &[10, 1], 2001, sgd(0.01, 0.0), spec.batch),
+                    MSE,
+                    data,
+                    spec,
+                    w,
+                    &gather,
+                )
+            };
+            [
+                run_generated(W1::with_seed(2001), &ds, spec, w),
+                hand(gemms[0]),
+                hand(gemms[1]),
+            ]
+        } else {
+            let hand = |g| {
+                run_hand(
+                    Hand::new(g, &[10, 64, 64, 1], 2002, adam, spec.batch),
+                    MSE,
+                    data,
+                    spec,
+                    w,
+                    &gather,
+                )
+            };
+            [
+                run_generated(W2::with_seed(2002), &ds, spec, w),
+                hand(gemms[0]),
+                hand(gemms[1]),
+            ]
+        }
+    } else {
+        let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
+        let labels = data.labels.clone();
+        let gather = move |batch: &[usize], buf: &mut Vec<usize>| {
+            buf.clear();
+            buf.extend(batch.iter().map(|&i| labels[i]));
+        };
+        let ce = CrossEntropy::default();
+        if w == 3 {
+            let hand = |g| {
+                run_hand(
+                    Hand::new(g, &[784, 256, 128, 10], 2003, sgd(0.01, 0.9), spec.batch),
+                    ce,
+                    data,
+                    spec,
+                    w,
+                    &gather,
+                )
+            };
+            [
+                run_generated(W3::with_seed(2003), &ds, spec, w),
+                hand(gemms[0]),
+                hand(gemms[1]),
+            ]
+        } else {
+            let hand = |g| {
+                run_hand(
+                    Hand::new(g, &[1024, 1024, 1024, 10], 2004, sgd(0.01, 0.0), spec.batch),
+                    ce,
+                    data,
+                    spec,
+                    w,
+                    &gather,
+                )
+            };
+            [
+                run_generated(W4::with_seed(2004), &ds, spec, w),
+                hand(gemms[0]),
+                hand(gemms[1]),
+            ]
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut threads = 1;
@@ -386,6 +545,7 @@ fn main() {
     if !list.is_empty() {
         wanted = list.split(',').map(str::trim).collect();
     }
+    macrograd::set_threads(threads);
     let mut table = Vec::new();
     for (w, spec) in (1u64..).zip(SPECS.iter()) {
         if !wanted.contains(&spec.name) {
@@ -396,133 +556,32 @@ fn main() {
         } else {
             classification_data(w)
         };
-        let (gen, hand) = match w {
-            1 | 2 => {
-                let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
-                let gen = if w == 1 {
-                    run_generated(W1::with_seed(2001), &ds, spec, w)
-                } else {
-                    run_generated(W2::with_seed(2002), &ds, spec, w)
-                };
-                let sizes: &[usize] = if w == 1 { &[10, 1] } else { &[10, 64, 64, 1] };
-                let y = data.y.clone();
-                let gather = move |batch: &[usize], buf: &mut Array2<f32>| {
-                    if buf.nrows() != batch.len() {
-                        *buf = Array2::zeros((batch.len(), 1));
-                    }
-                    for (k, &i) in batch.iter().enumerate() {
-                        buf[[k, 0]] = y[[i, 0]];
-                    }
-                };
-                let hand = if w == 1 {
-                    let make = |l: &[usize]| {
-                        Sgd::new(
-                            SgdConfig {
-                                lr: 0.01,
-                                ..SgdConfig::default()
-                            },
-                            l,
-                        )
-                    };
-                    run_hand(
-                        Hand::new(sizes, 2001, make, spec.batch),
-                        MSE,
-                        &data,
-                        spec,
-                        w,
-                        gather,
-                    )
-                } else {
-                    let make = |l: &[usize]| {
-                        Adam::new(
-                            AdamConfig {
-                                lr: 1e-3,
-                                ..AdamConfig::default()
-                            },
-                            l,
-                        )
-                    };
-                    run_hand(
-                        Hand::new(sizes, 2002, make, spec.batch),
-                        MSE,
-                        &data,
-                        spec,
-                        w,
-                        gather,
-                    )
-                };
-                (gen, hand)
-            }
-            _ => {
-                let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
-                let gen = if w == 3 {
-                    run_generated(W3::with_seed(2003), &ds, spec, w)
-                } else {
-                    run_generated(W4::with_seed(2004), &ds, spec, w)
-                };
-                let labels = data.labels.clone();
-                let gather = move |batch: &[usize], buf: &mut Vec<usize>| {
-                    buf.clear();
-                    buf.extend(batch.iter().map(|&i| labels[i]));
-                };
-                let hand = if w == 3 {
-                    let make = |l: &[usize]| {
-                        Sgd::new(
-                            SgdConfig {
-                                lr: 0.01,
-                                momentum: 0.9,
-                                ..SgdConfig::default()
-                            },
-                            l,
-                        )
-                    };
-                    run_hand(
-                        Hand::new(&[784, 256, 128, 10], 2003, make, spec.batch),
-                        CrossEntropy::default(),
-                        &data,
-                        spec,
-                        w,
-                        gather,
-                    )
-                } else {
-                    let make = |l: &[usize]| {
-                        Sgd::new(
-                            SgdConfig {
-                                lr: 0.01,
-                                ..SgdConfig::default()
-                            },
-                            l,
-                        )
-                    };
-                    run_hand(
-                        Hand::new(&[1024, 1024, 1024, 10], 2004, make, spec.batch),
-                        CrossEntropy::default(),
-                        &data,
-                        spec,
-                        w,
-                        gather,
-                    )
-                };
-                (gen, hand)
-            }
-        };
+        let [gen, hand, baseline] = run_workload(w, spec, &data);
         let r_gen = report("macrograd", spec, threads, &data, &gen);
         let r_hand = report("macrograd-handwritten", spec, threads, &data, &hand);
-        let agree = gen
-            .epoch_losses
-            .iter()
-            .zip(&hand.epoch_losses)
-            .all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1e-3));
-        table.push((spec.name, r_gen, r_hand, agree, gen.init_ck, data.data_ck));
+        let r_base = report(
+            "handwritten-matrixmultiply",
+            spec,
+            threads,
+            &data,
+            &baseline,
+        );
+        let agree = [&hand, &baseline].iter().all(|other| {
+            gen.epoch_losses
+                .iter()
+                .zip(&other.epoch_losses)
+                .all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1e-3))
+        });
+        table.push((spec.name, r_gen, r_hand, r_base, agree));
     }
-    eprintln!("\n| workload | model! + fit | by hand on the kernels | ratio | losses agree | init_ck | data_ck |");
+    eprintln!("\n{threads} thread(s); rates in steps/s (W1) or samples/s (W2-W4)");
+    eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses agree |");
     eprintln!("| --- | --- | --- | --- | --- | --- | --- |");
-    for (name, g, h, agree, init, data) in table {
+    for (name, g, h, b, agree) in table {
         eprintln!(
-            "| {name} | {g:.0} | {h:.0} | {:.3} | {agree} | {init:?} | [{:?}, {:?}] |",
+            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {agree} |",
             g / h,
-            data[0],
-            data[1]
+            g / b
         );
     }
 }

@@ -23,8 +23,8 @@
 //! batches over a [`Dataset`](data::Dataset).
 
 pub use macrograd_runtime::{
-    data, gemm, layers, loss, model::Model, ndarray, optim, target, train, Error, Float, Result,
-    Rng,
+    data, gemm, layers, loss, model::Model, ndarray, optim, set_threads, target, threads, train,
+    Error, Float, Result, Rng,
 };
 
 /// Declares a model; see the crate docs and the README for the language.

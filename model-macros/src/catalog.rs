@@ -319,7 +319,7 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
             .min()
             .unwrap_or(usize::MAX);
         let allowed = (candidate.len() / 3).max(1);
-        if distance <= allowed && best.map_or(true, |(d, _)| distance < d) {
+        if distance <= allowed && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }
     }

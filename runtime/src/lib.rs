@@ -25,13 +25,16 @@ pub mod layers;
 pub mod loss;
 pub mod model;
 pub mod optim;
+mod parallel;
 mod rng;
 mod scalar;
+mod simd;
 pub mod target;
 pub mod train;
 
 pub use buffer::{Buffer, StepState};
 pub use error::{Error, Result};
 pub use ndarray;
+pub use parallel::{set_threads, threads};
 pub use rng::Rng;
 pub use scalar::Float;

@@ -126,38 +126,73 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
         check_lens(&self.lens, index, param.len(), grad.len());
         let c = self.config;
-        let (lr, wd) = (T::of(c.lr), T::of(c.weight_decay));
-        let decay = c.weight_decay != 0.0;
-        if c.momentum == 0.0 {
-            for (p, &g) in param.iter_mut().zip(grad) {
-                let g = if decay { g + wd * *p } else { g };
-                *p = *p - lr * g;
-            }
-            return;
-        }
-        let (mu, keep) = (T::of(c.momentum), T::of(1.0 - c.dampening));
         let buf = &mut self.momentum[index];
-        if buf.is_empty() {
-            // First step: the buffer is the gradient itself, undamped.
-            buf.extend(
-                param
-                    .iter()
-                    .zip(grad)
-                    .map(|(&p, &g)| if decay { g + wd * p } else { g }),
+        if c.momentum != 0.0 && buf.is_empty() {
+            // First step: the buffer starts at the (decayed) gradient itself,
+            // undamped: b <- g, so b <- 0 * b + 1 * g below.
+            buf.resize(param.len(), T::zero());
+            sgd_step(param, grad, buf, SgdScalars::new(&c, T::zero(), T::one()));
+        } else {
+            let keep = T::of(1.0 - c.dampening);
+            sgd_step(
+                param,
+                grad,
+                buf,
+                SgdScalars::new(&c, T::of(c.momentum), keep),
             );
-            for ((p, &g), &b) in param.iter_mut().zip(grad).zip(buf.iter()) {
-                let g = if decay { g + wd * *p } else { g };
-                let step = if c.nesterov { g + mu * b } else { b };
-                *p = *p - lr * step;
-            }
-            return;
         }
-        for ((p, &g), b) in param.iter_mut().zip(grad).zip(buf.iter_mut()) {
-            let g = if decay { g + wd * *p } else { g };
-            *b = *b * mu + keep * g;
-            let step = if c.nesterov { g + mu * *b } else { *b };
-            *p = *p - lr * step;
+    }
+}
+
+/// The scalars of one SGD step, in the element type.
+#[derive(Clone, Copy)]
+struct SgdScalars<T> {
+    lr: T,
+    weight_decay: T,
+    /// Multiplies the old buffer (momentum, or 0 on the first step).
+    mu_old: T,
+    /// Multiplies the gradient into the buffer (1 - dampening, or 1).
+    keep: T,
+    /// Momentum for Nesterov's look-ahead.
+    mu: T,
+    momentum: bool,
+    nesterov: bool,
+    decay: bool,
+}
+
+impl<T: Float> SgdScalars<T> {
+    fn new(c: &SgdConfig, mu_old: T, keep: T) -> Self {
+        SgdScalars {
+            lr: T::of(c.lr),
+            weight_decay: T::of(c.weight_decay),
+            mu_old,
+            keep,
+            mu: T::of(c.momentum),
+            momentum: c.momentum != 0.0,
+            nesterov: c.nesterov,
+            decay: c.weight_decay != 0.0,
         }
+    }
+}
+
+crate::simd::dispatch! {
+    fn sgd_step<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) => sgd_body
+}
+
+#[inline(always)]
+fn sgd_body<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) {
+    if !s.momentum {
+        for (p, &g) in param.iter_mut().zip(grad) {
+            let g = if s.decay { g + s.weight_decay * *p } else { g };
+            *p = *p - s.lr * g;
+        }
+        return;
+    }
+    for ((p, &g), b) in param.iter_mut().zip(grad).zip(buf.iter_mut()) {
+        let g = if s.decay { g + s.weight_decay * *p } else { g };
+        *b = *b * s.mu_old + s.keep * g;
+        let step = if s.nesterov { g + s.mu * *b } else { *b };
+        *p = *p - s.lr * step;
     }
 }
 
@@ -266,34 +301,86 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         // Scalars in f64, as PyTorch computes them in Python floats.
         let bias1 = 1.0 - b1.powf(state.step as f64);
         let bias2_sqrt = (1.0 - b2.powf(state.step as f64)).sqrt();
-        let step_size = T::of(c.lr / bias1);
-        let (one_minus_b1, b2t, one_minus_b2) = (T::of(1.0 - b1), T::of(b2), T::of(1.0 - b2));
-        let (bias2_sqrt, eps) = (T::of(bias2_sqrt), T::of(c.eps));
-        let l2 = !c.decoupled && c.weight_decay != 0.0;
-        let wd = T::of(c.weight_decay);
-        let shrink = T::of(1.0 - c.lr * c.weight_decay);
-        let decay = c.decoupled && c.weight_decay != 0.0;
-        let amsgrad = c.amsgrad;
-        for (i, (p, &g)) in param.iter_mut().zip(grad).enumerate() {
-            if decay {
-                *p = *p * shrink;
-            }
-            let g = if l2 { g + wd * *p } else { g };
-            // m <- lerp(m, g, 1 - b1), as fma((g - m), 1 - b1, m).
-            let m = (g - state.m[i]).mul_add(one_minus_b1, state.m[i]);
-            state.m[i] = m;
-            let v = state.v[i] * b2t + one_minus_b2 * g * g;
-            state.v[i] = v;
-            let v_used = if amsgrad {
-                let vm = state.v_max[i].max(v);
-                state.v_max[i] = vm;
-                vm
-            } else {
-                v
-            };
-            let denom = v_used.sqrt() / bias2_sqrt + eps;
-            *p = *p - step_size * (m / denom);
+        let s = AdamScalars {
+            step_size: T::of(c.lr / bias1),
+            one_minus_b1: T::of(1.0 - b1),
+            b2: T::of(b2),
+            one_minus_b2: T::of(1.0 - b2),
+            bias2_sqrt: T::of(bias2_sqrt),
+            eps: T::of(c.eps),
+            weight_decay: T::of(c.weight_decay),
+            shrink: T::of(1.0 - c.lr * c.weight_decay),
+            l2: !c.decoupled && c.weight_decay != 0.0,
+            decay: c.decoupled && c.weight_decay != 0.0,
+            amsgrad: c.amsgrad,
+        };
+        let AdamState { m, v, v_max, .. } = state;
+        adam_step(param, grad, m, v, v_max, s);
+    }
+}
+
+/// The scalars of one Adam step, in the element type.
+#[derive(Clone, Copy)]
+struct AdamScalars<T> {
+    step_size: T,
+    one_minus_b1: T,
+    b2: T,
+    one_minus_b2: T,
+    bias2_sqrt: T,
+    eps: T,
+    weight_decay: T,
+    shrink: T,
+    l2: bool,
+    decay: bool,
+    amsgrad: bool,
+}
+
+crate::simd::dispatch! {
+    fn adam_step<T: Float>(
+        param: &mut [T],
+        grad: &[T],
+        m: &mut [T],
+        v: &mut [T],
+        v_max: &mut [T],
+        s: AdamScalars<T>,
+    ) => adam_body
+}
+
+#[inline(always)]
+fn adam_body<T: Float>(
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: &mut [T],
+    s: AdamScalars<T>,
+) {
+    let n = param.len();
+    let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        let mut p = param[i];
+        if s.decay {
+            p = p * s.shrink;
         }
+        let g = if s.l2 {
+            grad[i] + s.weight_decay * p
+        } else {
+            grad[i]
+        };
+        // m <- lerp(m, g, 1 - b1), as fma((g - m), 1 - b1, m).
+        let mi = (g - m[i]).mul_add(s.one_minus_b1, m[i]);
+        m[i] = mi;
+        let vi = v[i] * s.b2 + s.one_minus_b2 * g * g;
+        v[i] = vi;
+        let v_used = if s.amsgrad {
+            let vm = v_max[i].max(vi);
+            v_max[i] = vm;
+            vm
+        } else {
+            vi
+        };
+        let denom = v_used.sqrt() / s.bias2_sqrt + s.eps;
+        param[i] = p - s.step_size * (mi / denom);
     }
 }
 

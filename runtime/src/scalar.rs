@@ -1,8 +1,8 @@
 //! The element types a model can be built in: `f32` (the default) and `f64`.
 //!
 //! [`Float`] gathers what the kernels need from an element type: arithmetic,
-//! ndarray's traits, the matching `matrixmultiply` routine (`sgemm` or
-//! `dgemm`) and exact conversions from the `f64` hyperparameters.
+//! ndarray's traits, the matching matrix multiply (the runtime's packed
+//! sgemm or `matrixmultiply`'s dgemm) and exact conversions from the `f64` hyperparameters.
 //!
 //! ```
 //! use macrograd_runtime::Float;
@@ -38,7 +38,8 @@ pub trait Float:
     fn erf(self) -> Self;
 
     /// `C <- alpha A B + beta C` on raw strided storage: the one place the
-    /// element type picks `sgemm` or `dgemm`. Called only by
+    /// element type picks its kernel (the runtime's packed sgemm for `f32`,
+    /// `matrixmultiply`'s dgemm for `f64`). Called only by
     /// [`crate::gemm::gemm`], which checks every shape and stride first.
     ///
     /// # Safety
@@ -100,10 +101,19 @@ impl Float for f32 {
         rsc: isize,
         csc: isize,
     ) {
+        use crate::gemm::sgemm::{sgemm, Mat};
+        let a = Mat {
+            ptr: a,
+            rs: rsa,
+            cs: csa,
+        };
+        let b = Mat {
+            ptr: b,
+            rs: rsb,
+            cs: csb,
+        };
         // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-        }
+        unsafe { sgemm(m, k, n, alpha, a, b, beta, c, rsc, csc) }
     }
 }
 

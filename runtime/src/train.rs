@@ -33,6 +33,7 @@ pub struct Fit {
     seed: u64,
     drop_last: bool,
     quiet: bool,
+    threads: usize,
 }
 
 impl Fit {
@@ -47,6 +48,7 @@ impl Fit {
             seed: 0,
             drop_last: false,
             quiet: false,
+            threads: 0,
         }
     }
 
@@ -74,6 +76,14 @@ impl Fit {
     /// (default `false`: keep it, as PyTorch's `DataLoader`).
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
+        self
+    }
+
+    /// Threads the matrix products of this run may use; by default the
+    /// process-wide setting of [`crate::set_threads`] (itself 1 unless
+    /// changed). Only large products are split.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
         self
     }
 
@@ -162,6 +172,14 @@ impl History {
 /// Before the first batch: an invalid [`Fit`] setting, an empty dataset, or
 /// data whose widths or labels do not match the model.
 pub fn fit<M: Model>(
+    model: &mut M,
+    data: &Dataset<M::Elem, M::Target>,
+    fit: &Fit,
+) -> Result<History> {
+    crate::parallel::with_threads(fit.threads, || fit_on_this_thread(model, data, fit))
+}
+
+fn fit_on_this_thread<M: Model>(
     model: &mut M,
     data: &Dataset<M::Elem, M::Target>,
     fit: &Fit,

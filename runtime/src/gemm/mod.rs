@@ -1,5 +1,10 @@
-//! General matrix multiply: `C <- alpha A B + beta C`, the only caller of
-//! `matrixmultiply`.
+//! General matrix multiply: `C <- alpha A B + beta C`.
+//!
+//! `f32` products run on the runtime's own packed kernel ([`sgemm`]: an
+//! AVX2+FMA microkernel picked at run time, a portable fallback, packing
+//! buffers reused across calls so a training step allocates nothing);
+//! `f64` products on `matrixmultiply`'s dgemm. [`gemm_matrixmultiply`] keeps
+//! `matrixmultiply` callable for comparison.
 //!
 //! Operands are ndarray views with any strides, so a transpose is a view
 //! (`w.t()`) and costs nothing. With `beta = 0`, `C` is not read (it may hold
@@ -17,6 +22,8 @@
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::Float;
+
+pub(crate) mod sgemm;
 
 /// `C <- alpha A B + beta C` with `A: [m, k]`, `B: [k, n]`, `C: [m, n]`.
 ///
@@ -61,6 +68,53 @@ pub fn gemm<T: Float>(
     // strides; `c` is a unique mutable view, so it aliases neither input.
     unsafe {
         T::gemm_raw(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+        );
+    }
+}
+
+/// `C <- alpha A B + beta C` in f32 on `matrixmultiply`'s sgemm: the
+/// baseline the benchmarks measure the runtime's kernel against. Same
+/// contract as [`gemm`].
+///
+/// # Panics
+///
+/// If the shapes do not chain.
+#[track_caller]
+pub fn gemm_matrixmultiply(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    mut c: ArrayViewMut2<'_, f32>,
+) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "gemm: shapes do not chain: A is {m}x{k}, B is {k2}x{n}, C is {}x{}",
+        c.nrows(),
+        c.ncols()
+    );
+    let [rsa, csa] = strides(a.strides());
+    let [rsb, csb] = strides(b.strides());
+    let [rsc, csc] = strides(c.strides());
+    // SAFETY: as in `gemm`.
+    unsafe {
+        matrixmultiply::sgemm(
             m,
             k,
             n,
@@ -149,6 +203,29 @@ mod tests {
         let expect = naive(a.mapv(f64::from).view(), b.mapv(f64::from).view());
         for (x, y) in c.iter().zip(expect.iter()) {
             assert!((*x as f64 - y).abs() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn threads_give_the_same_bits() {
+        // Large enough to be split; wide C splits by columns, tall by rows.
+        for (m, k, n) in [(37, 300, 301), (301, 300, 37)] {
+            let a = filled(m, k, 7).mapv(|v| v as f32);
+            let b = filled(n, k, 8).mapv(|v| v as f32);
+            let run = |threads| {
+                let mut c = Array2::<f32>::zeros((m, n));
+                crate::parallel::with_threads(threads, || {
+                    gemm(1.0, a.view(), b.t(), 0.0, c.view_mut())
+                });
+                c
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "m={m} n={n}");
+            assert_eq!(one, run(3), "m={m} n={n}");
+            let expect = naive(a.mapv(f64::from).view(), b.t().mapv(f64::from).view());
+            for (x, y) in one.iter().zip(expect.iter()) {
+                assert!((*x as f64 - y).abs() < 1e-3);
+            }
         }
     }
 

@@ -1,0 +1,455 @@
+//! The f32 matrix multiply: packed, cache-blocked, with an AVX2+FMA
+//! microkernel chosen at run time and a portable fallback.
+//!
+//! `C <- alpha A B + beta C`. The loops follow the classic blocked scheme
+//! (as in BLIS and matrixmultiply): B is packed in `KC x NR` panels, A in
+//! `MC x KC` blocks of `MR`-row panels, and an `MR x NR` microkernel runs
+//! over them. Unlike `matrixmultiply`, the packing buffers are kept per
+//! thread and only grow, so after the first call of a given size a product
+//! allocates nothing.
+
+use std::cell::RefCell;
+
+/// Rows of C per microkernel tile.
+pub(crate) const MR: usize = 6;
+/// Columns of C per microkernel tile (two 8-lane vectors).
+pub(crate) const NR: usize = 16;
+/// Depth of a packed block (the `k` extent kept in L1/L2).
+const KC: usize = 256;
+/// Rows of A per packed block (a multiple of `MR`).
+const MC: usize = 72;
+/// Columns of B per packed block (a multiple of `NR`).
+const NC: usize = 4080;
+
+thread_local! {
+    /// (packed A, packed B), grown on demand and kept for the next call.
+    static PACK: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A strided matrix operand: element `(i, j)` is at `ptr + i*rs + j*cs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat {
+    pub ptr: *const f32,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// Products with fewer multiply-adds than this run on one thread: below it,
+/// waking a worker costs more than it saves.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// The operands of one product, shared with the worker threads.
+#[derive(Clone, Copy)]
+struct Shared {
+    a: Mat,
+    b: Mat,
+    c: *mut f32,
+}
+
+// SAFETY: workers write disjoint blocks of C and only read A and B, and the
+// call that shares them waits for every worker to finish.
+unsafe impl Sync for Shared {}
+
+/// `C[m x n] <- alpha A[m x k] B[k x n] + beta C`, `k > 0`, `m, n > 0`, on
+/// as many threads as [`crate::threads`] allows for large products. Each
+/// thread computes a block of whole columns (or rows) of C with the same
+/// loop order, so the result does not depend on the thread count.
+///
+/// # Safety
+///
+/// The operands must be valid for the given sizes and strides, and `c` must
+/// not alias `a` or `b`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Mat,
+    b: Mat,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+) {
+    let threads = crate::parallel::threads();
+    if threads <= 1 || m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN {
+        // SAFETY: forwarded.
+        unsafe { sgemm_single(m, k, n, alpha, a, b, beta, c, rsc, csc) };
+        return;
+    }
+    let shared = Shared { a, b, c };
+    // Split the longer side of C into one block per thread, aligned to the
+    // microkernel's tile so no tile is cut.
+    let by_columns = n >= m;
+    let (len, align) = if by_columns { (n, NR) } else { (m, MR) };
+    let chunk = len.div_ceil(threads).next_multiple_of(align);
+    let parts = len.div_ceil(chunk);
+    crate::parallel::run_parts(parts, &|part| {
+        let s = shared;
+        let start = part * chunk;
+        let size = chunk.min(len - start);
+        // SAFETY: each part is a disjoint block of C inside the operands.
+        unsafe {
+            if by_columns {
+                let b = Mat {
+                    ptr: s.b.ptr.offset(start as isize * s.b.cs),
+                    ..s.b
+                };
+                let c = s.c.offset(start as isize * csc);
+                sgemm_single(m, k, size, alpha, s.a, b, beta, c, rsc, csc);
+            } else {
+                let a = Mat {
+                    ptr: s.a.ptr.offset(start as isize * s.a.rs),
+                    ..s.a
+                };
+                let c = s.c.offset(start as isize * rsc);
+                sgemm_single(size, k, n, alpha, a, s.b, beta, c, rsc, csc);
+            }
+        }
+    });
+}
+
+/// [`sgemm`] on the calling thread.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm_single(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Mat,
+    b: Mat,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+) {
+    let kernel = select_kernel();
+    PACK.with(|pack| {
+        // A re-entrant call (impossible from the layers) falls back to fresh
+        // buffers rather than panicking.
+        let mut fresh = (Vec::new(), Vec::new());
+        let mut guard = pack.try_borrow_mut();
+        let (apack, bpack) = match guard.as_deref_mut() {
+            Ok(buffers) => (&mut buffers.0, &mut buffers.1),
+            Err(_) => (&mut fresh.0, &mut fresh.1),
+        };
+        let kc_max = k.min(KC);
+        let need_b = kc_max * n.min(NC).next_multiple_of(NR);
+        let need_a = kc_max * m.min(MC).next_multiple_of(MR);
+        if bpack.len() < need_b {
+            bpack.resize(need_b, 0.0);
+        }
+        if apack.len() < need_a {
+            apack.resize(need_a, 0.0);
+        }
+        // LOOP 5: column blocks of B and C.
+        for jc in (0..n).step_by(NC) {
+            let nc = NC.min(n - jc);
+            // LOOP 4: depth blocks; beta applies to the first only.
+            for pc in (0..k).step_by(KC) {
+                let kc = KC.min(k - pc);
+                let beta_block = if pc == 0 { beta } else { 1.0 };
+                // SAFETY: the block lies inside B.
+                unsafe { pack_b(bpack, b, pc, jc, kc, nc) };
+                // LOOP 3: row blocks of A and C.
+                for ic in (0..m).step_by(MC) {
+                    let mc = MC.min(m - ic);
+                    // SAFETY: the block lies inside A.
+                    unsafe { pack_a(apack, a, ic, pc, mc, kc) };
+                    // LOOP 2 and 1: NR-column and MR-row tiles.
+                    for jr in (0..nc).step_by(NR) {
+                        let nr = NR.min(nc - jr);
+                        let bp = bpack[jr * kc..].as_ptr();
+                        for ir in (0..mc).step_by(MR) {
+                            let mr = MR.min(mc - ir);
+                            let ap = apack[ir * kc..].as_ptr();
+                            // SAFETY: the tile lies inside C; panels hold kc
+                            // packed rows.
+                            unsafe {
+                                let ct =
+                                    c.offset((ic + ir) as isize * rsc + (jc + jr) as isize * csc);
+                                kernel(kc, alpha, ap, bp, beta_block, ct, rsc, csc, mr, nr);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
+/// row-major, zero-padded to a multiple of `NR` columns.
+unsafe fn pack_b(dst: &mut [f32], b: Mat, pc: usize, jc: usize, kc: usize, nc: usize) {
+    for (panel, j0) in (0..nc).step_by(NR).enumerate() {
+        let cols = NR.min(nc - j0);
+        let out = &mut dst[panel * kc * NR..(panel + 1) * kc * NR];
+        for p in 0..kc {
+            let row = &mut out[p * NR..(p + 1) * NR];
+            // SAFETY: (pc + p, jc + j0 + j) is inside B for j < cols.
+            unsafe {
+                let src = b
+                    .ptr
+                    .offset((pc + p) as isize * b.rs + (jc + j0) as isize * b.cs);
+                if b.cs == 1 {
+                    std::ptr::copy_nonoverlapping(src, row.as_mut_ptr(), cols);
+                } else {
+                    for (j, v) in row.iter_mut().enumerate().take(cols) {
+                        *v = *src.offset(j as isize * b.cs);
+                    }
+                }
+            }
+            row[cols..].fill(0.0);
+        }
+    }
+}
+
+/// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
+/// (column `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
+/// a multiple of `MR` rows.
+unsafe fn pack_a(dst: &mut [f32], a: Mat, ic: usize, pc: usize, mc: usize, kc: usize) {
+    for (panel, i0) in (0..mc).step_by(MR).enumerate() {
+        let rows = MR.min(mc - i0);
+        let out = &mut dst[panel * kc * MR..(panel + 1) * kc * MR];
+        for r in 0..MR {
+            if r >= rows {
+                for p in 0..kc {
+                    out[p * MR + r] = 0.0;
+                }
+                continue;
+            }
+            // SAFETY: row ic + i0 + r and columns pc..pc+kc are inside A.
+            unsafe {
+                let src = a
+                    .ptr
+                    .offset((ic + i0 + r) as isize * a.rs + pc as isize * a.cs);
+                for p in 0..kc {
+                    out[p * MR + r] = *src.offset(p as isize * a.cs);
+                }
+            }
+        }
+    }
+}
+
+/// `C[mr x nr] <- alpha (Ap Bp) + beta C` over `kc` packed steps.
+type Kernel =
+    unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, isize, isize, usize, usize);
+
+fn select_kernel() -> Kernel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return kernel_avx2_fma;
+        }
+    }
+    kernel_fallback
+}
+
+/// Writes an `MR x NR` accumulator tile to C: `C <- alpha acc + beta C`,
+/// only the `mr x nr` valid part, without reading C when `beta == 0`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn store_tile(
+    acc: &[[f32; NR]; MR],
+    alpha: f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    for (r, row) in acc.iter().enumerate().take(mr) {
+        for (j, &v) in row.iter().enumerate().take(nr) {
+            // SAFETY: (r, j) is inside the caller's tile.
+            unsafe {
+                let dst = c.offset(r as isize * rsc + j as isize * csc);
+                *dst = if beta == 0.0 {
+                    alpha * v
+                } else {
+                    alpha * v + beta * *dst
+                };
+            }
+        }
+    }
+}
+
+/// The portable microkernel: plain loops that the compiler vectorizes for
+/// whatever the target offers.
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel_fallback(
+    kc: usize,
+    alpha: f32,
+    ap: *const f32,
+    bp: *const f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    let mut acc = [[0.0_f32; NR]; MR];
+    for p in 0..kc {
+        // SAFETY: both panels hold kc packed steps.
+        let (a, b) = unsafe {
+            (
+                std::slice::from_raw_parts(ap.add(p * MR), MR),
+                std::slice::from_raw_parts(bp.add(p * NR), NR),
+            )
+        };
+        for r in 0..MR {
+            for j in 0..NR {
+                acc[r][j] += a[r] * b[j];
+            }
+        }
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { store_tile(&acc, alpha, beta, c, rsc, csc, mr, nr) };
+}
+
+/// The AVX2 + FMA microkernel: 12 accumulator registers (6 rows x 2
+/// vectors), one broadcast of A and two loads of B per step.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel_avx2_fma(
+    kc: usize,
+    alpha: f32,
+    ap: *const f32,
+    bp: *const f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: the CPU has AVX2 and FMA (checked by `select_kernel`); the
+    // panels hold kc packed steps of MR and NR values.
+    unsafe {
+        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+        let (mut a, mut b) = (ap, bp);
+        for _ in 0..kc {
+            let b0 = _mm256_loadu_ps(b);
+            let b1 = _mm256_loadu_ps(b.add(8));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let ar = _mm256_broadcast_ss(&*a.add(r));
+                row[0] = _mm256_fmadd_ps(ar, b0, row[0]);
+                row[1] = _mm256_fmadd_ps(ar, b1, row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        if mr == MR && nr == NR && csc == 1 {
+            let va = _mm256_set1_ps(alpha);
+            let vb = _mm256_set1_ps(beta);
+            for (r, row) in acc.iter().enumerate() {
+                let dst = c.offset(r as isize * rsc);
+                for (h, &v) in row.iter().enumerate() {
+                    let d = dst.add(8 * h);
+                    let out = if beta == 0.0 {
+                        _mm256_mul_ps(va, v)
+                    } else {
+                        _mm256_fmadd_ps(vb, _mm256_loadu_ps(d), _mm256_mul_ps(va, v))
+                    };
+                    _mm256_storeu_ps(d, out);
+                }
+            }
+        } else {
+            let mut tile = [[0.0_f32; NR]; MR];
+            for (r, row) in acc.iter().enumerate() {
+                _mm256_storeu_ps(tile[r].as_mut_ptr(), row[0]);
+                _mm256_storeu_ps(tile[r].as_mut_ptr().add(8), row[1]);
+            }
+            store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kernel this machine can run, against a naive product, over odd
+    /// sizes that cross every block edge.
+    #[test]
+    fn kernels_match_naive() {
+        let mut kernels: Vec<(&str, Kernel)> = vec![("fallback", kernel_fallback)];
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            kernels.push(("avx2+fma", kernel_avx2_fma));
+        }
+        for (name, kernel) in kernels {
+            for &(m, k, n) in &[
+                (1, 1, 1),
+                (7, 3, 17),
+                (6, 16, 16),
+                (13, 300, 33),
+                (75, 260, 5),
+            ] {
+                let a: Vec<f32> = (0..m * k)
+                    .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
+                    .collect();
+                let b: Vec<f32> = (0..k * n)
+                    .map(|i| ((i * 5 % 11) as f32 - 5.0) / 4.0)
+                    .collect();
+                let mut c = vec![1.0_f32; m * n];
+                // Run the blocked loop with this kernel by hand.
+                let mut apack = vec![0.0; k.next_multiple_of(MR) * k.max(1) + MC * KC];
+                let mut bpack = vec![0.0; KC * n.next_multiple_of(NR)];
+                for pc in (0..k).step_by(KC) {
+                    let kc = KC.min(k - pc);
+                    let beta = if pc == 0 { 0.5 } else { 1.0 };
+                    let am = Mat {
+                        ptr: a.as_ptr(),
+                        rs: k as isize,
+                        cs: 1,
+                    };
+                    let bm = Mat {
+                        ptr: b.as_ptr(),
+                        rs: n as isize,
+                        cs: 1,
+                    };
+                    unsafe { pack_b(&mut bpack, bm, pc, 0, kc, n) };
+                    for ic in (0..m).step_by(MC) {
+                        let mc = MC.min(m - ic);
+                        unsafe { pack_a(&mut apack, am, ic, pc, mc, kc) };
+                        for jr in (0..n).step_by(NR) {
+                            for ir in (0..mc).step_by(MR) {
+                                unsafe {
+                                    let ct = c.as_mut_ptr().add((ic + ir) * n + jr);
+                                    kernel(
+                                        kc,
+                                        2.0,
+                                        apack[ir * kc..].as_ptr(),
+                                        bpack[jr * kc..].as_ptr(),
+                                        beta,
+                                        ct,
+                                        n as isize,
+                                        1,
+                                        MR.min(mc - ir),
+                                        NR.min(n - jr),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                for i in 0..m {
+                    for j in 0..n {
+                        let dot: f64 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]) as f64).sum();
+                        let want = 2.0 * dot + 0.5;
+                        let got = c[i * n + j] as f64;
+                        assert!(
+                            (got - want).abs() < 1e-3 * want.abs().max(1.0),
+                            "{name} m={m} k={k} n={n} ({i},{j}): {got} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Threads for the matrix products: a global default and a small worker
+//! pool that runs one job at a time without allocating.
+//!
+//! The default is 1 thread: small models, which this library is for first,
+//! run fastest on one core, and one thread keeps results independent of the
+//! machine. [`set_threads`] changes the default for the process;
+//! `Fit::threads` changes it for one `fit`. Only large matrix products
+//! (beyond about a million multiply-adds) are split; every split computes
+//! the same sums in the same order, so results do not depend on the
+//! thread count.
+//!
+//! ```
+//! use macrograd_runtime::{set_threads, threads};
+//! assert_eq!(threads(), 1);
+//! set_threads(2);
+//! assert_eq!(threads(), 2);
+//! set_threads(1);
+//! ```
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// A per-thread override (set by `fit` for its duration).
+    static OVERRIDE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Sets the number of threads matrix products may use (at least 1) for the
+/// whole process.
+pub fn set_threads(threads: usize) {
+    DEFAULT_THREADS.store(threads.max(1), Ordering::Relaxed);
+}
+
+/// The number of threads matrix products started from this thread use.
+pub fn threads() -> usize {
+    match OVERRIDE.with(Cell::get) {
+        0 => DEFAULT_THREADS.load(Ordering::Relaxed),
+        n => n,
+    }
+}
+
+/// Runs `f` with the thread count set to `threads` on this thread (0: the
+/// process default), restoring the previous setting afterwards.
+pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    let previous = OVERRIDE.with(|o| o.replace(threads));
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OVERRIDE.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(previous);
+    f()
+}
+
+/// A job: a borrowed closure, published to the workers as a raw pointer.
+/// The caller waits until every part has finished before returning, so the
+/// closure outlives every use.
+#[derive(Clone, Copy)]
+struct Job {
+    f: *const (dyn Fn(usize) + Sync),
+    parts: usize,
+}
+
+// SAFETY: the closure is `Sync`, and the pointer is only dereferenced while
+// the publishing call is blocked waiting for the job to end.
+unsafe impl Send for Job {}
+
+struct State {
+    job: Option<Job>,
+    /// Parts handed out so far (part 0 is the caller's).
+    next_part: usize,
+    /// Parts not yet finished.
+    pending: usize,
+    workers: usize,
+}
+
+struct Pool {
+    state: Mutex<State>,
+    work: Condvar,
+    done: Condvar,
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool {
+        state: Mutex::new(State {
+            job: None,
+            next_part: 0,
+            pending: 0,
+            workers: 0,
+        }),
+        work: Condvar::new(),
+        done: Condvar::new(),
+    })
+}
+
+/// One job at a time: a second caller waits for the first to finish.
+static JOB_LOCK: Mutex<()> = Mutex::new(());
+
+/// Runs `f(0)`, ..., `f(parts - 1)`, part 0 on this thread and the others
+/// on pool workers, and returns when all have finished. Workers are spawned
+/// the first time they are needed and then kept.
+pub(crate) fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    if parts <= 1 {
+        f(0);
+        return;
+    }
+    let _one_job = JOB_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let pool = pool();
+    {
+        let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.workers < parts - 1 {
+            state.workers += 1;
+            std::thread::Builder::new()
+                .name("macrograd-worker".into())
+                .spawn(|| worker(self::pool()))
+                .expect("cannot spawn a worker thread");
+        }
+        // SAFETY (lifetime erasure): `f` is only called until `pending`
+        // reaches 0, which this function waits for below.
+        let f: *const (dyn Fn(usize) + Sync + '_) = f;
+        let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
+        state.job = Some(Job { f, parts });
+        state.next_part = 1;
+        state.pending = parts - 1;
+        pool.work.notify_all();
+    }
+    f(0);
+    let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    while state.pending > 0 {
+        state = pool.done.wait(state).unwrap_or_else(|e| e.into_inner());
+    }
+    state.job = None;
+}
+
+fn worker(pool: &'static Pool) {
+    loop {
+        let (job, part) = {
+            let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some(job) = state.job {
+                    if state.next_part < job.parts {
+                        let part = state.next_part;
+                        state.next_part += 1;
+                        break (job, part);
+                    }
+                }
+                state = pool.work.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        // SAFETY: the publishing call waits for `pending == 0`.
+        unsafe { (*job.f)(part) };
+        let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.pending -= 1;
+        if state.pending == 0 {
+            pool.done.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn every_part_runs_once() {
+        for parts in [1, 2, 3, 5] {
+            for _ in 0..50 {
+                let hits: Vec<AtomicU64> = (0..parts).map(|_| AtomicU64::new(0)).collect();
+                run_parts(parts, &|p| {
+                    hits[p].fetch_add(1, Ordering::Relaxed);
+                });
+                assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+            }
+        }
+    }
+
+    #[test]
+    fn override_is_scoped() {
+        assert_eq!(with_threads(3, threads), 3);
+        assert_eq!(OVERRIDE.with(Cell::get), 0);
+    }
+}

@@ -1,0 +1,46 @@
+//! Run-time dispatch for the elementwise loops: the same generic body,
+//! compiled once for the baseline target and once with AVX2 + FMA, chosen
+//! by what the CPU reports (matrixmultiply's pattern).
+//!
+//! Without the `fma` target feature, `mul_add` is a library call per
+//! element and the loop cannot vectorize; with it, `mul_add` is one
+//! instruction on eight lanes. Both paths give the same bits: `mul_add` is
+//! a fused multiply-add on either.
+
+/// Whether the AVX2 + FMA versions can run here.
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Defines `$name` that runs the `#[inline(always)]` function `$body` with
+/// AVX2 + FMA enabled when the CPU has them, else as compiled.
+macro_rules! dispatch {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        $(#[$meta])*
+        #[inline]
+        $vis fn $name<$($g: $bound),*>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn fast<$($g: $bound),*>($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if $crate::simd::has_avx2_fma() {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+pub(crate) use dispatch;
