@@ -175,6 +175,11 @@ fn check_order(input: &Input, errors: &mut Errors) {
     let mut seen_optim = false;
     let mut first_body: Option<String> = None;
     let mut late_layer_reported = false;
+    // A loss or optimizer written as a layer (`MSE;`, `SGD(0.01);` without
+    // its keyword): `check_name` reports it and says where it goes, so
+    // "missing `loss`" or "layer after `loss`" would repeat the error.
+    let mut bare_loss = false;
+    let mut bare_optim = false;
     for (index, stmt) in input.stmts.iter().enumerate() {
         errors.at(index);
         match &stmt.kind {
@@ -209,8 +214,17 @@ fn check_order(input: &Input, errors: &mut Errors) {
                 );
             }
             StmtKind::Layer(call) => {
-                layers += 1;
                 first_body.get_or_insert_with(|| format!("`{}`", call.name));
+                match bare_keyword(call) {
+                    Some(Category::Loss) => bare_loss = true,
+                    Some(_) => bare_optim = true,
+                    None => {}
+                }
+                if bare_keyword(call).is_some() {
+                    // Not a layer, and not misplaced as one either.
+                    continue;
+                }
+                layers += 1;
                 let after = match (seen_loss, seen_optim) {
                     (true, _) => "loss",
                     (false, true) => "optim",
@@ -250,17 +264,30 @@ fn check_order(input: &Input, errors: &mut Errors) {
             "expected at least one layer, found none: add e.g. `Linear(10, 1);` before `loss`",
         ));
     }
-    if !seen_loss {
+    if !seen_loss && !bare_loss {
         errors.push_last(Error::new(
             end,
             "missing `loss`: add e.g. `loss MSE;` after the layers",
         ));
     }
-    if !seen_optim {
+    if !seen_optim && !bare_optim {
         errors.push_last(Error::new(
             end,
             "missing `optim`: add e.g. `optim Adam(lr = 1e-3);` after the loss",
         ));
+    }
+}
+
+/// `Some(Loss)` / `Some(Optim)` for a layer statement that names a loss or an
+/// optimizer, written without its keyword (`MSE;`): `check_name` reports it.
+fn bare_keyword(call: &Call) -> Option<Category> {
+    let name = call.name.to_string();
+    if catalog::lookup(catalog::LOSSES, &name).is_some() {
+        Some(Category::Loss)
+    } else if catalog::lookup(catalog::OPTIMS, &name).is_some() {
+        Some(Category::Optim)
+    } else {
+        None
     }
 }
 
@@ -671,6 +698,12 @@ fn layer_text(layer: &Checked<LayerId>, in_features: Option<usize>, out: Option<
 /// which is only meaningful as probabilities; inside the network it is almost
 /// always a mistake (and the runtime's backward assumes it is last).
 fn check_softmax_last(layers: &[LayerSpec], errors: &mut Errors) {
+    // A loss written as a layer after `Softmax` (`Softmax; CrossEntropy;`)
+    // is reported as such; it does not make `Softmax` not last.
+    let layers: Vec<&LayerSpec> = layers
+        .iter()
+        .filter(|layer| bare_keyword(layer.call).is_none())
+        .collect();
     for pair in layers.windows(2) {
         if pair[0].id() == Some(LayerId::Softmax) {
             errors.at(pair[0].stmt);

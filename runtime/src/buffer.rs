@@ -63,8 +63,9 @@ impl<T: Float> Buffer<T> {
     #[inline]
     #[track_caller]
     pub fn view(&self, rows: usize) -> ArrayView2<'_, T> {
-        ArrayView2::from_shape((rows, self.width), &self.data[..rows * self.width])
-            .expect("a row-major prefix always has the shape it was cut to")
+        let data = &self.data[..rows * self.width];
+        // SAFETY: `data` holds exactly rows x width values, row-major.
+        unsafe { ArrayView2::from_shape_ptr((rows, self.width), data.as_ptr()) }
     }
 
     /// The first `rows` samples, writable.
@@ -75,8 +76,10 @@ impl<T: Float> Buffer<T> {
     #[inline]
     #[track_caller]
     pub fn view_mut(&mut self, rows: usize) -> ArrayViewMut2<'_, T> {
-        ArrayViewMut2::from_shape((rows, self.width), &mut self.data[..rows * self.width])
-            .expect("a row-major prefix always has the shape it was cut to")
+        let data = &mut self.data[..rows * self.width];
+        // SAFETY: `data` holds exactly rows x width values, row-major, and is
+        // borrowed mutably for the view's lifetime.
+        unsafe { ArrayViewMut2::from_shape_ptr((rows, self.width), data.as_mut_ptr()) }
     }
 }
 

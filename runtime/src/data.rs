@@ -27,6 +27,25 @@ pub struct Dataset<T: Float, K: Target<T>> {
     targets: K::Data,
 }
 
+/// Copies rows `indices` of `src` into the first rows of `dst`, with one
+/// `memcpy` per row when both are row-major.
+pub(crate) fn gather_rows<T: Float>(
+    src: ArrayView2<'_, T>,
+    indices: &[usize],
+    mut dst: ndarray::ArrayViewMut2<'_, T>,
+) {
+    let width = src.ncols();
+    if let (Some(from), Some(to)) = (src.as_slice(), dst.as_slice_mut()) {
+        for (row, &i) in to.chunks_exact_mut(width.max(1)).zip(indices) {
+            row.copy_from_slice(&from[i * width..(i + 1) * width]);
+        }
+        return;
+    }
+    for (mut row, &i) in dst.rows_mut().into_iter().zip(indices) {
+        row.assign(&src.row(i));
+    }
+}
+
 fn check_finite<T: Float>(what: &'static str, values: ArrayView2<'_, T>) -> Result<()> {
     for ((row, column), &value) in values.indexed_iter() {
         if !value.is_finite() {
@@ -39,6 +58,15 @@ fn check_finite<T: Float>(what: &'static str, values: ArrayView2<'_, T>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The same matrix, stored row-major (batches are gathered row by row).
+fn row_major<T: Float>(a: Array2<T>) -> Array2<T> {
+    if a.is_standard_layout() {
+        a
+    } else {
+        a.as_standard_layout().into_owned()
+    }
 }
 
 fn check_count(inputs: usize, targets: usize) -> Result<()> {
@@ -56,6 +84,7 @@ impl<T: Float> Dataset<T, Rows> {
     /// [`Error::SampleCount`] if the row counts differ; [`Error::NonFinite`]
     /// for a NaN or infinity, naming the sample and column.
     pub fn regression(inputs: Array2<T>, targets: Array2<T>) -> Result<Self> {
+        let (inputs, targets) = (row_major(inputs), row_major(targets));
         check_count(inputs.nrows(), targets.nrows())?;
         check_finite("inputs", inputs.view())?;
         check_finite("targets", targets.view())?;
@@ -87,6 +116,7 @@ impl<T: Float> Dataset<T, Classes> {
     /// a NaN or infinity in the inputs. Labels are checked against the
     /// model's class count when training starts.
     pub fn classification(inputs: Array2<T>, labels: Vec<usize>) -> Result<Self> {
+        let inputs = row_major(inputs);
         check_count(inputs.nrows(), labels.len())?;
         check_finite("inputs", inputs.view())?;
         Ok(Dataset {

@@ -41,6 +41,30 @@ macro_rules! dispatch {
             $body($($arg),*)
         }
     };
+    ($(#[$meta:meta])* $vis:vis unsafe fn $name:ident<$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+        $(#[$meta])*
+        /// # Safety
+        ///
+        /// As the body's.
+        #[inline]
+        $vis unsafe fn $name<$($g: $bound),*>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn fast<$($g: $bound),*>($($arg: $ty),*) {
+                    // SAFETY: as the caller's.
+                    unsafe { $body($($arg),*) }
+                }
+                if $crate::simd::has_avx2_fma() {
+                    // SAFETY: the CPU has AVX2 and FMA; the rest is the
+                    // caller's contract.
+                    return unsafe { fast($($arg),*) };
+                }
+            }
+            // SAFETY: the caller's contract.
+            unsafe { $body($($arg),*) }
+        }
+    };
 }
 
 pub(crate) use dispatch;

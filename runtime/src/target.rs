@@ -72,9 +72,7 @@ impl<T: Float> Target<T> for Rows {
         if buffer.nrows() < indices.len() || buffer.ncols() != data.ncols() {
             *buffer = Array2::zeros((indices.len(), data.ncols()));
         }
-        for (mut row, &i) in buffer.rows_mut().into_iter().zip(indices) {
-            row.assign(&data.row(i));
-        }
+        crate::data::gather_rows(data.view(), indices, buffer.view_mut());
     }
 
     fn view(data: &Array2<T>, samples: usize) -> ArrayView2<'_, T> {

@@ -206,10 +206,7 @@ fn fit_on_this_thread<M: Model>(
         let mut seen = 0usize;
         // LOOP 1: the epoch's batches; `iterations` excludes a dropped tail.
         for batch in order.chunks(batch_size).take(iterations) {
-            let mut x = model.input_buffer(batch.len());
-            for (mut row, &i) in x.rows_mut().into_iter().zip(batch) {
-                row.assign(&inputs.row(i));
-            }
+            crate::data::gather_rows(inputs, batch, model.input_buffer(batch.len()));
             <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
             model.forward_buffered();
             let loss = model.compute_loss(
@@ -263,10 +260,7 @@ pub fn evaluate<M: Model>(
     model.set_training(false);
     let mut sum = 0.0;
     for batch in order.chunks(batch_size) {
-        let mut x = model.input_buffer(batch.len());
-        for (mut row, &i) in x.rows_mut().into_iter().zip(batch) {
-            row.assign(&inputs.row(i));
-        }
+        crate::data::gather_rows(inputs, batch, model.input_buffer(batch.len()));
         model.forward_buffered();
         <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
         let loss = model.compute_loss(

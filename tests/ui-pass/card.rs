@@ -1,4 +1,6 @@
-// The design card's line compiles exactly as written.
+// Rule: the design card's line compiles exactly as written: the expression
+// form, `Linear(10,1)` without a space, no trailing `;`. Why: it is the first
+// line a reader copies.
 
 use macrograd::prelude::*;
 

@@ -1,35 +1,78 @@
-// Generated code names std items by absolute paths, so a user's own
-// `Result`, `Vec`, `Option`, `Default` or `Box` in scope changes nothing.
+// Rule: generated code names std through `::core::`/`::std::` and the runtime
+// through `$crate`, never through a bare `Result`, `Vec`, `Option`, ... Why:
+// the macro expands in the user's module, where any of these names, and even
+// modules called `core`, `std` or `macrograd`, may be the user's own.
 
-#![allow(dead_code)]
+mod shadows {
+    #![allow(dead_code)]
 
-use macrograd::prelude::*;
+    // Modules named like the crates the generated code uses: only absolute
+    // paths (`::core`, `::std`, `$crate`) still reach the real ones.
+    mod core {}
+    mod std {}
+    mod macrograd {}
 
-type Result = ();
-struct Vec;
-enum Option {}
-struct Default;
-struct Box;
-struct Clone;
+    use ::macrograd::prelude::*;
 
-model! {
-    /// A classifier declared next to shadowed std names.
-    pub struct Net;
-    dtype f64;
-    input 4;
-    Linear(_, 8); GELU; Linear(_, 3);
-    loss CrossEntropy(label_smoothing = 0.1);
-    optim Adam(lr = 1e-3, amsgrad = true)
+    type Result = ();
+    struct Vec;
+    enum Option {}
+    struct Some;
+    struct None;
+    struct Ok;
+    struct Err;
+    struct Box;
+    struct String;
+    struct Default;
+    struct Clone;
+    trait Iterator {}
+    trait IntoIterator {}
+    trait Into {}
+    trait From {}
+
+    model! {
+        /// A regression model declared next to the shadows.
+        pub struct Net;
+        input 4;
+        Linear(_, 8);
+        ReLU;
+        Linear(_, 1);
+        loss MSE;
+        optim SGD(0.01, momentum = 0.9)
+    }
+
+    pub fn run() {
+        let mut net = Net::new();
+        net.forward(&Array2::<f32>::zeros((2, 4)));
+        let loss = net.loss(&Array2::<f32>::zeros((2, 1)));
+        assert!(loss.is_finite());
+        net.zero_grad();
+        net.backward();
+        net.step();
+        assert_eq!(net.summary().params(), 4 * 8 + 8 + 8 + 1);
+        let loss = net.train_step_rows(&[[0.5; 4]], &[[1.0]]);
+        assert!(loss.is_finite());
+
+        let mut classifier = model! {
+            dtype f64;
+            Linear(4, 8);
+            GELU;
+            Linear(8, 3);
+            loss CrossEntropy(label_smoothing = 0.1);
+            optim Adam(lr = 1e-3, amsgrad = true)
+        };
+        classifier.forward(&Array2::<f64>::zeros((2, 4)));
+        let loss: f64 = classifier.loss(&[0usize, 2]);
+        assert!(loss.is_finite());
+        classifier.zero_grad();
+        classifier.backward();
+        classifier.step();
+        assert_eq!(classifier.summary().params(), 4 * 8 + 8 + 8 * 3 + 3);
+        let predictions = classifier.predict_rows(&[[0.0; 4]]);
+        assert_eq!(predictions.len(), 1);
+    }
 }
 
 fn main() {
-    let mut net = Net::new();
-    net.forward(&Array2::<f64>::zeros((2, 4)));
-    let _ = net.loss(&[0usize, 2]);
-    net.zero_grad();
-    net.backward();
-    net.step();
-    let _ = net.summary();
-    let mut quick = model! { Linear(10, 1); Sigmoid; loss MSE; optim SGD(0.01, momentum = 0.9) };
-    let _ = quick.predict_rows(&[[0.0_f32; 10]]);
+    shadows::run();
 }

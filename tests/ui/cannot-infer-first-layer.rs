@@ -1,14 +1,14 @@
-// `_` needs a layer or an `input N;` before it to take its size from.
+// Rule: `Linear(_, n)` takes its input size from the layer before it or from
+// `input N;`. Why: as the first layer without `input`, nothing says how wide a
+// sample is.
 
 use macrograd::prelude::*;
 
-model! {
-    pub struct Net;
-    Linear(_, 4);
-    loss MSE;
-    optim SGD(0.01)
-}
-
 fn main() {
-    let _ = Net::new();
+    let mut model = model! {
+        Linear(_, 4);
+        loss MSE;
+        optim SGD(0.01)
+    };
+    model.forward(&Array2::<f32>::zeros((4, 3)));
 }

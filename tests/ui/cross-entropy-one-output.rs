@@ -1,4 +1,6 @@
-// CrossEntropy needs one output per class, at least two.
+// Rule: `CrossEntropy` needs one output per class, at least 2. Why: softmax
+// over one logit is always 1, so nothing is learned; a yes/no target is 1
+// output with `BCE`.
 
 use macrograd::prelude::*;
 

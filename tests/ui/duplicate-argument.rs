@@ -1,4 +1,5 @@
-// An argument given twice (positionally and by name) is ambiguous.
+// Rule: each parameter is given once. Why: `lr` given positionally and again
+// by name is ambiguous; neither value may silently win.
 
 use macrograd::prelude::*;
 

@@ -1,4 +1,5 @@
-// Exactly one loss: a second one would silently win or be ignored.
+// Rule: exactly one `loss`. Why: with two, one would silently win; the error
+// goes on the second.
 
 use macrograd::prelude::*;
 

@@ -1,15 +1,15 @@
-// The first layer must take the feature count that `input N;` declares.
+// Rule: the first layer takes the feature count that `input N;` declares. Why:
+// `input` is the width of every sample the model will be fed; a first layer of
+// another width could never run.
 
 use macrograd::prelude::*;
 
-model! {
-    pub struct Net;
-    input 10;
-    Linear(12, 1);
-    loss MSE;
-    optim SGD(0.01)
-}
-
 fn main() {
-    let _ = Net::new();
+    let mut model = model! {
+        input 10;
+        Linear(12, 1);
+        loss MSE;
+        optim SGD(0.01)
+    };
+    model.forward(&Array2::<f32>::zeros((4, 10)));
 }

@@ -1,4 +1,6 @@
-// A learning rate must be positive: zero never trains, a negative one climbs the loss.
+// Rule: the learning rate is > 0. Why: zero never trains and a negative one
+// climbs the loss; PyTorch raises the same at run time, here it is a compile
+// error.
 
 use macrograd::prelude::*;
 

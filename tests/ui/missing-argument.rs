@@ -1,4 +1,6 @@
-// `Linear` needs both its sizes.
+// Rule: parameters without a default must be given; `Linear` has no default
+// sizes. Why: a guessed width would be silently wrong; the error names what is
+// missing.
 
 use macrograd::prelude::*;
 

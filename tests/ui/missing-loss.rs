@@ -1,4 +1,5 @@
-// A model needs exactly one loss to be trained.
+// Rule: a model has exactly one `loss`. Why: without one there is nothing to
+// train against; the error points at the end of the model, where it goes.
 
 use macrograd::prelude::*;
 

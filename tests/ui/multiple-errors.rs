@@ -1,4 +1,7 @@
-// All mistakes of a model are reported in one build, one error each.
+// Rule: every mistake in a model is reported in one build, one error each, in
+// the order of the statements. Why: fixing them one compile at a time is slow;
+// a wrong shape, an unknown loss and a bad momentum are three independent
+// mistakes, so three errors and nothing else.
 
 use macrograd::prelude::*;
 

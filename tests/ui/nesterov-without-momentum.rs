@@ -1,4 +1,5 @@
-// Nesterov momentum needs momentum > 0 and no dampening (PyTorch raises the same).
+// Rule: `nesterov = true` needs `momentum` > 0. Why: Nesterov's look-ahead is
+// a momentum method; PyTorch's SGD raises `ValueError` for the same arguments.
 
 use macrograd::prelude::*;
 

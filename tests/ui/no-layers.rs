@@ -1,4 +1,5 @@
-// A model without layers has nothing to train.
+// Rule: a model has at least one layer. Why: with none there is nothing to
+// train; the error points at the end of the model.
 
 use macrograd::prelude::*;
 

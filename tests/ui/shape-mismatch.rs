@@ -1,4 +1,7 @@
-// A layer's input must match the output of the layer before it.
+// Rule: each layer's in_features equal the out_features of the layer before
+// it. Why: a matrix product of the wrong width cannot run; the error goes on
+// the wrong number, and checking carries on from the layer's declared output,
+// so the rest of the model is not reported too.
 
 use macrograd::prelude::*;
 

@@ -1,15 +1,15 @@
-// BCE takes logits and applies the sigmoid itself; a Sigmoid before it trains badly.
+// Rule: `BCE` takes logits. Why: it applies the sigmoid itself, as PyTorch's
+// `BCEWithLogitsLoss` does; a `Sigmoid` before it squashes twice and trains
+// badly with no error ever showing it.
 
 use macrograd::prelude::*;
 
-model! {
-    pub struct Net;
-    Linear(10, 1);
-    Sigmoid;
-    loss BCE;
-    optim SGD(0.01)
-}
-
 fn main() {
-    let _ = Net::new();
+    let mut model = model! {
+        Linear(10, 1);
+        Sigmoid;
+        loss BCE;
+        optim SGD(0.01)
+    };
+    model.forward(&Array2::<f32>::zeros((4, 10)));
 }

@@ -1,14 +1,13 @@
-// A layer with no outputs cannot learn anything.
+// Rule: layer sizes are integers >= 1. Why: a layer with no outputs has
+// nothing to learn and nothing to pass on.
 
 use macrograd::prelude::*;
 
-model! {
-    pub struct Net;
-    Linear(10, 0);
-    loss MSE;
-    optim SGD(0.01)
-}
-
 fn main() {
-    let _ = Net::new();
+    let mut model = model! {
+        Linear(10, 0);
+        loss MSE;
+        optim SGD(0.01)
+    };
+    model.forward(&Array2::<f32>::zeros((4, 10)));
 }

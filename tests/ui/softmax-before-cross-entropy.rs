@@ -1,4 +1,6 @@
-// CrossEntropy takes logits and applies log-softmax itself; a Softmax before it trains badly.
+// Rule: `CrossEntropy` takes logits. Why: it applies log-softmax itself, as
+// PyTorch's `CrossEntropyLoss` does; a `Softmax` before it squashes twice and
+// trains badly with no error ever showing it.
 
 use macrograd::prelude::*;
 

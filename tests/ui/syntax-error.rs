@@ -1,4 +1,6 @@
-// Statements are separated by `;`; a syntax error stops at the first.
+// Rule: statements are separated by `;`. Why: a syntax error stops parsing, so
+// it is reported alone (the first one, as rustc does), and the `Net::new()`
+// below adds no follow-on error.
 
 use macrograd::prelude::*;
 

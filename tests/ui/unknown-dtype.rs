@@ -1,4 +1,5 @@
-// Only f32 and f64 models exist.
+// Rule: the element type is `f32` or `f64`. Why: those are the two types the
+// runtime's kernels are written for.
 
 use macrograd::prelude::*;
 

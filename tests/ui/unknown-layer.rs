@@ -1,14 +1,16 @@
-// Unknown layer names are reported with the closest known name.
+// Rule: layer names are the catalog's, spelled as in PyTorch. Why: a typo must
+// not compile; the error suggests the closest known name.
 
 use macrograd::prelude::*;
 
-model! {
-    pub struct Net;
-    Linaer(10, 1);
-    loss MSE;
-    optim SGD(0.01)
-}
-
 fn main() {
-    let _ = Net::new();
+    let mut model = model! {
+        Linaer(10, 1);
+        loss MSE;
+        optim SGD(0.01)
+    };
+    model.forward(&Array2::<f32>::zeros((4, 10)));
+    model.zero_grad();
+    model.backward();
+    model.step();
 }

@@ -1,4 +1,6 @@
-// Unknown loss names are reported with the closest known name (PyTorch spellings too).
+// Rule: loss names are the catalog's, PyTorch's without the `Loss` suffix.
+// Why: `MSELoss` is PyTorch's spelling, so the error points to `MSE` rather
+// than listing every loss.
 
 use macrograd::prelude::*;
 

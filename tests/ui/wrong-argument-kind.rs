@@ -1,4 +1,5 @@
-// Sizes are positive integers; a float is a mistake, not a size.
+// Rule: sizes are integers. Why: `10.5` features is a mistake, not a size to
+// round; the error names the kind expected and the one found.
 
 use macrograd::prelude::*;
 

@@ -1,5 +1,7 @@
-// The target type follows the loss: a CrossEntropy model takes class
-// indices, so float rows do not compile.
+// Rule: the target type follows the loss: a `CrossEntropy` model takes class
+// indices, the other losses take float rows. Why: passing one-hot rows where
+// indices are expected is PyTorch's most common loss mistake; here it is a
+// type error whose note says what to pass.
 
 use macrograd::prelude::*;
 

@@ -24,6 +24,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use crate::Float;
 
 pub(crate) mod sgemm;
+mod small;
 
 /// `C <- alpha A B + beta C` with `A: [m, k]`, `B: [k, n]`, `C: [m, n]`.
 ///
@@ -64,8 +65,24 @@ pub fn gemm<T: Float>(
     let [rsa, csa] = strides(a.strides());
     let [rsb, csb] = strides(b.strides());
     let [rsc, csc] = strides(c.strides());
+    let (av, bv) = (
+        small::View {
+            ptr: a.as_ptr(),
+            rs: rsa,
+            cs: csa,
+        },
+        small::View {
+            ptr: b.as_ptr(),
+            rs: rsb,
+            cs: csb,
+        },
+    );
     // SAFETY: the views own valid storage for the checked shapes and
     // strides; `c` is a unique mutable view, so it aliases neither input.
+    if unsafe { small::try_gemm(m, k, n, alpha, av, bv, beta, c.as_mut_ptr(), rsc, csc) } {
+        return;
+    }
+    // SAFETY: as above.
     unsafe {
         T::gemm_raw(
             m,

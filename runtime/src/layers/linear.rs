@@ -74,8 +74,17 @@ impl<T: Float> Linear<T> {
         let beta = match &self.bias {
             Some(bias) => {
                 // Seed every row with the bias, then accumulate the product.
-                for mut row in output.rows_mut() {
-                    row.assign(bias);
+                match (output.as_slice_mut(), bias.as_slice()) {
+                    (Some(out), Some(bias)) if !bias.is_empty() => {
+                        for row in out.chunks_exact_mut(bias.len()) {
+                            row.copy_from_slice(bias);
+                        }
+                    }
+                    _ => {
+                        for mut row in output.rows_mut() {
+                            row.assign(bias);
+                        }
+                    }
                 }
                 T::one()
             }
@@ -114,10 +123,21 @@ impl<T: Float> Linear<T> {
             if !accumulate {
                 bias_grad.fill(T::zero());
             }
-            for row in grad_output.axis_iter(Axis(0)) {
-                Zip::from(&mut *bias_grad)
-                    .and(&row)
-                    .for_each(|b, &g| *b = *b + g);
+            match (bias_grad.as_slice_mut(), grad_output.as_slice()) {
+                (Some(acc), Some(g)) if !acc.is_empty() => {
+                    for row in g.chunks_exact(acc.len()) {
+                        for (b, &v) in acc.iter_mut().zip(row) {
+                            *b = *b + v;
+                        }
+                    }
+                }
+                _ => {
+                    for row in grad_output.axis_iter(Axis(0)) {
+                        Zip::from(&mut *bias_grad)
+                            .and(&row)
+                            .for_each(|b, &g| *b = *b + g);
+                    }
+                }
             }
         }
         if let Some(grad_input) = grad_input {
