@@ -71,17 +71,20 @@ pub mod __private {
 /// that only the real errors are reported. Never constructed at run time.
 #[doc(hidden)]
 pub mod __invalid {
+    use core::marker::PhantomData;
+
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
     use macrograd_runtime::ndarray::{ArrayView2, ArrayViewMut2};
-    use macrograd_runtime::target::Rows;
+    use macrograd_runtime::target::{IntoTargets, Target};
+    use macrograd_runtime::Float;
 
-    /// The stand-in type.
+    /// The stand-in type, with the declared element type and target kind.
     #[derive(Clone, Debug)]
-    pub struct Invalid(());
+    pub struct Invalid<T, K>(PhantomData<(T, K)>);
 
-    // `Default` would be one more method that can never run.
+    // `Default` is implemented below; the lint wants it derived from `new`.
     #[allow(clippy::new_without_default)]
-    impl Invalid {
+    impl<T: Float, K: Target<T>> Invalid<T, K> {
         /// Unreachable: the program that names it does not compile.
         pub fn new() -> Self {
             unreachable!("a model with compile errors")
@@ -91,20 +94,51 @@ pub mod __invalid {
         pub fn with_seed(_seed: u64) -> Self {
             unreachable!("a model with compile errors")
         }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn forward_rows<const N: usize>(&mut self, _input: &[[T; N]]) -> ArrayView2<'_, T> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn predict_rows<const N: usize, const M: usize>(
+            &mut self,
+            _input: &[[T; N]],
+        ) -> Vec<[T; M]> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn train_step_rows<'a, const N: usize>(
+            &mut self,
+            _input: &[[T; N]],
+            _targets: impl IntoTargets<'a, T, K>,
+        ) -> T
+        where
+            T: 'a,
+        {
+            unreachable!("a model with compile errors")
+        }
     }
 
-    impl Model for Invalid {
-        type Elem = f32;
-        type Target = Rows;
+    impl<T: Float, K: Target<T>> Default for Invalid<T, K> {
+        fn default() -> Self {
+            unreachable!("a model with compile errors")
+        }
+    }
+
+    impl<T: Float, K: Target<T>> Model for Invalid<T, K> {
+        type Elem = T;
+        type Target = K;
         const INPUTS: usize = 0;
         const OUTPUTS: usize = 0;
-        fn input_buffer(&mut self, _: usize) -> ArrayViewMut2<'_, f32> {
+        fn input_buffer(&mut self, _: usize) -> ArrayViewMut2<'_, T> {
             unreachable!()
         }
-        fn forward_buffered(&mut self) -> ArrayView2<'_, f32> {
+        fn forward_buffered(&mut self) -> ArrayView2<'_, T> {
             unreachable!()
         }
-        fn compute_loss(&mut self, _: TargetBatch<'_, Self>, _: bool) -> f32 {
+        fn compute_loss(&mut self, _: TargetBatch<'_, Self>, _: bool) -> T {
             unreachable!()
         }
         fn zero_grad(&mut self) {}
@@ -115,8 +149,8 @@ pub mod __invalid {
             unreachable!()
         }
         fn set_learning_rate(&mut self, _: f64) {}
-        fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, f32>)) {}
-        fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(ParameterMut<'_, f32>)) {}
+        fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}
+        fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(ParameterMut<'_, T>)) {}
         fn summary(&self) -> Summary {
             unreachable!()
         }

@@ -74,8 +74,8 @@ impl<'a> Gen<'a> {
             .clone()
             .unwrap_or_else(|| Ident::new("__MacrogradModel", Span::call_site()));
         let t = match m.dtype {
-            Dtype::F32 => quote!(f32),
-            Dtype::F64 => quote!(f64),
+            Dtype::F32 => quote!(::core::primitive::f32),
+            Dtype::F64 => quote!(::core::primitive::f64),
         };
         let outputs = m.layers.last().map_or(m.inputs, |l| l.out_features);
         let first_param = m
@@ -343,7 +343,7 @@ impl<'a> Gen<'a> {
         let optim = self.optim_value();
         let optim = quote_spanned!(self.m.optim.span=> #optim);
         let target_rows = match self.m.loss.kind {
-            LossKind::CrossEntropy { .. } => quote!(&[usize]),
+            LossKind::CrossEntropy { .. } => quote!(&[::core::primitive::usize]),
             _ => quote!(&[[#t; #outputs]]),
         };
         quote! {
@@ -357,7 +357,7 @@ impl<'a> Gen<'a> {
                 /// A new model whose initial weights are drawn from `seed`:
                 /// each `Linear` in order, weight `[out][in]` then bias,
                 /// uniform in `[-1/sqrt(in), 1/sqrt(in))`.
-                pub fn with_seed(seed: u64) -> Self {
+                pub fn with_seed(seed: ::core::primitive::u64) -> Self {
                     let mut __rng = #k::__private::Rng::new(seed);
                     #(#layer_inits)*
                     Self {
@@ -442,12 +442,12 @@ impl<'a> Gen<'a> {
             impl #k::__private::Model for #name {
                 type Elem = #t;
                 type Target = #target;
-                const INPUTS: usize = #inputs;
-                const OUTPUTS: usize = #outputs;
+                const INPUTS: ::core::primitive::usize = #inputs;
+                const OUTPUTS: ::core::primitive::usize = #outputs;
 
                 fn input_buffer(
                     &mut self,
-                    __batch: usize,
+                    __batch: ::core::primitive::usize,
                 ) -> #k::__private::ArrayViewMut2<'_, #t> {
                     self.__state.begin_input(__batch);
                     #(#reserve)*
@@ -464,7 +464,7 @@ impl<'a> Gen<'a> {
                 fn compute_loss(
                     &mut self,
                     __target: #k::__private::TargetBatch<'_, Self>,
-                    __grad: bool,
+                    __grad: ::core::primitive::bool,
                 ) -> #t {
                     let __n = <#target as #k::__private::Target<#t>>::batch_len(__target);
                     let __b = self.__state.begin_loss(__n, __grad);
@@ -498,15 +498,15 @@ impl<'a> Gen<'a> {
                     #steps
                 }
 
-                fn set_training(&mut self, training: bool) {
+                fn set_training(&mut self, training: ::core::primitive::bool) {
                     self.__state.set_training(training);
                 }
 
-                fn learning_rate(&self) -> f64 {
+                fn learning_rate(&self) -> ::core::primitive::f64 {
                     #k::__private::Optimizer::<#t>::learning_rate(&self.__optim)
                 }
 
-                fn set_learning_rate(&mut self, lr: f64) {
+                fn set_learning_rate(&mut self, lr: ::core::primitive::f64) {
                     #k::__private::Optimizer::<#t>::set_learning_rate(&mut self.__optim, lr);
                 }
 
