@@ -27,8 +27,9 @@ pub struct Dataset<T: Float, K: Target<T>> {
     targets: K::Data,
 }
 
-/// Copies rows `indices` of `src` into the first rows of `dst`, with one
-/// `memcpy` per row when both are row-major.
+/// Copies rows `indices` of `src` into the first rows of `dst`. When both
+/// are row-major, each run of consecutive indices is one `memcpy` (an
+/// unshuffled batch is a single run).
 pub(crate) fn gather_rows<T: Float>(
     src: ArrayView2<'_, T>,
     indices: &[usize],
@@ -36,8 +37,16 @@ pub(crate) fn gather_rows<T: Float>(
 ) {
     let width = src.ncols();
     if let (Some(from), Some(to)) = (src.as_slice(), dst.as_slice_mut()) {
-        for (row, &i) in to.chunks_exact_mut(width.max(1)).zip(indices) {
-            row.copy_from_slice(&from[i * width..(i + 1) * width]);
+        let mut k = 0;
+        while k < indices.len() {
+            let start = indices[k];
+            let mut run = 1;
+            while k + run < indices.len() && indices[k + run] == start + run {
+                run += 1;
+            }
+            to[k * width..(k + run) * width]
+                .copy_from_slice(&from[start * width..(start + run) * width]);
+            k += run;
         }
         return;
     }

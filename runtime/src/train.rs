@@ -196,6 +196,8 @@ fn fit_on_this_thread<M: Model>(
     let mut history = History::default();
     let mut out = std::io::stdout().lock();
     model.set_training(true);
+    let whole_batch = !fit.shuffle && iterations == 1 && batch_size == samples;
+    let mut gathered = false;
     for epoch in 1..=fit.epochs {
         let start = Instant::now();
         let lr = model.learning_rate();
@@ -206,8 +208,15 @@ fn fit_on_this_thread<M: Model>(
         let mut seen = 0usize;
         // LOOP 1: the epoch's batches; `iterations` excludes a dropped tail.
         for batch in order.chunks(batch_size).take(iterations) {
-            crate::data::gather_rows(inputs, batch, model.input_buffer(batch.len()));
-            <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
+            let x = model.input_buffer(batch.len());
+            if !gathered {
+                crate::data::gather_rows(inputs, batch, x);
+                <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
+                // One unshuffled batch of every sample is the same batch
+                // each epoch: nothing but this loop touches the model's
+                // input buffer, so it still holds the data.
+                gathered = whole_batch;
+            }
             model.forward_buffered();
             let loss = model.compute_loss(
                 <M::Target as Target<M::Elem>>::view(&targets, batch.len()),

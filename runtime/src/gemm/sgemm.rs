@@ -182,50 +182,78 @@ unsafe fn sgemm_single(
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
 /// row-major, zero-padded to a multiple of `NR` columns.
 unsafe fn pack_b(dst: &mut [f32], b: Mat, pc: usize, jc: usize, kc: usize, nc: usize) {
-    for (panel, j0) in (0..nc).step_by(NR).enumerate() {
+    let panels = nc.div_ceil(NR);
+    assert!(dst.len() >= panels * kc * NR, "packing buffer too small");
+    let out = dst.as_mut_ptr();
+    for panel in 0..panels {
+        let j0 = panel * NR;
         let cols = NR.min(nc - j0);
-        let out = &mut dst[panel * kc * NR..(panel + 1) * kc * NR];
-        for p in 0..kc {
-            let row = &mut out[p * NR..(p + 1) * NR];
-            // SAFETY: (pc + p, jc + j0 + j) is inside B for j < cols.
-            unsafe {
-                let src = b
-                    .ptr
-                    .offset((pc + p) as isize * b.rs + (jc + j0) as isize * b.cs);
+        // SAFETY: the panel lies inside `dst` (checked above) and reads
+        // (pc + p, jc + j0 + j) inside B for p < kc, j < cols.
+        unsafe {
+            let base = out.add(panel * kc * NR);
+            let src = b.ptr.offset(pc as isize * b.rs + (jc + j0) as isize * b.cs);
+            for p in 0..kc {
+                let row = base.add(p * NR);
+                let from = src.offset(p as isize * b.rs);
                 if b.cs == 1 {
-                    std::ptr::copy_nonoverlapping(src, row.as_mut_ptr(), cols);
+                    std::ptr::copy_nonoverlapping(from, row, cols);
                 } else {
-                    for (j, v) in row.iter_mut().enumerate().take(cols) {
-                        *v = *src.offset(j as isize * b.cs);
+                    for j in 0..cols {
+                        *row.add(j) = *from.offset(j as isize * b.cs);
                     }
                 }
+                for j in cols..NR {
+                    *row.add(j) = 0.0;
+                }
             }
-            row[cols..].fill(0.0);
         }
     }
 }
 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
-/// (column `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
+/// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
 /// a multiple of `MR` rows.
 unsafe fn pack_a(dst: &mut [f32], a: Mat, ic: usize, pc: usize, mc: usize, kc: usize) {
-    for (panel, i0) in (0..mc).step_by(MR).enumerate() {
+    let panels = mc.div_ceil(MR);
+    assert!(dst.len() >= panels * kc * MR, "packing buffer too small");
+    let out = dst.as_mut_ptr();
+    for panel in 0..panels {
+        let i0 = panel * MR;
         let rows = MR.min(mc - i0);
-        let out = &mut dst[panel * kc * MR..(panel + 1) * kc * MR];
-        for r in 0..MR {
-            if r >= rows {
+        // SAFETY: the panel lies inside `dst` (checked above) and reads
+        // (ic + i0 + r, pc + p) inside A for r < rows, p < kc.
+        unsafe {
+            let base = out.add(panel * kc * MR);
+            let src = a.ptr.offset((ic + i0) as isize * a.rs + pc as isize * a.cs);
+            if a.rs == 1 && rows == MR {
+                // Columns of A are contiguous (a transposed operand): each
+                // step is one copy of MR values.
                 for p in 0..kc {
-                    out[p * MR + r] = 0.0;
+                    std::ptr::copy_nonoverlapping(
+                        src.offset(p as isize * a.cs),
+                        base.add(p * MR),
+                        MR,
+                    );
                 }
                 continue;
             }
-            // SAFETY: row ic + i0 + r and columns pc..pc+kc are inside A.
-            unsafe {
-                let src = a
-                    .ptr
-                    .offset((ic + i0 + r) as isize * a.rs + pc as isize * a.cs);
-                for p in 0..kc {
-                    out[p * MR + r] = *src.offset(p as isize * a.cs);
+            for r in 0..MR {
+                if r < rows {
+                    let from = src.offset(r as isize * a.rs);
+                    if a.cs == 1 {
+                        for p in 0..kc {
+                            *base.add(p * MR + r) = *from.add(p);
+                        }
+                    } else {
+                        for p in 0..kc {
+                            *base.add(p * MR + r) = *from.offset(p as isize * a.cs);
+                        }
+                    }
+                } else {
+                    for p in 0..kc {
+                        *base.add(p * MR + r) = 0.0;
+                    }
                 }
             }
         }
