@@ -18,7 +18,7 @@
 //! ```
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(1);
@@ -73,8 +73,6 @@ struct State {
     job: Option<Job>,
     /// Parts handed out so far (part 0 is the caller's).
     next_part: usize,
-    /// Parts not yet finished.
-    pending: usize,
     workers: usize,
 }
 
@@ -82,7 +80,16 @@ struct Pool {
     state: Mutex<State>,
     work: Condvar,
     done: Condvar,
+    /// Incremented for every job: spinning workers watch it.
+    posted: AtomicU64,
+    /// Parts of the current job not yet finished by workers.
+    remaining: AtomicUsize,
 }
+
+/// How long a worker (or the caller) spins before sleeping: waking a
+/// sleeping thread costs tens of microseconds, more than a product of a
+/// small layer takes, so back-to-back products would pay it every time.
+const SPIN: u32 = 1 << 14;
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
@@ -90,11 +97,12 @@ fn pool() -> &'static Pool {
         state: Mutex::new(State {
             job: None,
             next_part: 0,
-            pending: 0,
             workers: 0,
         }),
         work: Condvar::new(),
         done: Condvar::new(),
+        posted: AtomicU64::new(0),
+        remaining: AtomicUsize::new(0),
     })
 }
 
@@ -120,25 +128,37 @@ pub(crate) fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
                 .spawn(|| worker(self::pool()))
                 .expect("cannot spawn a worker thread");
         }
-        // SAFETY (lifetime erasure): `f` is only called until `pending`
+        // SAFETY (lifetime erasure): `f` is only called until `remaining`
         // reaches 0, which this function waits for below.
         let f: *const (dyn Fn(usize) + Sync + '_) = f;
         let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
         state.job = Some(Job { f, parts });
         state.next_part = 1;
-        state.pending = parts - 1;
+        pool.remaining.store(parts - 1, Ordering::Release);
+        pool.posted.fetch_add(1, Ordering::Release);
         pool.work.notify_all();
     }
     f(0);
+    let mut spins = 0;
+    while pool.remaining.load(Ordering::Acquire) > 0 && spins < SPIN {
+        std::hint::spin_loop();
+        spins += 1;
+    }
     let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
-    while state.pending > 0 {
+    while pool.remaining.load(Ordering::Acquire) > 0 {
         state = pool.done.wait(state).unwrap_or_else(|e| e.into_inner());
     }
     state.job = None;
 }
 
 fn worker(pool: &'static Pool) {
+    let mut seen = 0;
     loop {
+        let mut spins = 0;
+        while pool.posted.load(Ordering::Acquire) == seen && spins < SPIN {
+            std::hint::spin_loop();
+            spins += 1;
+        }
         let (job, part) = {
             let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
             loop {
@@ -146,17 +166,25 @@ fn worker(pool: &'static Pool) {
                     if state.next_part < job.parts {
                         let part = state.next_part;
                         state.next_part += 1;
+                        seen = pool.posted.load(Ordering::Acquire);
                         break (job, part);
                     }
                 }
+                seen = pool.posted.load(Ordering::Acquire);
                 state = pool.work.wait(state).unwrap_or_else(|e| e.into_inner());
             }
         };
-        // SAFETY: the publishing call waits for `pending == 0`.
-        unsafe { (*job.f)(part) };
-        let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.pending -= 1;
-        if state.pending == 0 {
+        // SAFETY: the publishing call waits for `remaining == 0`.
+        let run = std::panic::AssertUnwindSafe(|| unsafe { (*job.f)(part) });
+        if std::panic::catch_unwind(run).is_err() {
+            // The caller would wait for this part forever: a hang is worse
+            // than a crash. (The kernels do not panic on valid operands.)
+            std::process::abort();
+        }
+        if pool.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Lock so the notification cannot slip between the caller's
+            // check and its wait.
+            let _state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
             pool.done.notify_all();
         }
     }
