@@ -170,7 +170,6 @@ fn worker(pool: &'static Pool) {
                         break (job, part);
                     }
                 }
-                seen = pool.posted.load(Ordering::Acquire);
                 state = pool.work.wait(state).unwrap_or_else(|e| e.into_inner());
             }
         };
