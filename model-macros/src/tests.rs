@@ -31,7 +31,10 @@ fn item_form_expands_to_a_struct_and_impls() {
         code.contains("impl ::macrograd::__private::Model for Net"),
         "{code}"
     );
-    assert!(code.contains("const INPUTS: usize = 10usize"), "{code}");
+    assert!(
+        code.contains("const INPUTS: ::core::primitive::usize = 10usize"),
+        "{code}"
+    );
     assert!(code.contains("\"2.weight\""), "{code}");
     // The first Linear computes no input gradient: no `__g0` buffer.
     assert!(!code.contains("__g0"), "{code}");
@@ -53,7 +56,10 @@ fn cross_entropy_targets_are_classes_and_f64_is_used() {
         code.contains("type Target = ::macrograd::__private::Classes"),
         "{code}"
     );
-    assert!(code.contains("type Elem = f64"), "{code}");
+    assert!(
+        code.contains("type Elem = ::core::primitive::f64"),
+        "{code}"
+    );
 }
 
 #[test]
