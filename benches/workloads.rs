@@ -7,6 +7,9 @@
 //! ```
 //!
 //! Prints one JSON object per timed run (WORKLOADS.md §6), then a table.
+//! With `--repeats N` the harness runs itself N times as separate processes
+//! (so the implementations interleave: A B C A B C ...), passes every JSON
+//! line through, and prints the table of median rates (WORKLOADS.md §5).
 //! Data, initial weights and shuffle order are bit-identical to every other
 //! implementation of the workloads; the checksums say so.
 
@@ -16,7 +19,7 @@
 
 use std::time::Instant;
 
-use macrograd::layers::{Activation, Linear, ReLU};
+use macrograd::layers::{add_column_sums, Activation, Linear, ReLU};
 use macrograd::loss::{CrossEntropy, Loss, MSE};
 use macrograd::ndarray;
 use macrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
@@ -195,9 +198,10 @@ fn run_generated<M: Model<Elem = f32> + Clone>(
         .shuffle(spec.shuffle)
         .seed(3000 + w)
         .quiet();
-    // Warm-up on a throw-away copy.
+    // Warm-up: the whole run once on a throw-away copy, as every
+    // hand-written run follows a throw-away run of its own.
     let mut warm = model.clone();
-    let _ = warm.fit(data, Fit::epochs(1).batch_size(spec.batch).quiet());
+    let _ = warm.fit(data, fit.clone());
     let start = Instant::now();
     let history = model.fit(data, fit).expect("valid workload");
     let seconds = start.elapsed().as_secs_f64();
@@ -303,9 +307,7 @@ impl<O: Optimizer<f32>> Hand<O> {
             );
             let bias_grad = layer.bias_grad.as_mut().unwrap();
             bias_grad.fill(0.0);
-            for row in g.rows() {
-                *bias_grad += &row;
-            }
+            add_column_sums(bias_grad.as_slice_mut().unwrap(), g.as_slice().unwrap());
             if i > 0 {
                 (self.gemm)(1.0, g, layer.weight.view(), 0.0, g_lo[2 * i].view_mut());
             }
@@ -462,8 +464,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                     &gather,
                 )
             };
-            // Each hand-written run follows a throw-away run of its own, as
-            // the generated one follows a warm-up epoch.
+            // Each run follows a throw-away run of its own.
             let warm = |g| {
                 hand(g);
                 hand(g)
@@ -484,8 +485,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                     &gather,
                 )
             };
-            // Each hand-written run follows a throw-away run of its own, as
-            // the generated one follows a warm-up epoch.
+            // Each run follows a throw-away run of its own.
             let warm = |g| {
                 hand(g);
                 hand(g)
@@ -515,10 +515,14 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                     &gather,
                 )
             };
+            let warm = |g| {
+                hand(g);
+                hand(g)
+            };
             [
                 run_generated(W3::with_seed(2003), &ds, spec, w),
-                hand(gemms[0]),
-                hand(gemms[1]),
+                warm(gemms[0]),
+                warm(gemms[1]),
             ]
         } else {
             let hand = |g| {
@@ -531,10 +535,14 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                     &gather,
                 )
             };
+            let warm = |g| {
+                hand(g);
+                hand(g)
+            };
             [
                 run_generated(W4::with_seed(2004), &ds, spec, w),
-                hand(gemms[0]),
-                hand(gemms[1]),
+                warm(gemms[0]),
+                warm(gemms[1]),
             ]
         }
     }
@@ -543,6 +551,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mut threads = 1;
+    let mut repeats = 1usize;
     let mut wanted = vec!["W1", "W2", "W3", "W4"];
     let mut list = String::new();
     let mut i = 1;
@@ -556,12 +565,20 @@ fn main() {
                 list = args.get(i + 1).cloned().unwrap_or_default();
                 i += 1;
             }
+            "--repeats" => {
+                repeats = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1);
+                i += 1;
+            }
             _ => {} // `cargo bench` passes `--bench`
         }
         i += 1;
     }
     if !list.is_empty() {
         wanted = list.split(',').map(str::trim).collect();
+    }
+    if repeats > 1 {
+        repeat(threads, &wanted, repeats);
+        return;
     }
     macrograd::set_threads(threads);
     let mut table = Vec::new();
@@ -584,22 +601,108 @@ fn main() {
             &data,
             &baseline,
         );
-        let agree = [&hand, &baseline].iter().all(|other| {
-            gen.epoch_losses
-                .iter()
-                .zip(&other.epoch_losses)
-                .all(|(a, b)| (a - b).abs() <= 1e-4 * b.abs().max(1e-3))
-        });
-        table.push((spec.name, r_gen, r_hand, r_base, agree));
+        // The generated model and the hand-written one on the same kernels
+        // do the same arithmetic in the same order: their losses must be
+        // equal. `matrixmultiply` sums in another order, so its losses only
+        // stay close (f32 rounding, amplified by Adam over 2560 steps in W2).
+        let same = gen.epoch_losses == hand.epoch_losses;
+        let drift = gen
+            .epoch_losses
+            .iter()
+            .zip(&baseline.epoch_losses)
+            .map(|(a, b)| ((a - b) / b).abs())
+            .fold(0.0, f64::max);
+        table.push((spec.name, r_gen, r_hand, r_base, same, drift));
     }
     eprintln!("\n{threads} thread(s); rates in steps/s (W1) or samples/s (W2-W4)");
-    eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses agree |");
-    eprintln!("| --- | --- | --- | --- | --- | --- | --- |");
-    for (name, g, h, b, agree) in table {
+    eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses: generated = by hand | max rel. loss difference to matrixmultiply |");
+    eprintln!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (name, g, h, b, same, drift) in table {
         eprintln!(
-            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {agree} |",
+            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {same} | {drift:.1e} |",
             g / h,
             g / b
+        );
+    }
+}
+
+// ---- repeats: separate processes, medians ----
+
+/// The value after `"key": ` in one of this harness's JSON lines.
+fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    let start = line.find(&format!("\"{key}\": ")).expect("harness line") + key.len() + 4;
+    let rest = &line[start..];
+    let end = if rest.starts_with('[') {
+        rest.find(']').expect("closed array") + 1
+    } else {
+        rest.find([',', '}']).expect("field end")
+    };
+    rest[..end].trim_matches('"')
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Runs this harness `repeats` times and prints the table of median rates.
+fn repeat(threads: usize, wanted: &[&str], repeats: usize) {
+    let exe = std::env::current_exe().expect("own path");
+    let impls = [
+        "macrograd",
+        "macrograd-handwritten",
+        "handwritten-matrixmultiply",
+    ];
+    // rates[w][impl] and whether every run's generated losses equal the
+    // hand-written ones.
+    let mut rates = vec![[const { Vec::new() }; 3]; wanted.len()];
+    let mut same = vec![true; wanted.len()];
+    for _ in 0..repeats {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--threads",
+                &threads.to_string(),
+                "--workloads",
+                &wanted.join(","),
+            ])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .expect("run the harness");
+        let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        let mut losses: Vec<(usize, usize, String)> = Vec::new();
+        for line in text.lines().filter(|l| l.starts_with('{')) {
+            println!("{line}");
+            let w = wanted.iter().position(|&n| n == field(line, "workload"));
+            let k = impls.iter().position(|&n| n == field(line, "impl"));
+            if let (Some(w), Some(k)) = (w, k) {
+                rates[w][k].push(field(line, "rate").parse::<f64>().expect("a rate"));
+                losses.push((w, k, field(line, "epoch_losses").to_string()));
+            }
+        }
+        for (w, k, l) in &losses {
+            if *k == 0 {
+                let hand = losses.iter().find(|(w2, k2, _)| w2 == w && *k2 == 1);
+                same[*w] &= hand.is_some_and(|(_, _, h)| h == l);
+            }
+        }
+    }
+    eprintln!(
+        "\n{threads} thread(s), median of {repeats} runs; rates in steps/s (W1) or samples/s (W2-W4)"
+    );
+    eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses: generated = by hand |");
+    eprintln!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (w, name) in wanted.iter().enumerate() {
+        let [g, h, b] = rates[w].clone().map(median);
+        eprintln!(
+            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {} |",
+            g / h,
+            g / b,
+            same[w]
         );
     }
 }

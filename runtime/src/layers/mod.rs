@@ -16,4 +16,4 @@ mod linear;
 
 pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
-pub use linear::Linear;
+pub use linear::{add_column_sums, Linear};
