@@ -23,8 +23,8 @@
 //! batches over a [`Dataset`](data::Dataset).
 
 pub use macrograd_runtime::{
-    data, gemm, layers, loss, model::Model, ndarray, optim, set_threads, target, threads, train,
-    Error, Float, Result, Rng,
+    data, gemm, history, layers, loss, metrics, model::Model, ndarray, optim, schedule,
+    set_threads, target, threads, train, Error, Float, Result, Rng,
 };
 
 /// Declares a model; see the crate docs and the README for the language.
@@ -43,6 +43,7 @@ macro_rules! model {
 pub mod prelude {
     pub use crate::model;
     pub use macrograd_runtime::data::Dataset;
+    pub use macrograd_runtime::metrics::Metric;
     pub use macrograd_runtime::model::{Model, Summary};
     pub use macrograd_runtime::ndarray::{array, s, Array1, Array2, ArrayView2};
     pub use macrograd_runtime::train::{Fit, History};
@@ -58,6 +59,7 @@ pub mod __private {
         Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
+    pub use macrograd_runtime::metrics::Task;
     pub use macrograd_runtime::model::{
         LayerSummary, Model, Parameter, ParameterMut, Summary, TargetBatch,
     };
@@ -132,6 +134,7 @@ pub mod __invalid {
         type Target = K;
         const INPUTS: usize = 0;
         const OUTPUTS: usize = 0;
+        const TASK: macrograd_runtime::metrics::Task = macrograd_runtime::metrics::Task::Regression;
         fn input_buffer(&mut self, _: usize) -> ArrayViewMut2<'_, T> {
             unreachable!()
         }
@@ -149,6 +152,10 @@ pub mod __invalid {
             unreachable!()
         }
         fn set_learning_rate(&mut self, _: f64) {}
+        fn momentum(&self) -> Option<f64> {
+            unreachable!()
+        }
+        fn set_momentum(&mut self, _: f64) {}
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}
         fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(ParameterMut<'_, T>)) {}
         fn summary(&self) -> Summary {

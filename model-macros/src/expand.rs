@@ -438,12 +438,21 @@ impl<'a> Gen<'a> {
         let steps = self.expand_step();
         let (visit, visit_mut) = self.expand_visitors();
         let summary = self.expand_summary();
+        let task = format_ident!(
+            "{}",
+            match self.m.loss.kind {
+                LossKind::MSE | LossKind::L1 | LossKind::Huber { .. } => "Regression",
+                LossKind::BCE { .. } => "Binary",
+                LossKind::CrossEntropy { .. } => "Multiclass",
+            }
+        );
         quote! {
             impl #k::__private::Model for #name {
                 type Elem = #t;
                 type Target = #target;
                 const INPUTS: ::core::primitive::usize = #inputs;
                 const OUTPUTS: ::core::primitive::usize = #outputs;
+                const TASK: #k::__private::Task = #k::__private::Task::#task;
 
                 fn input_buffer(
                     &mut self,
@@ -508,6 +517,12 @@ impl<'a> Gen<'a> {
 
                 fn set_learning_rate(&mut self, lr: ::core::primitive::f64) {
                     #k::__private::Optimizer::<#t>::set_learning_rate(&mut self.__optim, lr);
+                }
+                fn momentum(&self) -> ::core::option::Option<::core::primitive::f64> {
+                    #k::__private::Optimizer::<#t>::momentum(&self.__optim)
+                }
+                fn set_momentum(&mut self, momentum: ::core::primitive::f64) {
+                    #k::__private::Optimizer::<#t>::set_momentum(&mut self.__optim, momentum);
                 }
 
                 #visit

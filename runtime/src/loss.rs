@@ -31,6 +31,10 @@ pub trait Loss<T: Float> {
     /// The kind of targets this loss takes.
     type Target: Target<T>;
 
+    /// How the outputs of a model trained with this loss are read (for
+    /// metrics).
+    fn task(&self) -> crate::metrics::Task;
+
     /// The mean loss of `output` against `target`; with `grad`, also
     /// `grad <- dL/d(output)`.
     ///
@@ -130,6 +134,10 @@ fn elementwise<T: Float>(
 impl<T: Float> Loss<T> for MSE {
     type Target = Rows;
 
+    fn task(&self) -> crate::metrics::Task {
+        crate::metrics::Task::Regression
+    }
+
     fn compute(
         &self,
         output: ArrayView2<'_, T>,
@@ -146,6 +154,10 @@ impl<T: Float> Loss<T> for MSE {
 
 impl<T: Float> Loss<T> for L1 {
     type Target = Rows;
+
+    fn task(&self) -> crate::metrics::Task {
+        crate::metrics::Task::Regression
+    }
 
     fn compute(
         &self,
@@ -171,6 +183,10 @@ impl<T: Float> Loss<T> for L1 {
 impl<T: Float> Loss<T> for Huber {
     type Target = Rows;
 
+    fn task(&self) -> crate::metrics::Task {
+        crate::metrics::Task::Regression
+    }
+
     fn compute(
         &self,
         output: ArrayView2<'_, T>,
@@ -195,6 +211,10 @@ impl<T: Float> Loss<T> for Huber {
 
 impl<T: Float> Loss<T> for BCE {
     type Target = Rows;
+
+    fn task(&self) -> crate::metrics::Task {
+        crate::metrics::Task::Binary
+    }
 
     fn compute(
         &self,
@@ -241,6 +261,10 @@ impl<T: Float> Loss<T> for BCE {
 
 impl<T: Float> Loss<T> for CrossEntropy {
     type Target = Classes;
+
+    fn task(&self) -> crate::metrics::Task {
+        crate::metrics::Task::Multiclass
+    }
 
     fn compute(
         &self,

@@ -63,6 +63,8 @@ pub trait Model {
     const INPUTS: usize;
     /// Features per output sample (classes for CrossEntropy).
     const OUTPUTS: usize;
+    /// How the outputs are read, from the loss (for metrics).
+    const TASK: crate::metrics::Task;
 
     /// Starts a batch of `batch` samples and returns the input buffer to
     /// fill, `[batch, INPUTS]`. Grows the buffers only when `batch` exceeds
@@ -105,6 +107,13 @@ pub trait Model {
 
     /// Sets the optimizer's learning rate.
     fn set_learning_rate(&mut self, lr: f64);
+
+    /// The optimizer's momentum as schedulers cycle it (SGD's and RMSprop's
+    /// `momentum`, Adam's `beta1`); `None` if it has none.
+    fn momentum(&self) -> Option<f64>;
+
+    /// Sets the momentum [`Model::momentum`] reads.
+    fn set_momentum(&mut self, momentum: f64);
 
     /// Calls `f` on every parameter, in PyTorch's order.
     fn visit_parameters<'a>(&'a self, f: &mut dyn FnMut(Parameter<'a, Self::Elem>));

@@ -36,6 +36,17 @@ pub trait Optimizer<T: Float> {
     /// Sets the learning rate (what a scheduler does between steps).
     fn set_learning_rate(&mut self, lr: f64);
 
+    /// The momentum a scheduler cycles (OneCycleLR, CyclicLR): SGD's and
+    /// RMSprop's `momentum`, Adam's `beta1`, as PyTorch picks it; `None`
+    /// for an optimizer without one.
+    fn momentum(&self) -> Option<f64> {
+        None
+    }
+
+    /// Sets the momentum [`Optimizer::momentum`] reads; nothing for an
+    /// optimizer without one.
+    fn set_momentum(&mut self, _momentum: f64) {}
+
     /// One update of parameter `index` from its gradient.
     ///
     /// # Panics
@@ -121,6 +132,14 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<f64> {
+        Some(self.config.momentum)
+    }
+
+    fn set_momentum(&mut self, momentum: f64) {
+        self.config.momentum = momentum;
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
@@ -284,6 +303,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<f64> {
+        Some(self.config.betas.0)
+    }
+
+    fn set_momentum(&mut self, beta1: f64) {
+        self.config.betas.0 = beta1;
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {

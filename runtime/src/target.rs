@@ -17,6 +17,7 @@ use std::fmt::Debug;
 
 use ndarray::{s, Array2, ArrayView2};
 
+use crate::metrics::{Scores, Task};
 use crate::Float;
 
 /// Float rows: `[samples, outputs]`.
@@ -54,6 +55,10 @@ pub trait Target<T: Float>: Sized + 'static {
     /// Checks `data` against a model with `outputs` outputs: the width of
     /// rows, or the range of class indices. The error names the sample.
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
+
+    /// Adds the predictions `output` of a batch against its targets to the
+    /// metric sums, reading the outputs as `task` says.
+    fn score(output: ArrayView2<'_, T>, batch: Self::Batch<'_>, task: Task, scores: &mut Scores);
 }
 
 impl<T: Float> Target<T> for Rows {
@@ -88,6 +93,12 @@ impl<T: Float> Target<T> for Rows {
         }
         Ok(())
     }
+
+    fn score(output: ArrayView2<'_, T>, batch: ArrayView2<'_, T>, task: Task, scores: &mut Scores) {
+        for (&p, &y) in output.iter().zip(batch.iter()) {
+            scores.add_value(task, p.to_f64(), y.to_f64());
+        }
+    }
 }
 
 impl<T: Float> Target<T> for Classes {
@@ -119,6 +130,21 @@ impl<T: Float> Target<T> for Classes {
                 classes: outputs,
             }),
             None => Ok(()),
+        }
+    }
+
+    fn score(output: ArrayView2<'_, T>, batch: &[usize], _: Task, scores: &mut Scores) {
+        for (row, &label) in output.rows().into_iter().zip(batch) {
+            let mut best = 0;
+            for (j, &v) in row.iter().enumerate() {
+                if v > row[best] {
+                    best = j;
+                }
+            }
+            scores.judged += 1.0;
+            if best == label {
+                scores.correct += 1.0;
+            }
         }
     }
 }

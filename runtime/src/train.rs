@@ -17,9 +17,10 @@
 //! ```
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::data::Dataset;
+pub use crate::history::{EpochLog, History, Monitor, StopReason};
 use crate::model::Model;
 use crate::target::Target;
 use crate::{Error, Float, Result, Rng};
@@ -131,40 +132,6 @@ impl Fit {
     }
 }
 
-/// What happened in one epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochLog {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Sample-weighted mean of the epoch's batch losses.
-    pub loss: f64,
-    /// Learning rate used by the epoch's updates.
-    pub lr: f64,
-    /// Iterations (optimizer updates) in the epoch.
-    pub iterations: usize,
-    /// Wall-clock time of the epoch.
-    pub duration: Duration,
-}
-
-/// Per-epoch record of a training run.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct History {
-    /// One entry per completed epoch.
-    pub epochs: Vec<EpochLog>,
-}
-
-impl History {
-    /// The training loss of every epoch.
-    pub fn losses(&self) -> Vec<f64> {
-        self.epochs.iter().map(|e| e.loss).collect()
-    }
-
-    /// The last epoch's log, if any epoch ran.
-    pub fn last(&self) -> Option<&EpochLog> {
-        self.epochs.last()
-    }
-}
-
 /// Trains `model` on `data`; see the module docs. Prefer [`Model::fit`].
 ///
 /// # Errors
@@ -193,7 +160,11 @@ fn fit_on_this_thread<M: Model>(
     let mut order: Vec<usize> = (0..samples).collect();
     let mut targets = <M::Target as Target<M::Elem>>::Data::default();
     let inputs = data.inputs();
-    let mut history = History::default();
+    let mut history = History {
+        epochs: Vec::new(),
+        stop: StopReason::MaxEpochs { epochs: fit.epochs },
+        best_epoch: None,
+    };
     let mut out = std::io::stdout().lock();
     model.set_training(true);
     let whole_batch = !fit.shuffle && iterations == 1 && batch_size == samples;
@@ -231,6 +202,9 @@ fn fit_on_this_thread<M: Model>(
         let log = EpochLog {
             epoch,
             loss: loss_sum / seen as f64,
+            val_loss: None,
+            metrics: Vec::new(),
+            val_metrics: Vec::new(),
             lr,
             iterations,
             duration: start.elapsed(),

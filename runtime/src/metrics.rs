@@ -1,0 +1,209 @@
+//! Metrics reported per epoch next to the loss: accuracy for classifiers,
+//! MAE, RMSE and R² for regressors.
+//!
+//! A model's outputs are read according to its loss ([`Task`]):
+//! CrossEntropy outputs are logits of one class per sample (the prediction
+//! is the first largest one); BCE outputs are logits of independent yes/no
+//! answers (the prediction is `logit > 0`, the truth is `target > 0.5`);
+//! the other losses are regressions. Sums are kept in `f64` over a whole
+//! epoch, so a metric does not depend on the batch size.
+//!
+//! Accuracy of a BCE model, MAE, RMSE and R² count every output element
+//! (a model with 3 outputs and 10 samples has 30); R² is
+//! `1 - SSE / SST` with `SST` around the mean of all target elements.
+//!
+//! ```
+//! use macrograd_runtime::metrics::{Metric, Scores, Task};
+//! use macrograd_runtime::ndarray::array;
+//! use macrograd_runtime::target::{Classes, Target};
+//! let logits = array![[2.0f32, 0.5], [0.1, 0.3], [1.0, -1.0]];
+//! let mut scores = Scores::default();
+//! <Classes as Target<f32>>::score(logits.view(), &[0, 1, 1], Task::Multiclass, &mut scores);
+//! assert_eq!(scores.get(Metric::Accuracy), Some(2.0 / 3.0));
+//! ```
+
+use std::fmt;
+
+/// How a model's outputs are read, from its loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// MSE, L1, Huber: outputs are predicted values.
+    Regression,
+    /// BCE: outputs are logits of independent binary labels.
+    Binary,
+    /// CrossEntropy: outputs are logits of one class per sample.
+    Multiclass,
+}
+
+impl Task {
+    /// The metrics `fit` reports when none are chosen: accuracy for
+    /// classifiers, none for regressors (the loss is already a regression
+    /// metric, and the article's one-line format stays as it is).
+    pub fn default_metrics(self) -> &'static [Metric] {
+        match self {
+            Task::Regression => &[],
+            Task::Binary | Task::Multiclass => &[Metric::Accuracy],
+        }
+    }
+}
+
+/// A metric computed over an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Fraction of correct predictions (classifiers).
+    Accuracy,
+    /// Mean absolute error (regressors).
+    MAE,
+    /// Root mean squared error (regressors).
+    RMSE,
+    /// Coefficient of determination, `1 - SSE / SST` (regressors).
+    R2,
+}
+
+impl Metric {
+    /// The short name used in output lines, CSV headers and JSON keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "acc",
+            Metric::MAE => "mae",
+            Metric::RMSE => "rmse",
+            Metric::R2 => "r2",
+        }
+    }
+
+    /// The label in the per-epoch line: `Acc`, `MAE`, `RMSE`, `R2`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "Acc",
+            Metric::MAE => "MAE",
+            Metric::RMSE => "RMSE",
+            Metric::R2 => "R2",
+        }
+    }
+
+    /// Whether larger values are better (accuracy, R²).
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Accuracy | Metric::R2)
+    }
+
+    /// Whether the metric can be computed for `task`.
+    pub fn applies_to(self, task: Task) -> bool {
+        match self {
+            Metric::Accuracy => task != Task::Regression,
+            Metric::MAE | Metric::RMSE | Metric::R2 => task == Task::Regression,
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Running sums from which every metric of an epoch is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Scores {
+    /// Correct predictions (samples for CrossEntropy, elements for BCE).
+    pub correct: f64,
+    /// Predictions counted for accuracy.
+    pub judged: f64,
+    /// Output elements counted for the regression sums.
+    pub elements: f64,
+    /// Sum of `|prediction - target|`.
+    pub abs_error: f64,
+    /// Sum of `(prediction - target)^2`.
+    pub sq_error: f64,
+    /// Sum of the targets.
+    pub target_sum: f64,
+    /// Sum of the squared targets.
+    pub target_sq_sum: f64,
+}
+
+impl Scores {
+    /// The value of `metric`, or `None` if nothing it needs was counted.
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::Accuracy => (self.judged > 0.0).then(|| self.correct / self.judged),
+            _ if self.elements == 0.0 => None,
+            Metric::MAE => Some(self.abs_error / self.elements),
+            Metric::RMSE => Some((self.sq_error / self.elements).sqrt()),
+            Metric::R2 => {
+                let n = self.elements;
+                let sst = self.target_sq_sum - self.target_sum * self.target_sum / n;
+                Some(if sst > 0.0 {
+                    1.0 - self.sq_error / sst
+                } else if self.sq_error == 0.0 {
+                    1.0
+                } else {
+                    f64::NEG_INFINITY
+                })
+            }
+        }
+    }
+
+    /// Adds one regression or binary prediction.
+    #[inline]
+    pub(crate) fn add_value(&mut self, task: Task, prediction: f64, target: f64) {
+        match task {
+            Task::Binary => {
+                self.judged += 1.0;
+                if (prediction > 0.0) == (target > 0.5) {
+                    self.correct += 1.0;
+                }
+            }
+            _ => {
+                let e = prediction - target;
+                self.elements += 1.0;
+                self.abs_error += e.abs();
+                self.sq_error += e * e;
+                self.target_sum += target;
+                self.target_sq_sum += target * target;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{Rows, Target};
+    use ndarray::array;
+
+    #[test]
+    fn regression_metrics_match_their_definitions() {
+        let pred = array![[1.0f64], [2.0], [4.0]];
+        let y = array![[1.5f64], [2.0], [3.0]];
+        let mut s = Scores::default();
+        <Rows as Target<f64>>::score(pred.view(), y.view(), Task::Regression, &mut s);
+        assert_eq!(s.get(Metric::MAE), Some(0.5));
+        assert_eq!(s.get(Metric::RMSE), Some((1.25f64 / 3.0).sqrt()));
+        // mean 6.5/3; SST = 1.5^2 + 2^2 + 3^2 - 6.5^2/3
+        let sst = 2.25 + 4.0 + 9.0 - 6.5 * 6.5 / 3.0;
+        let r2 = s.get(Metric::R2).unwrap();
+        assert!((r2 - (1.0 - 1.25 / sst)).abs() < 1e-12, "{r2}");
+        assert_eq!(s.get(Metric::Accuracy), None);
+    }
+
+    #[test]
+    fn binary_accuracy_thresholds_logits_at_zero() {
+        let logits = array![[0.3f32, -2.0], [-0.1, 4.0]];
+        let y = array![[1.0f32, 0.0], [1.0, 1.0]];
+        let mut s = Scores::default();
+        <Rows as Target<f32>>::score(logits.view(), y.view(), Task::Binary, &mut s);
+        assert_eq!(s.get(Metric::Accuracy), Some(0.75));
+    }
+
+    #[test]
+    fn ties_pick_the_first_class() {
+        let logits = array![[1.0f32, 1.0, 0.0]];
+        let mut s = Scores::default();
+        <crate::target::Classes as Target<f32>>::score(
+            logits.view(),
+            &[0],
+            Task::Multiclass,
+            &mut s,
+        );
+        assert_eq!(s.get(Metric::Accuracy), Some(1.0));
+    }
+}
