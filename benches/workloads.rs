@@ -193,17 +193,21 @@ fn run_generated<M: Model<Elem = f32> + Clone>(
     w: u64,
 ) -> Run {
     let init_ck = param_sum(&model);
-    let fit = Fit::epochs(spec.epochs)
-        .batch_size(spec.batch)
-        .shuffle(spec.shuffle)
-        .seed(3000 + w)
-        .quiet();
+    let fit = || {
+        Fit::epochs(spec.epochs)
+            .batch_size(spec.batch)
+            .shuffle(spec.shuffle)
+            .seed(3000 + w)
+            // The workloads report no metric (WORKLOADS.md §5).
+            .metrics(&[])
+            .quiet()
+    };
     // Warm-up: the whole run once on a throw-away copy, as every
     // hand-written run follows a throw-away run of its own.
     let mut warm = model.clone();
-    let _ = warm.fit(data, fit.clone());
+    let _ = warm.fit(data, fit());
     let start = Instant::now();
-    let history = model.fit(data, fit).expect("valid workload");
+    let history = model.fit(data, fit()).expect("valid workload");
     let seconds = start.elapsed().as_secs_f64();
     Run {
         seconds,

@@ -23,7 +23,7 @@
 //! batches over a [`Dataset`](data::Dataset).
 
 pub use macrograd_runtime::{
-    data, gemm, history, layers, loss, metrics, model::Model, ndarray, optim, schedule,
+    clip, data, gemm, history, layers, loss, metrics, model::Model, ndarray, optim, schedule,
     set_threads, target, threads, train, Error, Float, Result, Rng,
 };
 
@@ -64,7 +64,9 @@ pub mod __private {
         LayerSummary, Model, Parameter, ParameterMut, Summary, TargetBatch,
     };
     pub use macrograd_runtime::ndarray::{ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2};
-    pub use macrograd_runtime::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+    pub use macrograd_runtime::optim::{
+        Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    };
     pub use macrograd_runtime::target::{Classes, Rows, Target};
     pub use macrograd_runtime::{Buffer, Rng, StepState};
 }

@@ -108,7 +108,7 @@ fn golden_data() -> (Array2<f64>, Array2<f64>) {
 /// Per epoch: weighted loss, then W0, W1, b after the epoch.
 type Expected = [[f64; 4]; 3];
 
-fn check_run<M>(mut model: M, fit: Fit, expected: &Expected)
+fn check_run<M>(mut model: M, fit: impl Fn() -> Fit<'static>, expected: &Expected)
 where
     M: Model,
     M::Elem: Float,
@@ -128,7 +128,7 @@ where
     };
     // One epoch at a time, reading the parameters after each.
     for want in expected {
-        let history = model.fit(&data, fit.clone()).unwrap();
+        let history = model.fit(&data, fit()).unwrap();
         let params: Vec<f64> = model
             .parameters()
             .iter()
@@ -160,7 +160,7 @@ const DROP_LAST_RUN: Expected = [
     [0.7083172634, 0.3944941256, -0.5132320043, 0.9209453011],
 ];
 
-fn one_epoch() -> Fit {
+fn one_epoch() -> Fit<'static> {
     Fit::epochs(1).batch_size(4).shuffle(false).quiet()
 }
 
@@ -168,12 +168,12 @@ fn one_epoch() -> Fit {
 fn end_to_end_sgd() {
     check_run(
         model! { dtype f64; Linear(2, 1); loss MSE; optim SGD(0.1) },
-        one_epoch(),
+        one_epoch,
         &SGD_RUN,
     );
     check_run(
         model! { Linear(2, 1); loss MSE; optim SGD(0.1) },
-        one_epoch(),
+        one_epoch,
         &SGD_RUN,
     );
 }
@@ -182,12 +182,12 @@ fn end_to_end_sgd() {
 fn end_to_end_sgd_momentum() {
     check_run(
         model! { dtype f64; Linear(2, 1); loss MSE; optim SGD(0.1, momentum = 0.9) },
-        one_epoch(),
+        one_epoch,
         &MOMENTUM_RUN,
     );
     check_run(
         model! { Linear(2, 1); loss MSE; optim SGD(0.1, momentum = 0.9) },
-        one_epoch(),
+        one_epoch,
         &MOMENTUM_RUN,
     );
 }
@@ -196,22 +196,22 @@ fn end_to_end_sgd_momentum() {
 fn end_to_end_adam() {
     check_run(
         model! { dtype f64; Linear(2, 1); loss MSE; optim Adam(0.1) },
-        one_epoch(),
+        one_epoch,
         &ADAM_RUN,
     );
     check_run(
         model! { Linear(2, 1); loss MSE; optim Adam(0.1) },
-        one_epoch(),
+        one_epoch,
         &ADAM_RUN,
     );
 }
 
 #[test]
 fn end_to_end_drop_last() {
-    let fit = one_epoch().drop_last(true);
+    let fit = || one_epoch().drop_last(true);
     check_run(
         model! { dtype f64; Linear(2, 1); loss MSE; optim SGD(0.1) },
-        fit.clone(),
+        fit,
         &DROP_LAST_RUN,
     );
     check_run(

@@ -133,6 +133,8 @@ pub enum OptimId {
     SGD,
     Adam,
     AdamW,
+    RMSprop,
+    Adagrad,
 }
 
 const fn param(name: &'static str, kind: Kind, default: Default) -> Param {
@@ -254,6 +256,32 @@ pub const OPTIMS: &[Entry<OptimId>] = &[
         name: "AdamW",
         params: &adam_params(0.01),
     },
+    // PyTorch checks `alpha >= 0` only; here it is also < 1, as Adam's
+    // betas: at 1 the average of g^2 never leaves 0 (each step divides by
+    // `eps`), above 1 it turns negative and the step is NaN.
+    Entry {
+        id: OptimId::RMSprop,
+        name: "RMSprop",
+        params: &[
+            number("lr", Range::Positive, 1e-2),
+            number("alpha", Range::UnitOpen, 0.99),
+            number("eps", Range::NonNegative, 1e-8),
+            number("weight_decay", Range::NonNegative, 0.0),
+            number("momentum", Range::NonNegative, 0.0),
+            param("centered", Kind::Bool, Default::Bool(false)),
+        ],
+    },
+    Entry {
+        id: OptimId::Adagrad,
+        name: "Adagrad",
+        params: &[
+            number("lr", Range::Positive, 1e-2),
+            number("lr_decay", Range::NonNegative, 0.0),
+            number("weight_decay", Range::NonNegative, 0.0),
+            number("initial_accumulator_value", Range::NonNegative, 0.0),
+            number("eps", Range::NonNegative, 1e-10),
+        ],
+    },
 ];
 
 pub const DTYPES: &[(&str, Dtype)] = &[("f32", Dtype::F32), ("f64", Dtype::F64)];
@@ -270,7 +298,7 @@ pub const PLANNED_LAYERS: &[&str] = &[
     "AvgPool2d",
     "Flatten",
 ];
-pub const PLANNED_OPTIMS: &[&str] = &["RMSprop", "Adagrad"];
+pub const PLANNED_OPTIMS: &[&str] = &[];
 
 /// Other frameworks' names (lowercase) for things in the catalog: Keras
 /// layers, losses and argument names, PyTorch's `BCEWithLogitsLoss`.
@@ -285,6 +313,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("meanabsoluteerror", "L1"),
     ("learning_rate", "lr"),
     ("epsilon", "eps"),
+    ("rho", "alpha"),
     ("alpha", "negative_slope"),
 ];
 
@@ -380,6 +409,49 @@ mod tests {
         assert_eq!(suggest("momentun", sgd), Some("momentum"));
         let adam = OPTIMS[1].params.iter().map(|p| p.name);
         assert_eq!(suggest("learning_rate", adam), Some("lr"));
+        assert_eq!(suggest("RMSProp", names(OPTIMS)), Some("RMSprop"));
+        assert_eq!(suggest("rmsprop", names(OPTIMS)), Some("RMSprop"));
+        assert_eq!(suggest("Adagard", names(OPTIMS)), Some("Adagrad"));
+        assert_eq!(suggest("AdaGrad", names(OPTIMS)), Some("Adagrad"));
+        let rmsprop = lookup(OPTIMS, "RMSprop").map(|e| e.params.iter().map(|p| p.name));
+        assert_eq!(suggest("rho", rmsprop.into_iter().flatten()), Some("alpha"));
+        let adagrad = lookup(OPTIMS, "Adagrad").map(|e| e.params.iter().map(|p| p.name));
+        assert_eq!(
+            suggest("initial_accumulator", adagrad.into_iter().flatten()),
+            Some("initial_accumulator_value")
+        );
+    }
+
+    #[test]
+    fn optimizer_defaults_are_pytorchs() {
+        let defaults = |name| {
+            let entry = lookup(OPTIMS, name).map(|e| e.params).unwrap_or(&[]);
+            entry
+                .iter()
+                .map(|p| (p.name, p.default))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            defaults("RMSprop"),
+            [
+                ("lr", Default::Number(1e-2)),
+                ("alpha", Default::Number(0.99)),
+                ("eps", Default::Number(1e-8)),
+                ("weight_decay", Default::Number(0.0)),
+                ("momentum", Default::Number(0.0)),
+                ("centered", Default::Bool(false)),
+            ]
+        );
+        assert_eq!(
+            defaults("Adagrad"),
+            [
+                ("lr", Default::Number(1e-2)),
+                ("lr_decay", Default::Number(0.0)),
+                ("weight_decay", Default::Number(0.0)),
+                ("initial_accumulator_value", Default::Number(0.0)),
+                ("eps", Default::Number(1e-10)),
+            ]
+        );
     }
 
     #[test]

@@ -879,6 +879,21 @@ fn optim_kind(optim: &Checked<OptimId>) -> Option<OptimKind> {
         }),
         OptimId::Adam => adam(false),
         OptimId::AdamW => adam(true),
+        OptimId::RMSprop => Some(OptimKind::RMSprop {
+            lr: args.number("lr")?,
+            alpha: args.number("alpha")?,
+            eps: args.number("eps")?,
+            weight_decay: args.number("weight_decay")?,
+            momentum: args.number("momentum")?,
+            centered: args.bool("centered")?,
+        }),
+        OptimId::Adagrad => Some(OptimKind::Adagrad {
+            lr: args.number("lr")?,
+            lr_decay: args.number("lr_decay")?,
+            weight_decay: args.number("weight_decay")?,
+            initial_accumulator_value: args.number("initial_accumulator_value")?,
+            eps: args.number("eps")?,
+        }),
     }
 }
 

@@ -227,6 +227,8 @@ impl<'a> Gen<'a> {
         match self.m.optim.kind {
             OptimKind::SGD { .. } => quote!(#k::__private::Sgd<#t>),
             OptimKind::Adam { .. } => quote!(#k::__private::Adam<#t>),
+            OptimKind::RMSprop { .. } => quote!(#k::__private::RmsProp<#t>),
+            OptimKind::Adagrad { .. } => quote!(#k::__private::Adagrad<#t>),
         }
     }
 
@@ -296,6 +298,62 @@ impl<'a> Gen<'a> {
                             weight_decay: #weight_decay,
                             amsgrad: #amsgrad,
                             decoupled: #decoupled,
+                        },
+                        &[#(#lens),*],
+                    )
+                }
+            }
+            OptimKind::RMSprop {
+                lr,
+                alpha,
+                eps,
+                weight_decay,
+                momentum,
+                centered,
+            } => {
+                let (lr, alpha, eps, weight_decay, momentum) = (
+                    float(lr),
+                    float(alpha),
+                    float(eps),
+                    float(weight_decay),
+                    float(momentum),
+                );
+                quote! {
+                    #k::__private::RmsProp::<#t>::new(
+                        #k::__private::RmsPropConfig {
+                            lr: #lr,
+                            alpha: #alpha,
+                            eps: #eps,
+                            weight_decay: #weight_decay,
+                            momentum: #momentum,
+                            centered: #centered,
+                        },
+                        &[#(#lens),*],
+                    )
+                }
+            }
+            OptimKind::Adagrad {
+                lr,
+                lr_decay,
+                weight_decay,
+                initial_accumulator_value,
+                eps,
+            } => {
+                let (lr, lr_decay, weight_decay, initial_accumulator_value, eps) = (
+                    float(lr),
+                    float(lr_decay),
+                    float(weight_decay),
+                    float(initial_accumulator_value),
+                    float(eps),
+                );
+                quote! {
+                    #k::__private::Adagrad::<#t>::new(
+                        #k::__private::AdagradConfig {
+                            lr: #lr,
+                            lr_decay: #lr_decay,
+                            weight_decay: #weight_decay,
+                            initial_accumulator_value: #initial_accumulator_value,
+                            eps: #eps,
                         },
                         &[#(#lens),*],
                     )
@@ -787,6 +845,56 @@ fn optim_text(kind: &OptimKind) -> String {
             } else {
                 "Adam"
             }
+        }
+        OptimKind::RMSprop {
+            lr,
+            alpha,
+            eps,
+            weight_decay,
+            momentum,
+            centered,
+        } => {
+            args.push(format!("lr = {lr}"));
+            if alpha != 0.99 {
+                args.push(format!("alpha = {alpha}"));
+            }
+            if eps != 1e-8 {
+                args.push(format!("eps = {eps}"));
+            }
+            if weight_decay != 0.0 {
+                args.push(format!("weight_decay = {weight_decay}"));
+            }
+            if momentum != 0.0 {
+                args.push(format!("momentum = {momentum}"));
+            }
+            if centered {
+                args.push("centered = true".into());
+            }
+            "RMSprop"
+        }
+        OptimKind::Adagrad {
+            lr,
+            lr_decay,
+            weight_decay,
+            initial_accumulator_value,
+            eps,
+        } => {
+            args.push(format!("lr = {lr}"));
+            if lr_decay != 0.0 {
+                args.push(format!("lr_decay = {lr_decay}"));
+            }
+            if weight_decay != 0.0 {
+                args.push(format!("weight_decay = {weight_decay}"));
+            }
+            if initial_accumulator_value != 0.0 {
+                args.push(format!(
+                    "initial_accumulator_value = {initial_accumulator_value}"
+                ));
+            }
+            if eps != 1e-10 {
+                args.push(format!("eps = {eps}"));
+            }
+            "Adagrad"
         }
     };
     format!("{name}({})", args.join(", "))

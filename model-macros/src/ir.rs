@@ -135,4 +135,23 @@ pub enum OptimKind {
         amsgrad: bool,
         decoupled: bool,
     },
+    /// PyTorch `RMSprop`. Defaults: lr 1e-2, alpha 0.99, eps 1e-8,
+    /// weight_decay 0, momentum 0, centered false; `0 <= alpha < 1`.
+    RMSprop {
+        lr: f64,
+        alpha: f64,
+        eps: f64,
+        weight_decay: f64,
+        momentum: f64,
+        centered: bool,
+    },
+    /// PyTorch `Adagrad`. Defaults: lr 1e-2, lr_decay 0, weight_decay 0,
+    /// initial_accumulator_value 0, eps 1e-10.
+    Adagrad {
+        lr: f64,
+        lr_decay: f64,
+        weight_decay: f64,
+        initial_accumulator_value: f64,
+        eps: f64,
+    },
 }

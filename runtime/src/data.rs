@@ -170,6 +170,55 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
         &self.targets
     }
 
+    /// The samples `indices`, in that order, as a new dataset.
+    ///
+    /// # Panics
+    ///
+    /// If an index is out of range.
+    pub fn subset(&self, indices: &[usize]) -> Self {
+        let mut inputs = Array2::zeros((indices.len(), self.features()));
+        gather_rows(self.inputs.view(), indices, inputs.view_mut());
+        let mut targets = K::Data::default();
+        K::gather(&self.targets, indices, &mut targets);
+        Dataset { inputs, targets }
+    }
+
+    /// Splits off a random `fraction` of the samples: returns `(rest,
+    /// held_out)`, each in stored order. The held-out samples are the first
+    /// `round(fraction * len)` entries of a permutation of `0..len` drawn
+    /// from `Rng::new(seed)`, so one seed always holds out the same rows.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] if `fraction` is not inside (0, 1) or
+    /// leaves one side without samples.
+    pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
+        let n = self.len();
+        if !(fraction > 0.0 && fraction < 1.0) {
+            return Err(Error::InvalidSetting {
+                name: "validation_split",
+                message: format!("expected a fraction inside (0, 1), found {fraction}"),
+            });
+        }
+        let held = (fraction * n as f64).round() as usize;
+        if held == 0 || held == n {
+            return Err(Error::InvalidSetting {
+                name: "validation_split",
+                message: format!(
+                    "a fraction of {fraction} of {n} samples holds out {held}, leaving \
+                     {} for training",
+                    n - held
+                ),
+            });
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        crate::Rng::new(seed).permutation(&mut order);
+        let (held_out, rest) = order.split_at_mut(held);
+        held_out.sort_unstable();
+        rest.sort_unstable();
+        Ok((self.subset(rest), self.subset(held_out)))
+    }
+
     /// Checks the data against a model with `inputs` features and `outputs`
     /// outputs (target width or class count).
     ///

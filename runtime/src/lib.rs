@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 mod buffer;
+pub mod clip;
 pub mod data;
 mod error;
 pub mod gemm;

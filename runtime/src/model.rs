@@ -239,11 +239,11 @@ pub trait Model {
     /// Before the first batch, if a setting or the data is invalid (batch
     /// size 0, no samples, a feature or target width that does not match the
     /// model, a class label out of range).
-    fn fit(&mut self, data: &Dataset<Self::Elem, Self::Target>, fit: Fit) -> Result<History>
+    fn fit(&mut self, data: &Dataset<Self::Elem, Self::Target>, fit: Fit<'_>) -> Result<History>
     where
         Self: Sized,
     {
-        crate::train::fit(self, data, &fit)
+        crate::train::fit(self, data, fit)
     }
 
     /// Every parameter with its name and gradient, in PyTorch's order.

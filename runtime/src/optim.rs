@@ -17,6 +17,21 @@
 //! m <- m + (1 - b1)(g - m);  v <- b2 v + (1 - b2) g^2
 //! p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 //! ```
+//! RMSprop (`torch.optim.RMSprop`; every state starts at zeros):
+//! ```text
+//! g <- g + weight_decay * p
+//! v <- alpha v + (1 - alpha) g^2
+//! avg <- sqrt(v - gm^2) + eps, gm <- gm + (1 - alpha)(g - gm) (centered)
+//!      | sqrt(v) + eps
+//! b <- momentum * b + g / avg;  p <- p - lr * b      (momentum > 0)
+//! p <- p - lr * g / avg                              (otherwise)
+//! ```
+//! Adagrad (`torch.optim.Adagrad`; `s` starts at `initial_accumulator_value`):
+//! ```text
+//! g <- g + weight_decay * p
+//! s <- s + g^2
+//! p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
+//! ```
 //!
 //! ```
 //! use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
@@ -411,6 +426,375 @@ fn adam_body<T: Float>(
     }
 }
 
+/// Hyperparameters of [`RmsProp`], with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsPropConfig {
+    /// Learning rate; default 1e-2.
+    pub lr: f64,
+    /// Smoothing constant of the running average of `g^2`; default 0.99.
+    pub alpha: f64,
+    /// Added to the root of the average, outside the square root (PyTorch;
+    /// TensorFlow adds it inside); default 1e-8.
+    pub eps: f64,
+    /// L2 penalty added to the gradient; default 0.
+    pub weight_decay: f64,
+    /// Momentum factor; default 0 (no momentum buffer).
+    pub momentum: f64,
+    /// Divide by the estimated variance of the gradient (the average of
+    /// `g^2` minus the square of the average of `g`) instead of the average
+    /// of `g^2`; default false.
+    pub centered: bool,
+}
+
+impl Default for RmsPropConfig {
+    fn default() -> Self {
+        RmsPropConfig {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    }
+}
+
+/// Per-parameter state of [`RmsProp`].
+#[derive(Clone, Debug)]
+struct RmsPropState<T> {
+    /// Running average of `g^2`.
+    square_avg: Vec<T>,
+    /// Running average of `g` (centered only, else empty).
+    grad_avg: Vec<T>,
+    /// Momentum buffer (momentum > 0 only, else empty).
+    momentum: Vec<T>,
+}
+
+/// RMSprop (PyTorch semantics: `eps` added after the square root; the
+/// momentum buffer starts at zeros, unlike SGD's).
+///
+/// The buffers are allocated when it is built, for the `momentum` and
+/// `centered` given then. A scheduler that raises a zero momentum later
+/// (which PyTorch does not allow: its buffer would be missing) gets a buffer
+/// of zeros on the next step, the one allocation an update can make.
+///
+/// ```
+/// use macrograd_runtime::optim::{Optimizer, RmsProp, RmsPropConfig};
+/// let mut rmsprop = RmsProp::<f64>::new(RmsPropConfig { eps: 0.0, ..Default::default() }, &[1]);
+/// let mut p = [1.0];
+/// rmsprop.update(0, &mut p, &[0.5]); // v = 0.01 * 0.25, p -= 0.01 * 0.5 / 0.05
+/// assert!((p[0] - 0.9).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug)]
+pub struct RmsProp<T> {
+    /// Hyperparameters.
+    pub config: RmsPropConfig,
+    state: Vec<RmsPropState<T>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// An optimizer for parameters of the given lengths.
+    pub fn new(config: RmsPropConfig, param_lens: &[usize]) -> Self {
+        let zeros_if = |on: bool, len: usize| {
+            if on {
+                vec![T::zero(); len]
+            } else {
+                Vec::new()
+            }
+        };
+        let state = param_lens
+            .iter()
+            .map(|&len| RmsPropState {
+                square_avg: vec![T::zero(); len],
+                grad_avg: zeros_if(config.centered, len),
+                momentum: zeros_if(config.momentum > 0.0, len),
+            })
+            .collect();
+        RmsProp { config, state }
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn learning_rate(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<f64> {
+        Some(self.config.momentum)
+    }
+
+    fn set_momentum(&mut self, momentum: f64) {
+        self.config.momentum = momentum;
+    }
+
+    fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
+        let state = &mut self.state[index];
+        assert!(
+            state.square_avg.len() == param.len() && param.len() == grad.len(),
+            "optimizer: parameter {index} has {} values and {} gradients, expected {}",
+            param.len(),
+            grad.len(),
+            state.square_avg.len()
+        );
+        let c = self.config;
+        let use_momentum = c.momentum > 0.0;
+        // Only when a setting changed after construction (see the type).
+        if c.centered && state.grad_avg.is_empty() {
+            state.grad_avg.resize(param.len(), T::zero());
+        }
+        if use_momentum && state.momentum.is_empty() {
+            state.momentum.resize(param.len(), T::zero());
+        }
+        let s = RmsPropScalars {
+            lr: T::of(c.lr),
+            alpha: T::of(c.alpha),
+            one_minus_alpha: T::of(1.0 - c.alpha),
+            eps: T::of(c.eps),
+            weight_decay: T::of(c.weight_decay),
+            momentum: T::of(c.momentum),
+            decay: c.weight_decay != 0.0,
+            centered: c.centered,
+            use_momentum,
+        };
+        let RmsPropState {
+            square_avg,
+            grad_avg,
+            momentum,
+        } = state;
+        rmsprop_step(param, grad, square_avg, grad_avg, momentum, s);
+    }
+}
+
+/// The scalars of one RMSprop step, in the element type.
+#[derive(Clone, Copy)]
+struct RmsPropScalars<T> {
+    lr: T,
+    alpha: T,
+    one_minus_alpha: T,
+    eps: T,
+    weight_decay: T,
+    momentum: T,
+    decay: bool,
+    centered: bool,
+    use_momentum: bool,
+}
+
+crate::simd::dispatch! {
+    fn rmsprop_step<T: Float>(
+        param: &mut [T],
+        grad: &[T],
+        square_avg: &mut [T],
+        grad_avg: &mut [T],
+        momentum: &mut [T],
+        s: RmsPropScalars<T>,
+    ) => rmsprop_body
+}
+
+/// One loop per variant, so that none tests `centered` or `momentum` per
+/// element.
+#[inline(always)]
+fn rmsprop_body<T: Float>(
+    param: &mut [T],
+    grad: &[T],
+    square_avg: &mut [T],
+    grad_avg: &mut [T],
+    momentum: &mut [T],
+    s: RmsPropScalars<T>,
+) {
+    // Direct calls (not a function pointer), so that each loop is inlined
+    // into the AVX2 + FMA version too.
+    let (p, g, v, gm, b) = (param, grad, square_avg, grad_avg, momentum);
+    match (s.centered, s.use_momentum) {
+        (false, false) => rmsprop_loop::<T, false, false>(p, g, v, gm, b, s),
+        (false, true) => rmsprop_loop::<T, false, true>(p, g, v, gm, b, s),
+        (true, false) => rmsprop_loop::<T, true, false>(p, g, v, gm, b, s),
+        (true, true) => rmsprop_loop::<T, true, true>(p, g, v, gm, b, s),
+    }
+}
+
+#[inline(always)]
+fn rmsprop_loop<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
+    param: &mut [T],
+    grad: &[T],
+    square_avg: &mut [T],
+    grad_avg: &mut [T],
+    momentum: &mut [T],
+    s: RmsPropScalars<T>,
+) {
+    let n = param.len();
+    let (grad, square_avg) = (&grad[..n], &mut square_avg[..n]);
+    let grad_avg = if CENTERED {
+        &mut grad_avg[..n]
+    } else {
+        grad_avg
+    };
+    let momentum = if MOMENTUM {
+        &mut momentum[..n]
+    } else {
+        momentum
+    };
+    for i in 0..n {
+        let p = param[i];
+        let g = if s.decay {
+            grad[i] + s.weight_decay * p
+        } else {
+            grad[i]
+        };
+        let v = square_avg[i] * s.alpha + s.one_minus_alpha * g * g;
+        square_avg[i] = v;
+        let avg = if CENTERED {
+            // gm <- lerp(gm, g, 1 - alpha), as fma((g - gm), 1 - alpha, gm).
+            let gm = (g - grad_avg[i]).mul_add(s.one_minus_alpha, grad_avg[i]);
+            grad_avg[i] = gm;
+            (v - gm * gm).sqrt() + s.eps
+        } else {
+            v.sqrt() + s.eps
+        };
+        if MOMENTUM {
+            let b = momentum[i] * s.momentum + g / avg;
+            momentum[i] = b;
+            param[i] = p - s.lr * b;
+        } else {
+            param[i] = p - s.lr * (g / avg);
+        }
+    }
+}
+
+/// Hyperparameters of [`Adagrad`], with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdagradConfig {
+    /// Learning rate; default 1e-2.
+    pub lr: f64,
+    /// Decay of the learning rate, `lr / (1 + (t - 1) lr_decay)` at step
+    /// `t`; default 0.
+    pub lr_decay: f64,
+    /// L2 penalty added to the gradient; default 0.
+    pub weight_decay: f64,
+    /// Starting value of the sum of squared gradients; default 0.
+    pub initial_accumulator_value: f64,
+    /// Added to the square root of the sum; default 1e-10.
+    pub eps: f64,
+}
+
+impl Default for AdagradConfig {
+    fn default() -> Self {
+        AdagradConfig {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+        }
+    }
+}
+
+/// Per-parameter state of [`Adagrad`].
+#[derive(Clone, Debug)]
+struct AdagradState<T> {
+    step: u64,
+    /// Sum of squared gradients.
+    sum: Vec<T>,
+}
+
+/// Adagrad (PyTorch semantics: the step counter is per parameter, the sum
+/// starts at `initial_accumulator_value`, `eps` is added after the square
+/// root). It has no momentum for a scheduler to cycle.
+///
+/// ```
+/// use macrograd_runtime::optim::{Adagrad, AdagradConfig, Optimizer};
+/// let mut adagrad = Adagrad::<f64>::new(AdagradConfig { lr: 0.1, eps: 0.0, ..Default::default() }, &[1]);
+/// let mut p = [1.0];
+/// adagrad.update(0, &mut p, &[0.5]); // s = 0.25, p -= 0.1 * 0.5 / 0.5
+/// assert_eq!(p, [0.9]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Adagrad<T> {
+    /// Hyperparameters.
+    pub config: AdagradConfig,
+    state: Vec<AdagradState<T>>,
+}
+
+impl<T: Float> Adagrad<T> {
+    /// An optimizer for parameters of the given lengths.
+    pub fn new(config: AdagradConfig, param_lens: &[usize]) -> Self {
+        let state = param_lens
+            .iter()
+            .map(|&len| AdagradState {
+                step: 0,
+                sum: vec![T::of(config.initial_accumulator_value); len],
+            })
+            .collect();
+        Adagrad { config, state }
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adagrad<T> {
+    fn learning_rate(&self) -> f64 {
+        self.config.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+
+    fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
+        let state = &mut self.state[index];
+        assert!(
+            state.sum.len() == param.len() && param.len() == grad.len(),
+            "optimizer: parameter {index} has {} values and {} gradients, expected {}",
+            param.len(),
+            grad.len(),
+            state.sum.len()
+        );
+        let c = self.config;
+        state.step += 1;
+        // In f64, as PyTorch computes it in Python floats.
+        let clr = c.lr / (1.0 + (state.step - 1) as f64 * c.lr_decay);
+        let s = AdagradScalars {
+            clr: T::of(clr),
+            eps: T::of(c.eps),
+            weight_decay: T::of(c.weight_decay),
+            decay: c.weight_decay != 0.0,
+        };
+        adagrad_step(param, grad, &mut state.sum, s);
+    }
+}
+
+/// The scalars of one Adagrad step, in the element type.
+#[derive(Clone, Copy)]
+struct AdagradScalars<T> {
+    /// The decayed learning rate of this step.
+    clr: T,
+    eps: T,
+    weight_decay: T,
+    decay: bool,
+}
+
+crate::simd::dispatch! {
+    fn adagrad_step<T: Float>(param: &mut [T], grad: &[T], sum: &mut [T], s: AdagradScalars<T>) => adagrad_body
+}
+
+#[inline(always)]
+fn adagrad_body<T: Float>(param: &mut [T], grad: &[T], sum: &mut [T], s: AdagradScalars<T>) {
+    let n = param.len();
+    let (grad, sum) = (&grad[..n], &mut sum[..n]);
+    for i in 0..n {
+        let p = param[i];
+        let g = if s.decay {
+            grad[i] + s.weight_decay * p
+        } else {
+            grad[i]
+        };
+        let acc = sum[i] + g * g;
+        sum[i] = acc;
+        param[i] = p - s.clr * (g / (acc.sqrt() + s.eps));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,12 +950,270 @@ mod tests {
         );
     }
 
+    fn rmsprop(config: RmsPropConfig) -> RmsProp<f64> {
+        RmsProp::new(config, &[2])
+    }
+
+    fn adagrad(config: AdagradConfig) -> Adagrad<f64> {
+        Adagrad::new(config, &[2])
+    }
+
+    #[test]
+    fn rmsprop_golden() {
+        let base = RmsPropConfig {
+            lr: 0.01,
+            ..RmsPropConfig::default()
+        };
+        close(
+            &run(&mut rmsprop(base), &G),
+            &[
+                [0.90000002, -1.90000001],
+                [0.8802934383, -1.9288675207],
+                [0.9423910822, -1.9478575233],
+            ],
+        );
+        close(
+            &run(
+                &mut rmsprop(RmsPropConfig {
+                    momentum: 0.9,
+                    centered: true,
+                    ..base
+                }),
+                &G,
+            ),
+            &[
+                [0.8994962387, -1.8994962286],
+                [0.7891993904, -1.8379741849],
+                [0.7520566322, -1.8016143581],
+            ],
+        );
+    }
+
+    /// The variants and options §2.10 leaves out, against torch 2.15 in
+    /// float64 (`torch.optim.RMSprop` with these settings, same inputs).
+    #[test]
+    fn rmsprop_every_option() {
+        let lr = RmsPropConfig {
+            lr: 0.01,
+            ..RmsPropConfig::default()
+        };
+        close(
+            &run(
+                &mut rmsprop(RmsPropConfig {
+                    centered: true,
+                    ..lr
+                }),
+                &G,
+            ),
+            &[
+                [0.899496238676, -1.89949622858],
+                [0.879652775555, -1.9284275792],
+                [0.941777180899, -1.94743759171],
+            ],
+        );
+        close(
+            &run(
+                &mut rmsprop(RmsPropConfig {
+                    alpha: 0.9,
+                    eps: 1e-6,
+                    weight_decay: 0.1,
+                    momentum: 0.5,
+                    ..lr
+                }),
+                &G,
+            ),
+            &[
+                [0.968377390064, -1.96837730673],
+                [0.94223120808, -1.95541987687],
+                [0.94407895959, -1.94907115994],
+            ],
+        );
+        close(
+            &run(
+                &mut rmsprop(RmsPropConfig {
+                    alpha: 0.8,
+                    weight_decay: 0.05,
+                    momentum: 0.3,
+                    centered: true,
+                    ..lr
+                }),
+                &G,
+            ),
+            &[
+                [0.975000001136, -1.97500000057],
+                [0.959963911327, -1.97220097121],
+                [0.969105707068, -1.97393147198],
+            ],
+        );
+    }
+
+    #[test]
+    fn adagrad_golden() {
+        let base = AdagradConfig {
+            lr: 0.1,
+            ..AdagradConfig::default()
+        };
+        close(
+            &run(&mut adagrad(base), &G),
+            &[
+                [0.9, -1.9],
+                [0.8803883865, -1.9287347886],
+                [0.9421097265, -1.9475492059],
+            ],
+        );
+        close(
+            &run(
+                &mut adagrad(AdagradConfig {
+                    lr_decay: 0.5,
+                    initial_accumulator_value: 0.1,
+                    ..base
+                }),
+                &G,
+            ),
+            &[
+                [0.9154845745, -1.9046537411],
+                [0.9043734634, -1.922987711],
+                [0.9321084732, -1.9320044074],
+            ],
+        );
+    }
+
+    /// Every option at once, against torch 2.15 in float64.
+    #[test]
+    fn adagrad_every_option() {
+        let config = AdagradConfig {
+            lr: 0.05,
+            lr_decay: 0.1,
+            weight_decay: 0.2,
+            initial_accumulator_value: 0.3,
+            eps: 1e-3,
+        };
+        close(
+            &run(&mut adagrad(config), &G),
+            &[
+                [0.960666177475, -1.9534676455],
+                [0.946488486517, -1.95073223659],
+                [0.955633272188, -1.94551652182],
+            ],
+        );
+    }
+
+    #[test]
+    fn defaults_are_pytorchs() {
+        let r = RmsPropConfig::default();
+        assert_eq!(
+            (r.lr, r.alpha, r.eps, r.weight_decay, r.momentum, r.centered),
+            (1e-2, 0.99, 1e-8, 0.0, 0.0, false)
+        );
+        let a = AdagradConfig::default();
+        assert_eq!(
+            (
+                a.lr,
+                a.lr_decay,
+                a.weight_decay,
+                a.initial_accumulator_value,
+                a.eps
+            ),
+            (1e-2, 0.0, 0.0, 0.0, 1e-10)
+        );
+        assert_eq!(Optimizer::<f64>::momentum(&rmsprop(r)), Some(0.0));
+        assert_eq!(Optimizer::<f64>::momentum(&adagrad(a)), None);
+    }
+
+    /// The f32 path matches torch 2.15's float32 run to 1e-5 relative.
+    #[test]
+    fn f32_matches_torch_float32() {
+        let mut p = [1.0_f32, -2.0];
+        let mut opt = RmsProp::<f32>::new(
+            RmsPropConfig {
+                lr: 0.01,
+                momentum: 0.9,
+                centered: true,
+                ..RmsPropConfig::default()
+            },
+            &[2],
+        );
+        for g in G {
+            opt.update(0, &mut p, &[g[0] as f32, g[1] as f32]);
+        }
+        for (got, want) in p.iter().zip([0.752056658268, -1.80161440372]) {
+            assert!((*got as f64 - want).abs() <= 1e-5 * want.abs(), "{p:?}");
+        }
+        let mut p = [1.0_f32, -2.0];
+        let mut opt = Adagrad::<f32>::new(
+            AdagradConfig {
+                lr: 0.1,
+                lr_decay: 0.5,
+                initial_accumulator_value: 0.1,
+                ..AdagradConfig::default()
+            },
+            &[2],
+        );
+        for g in G {
+            opt.update(0, &mut p, &[g[0] as f32, g[1] as f32]);
+        }
+        for (got, want) in p.iter().zip([0.932108402252, -1.93200445175]) {
+            assert!((*got as f64 - want).abs() <= 1e-5 * want.abs(), "{p:?}");
+        }
+    }
+
+    /// A scheduler may raise RMSprop's momentum from 0: the buffer then
+    /// starts at zeros, as if it had been there all along.
+    #[test]
+    fn rmsprop_momentum_raised_later_starts_from_zeros() {
+        let base = RmsPropConfig {
+            lr: 0.01,
+            ..RmsPropConfig::default()
+        };
+        let mut raised = rmsprop(base);
+        let mut always = rmsprop(RmsPropConfig {
+            momentum: 0.5,
+            ..base
+        });
+        let (mut p, mut q) = ([1.0, -2.0], [1.0, -2.0]);
+        Optimizer::set_momentum(&mut raised, 0.5);
+        always.update(0, &mut q, &G[0]);
+        raised.update(0, &mut p, &G[0]);
+        assert_eq!(p, q);
+    }
+
+    /// Adagrad counts steps per parameter (its `lr_decay` reads the count).
+    #[test]
+    fn adagrad_counts_steps_per_parameter() {
+        let config = AdagradConfig {
+            lr: 0.1,
+            lr_decay: 0.5,
+            ..AdagradConfig::default()
+        };
+        let mut opt = Adagrad::<f64>::new(config, &[1, 1]);
+        let (mut a, mut b) = ([1.0], [1.0]);
+        opt.update(0, &mut a, &[0.5]);
+        opt.update(0, &mut a, &[0.5]);
+        opt.update(1, &mut b, &[0.5]);
+        // Parameter 1's first step uses the undecayed lr: 1 - 0.1 * 0.5 / 0.5.
+        assert!((b[0] - 0.9).abs() < 1e-9);
+    }
+
     #[test]
     fn zero_lr_changes_nothing() {
         let mut p = [1.0, -2.0];
         let mut opt = adam(AdamConfig {
             lr: 0.0,
             ..AdamConfig::default()
+        });
+        opt.update(0, &mut p, &[0.5, 0.5]);
+        assert_eq!(p, [1.0, -2.0]);
+        let mut opt = rmsprop(RmsPropConfig {
+            lr: 0.0,
+            momentum: 0.9,
+            centered: true,
+            ..RmsPropConfig::default()
+        });
+        opt.update(0, &mut p, &[0.5, 0.5]);
+        assert_eq!(p, [1.0, -2.0]);
+        let mut opt = adagrad(AdagradConfig {
+            lr: 0.0,
+            ..AdagradConfig::default()
         });
         opt.update(0, &mut p, &[0.5, 0.5]);
         assert_eq!(p, [1.0, -2.0]);

@@ -10,37 +10,236 @@
 //! batch losses, the mean loss per sample seen during the epoch (as Keras
 //! and Lightning report it), not the last batch's.
 //!
+//! Around that loop, all optional:
+//!
+//! - validation: [`Fit::validation_split`] holds out a seeded random
+//!   fraction of the data, [`Fit::validation_data`] takes a separate
+//!   dataset; after every epoch the model is evaluated on it in evaluation
+//!   mode (`val_loss` and the validation metrics);
+//! - metrics ([`Fit::metrics`]): accuracy for classifiers by default; MAE,
+//!   RMSE, R² for regressors on request. Training metrics are computed on
+//!   each batch's outputs before its update (Keras's convention);
+//! - stopping: after `epochs`; when the watched loss reaches
+//!   [`Fit::target_loss`]; [`EarlyStopping`]; a NaN or infinite batch loss
+//!   (on by default, [`Fit::stop_on_non_finite`]); a callback. The reason is
+//!   in [`History::stop`] and printed at the end;
+//! - a learning-rate [`Scheduler`], stepped after the optimizer;
+//! - gradient clipping by global norm or by value, and gradient
+//!   accumulation over several batches;
+//! - callbacks at the end of every epoch or batch.
+//!
+//! Output: in a terminal, a progress bar per epoch (batches, running loss,
+//! rate, ETA) that leaves one line per epoch; elsewhere exactly one plain
+//! line per epoch, `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc:
+//! 0.9120`, with `LR: ...` when a schedule changes it; before training one
+//! line of iteration arithmetic, after it the stop reason. [`Fit::quiet`]
+//! prints nothing; [`Fit::log_to`] writes the plain lines anywhere.
+//!
 //! ```
 //! use macrograd_runtime::train::Fit;
 //! let fit = Fit::epochs(5).batch_size(100).quiet();
 //! assert_eq!(fit.iterations_per_epoch(1000), 10);
 //! ```
 
-use std::io::Write;
+use std::any::Any;
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::data::Dataset;
 pub use crate::history::{EpochLog, History, Monitor, StopReason};
+use crate::metrics::{Metric, Scores};
 use crate::model::Model;
+use crate::schedule::{Interval, Scheduler, Setting};
 use crate::target::Target;
 use crate::{Error, Float, Result, Rng};
 
-/// How to train: epochs, batch size, order, output.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fit {
+/// What a callback tells the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop after this batch or epoch.
+    Stop,
+}
+
+impl From<()> for Control {
+    fn from(_: ()) -> Self {
+        Control::Continue
+    }
+}
+
+impl From<bool> for Control {
+    /// `true` means stop.
+    fn from(stop: bool) -> Self {
+        if stop {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
+    }
+}
+
+/// What a batch callback sees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchLog {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based batch within the epoch.
+    pub batch: usize,
+    /// The batch's mean loss, before its update.
+    pub loss: f64,
+    /// The learning rate of the batch's update.
+    pub lr: f64,
+}
+
+/// Whether the watched value should go down or up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Lower is better (losses, MAE, RMSE).
+    Min,
+    /// Higher is better (accuracy, R²).
+    Max,
+}
+
+/// Early stopping: stop when the watched value has not improved for
+/// `patience` epochs (Keras's `EarlyStopping`).
+///
+/// An epoch improves on the best so far when its value is lower than
+/// `best - min_delta` (mode min) or higher than `best + min_delta` (mode
+/// max). Training stops after the `patience`-th epoch in a row without
+/// improvement. With [`EarlyStopping::restore_best`], the model ends with
+/// the weights of the best epoch, however training stopped (the optimizer
+/// state is not rewound).
+///
+/// ```
+/// use macrograd_runtime::train::{EarlyStopping, Fit, Monitor};
+/// let fit = Fit::epochs(200).early_stopping(EarlyStopping::patience(10).restore_best());
+/// # let _ = fit;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    patience: usize,
+    min_delta: f64,
+    monitor: Option<Monitor>,
+    mode: Option<Mode>,
+    restore_best: bool,
+}
+
+impl EarlyStopping {
+    /// Stop after `patience` epochs without improvement; watching
+    /// `val_loss` when there is validation data, else the training loss.
+    pub fn patience(patience: usize) -> Self {
+        EarlyStopping {
+            patience,
+            min_delta: 0.0,
+            monitor: None,
+            mode: None,
+            restore_best: false,
+        }
+    }
+
+    /// The smallest change that counts as an improvement (default 0).
+    pub fn min_delta(mut self, min_delta: f64) -> Self {
+        self.min_delta = min_delta;
+        self
+    }
+
+    /// The value to watch.
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+
+    /// Min or max; by default from the watched value (max for accuracy and
+    /// R², min otherwise).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// End with the weights of the best epoch.
+    pub fn restore_best(mut self) -> Self {
+        self.restore_best = true;
+        self
+    }
+}
+
+/// Gradient clipping before each update.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Clip {
+    /// Scale all gradients so that their global L2 norm is at most this
+    /// (PyTorch's `clip_grad_norm_`).
+    Norm(f64),
+    /// Clamp every gradient element to `[-v, v]` (`clip_grad_value_`).
+    Value(f64),
+}
+
+type EpochCallback<'a> = Box<dyn FnMut(&EpochLog) -> Control + 'a>;
+type BatchCallback<'a> = Box<dyn FnMut(&BatchLog) -> Control + 'a>;
+
+enum Validation<'a> {
+    None,
+    Split(f64),
+    Data(&'a dyn Any),
+}
+
+/// How to train: epochs, batch size, order, validation, stopping,
+/// schedule, clipping, callbacks, output. Built with chained setters from
+/// [`Fit::epochs`]; see the module docs.
+pub struct Fit<'a> {
     epochs: usize,
     batch_size: usize,
     shuffle: bool,
     seed: u64,
     drop_last: bool,
     quiet: bool,
+    progress: Option<bool>,
     threads: usize,
+    validation: Validation<'a>,
+    metrics: Option<Vec<Metric>>,
+    target_loss: Option<f64>,
+    early_stopping: Option<EarlyStopping>,
+    stop_on_non_finite: bool,
+    schedule: Option<(Box<dyn Scheduler + 'a>, Option<Interval>)>,
+    clip: Option<Clip>,
+    accumulate: usize,
+    on_epoch_end: Vec<EpochCallback<'a>>,
+    on_batch_end: Vec<BatchCallback<'a>>,
+    log: Option<Box<dyn Write + 'a>>,
 }
 
-impl Fit {
+impl fmt::Debug for Fit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fit")
+            .field("epochs", &self.epochs)
+            .field("batch_size", &self.batch_size)
+            .field("shuffle", &self.shuffle)
+            .field("seed", &self.seed)
+            .field("drop_last", &self.drop_last)
+            .field("quiet", &self.quiet)
+            .field("threads", &self.threads)
+            .field("metrics", &self.metrics)
+            .field("target_loss", &self.target_loss)
+            .field("early_stopping", &self.early_stopping)
+            .field("stop_on_non_finite", &self.stop_on_non_finite)
+            .field(
+                "schedule",
+                &self.schedule.as_ref().map(|(s, i)| (s.describe(), *i)),
+            )
+            .field("clip", &self.clip)
+            .field("accumulate", &self.accumulate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Fit<'a> {
     /// Train for `epochs` passes over the data, with the defaults: batch
     /// size 32 (as Keras), shuffled every epoch from seed 0, the last partial
-    /// batch kept, one printed line per epoch.
+    /// batch kept, no validation, stop on a non-finite loss, output as the
+    /// module docs say.
     pub fn epochs(epochs: usize) -> Self {
         Fit {
             epochs,
@@ -49,12 +248,25 @@ impl Fit {
             seed: 0,
             drop_last: false,
             quiet: false,
+            progress: None,
             threads: 0,
+            validation: Validation::None,
+            metrics: None,
+            target_loss: None,
+            early_stopping: None,
+            stop_on_non_finite: true,
+            schedule: None,
+            clip: None,
+            accumulate: 1,
+            on_epoch_end: Vec::new(),
+            on_batch_end: Vec::new(),
+            log: None,
         }
     }
 
     /// Samples per iteration; a batch size at least the dataset's size means
-    /// full-batch gradient descent.
+    /// full-batch gradient descent. Validation runs in batches of the same
+    /// size.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -67,7 +279,7 @@ impl Fit {
         self
     }
 
-    /// Seed of the shuffling order (default 0).
+    /// Seed of the shuffling order and of the validation split (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -94,6 +306,107 @@ impl Fit {
         self
     }
 
+    /// Show the progress bar (`true`) or plain lines (`false`); by default
+    /// a bar exactly when standard output is a terminal.
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Write the plain output (arithmetic line, one line per epoch, stop
+    /// reason) to `log` instead of standard output, without a progress bar.
+    pub fn log_to(mut self, log: impl Write + 'a) -> Self {
+        self.log = Some(Box::new(log));
+        self
+    }
+
+    /// Hold out a random `fraction` of the data for validation. The rows
+    /// are chosen by [`Dataset::split`] with this run's seed (the first
+    /// `round(fraction * len)` entries of a permutation drawn from
+    /// `Rng::new(seed ^ 0x5EED_5EED_5EED_5EED)`), so one seed always holds out
+    /// the same rows; both parts keep the stored order.
+    pub fn validation_split(mut self, fraction: f64) -> Self {
+        self.validation = Validation::Split(fraction);
+        self
+    }
+
+    /// Validate on `data` after every epoch.
+    pub fn validation_data<T: Float, K: Target<T>>(mut self, data: &'a Dataset<T, K>) -> Self {
+        self.validation = Validation::Data(data);
+        self
+    }
+
+    /// The metrics to report (training and validation); by default
+    /// accuracy for BCE and CrossEntropy models and none for regressors.
+    /// An empty list reports none.
+    pub fn metrics(mut self, metrics: &[Metric]) -> Self {
+        self.metrics = Some(metrics.to_vec());
+        self
+    }
+
+    /// Stop when the loss reaches `target` or goes below it: the validation
+    /// loss when there is validation data, else the training loss (the stop
+    /// message says which).
+    pub fn target_loss(mut self, target: f64) -> Self {
+        self.target_loss = Some(target);
+        self
+    }
+
+    /// Stop when the watched value stops improving; see [`EarlyStopping`].
+    pub fn early_stopping(mut self, early_stopping: EarlyStopping) -> Self {
+        self.early_stopping = Some(early_stopping);
+        self
+    }
+
+    /// Stop at the first NaN or infinite batch loss, without applying that
+    /// batch's update (default `true`).
+    pub fn stop_on_non_finite(mut self, stop: bool) -> Self {
+        self.stop_on_non_finite = stop;
+        self
+    }
+
+    /// Change the learning rate with `schedule`, stepped after the
+    /// optimizer: per epoch, or per iteration for OneCycleLR and CyclicLR.
+    pub fn schedule(mut self, schedule: impl Scheduler + 'a) -> Self {
+        self.schedule = Some((Box::new(schedule), None));
+        self
+    }
+
+    /// [`Fit::schedule`], stepped at the given interval.
+    pub fn schedule_every(mut self, schedule: impl Scheduler + 'a, interval: Interval) -> Self {
+        self.schedule = Some((Box::new(schedule), Some(interval)));
+        self
+    }
+
+    /// Clip the gradients before every update.
+    pub fn clip(mut self, clip: Clip) -> Self {
+        self.clip = Some(clip);
+        self
+    }
+
+    /// Accumulate the gradients of `batches` batches before each update
+    /// (default 1). The accumulated gradient is the mean of the batches'
+    /// gradients, so with equal batches an update equals one of a batch
+    /// `batches` times larger. An epoch ending inside a group updates with
+    /// the batches it has.
+    pub fn accumulate(mut self, batches: usize) -> Self {
+        self.accumulate = batches;
+        self
+    }
+
+    /// Call `f` after every epoch with its log; `f` returns `()`, a
+    /// [`Control`], or a `bool` (`true` stops training).
+    pub fn on_epoch_end<R: Into<Control>>(mut self, mut f: impl FnMut(&EpochLog) -> R + 'a) -> Self {
+        self.on_epoch_end.push(Box::new(move |log| f(log).into()));
+        self
+    }
+
+    /// Call `f` after every batch's update; as [`Fit::on_epoch_end`].
+    pub fn on_batch_end<R: Into<Control>>(mut self, mut f: impl FnMut(&BatchLog) -> R + 'a) -> Self {
+        self.on_batch_end.push(Box::new(move |log| f(log).into()));
+        self
+    }
+
     /// Iterations (batches) per epoch over `samples` samples.
     pub fn iterations_per_epoch(&self, samples: usize) -> usize {
         if self.batch_size == 0 {
@@ -107,28 +420,91 @@ impl Fit {
     }
 
     fn validate(&self, samples: usize) -> Result<()> {
+        let invalid = |name, message: String| Err(Error::InvalidSetting { name, message });
         if self.epochs == 0 {
-            return Err(Error::InvalidSetting {
-                name: "epochs",
-                message: "expected at least 1 epoch, found 0".into(),
-            });
+            return invalid("epochs", "expected at least 1 epoch, found 0".into());
         }
         if self.batch_size == 0 {
-            return Err(Error::InvalidSetting {
-                name: "batch_size",
-                message: "expected at least 1 sample per batch, found 0".into(),
-            });
+            return invalid("batch_size", "expected at least 1 sample per batch, found 0".into());
         }
         if self.iterations_per_epoch(samples) == 0 {
-            return Err(Error::InvalidSetting {
-                name: "drop_last",
-                message: format!(
+            return invalid(
+                "drop_last",
+                format!(
                     "batch size {} with drop_last leaves no batch of {samples} samples",
                     self.batch_size
                 ),
-            });
+            );
+        }
+        if self.accumulate == 0 {
+            return invalid("accumulate", "expected at least 1 batch per update, found 0".into());
+        }
+        if let Some(target) = self.target_loss {
+            if !target.is_finite() {
+                return invalid("target_loss", format!("expected a finite loss, found {target}"));
+            }
+        }
+        if let Some(es) = &self.early_stopping {
+            if !(es.min_delta >= 0.0 && es.min_delta.is_finite()) {
+                return invalid(
+                    "min_delta",
+                    format!("expected a finite value >= 0, found {}", es.min_delta),
+                );
+            }
+        }
+        match self.clip {
+            Some(Clip::Norm(v)) if !(v > 0.0 && v.is_finite()) => {
+                return invalid("clip", format!("expected a finite max norm > 0, found {v}"));
+            }
+            Some(Clip::Value(v)) if !(v > 0.0 && v.is_finite()) => {
+                return invalid("clip", format!("expected a finite clip value > 0, found {v}"));
+            }
+            _ => {}
+        }
+        if let Some((s, _)) = &self.schedule {
+            if let Err(message) = s.validate() {
+                return invalid("schedule", message);
+            }
         }
         Ok(())
+    }
+}
+
+/// The running loss shown by the progress bar, as f64 bits.
+#[derive(Clone, Default)]
+struct SharedLoss(Arc<AtomicU64>);
+
+impl SharedLoss {
+    fn set(&self, loss: f64) {
+        self.0.store(loss.to_bits(), Ordering::Relaxed);
+    }
+    fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// Where the output goes.
+enum Output<'a> {
+    Quiet,
+    Lines(Box<dyn Write + 'a>),
+    Bar {
+        loss: SharedLoss,
+        style: indicatif::ProgressStyle,
+    },
+}
+
+impl Output<'_> {
+    fn line(&mut self, text: &str) {
+        // A closed stdout (a pipe to `head`) must not stop training.
+        match self {
+            Output::Quiet => {}
+            Output::Lines(w) => {
+                let _ = writeln!(w, "{text}");
+            }
+            Output::Bar { .. } => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+        }
     }
 }
 
@@ -137,85 +513,534 @@ impl Fit {
 /// # Errors
 ///
 /// Before the first batch: an invalid [`Fit`] setting, an empty dataset, or
-/// data whose widths or labels do not match the model.
+/// data (training or validation) whose widths or labels do not match the
+/// model.
 pub fn fit<M: Model>(
     model: &mut M,
     data: &Dataset<M::Elem, M::Target>,
-    fit: &Fit,
+    fit: Fit<'_>,
 ) -> Result<History> {
-    crate::parallel::with_threads(fit.threads, || fit_on_this_thread(model, data, fit))
+    crate::parallel::with_threads(fit.threads, || Loop::run(model, data, fit))
 }
 
-fn fit_on_this_thread<M: Model>(
+/// Holds the metric list, best weights and the like for one `fit`.
+struct Loop<'f, M: Model> {
+    fit: Fit<'f>,
+    metrics: Vec<Metric>,
+    monitor: Option<Monitor>,
+    mode: Mode,
+    best: Option<(usize, f64)>,
+    waited: usize,
+    best_weights: Vec<Vec<M::Elem>>,
+    output: Output<'f>,
+}
+
+impl<'f, M: Model> Loop<'f, M> {
+    fn run(
+        model: &mut M,
+        data: &Dataset<M::Elem, M::Target>,
+        mut fit: Fit<'f>,
+    ) -> Result<History> {
+        data.check_for(M::INPUTS, M::OUTPUTS)?;
+        let held;
+        let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
+            match std::mem::replace(&mut fit.validation, Validation::None) {
+                Validation::None => (data, None),
+                Validation::Split(fraction) => {
+                    held = data.split(fraction, fit.seed ^ 0x5EED_5EED_5EED_5EED)?;
+                    (&held.0, Some(&held.1))
+                }
+                Validation::Data(any) => {
+                    let Some(v) = any.downcast_ref::<Dataset<M::Elem, M::Target>>() else {
+                        return Err(Error::InvalidSetting {
+                            name: "validation_data",
+                            message: format!(
+                                "expected a Dataset<{}, {}> like the training data",
+                                <M::Elem as Float>::NAME,
+                                short_type_name::<M::Target>()
+                            ),
+                        });
+                    };
+                    v.check_for(M::INPUTS, M::OUTPUTS)?;
+                    (data, Some(v))
+                }
+            };
+        fit.validate(train.len())?;
+        let metrics = fit
+            .metrics
+            .clone()
+            .unwrap_or_else(|| M::TASK.default_metrics().to_vec());
+        if let Some(m) = metrics.iter().find(|m| !m.applies_to(M::TASK)) {
+            return Err(Error::InvalidSetting {
+                name: "metrics",
+                message: format!("{m} does not apply to a {:?} model", M::TASK),
+            });
+        }
+        let default_monitor = if validation.is_some() {
+            Monitor::ValLoss
+        } else {
+            Monitor::Loss
+        };
+        let es = fit.early_stopping;
+        let monitor = es.map(|e| e.monitor.unwrap_or(default_monitor));
+        if let Some(m) = monitor {
+            check_monitor(m, validation.is_some(), &metrics)?;
+        }
+        let mode = match (es.and_then(|e| e.mode), monitor) {
+            (Some(mode), _) => mode,
+            (None, Some(m)) if m.higher_is_better() => Mode::Max,
+            _ => Mode::Min,
+        };
+        let output = if fit.quiet {
+            Output::Quiet
+        } else if let Some(log) = fit.log.take() {
+            Output::Lines(log)
+        } else if fit.progress.unwrap_or_else(|| std::io::stdout().is_terminal()) {
+            let loss = SharedLoss::default();
+            let shown = loss.clone();
+            let style = indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} loss {loss} {per_sec} ETA {eta}",
+            )
+            .expect("a valid template")
+            .with_key(
+                "loss",
+                move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{:.4}", shown.get());
+                },
+            )
+            .progress_chars("=> ");
+            Output::Bar { loss, style }
+        } else {
+            Output::Lines(Box::new(std::io::stdout()))
+        };
+        let mut state = Loop {
+            fit,
+            metrics,
+            monitor,
+            mode,
+            best: None,
+            waited: 0,
+            best_weights: Vec::new(),
+            output,
+        };
+        state.train(model, train, validation)
+    }
+
+    fn train(
+        &mut self,
+        model: &mut M,
+        train: &Dataset<M::Elem, M::Target>,
+        validation: Option<&Dataset<M::Elem, M::Target>>,
+    ) -> Result<History> {
+        let samples = train.len();
+        let batch_size = self.fit.batch_size.min(samples);
+        let iterations = self.fit.iterations_per_epoch(samples);
+        let epochs = self.fit.epochs;
+        let k = self.fit.accumulate;
+        let updates = iterations.div_ceil(k);
+        self.output.line(&arithmetic(
+            samples,
+            validation.map(|v| v.len()),
+            batch_size,
+            iterations,
+            k,
+            epochs,
+            self.fit.drop_last && samples % batch_size != 0,
+        ));
+
+        let mut rng = Rng::new(self.fit.seed);
+        let mut order: Vec<usize> = (0..samples).collect();
+        let mut targets = <M::Target as Target<M::Elem>>::Data::default();
+        let inputs = train.inputs();
+        model.set_training(true);
+        let mut schedule = self.fit.schedule.take();
+        let per_iteration = match &schedule {
+            Some((s, interval)) => interval.unwrap_or_else(|| s.interval()) == Interval::Iteration,
+            None => false,
+        };
+        if let Some((s, _)) = &mut schedule {
+            let start = s.start(model.learning_rate(), model.momentum());
+            apply(model, start);
+        }
+        let track_scores = !self.metrics.is_empty();
+        let whole_batch = !self.fit.shuffle && iterations == 1 && batch_size == samples;
+        let mut gathered = false;
+        let mut history = History {
+            epochs: Vec::new(),
+            stop: StopReason::MaxEpochs { epochs },
+            best_epoch: None,
+        };
+        'epochs: for epoch in 1..=epochs {
+            let start = Instant::now();
+            let lr = model.learning_rate();
+            if self.fit.shuffle {
+                rng.permutation(&mut order);
+            }
+            let bar = self.epoch_bar(epoch, iterations);
+            let mut loss_sum = 0.0;
+            let mut seen = 0usize;
+            let mut scores = Scores::default();
+            let mut in_group = 0usize;
+            // LOOP 1: the epoch's batches; `iterations` excludes a dropped tail.
+            for (b, batch) in order.chunks(batch_size).take(iterations).enumerate() {
+                let x = model.input_buffer(batch.len());
+                if !gathered {
+                    crate::data::gather_rows(inputs, batch, x);
+                    <M::Target as Target<M::Elem>>::gather(train.targets(), batch, &mut targets);
+                    // One unshuffled batch of every sample is the same batch
+                    // each epoch: nothing but this loop touches the model's
+                    // input buffer, so it still holds the data.
+                    gathered = whole_batch;
+                }
+                let view = <M::Target as Target<M::Elem>>::view(&targets, batch.len());
+                let out = model.forward_buffered();
+                if track_scores {
+                    <M::Target as Target<M::Elem>>::score(out, view, M::TASK, &mut scores);
+                }
+                let loss = model.compute_loss(view, true).to_f64();
+                if !loss.is_finite() && self.fit.stop_on_non_finite {
+                    if let Some(bar) = bar {
+                        bar.abandon();
+                    }
+                    history.stop = StopReason::NonFinite {
+                        epoch,
+                        batch: b + 1,
+                        loss,
+                    };
+                    break 'epochs;
+                }
+                if in_group == 0 {
+                    model.zero_grad();
+                }
+                model.backward();
+                in_group += 1;
+                let last = b + 1 == iterations;
+                if in_group == k || last {
+                    if in_group > 1 {
+                        scale_grads(model, 1.0 / in_group as f64);
+                    }
+                    match self.fit.clip {
+                        Some(Clip::Norm(max)) => {
+                            crate::clip::clip_grad_norm(model, max);
+                        }
+                        Some(Clip::Value(v)) => crate::clip::clip_grad_value(model, v),
+                        None => {}
+                    }
+                    model.step();
+                    in_group = 0;
+                    if per_iteration {
+                        if let Some((s, _)) = &mut schedule {
+                            let next = s.step(None);
+                            apply(model, next);
+                        }
+                    }
+                }
+                loss_sum += loss * batch.len() as f64;
+                seen += batch.len();
+                if let Some(bar) = &bar {
+                    if let Output::Bar { loss: shared, .. } = &self.output {
+                        shared.set(loss_sum / seen as f64);
+                    }
+                    bar.inc(1);
+                }
+                if !self.fit.on_batch_end.is_empty() {
+                    let log = BatchLog {
+                        epoch,
+                        batch: b + 1,
+                        loss,
+                        lr: model.learning_rate(),
+                    };
+                    let mut stop = false;
+                    for f in &mut self.fit.on_batch_end {
+                        stop |= f(&log) == Control::Stop;
+                    }
+                    if stop {
+                        if let Some(bar) = bar {
+                            bar.finish_and_clear();
+                        }
+                        history.stop = StopReason::Callback { epoch };
+                        break 'epochs;
+                    }
+                }
+            }
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let (val_loss, val_metrics) = match validation {
+                Some(v) => {
+                    let (loss, s) = evaluate_scores(model, v, batch_size, !self.metrics.is_empty());
+                    (Some(loss), self.values(&s))
+                }
+                None => (None, Vec::new()),
+            };
+            let log = EpochLog {
+                epoch,
+                loss: loss_sum / seen as f64,
+                val_loss,
+                metrics: self.values(&scores),
+                val_metrics,
+                lr,
+                iterations: updates,
+                duration: start.elapsed(),
+            };
+            if !per_iteration {
+                if let Some((s, _)) = &mut schedule {
+                    let metric = if s.needs_metric() {
+                        log.get(self.monitor.unwrap_or(if validation.is_some() {
+                            Monitor::ValLoss
+                        } else {
+                            Monitor::Loss
+                        }))
+                    } else {
+                        None
+                    };
+                    let next = s.step(metric);
+                    apply(model, next);
+                }
+            }
+            self.output
+                .line(&epoch_line(&log, epochs, schedule.is_some()));
+            let stop = self.check_stop(model, &log, validation.is_some());
+            let mut callback_stop = false;
+            for f in &mut self.fit.on_epoch_end {
+                callback_stop |= f(&log) == Control::Stop;
+            }
+            history.epochs.push(log);
+            if let Some(reason) = stop {
+                history.stop = reason;
+                break;
+            }
+            if callback_stop {
+                history.stop = StopReason::Callback { epoch };
+                break;
+            }
+        }
+        if let Some((best_epoch, _)) = self.best {
+            history.best_epoch = Some(best_epoch);
+            if self.fit.early_stopping.is_some_and(|e| e.restore_best) {
+                restore(model, &self.best_weights);
+            }
+        }
+        model.set_training(true);
+        self.output.line(&history.stop.to_string());
+        Ok(history)
+    }
+
+    /// The values of the chosen metrics.
+    fn values(&self, scores: &Scores) -> Vec<(Metric, f64)> {
+        self.metrics
+            .iter()
+            .filter_map(|&m| scores.get(m).map(|v| (m, v)))
+            .collect()
+    }
+
+    fn epoch_bar(&self, epoch: usize, iterations: usize) -> Option<indicatif::ProgressBar> {
+        let Output::Bar { style, .. } = &self.output else {
+            return None;
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(iterations as u64),
+            indicatif::ProgressDrawTarget::stdout(),
+        )
+        .with_style(style.clone())
+        .with_prefix(format!("Epoch [{epoch}/{}]", self.fit.epochs));
+        Some(bar)
+    }
+
+    /// Early stopping bookkeeping and the target-loss check, after an
+    /// epoch; returns why to stop, if so.
+    fn check_stop(&mut self, model: &M, log: &EpochLog, has_validation: bool) -> Option<StopReason> {
+        if let (Some(es), Some(monitor)) = (self.fit.early_stopping, self.monitor) {
+            if let Some(value) = log.get(monitor) {
+                let improved = match self.best {
+                    None => value.is_finite(),
+                    Some((_, best)) => match self.mode {
+                        Mode::Min => value < best - es.min_delta,
+                        Mode::Max => value > best + es.min_delta,
+                    },
+                };
+                if improved {
+                    self.best = Some((log.epoch, value));
+                    self.waited = 0;
+                    if es.restore_best {
+                        snapshot(model, &mut self.best_weights);
+                    }
+                } else {
+                    self.waited += 1;
+                    if self.waited >= es.patience {
+                        let (best_epoch, best) = self.best.unwrap_or((log.epoch, value));
+                        return Some(StopReason::EarlyStopping {
+                            monitor,
+                            best_epoch,
+                            best,
+                            epoch: log.epoch,
+                            patience: es.patience,
+                        });
+                    }
+                }
+            }
+        }
+        if let Some(target) = self.fit.target_loss {
+            let (monitor, value) = match log.val_loss {
+                Some(v) if has_validation => (Monitor::ValLoss, v),
+                _ => (Monitor::Loss, log.loss),
+            };
+            if value <= target {
+                return Some(StopReason::TargetReached {
+                    monitor,
+                    value,
+                    target,
+                    epoch: log.epoch,
+                });
+            }
+        }
+        None
+    }
+}
+
+fn check_monitor(monitor: Monitor, has_validation: bool, metrics: &[Metric]) -> Result<()> {
+    let problem = match monitor {
+        Monitor::ValLoss | Monitor::ValMetric(_) if !has_validation => {
+            Some("needs validation data (validation_split or validation_data)".to_string())
+        }
+        Monitor::Metric(m) | Monitor::ValMetric(m) if !metrics.contains(&m) => {
+            Some(format!("needs {m} among the metrics"))
+        }
+        _ => None,
+    };
+    match problem {
+        Some(p) => Err(Error::InvalidSetting {
+            name: "early_stopping",
+            message: format!("watching {monitor} {p}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn short_type_name<X>() -> &'static str {
+    let full = std::any::type_name::<X>();
+    full.rsplit("::").next().unwrap_or(full)
+}
+
+fn apply<M: Model>(model: &mut M, setting: Setting) {
+    model.set_learning_rate(setting.lr);
+    if let Some(m) = setting.momentum {
+        model.set_momentum(m);
+    }
+}
+
+fn scale_grads<M: Model>(model: &mut M, factor: f64) {
+    let f = M::Elem::of(factor);
+    model.visit_parameters_mut(&mut |p| {
+        let mut g = p.grad;
+        g.mapv_inplace(|v| v * f);
+    });
+}
+
+fn snapshot<M: Model>(model: &M, into: &mut Vec<Vec<M::Elem>>) {
+    let mut i = 0;
+    model.visit_parameters(&mut |p| {
+        if into.len() <= i {
+            into.push(Vec::with_capacity(p.value.len()));
+        }
+        into[i].clear();
+        into[i].extend(p.value.iter().copied());
+        i += 1;
+    });
+}
+
+fn restore<M: Model>(model: &mut M, from: &[Vec<M::Elem>]) {
+    let mut i = 0;
+    model.visit_parameters_mut(&mut |mut p| {
+        if let Some(saved) = from.get(i) {
+            for (dst, &src) in p.value.iter_mut().zip(saved) {
+                *dst = src;
+            }
+        }
+        i += 1;
+    });
+}
+
+/// `800 samples, batch 32 -> 25 iterations per epoch, 50 epochs = 1250 updates`
+fn arithmetic(
+    samples: usize,
+    validation: Option<usize>,
+    batch: usize,
+    iterations: usize,
+    accumulate: usize,
+    epochs: usize,
+    dropped: bool,
+) -> String {
+    let mut s = format!("{samples} samples");
+    if let Some(v) = validation {
+        s += &format!(" (+{v} for validation)");
+    }
+    s += &format!(", batch {batch} -> {iterations} iterations per epoch");
+    if dropped {
+        s += " (last partial batch dropped)";
+    }
+    let per_epoch = if accumulate > 1 {
+        let u = iterations.div_ceil(accumulate);
+        s += &format!(", gradients accumulated over {accumulate} -> {u} updates per epoch");
+        u
+    } else {
+        iterations
+    };
+    s += &format!(", {epochs} epochs = {} updates", per_epoch * epochs);
+    s
+}
+
+/// `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc: 0.9120, Val Acc: 0.9, LR: 0.0100`
+fn epoch_line(log: &EpochLog, epochs: usize, show_lr: bool) -> String {
+    let mut s = format!("Epoch [{}/{epochs}], Loss: {:.4}", log.epoch, log.loss);
+    if let Some(v) = log.val_loss {
+        s += &format!(", Val Loss: {v:.4}");
+    }
+    for (m, v) in &log.metrics {
+        s += &format!(", {}: {v:.4}", m.label());
+    }
+    for (m, v) in &log.val_metrics {
+        s += &format!(", Val {}: {v:.4}", m.label());
+    }
+    if show_lr {
+        s += &format!(", LR: {:.4e}", log.lr);
+    }
+    s
+}
+
+/// Loss and metric sums over `data` in evaluation mode; leaves the model
+/// in evaluation mode.
+fn evaluate_scores<M: Model>(
     model: &mut M,
     data: &Dataset<M::Elem, M::Target>,
-    fit: &Fit,
-) -> Result<History> {
-    data.check_for(M::INPUTS, M::OUTPUTS)?;
-    let samples = data.len();
-    fit.validate(samples)?;
-    let batch_size = fit.batch_size.min(samples);
-    let iterations = fit.iterations_per_epoch(samples);
-    let mut rng = Rng::new(fit.seed);
-    let mut order: Vec<usize> = (0..samples).collect();
-    let mut targets = <M::Target as Target<M::Elem>>::Data::default();
+    batch_size: usize,
+    scores_wanted: bool,
+) -> (f64, Scores) {
     let inputs = data.inputs();
-    let mut history = History {
-        epochs: Vec::new(),
-        stop: StopReason::MaxEpochs { epochs: fit.epochs },
-        best_epoch: None,
-    };
-    let mut out = std::io::stdout().lock();
-    model.set_training(true);
-    let whole_batch = !fit.shuffle && iterations == 1 && batch_size == samples;
-    let mut gathered = false;
-    for epoch in 1..=fit.epochs {
-        let start = Instant::now();
-        let lr = model.learning_rate();
-        if fit.shuffle {
-            rng.permutation(&mut order);
+    let mut targets = <M::Target as Target<M::Elem>>::Data::default();
+    let mut scores = Scores::default();
+    model.set_training(false);
+    let mut sum = 0.0;
+    let n = data.len();
+    let mut start = 0;
+    let mut batch: Vec<usize> = Vec::with_capacity(batch_size.min(n));
+    while start < n {
+        let end = (start + batch_size).min(n);
+        batch.clear();
+        batch.extend(start..end);
+        crate::data::gather_rows(inputs, &batch, model.input_buffer(batch.len()));
+        <M::Target as Target<M::Elem>>::gather(data.targets(), &batch, &mut targets);
+        let view = <M::Target as Target<M::Elem>>::view(&targets, batch.len());
+        let out = model.forward_buffered();
+        if scores_wanted {
+            <M::Target as Target<M::Elem>>::score(out, view, M::TASK, &mut scores);
         }
-        let mut loss_sum = 0.0;
-        let mut seen = 0usize;
-        // LOOP 1: the epoch's batches; `iterations` excludes a dropped tail.
-        for batch in order.chunks(batch_size).take(iterations) {
-            let x = model.input_buffer(batch.len());
-            if !gathered {
-                crate::data::gather_rows(inputs, batch, x);
-                <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
-                // One unshuffled batch of every sample is the same batch
-                // each epoch: nothing but this loop touches the model's
-                // input buffer, so it still holds the data.
-                gathered = whole_batch;
-            }
-            model.forward_buffered();
-            let loss = model.compute_loss(
-                <M::Target as Target<M::Elem>>::view(&targets, batch.len()),
-                true,
-            );
-            model.zero_grad();
-            model.backward();
-            model.step();
-            loss_sum += loss.to_f64() * batch.len() as f64;
-            seen += batch.len();
-        }
-        let log = EpochLog {
-            epoch,
-            loss: loss_sum / seen as f64,
-            val_loss: None,
-            metrics: Vec::new(),
-            val_metrics: Vec::new(),
-            lr,
-            iterations,
-            duration: start.elapsed(),
-        };
-        if !fit.quiet {
-            // A closed stdout (a pipe to `head`) must not stop training.
-            let _ = writeln!(out, "Epoch [{epoch}/{}], Loss: {:.4}", fit.epochs, log.loss);
-        }
-        history.epochs.push(log);
+        let loss = model.compute_loss(view, false);
+        sum += loss.to_f64() * batch.len() as f64;
+        start = end;
     }
-    Ok(history)
+    model.set_training(true);
+    (sum / n as f64, scores)
 }
 
 /// The sample-weighted mean loss of `model` over `data` in evaluation mode.
@@ -237,21 +1062,5 @@ pub fn evaluate<M: Model>(
             message: "expected at least 1 sample per batch, found 0".into(),
         });
     }
-    let inputs = data.inputs();
-    let order: Vec<usize> = (0..data.len()).collect();
-    let mut targets = <M::Target as Target<M::Elem>>::Data::default();
-    model.set_training(false);
-    let mut sum = 0.0;
-    for batch in order.chunks(batch_size) {
-        crate::data::gather_rows(inputs, batch, model.input_buffer(batch.len()));
-        model.forward_buffered();
-        <M::Target as Target<M::Elem>>::gather(data.targets(), batch, &mut targets);
-        let loss = model.compute_loss(
-            <M::Target as Target<M::Elem>>::view(&targets, batch.len()),
-            false,
-        );
-        sum += loss.to_f64() * batch.len() as f64;
-    }
-    model.set_training(true);
-    Ok(sum / data.len() as f64)
+    Ok(evaluate_scores(model, data, batch_size, false).0)
 }

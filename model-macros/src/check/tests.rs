@@ -250,6 +250,144 @@ fn optimizer_defaults_and_positional_arguments() {
 }
 
 #[test]
+fn rmsprop_and_adagrad_defaults_and_arguments() {
+    assert_eq!(
+        optim("RMSprop"),
+        OptimKind::RMSprop {
+            lr: 1e-2,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    );
+    assert_eq!(
+        optim("RMSprop(0.001, 0.9, 1e-6, 0.1, 0.5, true)"),
+        OptimKind::RMSprop {
+            lr: 0.001,
+            alpha: 0.9,
+            eps: 1e-6,
+            weight_decay: 0.1,
+            momentum: 0.5,
+            centered: true,
+        }
+    );
+    assert_eq!(
+        optim("RMSprop(0.01, centered = true, momentum = 0.9, alpha = 0)"),
+        OptimKind::RMSprop {
+            lr: 0.01,
+            alpha: 0.0,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.9,
+            centered: true,
+        }
+    );
+    assert_eq!(
+        optim("Adagrad"),
+        OptimKind::Adagrad {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+        }
+    );
+    assert_eq!(
+        optim("Adagrad(0.1, 0.5, 0.01, 0.1, 1e-8)"),
+        OptimKind::Adagrad {
+            lr: 0.1,
+            lr_decay: 0.5,
+            weight_decay: 0.01,
+            initial_accumulator_value: 0.1,
+            eps: 1e-8,
+        }
+    );
+    assert_eq!(
+        optim("Adagrad(lr = 0.1, initial_accumulator_value = 0.1, lr_decay = 0.5)"),
+        OptimKind::Adagrad {
+            lr: 0.1,
+            lr_decay: 0.5,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.1,
+            eps: 1e-10,
+        }
+    );
+}
+
+#[test]
+fn rmsprop_and_adagrad_ranges_and_names() {
+    assert_eq!(optim_error("RMSprop(0)"), "expected `lr` > 0, found 0");
+    assert_eq!(
+        optim_error("RMSprop(alpha = 1.0)"),
+        "expected `alpha` in [0, 1), found 1.0"
+    );
+    assert_eq!(
+        optim_error("RMSprop(alpha = -0.1)"),
+        "expected `alpha` in [0, 1), found -0.1"
+    );
+    assert_eq!(
+        optim_error("RMSprop(eps = -1e-8)"),
+        "expected `eps` >= 0, found -1e-8"
+    );
+    assert_eq!(
+        optim_error("RMSprop(momentum = -0.9)"),
+        "expected `momentum` >= 0, found -0.9"
+    );
+    assert_eq!(
+        optim_error("RMSprop(weight_decay = -1)"),
+        "expected `weight_decay` >= 0, found -1"
+    );
+    assert_eq!(
+        optim_error("RMSprop(centered = 1)"),
+        "expected `true` or `false` for `centered`, found integer `1`"
+    );
+    assert_eq!(
+        optim_error("RMSprop(0.01, rho = 0.9)"),
+        "unknown argument `rho` for `RMSprop`; did you mean `alpha`?"
+    );
+    assert_eq!(
+        optim_error("RMSprop(0.01, 0.9, 1e-8, 0, 0, false, 1)"),
+        "`RMSprop` expects at most 6 arguments (lr, alpha, eps, weight_decay, momentum, \
+         centered), found 7"
+    );
+    assert_eq!(
+        optim_error("Adagrad(-0.1)"),
+        "expected `lr` > 0, found -0.1"
+    );
+    assert_eq!(
+        optim_error("Adagrad(lr_decay = -0.5)"),
+        "expected `lr_decay` >= 0, found -0.5"
+    );
+    assert_eq!(
+        optim_error("Adagrad(weight_decay = -1)"),
+        "expected `weight_decay` >= 0, found -1"
+    );
+    assert_eq!(
+        optim_error("Adagrad(initial_accumulator_value = -0.1)"),
+        "expected `initial_accumulator_value` >= 0, found -0.1"
+    );
+    assert_eq!(
+        optim_error("Adagrad(eps = -1e-10)"),
+        "expected `eps` >= 0, found -1e-10"
+    );
+    assert_eq!(
+        optim_error("Adagrad(0.1, momentum = 0.9)"),
+        "unknown argument `momentum` for `Adagrad`; expected one of `lr`, `lr_decay`, \
+         `weight_decay`, `initial_accumulator_value`, `eps`"
+    );
+    assert_eq!(
+        optim_error("RMSProp(0.01)"),
+        "unknown optimizer `RMSProp`; did you mean `RMSprop`?"
+    );
+    assert_eq!(
+        optim_error("AdaGrad(0.01)"),
+        "unknown optimizer `AdaGrad`; did you mean `Adagrad`?"
+    );
+}
+
+#[test]
 fn loss_arguments_and_defaults() {
     assert_eq!(
         loss("Linear(2, 1)", "Huber"),
@@ -327,7 +465,7 @@ fn unknown_names_suggest_the_closest() {
     );
     assert_eq!(
         optim_error("Lion"),
-        "unknown optimizer `Lion`; expected one of `SGD`, `Adam`, `AdamW`"
+        "unknown optimizer `Lion`; expected one of `SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`"
     );
     assert_eq!(
         error("dtype f16; Linear(1, 1); loss MSE; optim SGD"),

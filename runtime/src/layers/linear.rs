@@ -227,7 +227,7 @@ impl<T: Float> Linear<T> {
 pub fn add_column_sums<T: Float>(acc: &mut [T], rows: &[T]) {
     let n = acc.len();
     assert!(
-        n > 0 && rows.len() % n == 0,
+        n > 0 && rows.len().is_multiple_of(n),
         "{} values are not rows of {n} columns",
         rows.len()
     );
