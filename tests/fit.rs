@@ -95,7 +95,10 @@ fn plain_output_is_one_line_per_epoch_between_arithmetic_and_reason() {
     let (history, lines) = run_log(|out| {
         model.fit(
             &data,
-            Fit::epochs(4).batch_size(32).validation_split(0.2).log_to(out),
+            Fit::epochs(4)
+                .batch_size(32)
+                .validation_split(0.2)
+                .log_to(out),
         )
     });
     assert_eq!(history.epochs.len(), 4);
@@ -127,7 +130,10 @@ fn classifiers_report_accuracy_by_default() {
     let (history, lines) = run_log(|out| {
         model.fit(
             &data,
-            Fit::epochs(30).batch_size(30).validation_split(0.25).log_to(out),
+            Fit::epochs(30)
+                .batch_size(30)
+                .validation_split(0.25)
+                .log_to(out),
         )
     });
     let last = history.last().unwrap();
@@ -157,7 +163,11 @@ fn regression_metrics_on_request_and_invalid_ones_refused() {
     assert!(last.metric(Metric::MAE).unwrap() < 0.1);
     // RMSE^2 is the MSE of the epoch's batches, which is the loss.
     let rmse = last.metric(Metric::RMSE).unwrap();
-    assert!((rmse * rmse - last.loss).abs() < 1e-12, "{rmse} {}", last.loss);
+    assert!(
+        (rmse * rmse - last.loss).abs() < 1e-12,
+        "{rmse} {}",
+        last.loss
+    );
 
     let err = Reg::new()
         .fit(&data, Fit::epochs(1).metrics(&[Metric::Accuracy]).quiet())
@@ -173,7 +183,11 @@ fn one_seed_gives_identical_histories() {
         let h = model
             .fit(
                 &data,
-                Fit::epochs(5).batch_size(16).seed(11).validation_split(0.3).quiet(),
+                Fit::epochs(5)
+                    .batch_size(16)
+                    .seed(11)
+                    .validation_split(0.3)
+                    .quiet(),
             )
             .unwrap();
         let logs: Vec<_> = h
@@ -212,7 +226,11 @@ fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
         .unwrap();
     let val = history.val_losses();
     assert!(val[3] < val[2] && val[4] > val[3], "{val:?}");
-    assert_eq!(history.epochs.len(), 7, "stopped after epochs 5, 6, 7 without improvement");
+    assert_eq!(
+        history.epochs.len(),
+        7,
+        "stopped after epochs 5, 6, 7 without improvement"
+    );
     assert_eq!(history.best_epoch, Some(4));
     match &history.stop {
         StopReason::EarlyStopping {
@@ -222,12 +240,19 @@ fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
             patience,
             best,
         } => {
-            assert_eq!((*monitor, *best_epoch, *epoch, *patience), (Monitor::ValLoss, 4, 7, 3));
+            assert_eq!(
+                (*monitor, *best_epoch, *epoch, *patience),
+                (Monitor::ValLoss, 4, 7, 3)
+            );
             assert_eq!(*best, val[3]);
         }
         other => panic!("{other:?}"),
     }
-    assert!(history.stop.to_string().contains("best"), "{}", history.stop);
+    assert!(
+        history.stop.to_string().contains("best"),
+        "{}",
+        history.stop
+    );
 
     // The weights are exactly those after epoch 4.
     let mut four = Reg::new();
@@ -249,15 +274,19 @@ fn early_stopping_watches_the_training_loss_without_validation() {
                 .quiet(),
         )
         .unwrap();
-    assert!(matches!(
-        history.stop,
-        StopReason::EarlyStopping {
-            monitor: Monitor::Loss,
-            best_epoch: 3,
-            epoch: 5,
-            ..
-        }
-    ), "{:?}", history.stop);
+    assert!(
+        matches!(
+            history.stop,
+            StopReason::EarlyStopping {
+                monitor: Monitor::Loss,
+                best_epoch: 3,
+                epoch: 5,
+                ..
+            }
+        ),
+        "{:?}",
+        history.stop
+    );
 }
 
 #[test]
@@ -280,7 +309,10 @@ fn watching_what_is_not_computed_is_an_error() {
                 .quiet(),
         )
         .unwrap_err();
-    assert!(err.to_string().contains("needs R2 among the metrics"), "{err}");
+    assert!(
+        err.to_string().contains("needs R2 among the metrics"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -288,14 +320,23 @@ fn target_loss_names_what_it_watched() {
     let data = regression(100, 7);
     let mut model = Reg::new();
     let (history, lines) = run_log(|out| {
-        model.fit(&data, Fit::epochs(100).batch_size(10).target_loss(0.01).log_to(out))
+        model.fit(
+            &data,
+            Fit::epochs(100)
+                .batch_size(10)
+                .target_loss(0.01)
+                .log_to(out),
+        )
     });
     let n = history.epochs.len();
     assert!(n < 100);
     assert!(history.epochs[n - 1].loss <= 0.01 && history.epochs[n - 2].loss > 0.01);
     assert!(
         lines.last().unwrap().starts_with("Stopped: loss ")
-            && lines.last().unwrap().contains(&format!("reached the target 0.01 at epoch {n}")),
+            && lines
+                .last()
+                .unwrap()
+                .contains(&format!("reached the target 0.01 at epoch {n}")),
         "{lines:?}"
     );
 
@@ -396,7 +437,11 @@ fn accumulating_two_half_batches_is_one_full_batch() {
     let history = halves
         .fit(
             &data,
-            Fit::epochs(3).batch_size(8).accumulate(2).shuffle(false).quiet(),
+            Fit::epochs(3)
+                .batch_size(8)
+                .accumulate(2)
+                .shuffle(false)
+                .quiet(),
         )
         .unwrap();
     assert_eq!(history.epochs[0].iterations, 1);
@@ -413,10 +458,7 @@ fn clipping_by_norm_bounds_each_update() {
     model
         .fit(
             &data,
-            Fit::epochs(1)
-                .batch_size(32)
-                .clip(Clip::Norm(1e-3))
-                .quiet(),
+            Fit::epochs(1).batch_size(32).clip(Clip::Norm(1e-3)).quiet(),
         )
         .unwrap();
     let moved: f64 = weights(&model)
@@ -436,7 +478,10 @@ fn a_schedule_sets_each_epochs_learning_rate() {
     let (history, lines) = run_log(|out| {
         model.fit(
             &data,
-            Fit::epochs(7).batch_size(8).schedule(StepLR::new(3, 0.5)).log_to(out),
+            Fit::epochs(7)
+                .batch_size(8)
+                .schedule(StepLR::new(3, 0.5))
+                .log_to(out),
         )
     });
     let lrs: Vec<f64> = history.epochs.iter().map(|e| e.lr).collect();
@@ -469,9 +514,19 @@ fn bad_settings_are_errors_before_the_first_batch() {
     let err = Reg::new()
         .fit(&data, Fit::epochs(1).validation_data(&wide).quiet())
         .unwrap_err();
-    assert!(matches!(err, Error::InputWidth { expected: 2, found: 3 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InputWidth {
+                expected: 2,
+                found: 3
+            }
+        ),
+        "{err:?}"
+    );
     // Validation data of another element type.
-    let f32_data = Dataset::regression(Array2::<f32>::zeros((4, 2)), Array2::zeros((4, 1))).unwrap();
+    let f32_data =
+        Dataset::regression(Array2::<f32>::zeros((4, 2)), Array2::zeros((4, 1))).unwrap();
     let err = Reg::new()
         .fit(&data, Fit::epochs(1).validation_data(&f32_data).quiet())
         .unwrap_err();

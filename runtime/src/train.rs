@@ -396,13 +396,19 @@ impl<'a> Fit<'a> {
 
     /// Call `f` after every epoch with its log; `f` returns `()`, a
     /// [`Control`], or a `bool` (`true` stops training).
-    pub fn on_epoch_end<R: Into<Control>>(mut self, mut f: impl FnMut(&EpochLog) -> R + 'a) -> Self {
+    pub fn on_epoch_end<R: Into<Control>>(
+        mut self,
+        mut f: impl FnMut(&EpochLog) -> R + 'a,
+    ) -> Self {
         self.on_epoch_end.push(Box::new(move |log| f(log).into()));
         self
     }
 
     /// Call `f` after every batch's update; as [`Fit::on_epoch_end`].
-    pub fn on_batch_end<R: Into<Control>>(mut self, mut f: impl FnMut(&BatchLog) -> R + 'a) -> Self {
+    pub fn on_batch_end<R: Into<Control>>(
+        mut self,
+        mut f: impl FnMut(&BatchLog) -> R + 'a,
+    ) -> Self {
         self.on_batch_end.push(Box::new(move |log| f(log).into()));
         self
     }
@@ -425,7 +431,10 @@ impl<'a> Fit<'a> {
             return invalid("epochs", "expected at least 1 epoch, found 0".into());
         }
         if self.batch_size == 0 {
-            return invalid("batch_size", "expected at least 1 sample per batch, found 0".into());
+            return invalid(
+                "batch_size",
+                "expected at least 1 sample per batch, found 0".into(),
+            );
         }
         if self.iterations_per_epoch(samples) == 0 {
             return invalid(
@@ -437,11 +446,17 @@ impl<'a> Fit<'a> {
             );
         }
         if self.accumulate == 0 {
-            return invalid("accumulate", "expected at least 1 batch per update, found 0".into());
+            return invalid(
+                "accumulate",
+                "expected at least 1 batch per update, found 0".into(),
+            );
         }
         if let Some(target) = self.target_loss {
             if !target.is_finite() {
-                return invalid("target_loss", format!("expected a finite loss, found {target}"));
+                return invalid(
+                    "target_loss",
+                    format!("expected a finite loss, found {target}"),
+                );
             }
         }
         if let Some(es) = &self.early_stopping {
@@ -457,7 +472,10 @@ impl<'a> Fit<'a> {
                 return invalid("clip", format!("expected a finite max norm > 0, found {v}"));
             }
             Some(Clip::Value(v)) if !(v > 0.0 && v.is_finite()) => {
-                return invalid("clip", format!("expected a finite clip value > 0, found {v}"));
+                return invalid(
+                    "clip",
+                    format!("expected a finite clip value > 0, found {v}"),
+                );
             }
             _ => {}
         }
@@ -536,11 +554,7 @@ struct Loop<'f, M: Model> {
 }
 
 impl<'f, M: Model> Loop<'f, M> {
-    fn run(
-        model: &mut M,
-        data: &Dataset<M::Elem, M::Target>,
-        mut fit: Fit<'f>,
-    ) -> Result<History> {
+    fn run(model: &mut M, data: &Dataset<M::Elem, M::Target>, mut fit: Fit<'f>) -> Result<History> {
         data.check_for(M::INPUTS, M::OUTPUTS)?;
         let held;
         let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
@@ -595,7 +609,10 @@ impl<'f, M: Model> Loop<'f, M> {
             Output::Quiet
         } else if let Some(log) = fit.log.take() {
             Output::Lines(log)
-        } else if fit.progress.unwrap_or_else(|| std::io::stdout().is_terminal()) {
+        } else if fit
+            .progress
+            .unwrap_or_else(|| std::io::stdout().is_terminal())
+        {
             let loss = SharedLoss::default();
             let shown = loss.clone();
             let style = indicatif::ProgressStyle::with_template(
@@ -849,7 +866,12 @@ impl<'f, M: Model> Loop<'f, M> {
 
     /// Early stopping bookkeeping and the target-loss check, after an
     /// epoch; returns why to stop, if so.
-    fn check_stop(&mut self, model: &M, log: &EpochLog, has_validation: bool) -> Option<StopReason> {
+    fn check_stop(
+        &mut self,
+        model: &M,
+        log: &EpochLog,
+        has_validation: bool,
+    ) -> Option<StopReason> {
         if let (Some(es), Some(monitor)) = (self.fit.early_stopping, self.monitor) {
             if let Some(value) = log.get(monitor) {
                 let improved = match self.best {
