@@ -544,3 +544,45 @@ fn the_split_holds_out_the_same_rows_for_one_seed() {
     let (_, c_val) = data.split(0.2, 4).unwrap();
     assert_ne!(a_val.inputs(), c_val.inputs());
 }
+
+#[test]
+fn the_readme_fit_example_runs() {
+    use macrograd::schedule::{CosineAnnealingLR, LinearLR, SequentialLR};
+    let data = regression(200, 15);
+    let mut model = Reg::new();
+    let history = model
+        .fit(
+            &data,
+            Fit::epochs(200)
+                .batch_size(32)
+                .validation_split(0.2)
+                .metrics(&[Metric::MAE, Metric::R2])
+                .early_stopping(EarlyStopping::patience(10).min_delta(1e-4).restore_best())
+                .target_loss(0.01)
+                .schedule(SequentialLR::new(
+                    vec![
+                        Box::new(LinearLR::new().start_factor(0.1).total_iters(5)),
+                        Box::new(CosineAnnealingLR::new(195)),
+                    ],
+                    [5],
+                ))
+                .clip(Clip::Norm(1.0))
+                .accumulate(4)
+                .on_epoch_end(|log| log.val_loss.is_some_and(|v| v < 1e-3))
+                .quiet(),
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            history.stop,
+            StopReason::TargetReached {
+                monitor: Monitor::ValLoss,
+                ..
+            }
+        ),
+        "{}",
+        history.stop
+    );
+    let lr = history.epochs[0].lr;
+    assert!((lr - 0.01).abs() < 1e-15, "LinearLR's first factor: {lr}");
+}

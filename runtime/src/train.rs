@@ -997,18 +997,29 @@ fn arithmetic(
     if let Some(v) = validation {
         s += &format!(" (+{v} for validation)");
     }
-    s += &format!(", batch {batch} -> {iterations} iterations per epoch");
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    s += &format!(
+        ", batch {batch} -> {} per epoch",
+        plural(iterations, "iteration")
+    );
     if dropped {
         s += " (last partial batch dropped)";
     }
     let per_epoch = if accumulate > 1 {
         let u = iterations.div_ceil(accumulate);
-        s += &format!(", gradients accumulated over {accumulate} -> {u} updates per epoch");
+        s += &format!(
+            ", gradients accumulated over {accumulate} -> {} per epoch",
+            plural(u, "update")
+        );
         u
     } else {
         iterations
     };
-    s += &format!(", {epochs} epochs = {} updates", per_epoch * epochs);
+    s += &format!(
+        ", {} = {}",
+        plural(epochs, "epoch"),
+        plural(per_epoch * epochs, "update")
+    );
     s
 }
 
