@@ -119,7 +119,7 @@ fn plain_output_is_one_line_per_epoch_between_arithmetic_and_reason() {
             )
         );
     }
-    assert_eq!(lines[5], "Stopped: all 4 epochs ran");
+    assert_eq!(lines[5], "Finished: all 4 epochs ran");
     assert_eq!(history.stop, StopReason::MaxEpochs { epochs: 4 });
 }
 

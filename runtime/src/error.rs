@@ -76,6 +76,14 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Drawing a plot or encoding its image failed.
+    #[error("{path}: cannot draw the plot: {message}")]
+    Plot {
+        /// The file being drawn.
+        path: String,
+        /// What the plotting library or the image encoder reported.
+        message: String,
+    },
 }
 
 /// `Result` with [`Error`].

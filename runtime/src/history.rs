@@ -1,10 +1,55 @@
 //! What a training run did: one [`EpochLog`] per epoch and the reason it
-//! stopped.
+//! stopped, exported as CSV ([`History::write_csv`]), JSON
+//! ([`History::write_json`]) or learning curves (`History::plot`, with the
+//! `plot` feature, on by default).
+//!
+//! Every file is written atomically: to a temporary file in the same
+//! directory, flushed to disk, then renamed over the target, so a crash
+//! leaves either the old file or the new one, never half of one.
+//!
+//! ```
+//! use std::time::Duration;
+//! use macrograd_runtime::history::{EpochLog, History, StopReason};
+//! use macrograd_runtime::metrics::Metric;
+//!
+//! let log = |epoch, loss, val_loss| EpochLog {
+//!     epoch,
+//!     loss,
+//!     val_loss,
+//!     metrics: vec![(Metric::Accuracy, 0.5)],
+//!     val_metrics: vec![],
+//!     lr: 0.01,
+//!     iterations: 10,
+//!     duration: Duration::from_millis(250),
+//! };
+//! let history = History {
+//!     epochs: vec![log(1, 0.75, Some(0.5)), log(2, 0.25, None)],
+//!     stop: StopReason::MaxEpochs { epochs: 2 },
+//!     best_epoch: None,
+//! };
+//! assert_eq!(
+//!     history.to_csv(),
+//!     "epoch,loss,val_loss,acc,lr,iterations,seconds\n\
+//!      1,0.75,0.5,0.5,0.01,10,0.25\n\
+//!      2,0.25,,0.5,0.01,10,0.25\n"
+//! );
+//! ```
 
+use std::ffi::OsString;
 use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::error::{Error, Result};
 use crate::metrics::Metric;
+
+#[cfg(feature = "plot")]
+mod plot;
 
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,7 +192,7 @@ pub enum StopReason {
 impl fmt::Display for StopReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StopReason::MaxEpochs { epochs } => write!(f, "Stopped: all {epochs} epochs ran"),
+            StopReason::MaxEpochs { epochs } => write!(f, "Finished: all {epochs} epochs ran"),
             StopReason::TargetReached {
                 monitor,
                 value,
@@ -206,5 +251,622 @@ impl History {
     /// The last epoch's log, if any epoch ran.
     pub fn last(&self) -> Option<&EpochLog> {
         self.epochs.last()
+    }
+
+    /// The history as CSV, one row per epoch after a header.
+    ///
+    /// The header is `epoch,loss,val_loss`, then one column per training
+    /// metric (`acc`, `mae`, `rmse`, `r2`), one per validation metric
+    /// (`val_acc`, ...), then `lr,iterations,seconds`. Metric columns are
+    /// the union over all epochs, in the order they first appear; a value an
+    /// epoch does not have (no validation data, a metric not computed) is an
+    /// empty field. `val_loss` is always there, empty without validation
+    /// data.
+    ///
+    /// Numbers are printed with Rust's shortest round-trip format (`{}` of
+    /// `f64`: `0.1`, `0.30000000000000004`, never an exponent), so parsing a
+    /// field with `str::parse::<f64>` gives back the exact value; a
+    /// non-finite value is `NaN`, `inf` or `-inf`, which `parse` reads too.
+    /// Rows end with `\n`.
+    ///
+    /// # Examples
+    ///
+    /// See the [module documentation](self).
+    pub fn to_csv(&self) -> String {
+        let metrics = metric_columns(self.epochs.iter().map(|e| e.metrics.as_slice()));
+        let val_metrics = metric_columns(self.epochs.iter().map(|e| e.val_metrics.as_slice()));
+
+        let mut header = vec!["epoch".to_owned(), "loss".to_owned(), "val_loss".to_owned()];
+        header.extend(metrics.iter().map(|m| m.name().to_owned()));
+        header.extend(val_metrics.iter().map(|m| format!("val_{}", m.name())));
+        header.extend(["lr", "iterations", "seconds"].map(str::to_owned));
+
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut write = |record: &[String]| {
+            writer
+                .write_record(record)
+                .expect("writing CSV to memory cannot fail");
+        };
+        write(&header);
+        for e in &self.epochs {
+            let mut row = vec![e.epoch.to_string(), e.loss.to_string(), field(e.val_loss)];
+            row.extend(metrics.iter().map(|&m| field(e.metric(m))));
+            row.extend(val_metrics.iter().map(|&m| field(e.val_metric(m))));
+            row.push(e.lr.to_string());
+            row.push(e.iterations.to_string());
+            row.push(e.duration.as_secs_f64().to_string());
+            write(&row);
+        }
+        let bytes = writer
+            .into_inner()
+            .expect("flushing CSV to memory cannot fail");
+        String::from_utf8(bytes).expect("CSV of numbers and ASCII names is UTF-8")
+    }
+
+    /// Writes [`to_csv`](Self::to_csv) to `path`, atomically (a temporary
+    /// file in the same directory renamed over `path`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming `path` if the file cannot be written (missing
+    /// directory, no permission, disk full); `path` is then left as it was.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomic(path.as_ref(), self.to_csv().as_bytes())
+    }
+
+    /// The history as pretty-printed JSON:
+    ///
+    /// ```text
+    /// {
+    ///   "epochs": [
+    ///     {
+    ///       "epoch": 1,
+    ///       "loss": 0.75,
+    ///       "val_loss": 0.5,             (or null)
+    ///       "metrics": {"acc": 0.5},
+    ///       "val_metrics": {"acc": 0.625},
+    ///       "lr": 0.01,
+    ///       "iterations": 10,
+    ///       "seconds": 0.25
+    ///     },
+    ///     ...
+    ///   ],
+    ///   "stop": "Finished: all 2 epochs ran",
+    ///   "best_epoch": 2                  (or null)
+    /// }
+    /// ```
+    ///
+    /// `metrics` and `val_metrics` map a metric's [`name`](Metric::name)
+    /// (`acc`, `mae`, `rmse`, `r2`, without the `val_` prefix of the CSV
+    /// header) to its value, in the epoch's order;
+    /// `stop` is the [`StopReason`]'s `Display` text; `seconds` is the
+    /// epoch's duration. Numbers are written in the shortest form that reads
+    /// back to the same `f64`.
+    ///
+    /// JSON has no NaN or infinity: a non-finite number (a loss that
+    /// diverged, a metric of an empty split) is written as `null`, so
+    /// `"loss": null` means "not a finite number", while `"val_loss": null`
+    /// also means "no validation data".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use macrograd_runtime::history::{EpochLog, History, StopReason};
+    /// let history = History {
+    ///     epochs: vec![EpochLog {
+    ///         epoch: 1,
+    ///         loss: f64::NAN,
+    ///         val_loss: None,
+    ///         metrics: vec![],
+    ///         val_metrics: vec![],
+    ///         lr: 0.1,
+    ///         iterations: 3,
+    ///         duration: Duration::from_secs(2),
+    ///     }],
+    ///     stop: StopReason::NonFinite { epoch: 1, batch: 3, loss: f64::NAN },
+    ///     best_epoch: None,
+    /// };
+    /// let json: serde_json::Value = serde_json::from_str(&history.to_json()).unwrap();
+    /// assert!(json["epochs"][0]["loss"].is_null());
+    /// assert_eq!(json["epochs"][0]["seconds"], 2.0);
+    /// ```
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&JsonHistory(self))
+            .expect("a history has only string keys and cannot fail to serialize")
+    }
+
+    /// Writes [`to_json`](Self::to_json) and a final newline to `path`,
+    /// atomically (a temporary file in the same directory renamed over
+    /// `path`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming `path` if the file cannot be written; `path` is
+    /// then left as it was.
+    pub fn write_json(&self, path: impl AsRef<Path>) -> Result<()> {
+        let mut json = self.to_json();
+        json.push('\n');
+        write_atomic(path.as_ref(), json.as_bytes())
+    }
+
+    /// Draws the learning curves to `path`: the training loss and, if there
+    /// is validation data, the validation loss per epoch, under a title and
+    /// the stop reason, with a legend in the corner the curves leave
+    /// freest.
+    ///
+    /// The best epoch is marked by a dashed vertical line and a ring on the
+    /// validation curve (the training curve without validation data), and
+    /// labelled in the legend (`best: epoch 27 (val_loss 0.158)`, or the
+    /// value early stopping watched). It is
+    /// [`best_epoch`](Self::best_epoch) if set (the epoch early stopping
+    /// kept), else the epoch of the lowest validation loss; without either,
+    /// nothing is marked. Non-finite losses are left out (the curve breaks
+    /// there). The loss axis is logarithmic when the losses span more than
+    /// two decades, else linear.
+    ///
+    /// The format follows the extension, in any case: `.svg` (960 x 600
+    /// units, text drawn by the viewer in its sans-serif font) or `.png`
+    /// (960 x 600 pixels, anti-aliased, text drawn with DejaVu Sans embedded
+    /// in the crate, so no system font is needed). The file is written atomically, as by
+    /// [`write_csv`](Self::write_csv).
+    ///
+    /// Needs the `plot` feature of `macrograd-runtime` (on by default).
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidSetting`] (`path`) if the extension is neither
+    ///   `svg` nor `png`; nothing is written.
+    /// - [`Error::Plot`] naming `path` if drawing or PNG encoding fails.
+    /// - [`Error::Io`] naming `path` if the file cannot be written.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn run(history: &macrograd_runtime::history::History) -> macrograd_runtime::Result<()> {
+    /// history.plot("loss.png")?;
+    /// history.plot("loss.svg")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "plot")]
+    pub fn plot(&self, path: impl AsRef<Path>) -> Result<()> {
+        plot::plot(self, path.as_ref())
+    }
+}
+
+/// The metrics of `logs`, each once, in the order they first appear.
+fn metric_columns<'a>(logs: impl Iterator<Item = &'a [(Metric, f64)]>) -> Vec<Metric> {
+    let mut columns = Vec::new();
+    for &(metric, _) in logs.flatten() {
+        if !columns.contains(&metric) {
+            columns.push(metric);
+        }
+    }
+    columns
+}
+
+/// A CSV field: the shortest round-trip form of `value`, or empty.
+fn field(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Serializes a [`History`] in the shape [`History::to_json`] documents,
+/// keys in that order.
+struct JsonHistory<'a>(&'a History);
+
+/// Serializes one [`EpochLog`].
+struct JsonEpoch<'a>(&'a EpochLog);
+
+/// Serializes metrics as a map from name to value, the first value of a
+/// metric listed twice (as [`EpochLog::metric`] reads them).
+struct JsonMetrics<'a>(&'a [(Metric, f64)]);
+
+impl Serialize for JsonHistory<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let history = self.0;
+        let mut s = serializer.serialize_struct("History", 3)?;
+        s.serialize_field("epochs", &JsonEpochs(&history.epochs))?;
+        s.serialize_field("stop", &history.stop.to_string())?;
+        s.serialize_field("best_epoch", &history.best_epoch)?;
+        s.end()
+    }
+}
+
+/// Serializes the epochs as a list.
+struct JsonEpochs<'a>(&'a [EpochLog]);
+
+impl Serialize for JsonEpochs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(JsonEpoch))
+    }
+}
+
+impl Serialize for JsonEpoch<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // serde_json writes a non-finite f64 as `null`, as `to_json` documents.
+        let e = self.0;
+        let mut s = serializer.serialize_struct("EpochLog", 8)?;
+        s.serialize_field("epoch", &e.epoch)?;
+        s.serialize_field("loss", &e.loss)?;
+        s.serialize_field("val_loss", &e.val_loss)?;
+        s.serialize_field("metrics", &JsonMetrics(&e.metrics))?;
+        s.serialize_field("val_metrics", &JsonMetrics(&e.val_metrics))?;
+        s.serialize_field("lr", &e.lr)?;
+        s.serialize_field("iterations", &e.iterations)?;
+        s.serialize_field("seconds", &e.duration.as_secs_f64())?;
+        s.end()
+    }
+}
+
+impl Serialize for JsonMetrics<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let metrics = self.0;
+        let first = |i: usize, m: Metric| metrics.iter().position(|p| p.0 == m) == Some(i);
+        serializer.collect_map(
+            metrics
+                .iter()
+                .enumerate()
+                .filter(|&(i, &(m, _))| first(i, m))
+                .map(|(_, (m, v))| (m.name(), v)),
+        )
+    }
+}
+
+/// Writes `bytes` to `path` atomically: into a new temporary file next to
+/// it (same directory, so same file system), flushed to disk, then renamed
+/// over `path`. A crash or an error leaves `path` as it was, and the
+/// temporary file is removed on error.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io_error = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let name = path.file_name().ok_or_else(|| {
+        io_error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path does not name a file",
+        ))
+    })?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+
+    // A name no other writer uses: this process's id and a counter; a
+    // leftover of a crashed run with the same name is skipped, not
+    // overwritten.
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let (temp, mut file) = loop {
+        let mut temp_name = OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let temp = dir.join(temp_name);
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => break (temp, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_error(e)),
+        }
+    };
+
+    // The data reaches the disk before the rename makes it visible, so the
+    // target is never a renamed but still empty file.
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| fs::rename(&temp, path)) {
+        let _ = fs::remove_file(&temp);
+        return Err(io_error(e));
+    }
+    // Make the rename itself durable; a failure here does not undo it.
+    #[cfg(unix)]
+    if let Ok(dir) = fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    fn log(epoch: usize, loss: f64, val_loss: Option<f64>) -> EpochLog {
+        EpochLog {
+            epoch,
+            loss,
+            val_loss,
+            metrics: vec![(Metric::Accuracy, 0.5)],
+            val_metrics: vec![],
+            lr: 0.1,
+            iterations: 4,
+            duration: Duration::from_millis(1500),
+        }
+    }
+
+    /// Three epochs: validation in the first two only, MAE from the second
+    /// on, validation accuracy in the first; values that print long.
+    fn history() -> History {
+        let mut epochs = vec![
+            log(1, 0.1 + 0.2, Some(1.0 / 3.0)),
+            log(2, 0.25, Some(0.2)),
+            log(3, 1e-10, None),
+        ];
+        epochs[0].val_metrics.push((Metric::Accuracy, 0.75));
+        epochs[1].metrics.push((Metric::MAE, 2.0 / 3.0));
+        epochs[2].metrics.push((Metric::MAE, 1e300));
+        History {
+            epochs,
+            stop: StopReason::EarlyStopping {
+                monitor: Monitor::ValLoss,
+                best_epoch: 2,
+                best: 0.2,
+                epoch: 3,
+                patience: 1,
+            },
+            best_epoch: Some(2),
+        }
+    }
+
+    /// A new, empty directory under the system's temporary directory.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            static COUNT: AtomicUsize = AtomicUsize::new(0);
+            let name = format!(
+                "macrograd-history-{}-{}",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::Relaxed)
+            );
+            let dir = std::env::temp_dir().join(name);
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+
+        fn join(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+
+        /// The names of the files in the directory, sorted.
+        fn files(&self) -> Vec<String> {
+            let mut names: Vec<String> = fs::read_dir(&self.0)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn csv_has_the_union_of_columns_and_empty_missing_values() {
+        let csv = history().to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "epoch,loss,val_loss,acc,mae,val_acc,lr,iterations,seconds",
+                "1,0.30000000000000004,0.3333333333333333,0.5,,0.75,0.1,4,1.5",
+                "2,0.25,0.2,0.5,0.6666666666666666,,0.1,4,1.5",
+                &format!("3,0.0000000001,,0.5,{},,0.1,4,1.5", 1e300),
+            ]
+        );
+        assert!(csv.ends_with('\n'));
+    }
+
+    #[test]
+    fn csv_numbers_parse_back_exactly() {
+        let history = history();
+        let csv = history.to_csv();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 3);
+        for (row, e) in rows.iter().zip(&history.epochs) {
+            assert_eq!(row[1].parse::<f64>().unwrap(), e.loss);
+            let val_loss = Some(&row[2]).filter(|f| !f.is_empty());
+            assert_eq!(val_loss.map(|f| f.parse::<f64>().unwrap()), e.val_loss);
+            let mae = Some(&row[4]).filter(|f| !f.is_empty());
+            assert_eq!(
+                mae.map(|f| f.parse::<f64>().unwrap()),
+                e.metric(Metric::MAE)
+            );
+        }
+    }
+
+    #[test]
+    fn csv_of_no_epochs_is_the_header() {
+        let history = History {
+            epochs: vec![],
+            stop: StopReason::MaxEpochs { epochs: 0 },
+            best_epoch: None,
+        };
+        assert_eq!(
+            history.to_csv(),
+            "epoch,loss,val_loss,lr,iterations,seconds\n"
+        );
+    }
+
+    #[test]
+    fn json_round_trips_through_serde_json() {
+        let history = history();
+        let json: serde_json::Value = serde_json::from_str(&history.to_json()).unwrap();
+        assert_eq!(json["stop"], history.stop.to_string());
+        assert_eq!(json["best_epoch"], 2);
+        let epochs = json["epochs"].as_array().unwrap();
+        assert_eq!(epochs.len(), 3);
+        for (j, e) in epochs.iter().zip(&history.epochs) {
+            assert_eq!(j["epoch"], e.epoch);
+            assert_eq!(j["loss"].as_f64(), Some(e.loss));
+            assert_eq!(j["val_loss"].as_f64(), e.val_loss);
+            assert_eq!(j["lr"].as_f64(), Some(e.lr));
+            assert_eq!(j["iterations"], e.iterations);
+            assert_eq!(j["seconds"].as_f64(), Some(e.duration.as_secs_f64()));
+            let metrics = j["metrics"].as_object().unwrap();
+            assert_eq!(metrics.len(), e.metrics.len());
+            for &(m, v) in &e.metrics {
+                assert_eq!(metrics[m.name()].as_f64(), Some(v));
+            }
+            let val_metrics = j["val_metrics"].as_object().unwrap();
+            assert_eq!(val_metrics.len(), e.val_metrics.len());
+            for &(m, v) in &e.val_metrics {
+                assert_eq!(val_metrics[m.name()].as_f64(), Some(v));
+            }
+        }
+        assert!(epochs[2]["val_loss"].is_null());
+        assert_eq!(epochs[0]["val_metrics"]["acc"], 0.75);
+    }
+
+    #[test]
+    fn json_keys_are_in_the_documented_order() {
+        let json = history().to_json();
+        let at = |key: &str| json.find(&format!("\"{key}\"")).unwrap();
+        let keys = [
+            "epochs",
+            "epoch",
+            "loss",
+            "val_loss",
+            "metrics",
+            "val_metrics",
+            "lr",
+            "iterations",
+            "seconds",
+            "stop",
+            "best_epoch",
+        ];
+        assert!(keys.windows(2).all(|k| at(k[0]) < at(k[1])), "{json}");
+    }
+
+    #[test]
+    fn json_writes_non_finite_numbers_as_null() {
+        let mut history = history();
+        history.epochs[0].loss = f64::NAN;
+        history.epochs[1].val_loss = Some(f64::INFINITY);
+        history.epochs[2].metrics[1].1 = f64::NEG_INFINITY;
+        let json: serde_json::Value = serde_json::from_str(&history.to_json()).unwrap();
+        assert!(json["epochs"][0]["loss"].is_null());
+        assert!(json["epochs"][1]["val_loss"].is_null());
+        assert!(json["epochs"][2]["metrics"]["mae"].is_null());
+        assert_eq!(json["epochs"][1]["loss"], 0.25);
+    }
+
+    #[test]
+    fn writes_replace_the_file_and_leave_no_temporary_file() {
+        let dir = TempDir::new();
+        let history = history();
+        let (csv, json) = (dir.join("history.csv"), dir.join("history.json"));
+        fs::write(&csv, "old contents that are longer than nothing").unwrap();
+        history.write_csv(&csv).unwrap();
+        history.write_json(&json).unwrap();
+        assert_eq!(fs::read_to_string(&csv).unwrap(), history.to_csv());
+        assert_eq!(fs::read_to_string(&json).unwrap(), history.to_json() + "\n");
+        assert_eq!(dir.files(), ["history.csv", "history.json"]);
+    }
+
+    #[test]
+    fn write_errors_name_the_path() {
+        let dir = TempDir::new();
+        let path = dir.join("missing").join("history.csv");
+        let err = history().write_csv(&path).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(
+            err.to_string().starts_with(&path.display().to_string()),
+            "{err}"
+        );
+
+        // A directory in the way: the rename fails, the temporary file goes.
+        let busy = dir.join("busy.json");
+        fs::create_dir(&busy).unwrap();
+        let err = history().write_json(&busy).unwrap_err();
+        assert!(err.to_string().contains("busy.json"), "{err}");
+        assert_eq!(dir.files(), ["busy.json"]);
+        assert_eq!(fs::read_dir(&busy).unwrap().count(), 0);
+    }
+
+    #[cfg(feature = "plot")]
+    #[test]
+    fn plot_writes_svg_and_png() {
+        let dir = TempDir::new();
+        let history = history();
+        let svg = dir.join("curves.svg");
+        history.plot(&svg).unwrap();
+        let text = fs::read_to_string(&svg).unwrap();
+        assert!(text.starts_with("<svg"), "{}", &text[..text.len().min(100)]);
+        assert!(text.trim_end().ends_with("</svg>"));
+        assert!(text.contains("Learning curves") && text.contains("validation loss"));
+
+        // Upper case works too; PNGs start with the PNG signature.
+        let png = dir.join("curves.PNG");
+        history.plot(&png).unwrap();
+        let bytes = fs::read(&png).unwrap();
+        assert!(bytes.len() > 1000, "{} bytes", bytes.len());
+        assert_eq!(bytes[..8], *b"\x89PNG\r\n\x1a\n");
+        assert_eq!(dir.files(), ["curves.PNG", "curves.svg"]);
+    }
+
+    #[cfg(feature = "plot")]
+    #[test]
+    fn plot_handles_odd_histories() {
+        let dir = TempDir::new();
+        let nan = History {
+            epochs: vec![log(1, f64::NAN, Some(f64::INFINITY)), log(2, 0.5, None)],
+            stop: StopReason::NonFinite {
+                epoch: 1,
+                batch: 1,
+                loss: f64::NAN,
+            },
+            best_epoch: None,
+        };
+        let empty = History {
+            epochs: vec![],
+            stop: StopReason::MaxEpochs { epochs: 0 },
+            best_epoch: None,
+        };
+        let spanning = History {
+            epochs: (1..=500)
+                .map(|e| log(e, (-(e as f64)).exp(), None))
+                .collect(),
+            stop: StopReason::MaxEpochs { epochs: 500 },
+            best_epoch: None,
+        };
+        for (i, history) in [nan, empty, spanning].iter().enumerate() {
+            for ext in ["svg", "png"] {
+                let path = dir.join(&format!("{i}.{ext}"));
+                history.plot(&path).unwrap();
+                assert!(fs::metadata(&path).unwrap().len() > 0);
+            }
+        }
+    }
+
+    #[cfg(feature = "plot")]
+    #[test]
+    fn plot_rejects_other_extensions() {
+        let dir = TempDir::new();
+        for name in ["curves.jpg", "curves", "curves.svg.bak"] {
+            let path = dir.join(name);
+            let err = history().plot(&path).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidSetting { name: "path", .. }),
+                "{err:?}"
+            );
+            assert!(
+                err.to_string().contains(&path.display().to_string()),
+                "{err}"
+            );
+        }
+        assert!(dir.files().is_empty());
     }
 }

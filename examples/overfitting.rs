@@ -1,0 +1,121 @@
+//! Overfitting, seen in the learning curves, and early stopping.
+//!
+//! A network with far more parameters than there are training samples (16
+//! noisy points of a sine wave, 4 353 parameters) is trained for many epochs.
+//! The training loss keeps falling: the network learns the noise of those 16
+//! points by heart. The validation loss, on 200 other points of the same
+//! curve, falls at first, while the network learns the sine, and then rises,
+//! while it learns the noise: the network is overfitting.
+//!
+//! Early stopping watches the validation loss and stops once it has not
+//! improved for `patience` epochs; `restore_best` then puts back the
+//! weights of the best epoch.
+//!
+//! ```sh
+//! cargo run --release --example overfitting            # writes target/overfitting.png
+//! cargo run --release --example overfitting -- curves.svg
+//! ```
+
+use macrograd::prelude::*;
+use macrograd::train::{EarlyStopping, StopReason};
+
+model! {
+    /// Two hidden layers of 64: plenty for 16 samples.
+    struct Big;
+    dtype f64;
+    input 1;
+    Linear(1, 64);
+    Tanh;
+    Linear(_, 64);
+    Tanh;
+    Linear(_, 1);
+    loss MSE;
+    optim Adam(lr = 0.01)
+}
+
+/// `n` points `(x, sin(2 pi x) + noise)`, `x` uniform in [0, 1).
+fn sine(n: usize, rng: &mut Rng) -> Result<Dataset<f64, macrograd::target::Rows>, Error> {
+    let x = Array2::from_shape_fn((n, 1), |_| rng.unit());
+    let y = Array2::from_shape_fn((n, 1), |(i, _)| {
+        (2.0 * std::f64::consts::PI * x[[i, 0]]).sin() + 0.3 * rng.normal()
+    });
+    Dataset::regression(x, y)
+}
+
+fn main() -> Result<(), Error> {
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/overfitting.png".into());
+    let mut rng = Rng::new(42);
+    let train = sine(16, &mut rng)?;
+    let validation = sine(200, &mut rng)?;
+    let epochs = 3000;
+
+    // 1. Too long: every epoch runs. One full batch of 16 per epoch.
+    let mut model = Big::new();
+    println!("{}", model.summary());
+    let long = model.fit(
+        &train,
+        Fit::epochs(epochs)
+            .batch_size(16)
+            .validation_data(&validation)
+            .quiet(),
+    )?;
+    let best = long
+        .epochs
+        .iter()
+        .min_by(|a, b| a.val_loss.partial_cmp(&b.val_loss).unwrap())
+        .expect("epochs ran");
+    println!("Trained for all {epochs} epochs:");
+    println!("  epoch  train loss  val loss");
+    for log in long
+        .epochs
+        .iter()
+        .filter(|e| e.epoch == 1 || e.epoch % 300 == 0 || e.epoch == best.epoch)
+    {
+        let mark = if log.epoch == best.epoch {
+            "  <- lowest validation loss"
+        } else {
+            ""
+        };
+        println!(
+            "  {:>5}  {:>10.4}  {:>8.4}{mark}",
+            log.epoch,
+            log.loss,
+            log.val_loss.unwrap()
+        );
+    }
+    let last = long.last().unwrap();
+    println!(
+        "The training loss fell from {:.4} to {:.4}; the validation loss was lowest at \
+         epoch {} ({:.4}) and ended at {:.4}: overfitting.\n",
+        long.epochs[0].loss,
+        last.loss,
+        best.epoch,
+        best.val_loss.unwrap(),
+        last.val_loss.unwrap()
+    );
+
+    // 2. The same run with early stopping.
+    let mut model = Big::new();
+    let stopped = model.fit(
+        &train,
+        Fit::epochs(epochs)
+            .batch_size(16)
+            .validation_data(&validation)
+            .early_stopping(EarlyStopping::patience(200).restore_best())
+            .quiet(),
+    )?;
+    println!("With early stopping (patience 200, restore_best):");
+    println!("  {}", stopped.stop);
+    if let StopReason::EarlyStopping { best_epoch, .. } = stopped.stop {
+        println!(
+            "  the model keeps the weights of epoch {best_epoch}: validation loss {:.4}",
+            model.evaluate(&validation, 200)?
+        );
+    }
+
+    long.plot(&path)?;
+    println!("\nLearning curves of the long run: {path}");
+    Ok(())
+}
