@@ -91,3 +91,43 @@ fn classifier_step_allocates_nothing() {
     let n = step_allocations(&mut model, &x, |n| (0..n).map(|i| i % 4).collect());
     assert_eq!(n, 0);
 }
+
+/// Allocations of a whole `fit` of 3 epochs in batches of `batch`, with
+/// validation, metrics, clipping, accumulation and a schedule.
+fn fit_allocations(batch: usize) -> usize {
+    use macrograd::schedule::StepLR;
+    use macrograd::train::{Clip, EarlyStopping};
+    let mut rng = Rng::new(5);
+    let x: Array2<f32> = rng.randn((240, 4));
+    let labels = (0..240).map(|i| i % 3).collect();
+    let data = Dataset::classification(x, labels).unwrap();
+    let mut model = model! {
+        Linear(4, 16); ReLU; Linear(_, 3); loss CrossEntropy; optim SGD(0.1, momentum = 0.9)
+    };
+    // Warm the thread's packing buffers outside the count.
+    model.fit(&data, Fit::epochs(1).batch_size(batch).quiet()).unwrap();
+    let mut log = Vec::with_capacity(1 << 16);
+    let before = allocations();
+    model
+        .fit(
+            &data,
+            Fit::epochs(3)
+                .batch_size(batch)
+                .validation_split(0.25)
+                .early_stopping(EarlyStopping::patience(5).restore_best())
+                .schedule(StepLR::new(1, 0.5))
+                .clip(Clip::Norm(1.0))
+                .accumulate(2)
+                .log_to(&mut log),
+        )
+        .unwrap();
+    allocations() - before
+}
+
+#[test]
+fn fit_allocates_per_run_and_per_epoch_never_per_step() {
+    // 180 training samples: 36 batches of 5 or 6 batches of 30 per epoch.
+    // Everything `fit` allocates (the split, buffers, one log per epoch) is
+    // the same for both; only the number of steps differs.
+    assert_eq!(fit_allocations(5), fit_allocations(30));
+}
