@@ -105,7 +105,9 @@ fn fit_allocations(batch: usize) -> usize {
         Linear(4, 16); ReLU; Linear(_, 3); loss CrossEntropy; optim SGD(0.1, momentum = 0.9)
     };
     // Warm the thread's packing buffers outside the count.
-    model.fit(&data, Fit::epochs(1).batch_size(batch).quiet()).unwrap();
+    model
+        .fit(&data, Fit::epochs(1).batch_size(batch).quiet())
+        .unwrap();
     let mut log = Vec::with_capacity(1 << 16);
     let before = allocations();
     model

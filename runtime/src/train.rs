@@ -616,13 +616,19 @@ impl<'f, M: Model> Loop<'f, M> {
             let loss = SharedLoss::default();
             let shown = loss.clone();
             let style = indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} loss {loss} {per_sec} ETA {eta}",
+                "{prefix} [{bar:25}] {pos}/{len} loss {loss} {rate} ETA {eta}",
             )
             .expect("a valid template")
             .with_key(
                 "loss",
                 move |_: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
                     let _ = write!(w, "{:.4}", shown.get());
+                },
+            )
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{:.0} it/s", state.per_sec());
                 },
             )
             .progress_chars("=> ");
