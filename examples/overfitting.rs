@@ -12,7 +12,7 @@
 //! weights of the best epoch.
 //!
 //! ```sh
-//! cargo run --release --example overfitting            # writes target/overfitting.png
+//! cargo run --release --example overfitting            # writes target/plots/overfitting.png
 //! cargo run --release --example overfitting -- curves.svg
 //! ```
 
@@ -42,14 +42,15 @@ fn sine(n: usize, rng: &mut Rng) -> Result<Dataset<f64, macrograd::target::Rows>
     Dataset::regression(x, y)
 }
 
-fn main() -> Result<(), Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "target/overfitting.png".into());
+        .unwrap_or_else(|| "target/plots/overfitting.png".into());
     let mut rng = Rng::new(42);
     let train = sine(16, &mut rng)?;
     let validation = sine(200, &mut rng)?;
-    let epochs = 3000;
+    let quick = std::env::var_os("MACROGRAD_QUICK").is_some();
+    let epochs = if quick { 300 } else { 3000 };
 
     // 1. Too long: every epoch runs. One full batch of 16 per epoch.
     let mut model = Big::new();
@@ -115,6 +116,7 @@ fn main() -> Result<(), Error> {
         );
     }
 
+    std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
     long.plot(&path)?;
     println!("\nLearning curves of the long run: {path}");
     Ok(())

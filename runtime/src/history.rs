@@ -569,6 +569,38 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Which losses [`plot_runs`] draws for each run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Show {
+    /// The validation loss solid and the training loss dashed.
+    Both,
+    /// The validation loss only (the training loss for a run without
+    /// validation data).
+    Validation,
+    /// The training loss only.
+    Training,
+}
+
+/// Draws the learning curves of several runs in one picture, each run in
+/// its colour, the losses `show` says. `runs` pairs a legend name with a
+/// history. The format follows the extension (`.svg` or `.png`) and the
+/// file is written atomically, as by [`History::plot`].
+///
+/// Needs the `plot` feature of `macrograd-runtime` (on by default).
+///
+/// # Errors
+///
+/// As [`History::plot`].
+#[cfg(feature = "plot")]
+pub fn plot_runs(
+    path: impl AsRef<Path>,
+    title: &str,
+    show: Show,
+    runs: &[(&str, &History)],
+) -> Result<()> {
+    plot::plot_runs(title, show, runs, path.as_ref())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

@@ -60,12 +60,27 @@ enum Format {
 /// Draws `history` to `path`; the documentation is on [`History::plot`].
 pub(super) fn plot(history: &History, path: &Path) -> Result<()> {
     let format = format_of(path)?;
+    render(&Curves::of(history), format, path)
+}
+
+/// Draws the curves of several runs to `path`; the documentation is on
+/// [`super::plot_runs`].
+pub(super) fn plot_runs(
+    title: &str,
+    show: super::Show,
+    runs: &[(&str, &History)],
+    path: &Path,
+) -> Result<()> {
+    let format = format_of(path)?;
+    render(&Curves::compare(title, show, runs), format, path)
+}
+
+fn render(curves: &Curves, format: Format, path: &Path) -> Result<()> {
     register_embedded_font().map_err(|message| plot_error(path, message))?;
-    let curves = Curves::of(history);
     let bytes = match format {
         Format::Svg => {
             let mut svg = String::new();
-            draw(SVGBackend::with_string(&mut svg, SIZE), &curves)
+            draw(SVGBackend::with_string(&mut svg, SIZE), curves)
                 .map_err(|e| plot_error(path, e))?;
             svg.into_bytes()
         }
@@ -73,7 +88,7 @@ pub(super) fn plot(history: &History, path: &Path) -> Result<()> {
             let mut samples = raster::samples(SIZE);
             let canvas = raster::Supersampled::new(&mut samples, SIZE, FONT)
                 .ok_or_else(|| plot_error(path, INVALID_FONT))?;
-            draw(canvas, &curves).map_err(|e| plot_error(path, e))?;
+            draw(canvas, curves).map_err(|e| plot_error(path, e))?;
             encode_png(&raster::downsample(&samples, SIZE), SIZE)
                 .map_err(|e| plot_error(path, e))?
         }
@@ -136,22 +151,44 @@ fn encode_png(
     Ok(png)
 }
 
+/// One curve: `(epoch, loss)` points, non-finite losses included.
+struct Series {
+    name: String,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    dashed: bool,
+}
+
 /// What the plot shows, in data coordinates, computed once for both
 /// formats.
 struct Curves {
-    /// `(epoch, loss)` of every epoch, non-finite losses included.
-    train: Vec<(f64, f64)>,
-    /// `(epoch, val_loss)` of every epoch that has one.
-    val: Vec<(f64, f64)>,
+    /// The curves, drawn in this order.
+    series: Vec<Series>,
     /// The epoch axis, with a margin.
     x: Axis,
     /// The loss axis, with a margin.
     y: Axis,
     /// The best epoch, if any.
     best: Option<Best>,
-    /// The stop reason, shown under the title.
-    stop: String,
+    /// The title.
+    title: String,
+    /// The line under the title (the stop reason of a single run).
+    subtitle: String,
 }
+
+/// matplotlib's "tab10" colours, for the runs of a comparison.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
 
 struct Best {
     epoch: f64,
@@ -172,22 +209,97 @@ impl Best {
     }
 }
 
+fn train_points(history: &History) -> Vec<(f64, f64)> {
+    history
+        .epochs
+        .iter()
+        .map(|e| (e.epoch as f64, e.loss))
+        .collect()
+}
+
+fn val_points(history: &History) -> Vec<(f64, f64)> {
+    history
+        .epochs
+        .iter()
+        .filter_map(|e| Some((e.epoch as f64, e.val_loss?)))
+        .collect()
+}
+
 impl Curves {
     fn of(history: &History) -> Self {
-        let train: Vec<(f64, f64)> = history
-            .epochs
-            .iter()
-            .map(|e| (e.epoch as f64, e.loss))
-            .collect();
-        let val: Vec<(f64, f64)> = history
-            .epochs
-            .iter()
-            .filter_map(|e| Some((e.epoch as f64, e.val_loss?)))
-            .collect();
+        let series = vec![
+            Series {
+                name: "train loss".into(),
+                points: train_points(history),
+                color: TRAIN,
+                dashed: false,
+            },
+            Series {
+                name: "validation loss".into(),
+                points: val_points(history),
+                color: VAL,
+                dashed: false,
+            },
+        ];
+        Curves::new(
+            series,
+            Best::of(history),
+            "Learning curves".into(),
+            history.stop.to_string(),
+        )
+    }
 
+    /// Each run in its colour: the validation loss solid and the training
+    /// loss dashed, or the training loss solid for a run without
+    /// validation.
+    fn compare(title: &str, show: super::Show, runs: &[(&str, &History)]) -> Self {
+        use super::Show;
+        let mut series = Vec::new();
+        for (i, (name, history)) in runs.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let val = val_points(history);
+            let both = show == Show::Both && !val.is_empty();
+            if show != Show::Training && !val.is_empty() {
+                series.push(Series {
+                    name: if both {
+                        format!("{name}: validation")
+                    } else {
+                        name.to_string()
+                    },
+                    points: val,
+                    color,
+                    dashed: false,
+                });
+            }
+            if both || show == Show::Training || val_points(history).is_empty() {
+                series.push(Series {
+                    name: if both {
+                        format!("{name}: training")
+                    } else {
+                        name.to_string()
+                    },
+                    points: train_points(history),
+                    color,
+                    dashed: both,
+                });
+            }
+        }
+        let subtitle = match show {
+            Show::Both if series.iter().any(|s| s.dashed) => {
+                "solid: validation loss, dashed: training loss"
+            }
+            Show::Validation if series.iter().any(|s| !s.points.is_empty()) => "validation loss",
+            _ => "training loss",
+        };
+        Curves::new(series, None, title.to_string(), subtitle.to_string())
+    }
+
+    fn new(series: Vec<Series>, best: Option<Best>, title: String, subtitle: String) -> Self {
         // The epoch range, with room for the first and last markers.
-        let first = train.first().map_or(1.0, |p| p.0);
-        let last = train.last().map_or(1.0, |p| p.0).max(first);
+        let epochs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let first = epochs().fold(f64::INFINITY, f64::min);
+        let first = if first.is_finite() { first } else { 1.0 };
+        let last = epochs().fold(first, f64::max);
         let margin = (0.02 * (last - first)).max(0.5);
         let x = Axis {
             range: first - margin..last + margin,
@@ -195,11 +307,10 @@ impl Curves {
             ticks: linear_ticks(first, last, 10, 1.0),
         };
 
-        // The loss range over the finite values of both curves.
-        let mut finite: Vec<f64> = train
+        // The loss range over the finite values of every curve.
+        let mut finite: Vec<f64> = series
             .iter()
-            .chain(&val)
-            .map(|p| p.1)
+            .flat_map(|s| s.points.iter().map(|p| p.1))
             .filter(|v| v.is_finite())
             .collect();
         finite.sort_by(f64::total_cmp);
@@ -211,14 +322,13 @@ impl Curves {
                 ticks: linear_ticks(0.0, 1.0, 8, 0.0),
             },
         };
-
         Curves {
-            best: Best::of(history),
-            train,
-            val,
+            series,
             x,
             y,
-            stop: history.stop.to_string(),
+            best,
+            title,
+            subtitle,
         }
     }
 }
@@ -277,12 +387,12 @@ fn draw<DB: DrawingBackend>(
     let center = header.dim_in_pixel().0 as i32 / 2;
     let centered = Pos::new(HPos::Center, VPos::Top);
     header.draw(&Text::new(
-        "Learning curves",
+        curves.title.as_str(),
         (center, 0),
         font(26.0).color(&TEXT).pos(centered),
     ))?;
     header.draw(&Text::new(
-        curves.stop.as_str(),
+        curves.subtitle.as_str(),
         (center, 34),
         font(15.0).color(&SUBTLE).pos(centered),
     ))?;
@@ -335,24 +445,32 @@ fn chart<DB: DrawingBackend>(
         )))?;
     }
 
-    let markers = curves.train.len() <= MARKERS_UP_TO;
-    for (points, color, name) in [
-        (&curves.train, TRAIN, "train loss"),
-        (&curves.val, VAL, "validation loss"),
-    ] {
-        if points.is_empty() {
+    let longest = curves.series.iter().map(|s| s.points.len()).max();
+    let markers = longest.unwrap_or(0) <= MARKERS_UP_TO;
+    for series in &curves.series {
+        if series.points.is_empty() {
             continue;
         }
-        let line = color.stroke_width(if markers { 3 } else { 2 });
-        chart
-            .draw_series(runs(points).map(|run| PathElement::new(run, line)))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + LEGEND_SAMPLE as i32 - 6, y)], line)
-            });
+        let line = series.color.stroke_width(if markers { 3 } else { 2 });
+        let sample = LEGEND_SAMPLE as i32 - 6;
+        if series.dashed {
+            chart
+                .draw_series(
+                    runs(&series.points).map(|run| DashedPathElement::new(run, 6, 4, line)),
+                )?
+                .label(series.name.as_str())
+                .legend(move |(x, y)| {
+                    DashedPathElement::new(vec![(x, y), (x + sample, y)], 6, 4, line)
+                });
+        } else {
+            chart
+                .draw_series(runs(&series.points).map(|run| PathElement::new(run, line)))?
+                .label(series.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + sample, y)], line));
+        }
         if markers {
-            let finite = points.iter().filter(|p| p.1.is_finite());
-            chart.draw_series(finite.map(|&p| Circle::new(p, 3, color.filled())))?;
+            let finite = series.points.iter().filter(|p| p.1.is_finite());
+            chart.draw_series(finite.map(|&p| Circle::new(p, 3, series.color.filled())))?;
         }
     }
 
@@ -375,14 +493,14 @@ fn chart<DB: DrawingBackend>(
     }
 
     let plotted = curves
-        .train
+        .series
         .iter()
-        .chain(&curves.val)
+        .flat_map(|s| &s.points)
         .any(|p| p.1.is_finite());
     if !plotted {
         let area = chart.plotting_area().strip_coord_spec();
         let (w, h) = area.dim_in_pixel();
-        let message = if curves.train.is_empty() {
+        let message = if curves.series.iter().all(|s| s.points.is_empty()) {
             "no epoch ran"
         } else {
             "no finite loss"
@@ -540,10 +658,13 @@ fn legend_position<DB: DrawingBackend>(
     if let Some(best) = &curves.best {
         labels.push(best.label());
     }
-    labels.push("train loss".to_owned());
-    if !curves.val.is_empty() {
-        labels.push("validation loss".to_owned());
-    }
+    labels.extend(
+        curves
+            .series
+            .iter()
+            .filter(|s| !s.points.is_empty())
+            .map(|s| s.name.clone()),
+    );
     let style = font(LEGEND_FONT);
     let mut text = MultiLineText::<(i32, i32), String>::new((0, 0), &style);
     for label in labels {
@@ -559,8 +680,8 @@ fn legend_position<DB: DrawingBackend>(
     let (ox, oy) = area.get_base_pixel();
     let (aw, ah) = area.dim_in_pixel();
     let mut pixels = vec![];
-    for points in [&curves.train, &curves.val] {
-        for run in runs(points) {
+    for series in &curves.series {
+        for run in runs(&series.points) {
             let run: Vec<(i32, i32)> = run.iter().map(|p| chart.backend_coord(p)).collect();
             pixels.extend(run.first().copied());
             for pair in run.windows(2) {

@@ -1,0 +1,77 @@
+//! SGD, SGD with momentum, Adam and AdamW on one problem.
+//!
+//! Run: `cargo run --release --example optimizers [-- curves.png]`
+//!
+//! Plain SGD moves each weight by `lr * gradient`: steady but slow where the
+//! loss surface is flat. Momentum keeps a running sum of past gradients, so
+//! it speeds up along directions that stay the same. Adam scales each
+//! weight's step by a running estimate of its gradient's size, so every
+//! weight moves at a similar pace whatever its scale. AdamW is Adam with
+//! weight decay applied directly to the weights (decoupled), which
+//! regularizes without fighting the adaptive scaling.
+
+use macrograd::history::{plot_runs, Show};
+use macrograd::prelude::*;
+
+// The optimizer is part of a model's type: one declaration each.
+model! { struct Sgd; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim SGD(0.05) }
+model! { struct Momentum; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim SGD(0.05, momentum = 0.9) }
+model! { struct AdamNet; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim Adam(lr = 0.005) }
+model! { struct AdamWNet; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim AdamW(lr = 0.005, weight_decay = 0.01) }
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let quick = std::env::var_os("MACROGRAD_QUICK").is_some();
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/plots/optimizers.png".into());
+    // Three classes separated by curved boundaries in 4 features.
+    let mut rng = Rng::new(11);
+    let x: Array2<f32> = rng.randn((600, 4));
+    let labels = (0..600)
+        .map(|i| {
+            let r = x.row(i);
+            let s = r[0] * r[0] + r[1] - 0.5 * r[2] * r[3];
+            if s < 0.0 {
+                0
+            } else if s < 1.2 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    let data = Dataset::classification(x, labels)?;
+    let fit = || {
+        Fit::epochs(if quick { 5 } else { 60 })
+            .batch_size(32)
+            .validation_split(0.25)
+            .quiet()
+    };
+
+    let runs = [
+        ("SGD", Sgd::new().fit(&data, fit())?),
+        ("SGD + momentum", Momentum::new().fit(&data, fit())?),
+        ("Adam", AdamNet::new().fit(&data, fit())?),
+        ("AdamW", AdamWNet::new().fit(&data, fit())?),
+    ];
+    println!("optimizer       val loss  val accuracy  epochs to val loss < 0.3");
+    for (name, h) in &runs {
+        let last = h.last().expect("epochs ran");
+        let reached = h
+            .epochs
+            .iter()
+            .find(|e| e.val_loss.is_some_and(|v| v < 0.3));
+        println!(
+            "{name:<14}  {:>8.4}  {:>12.3}  {}",
+            last.val_loss.unwrap(),
+            last.val_metric(Metric::Accuracy).unwrap(),
+            reached.map_or("not reached".to_string(), |e| e.epoch.to_string())
+        );
+    }
+
+    std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
+    let named: Vec<(&str, &History)> = runs.iter().map(|(n, h)| (*n, h)).collect();
+    plot_runs(&path, "Optimizers", Show::Validation, &named)?;
+    println!("\nLearning curves: {path}");
+    Ok(())
+}
