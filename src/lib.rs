@@ -21,10 +21,66 @@
 //! [`Model`]: the four steps of the training loop (`forward`, `loss`,
 //! `zero_grad` + `backward`, `step`) are its methods, and `fit` runs them in
 //! batches over a [`Dataset`](data::Dataset).
+//!
+//! # What `model!` expands to
+//!
+//! For
+//!
+//! ```
+//! # use macrograd::prelude::*;
+//! model! { pub struct Net; Linear(10, 64); ReLU; Linear(64, 1); loss MSE; optim SGD(0.01) }
+//! # let net = Net::new();
+//! # assert_eq!(net.summary().params(), 10 * 64 + 64 + 64 + 1);
+//! ```
+//!
+//! the macro writes, in outline (the real names are prefixed with `__` and
+//! every path is absolute, so nothing in the caller's scope can shadow it):
+//!
+//! ```text
+//! /// (the layer table, as `summary()` prints it)
+//! pub struct Net {
+//!     l0: Linear<f32>,        // weight [64, 10], bias [64], their gradients
+//!     l2: Linear<f32>,        // weight [1, 64], bias [1]
+//!     a0, a1, a2, a3: Buffer, // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
+//!     g1, g2, g3: Buffer,     // dL/d(activation); none for the input
+//!     loss: MSE,
+//!     optim: Sgd<f32>,        // hyperparameters checked at compile time, state per parameter
+//!     state: StepState,       // which of forward / loss / backward ran, for clear panics
+//! }
+//! impl Net {
+//!     pub fn new() -> Self;               // PyTorch's init from seed 0
+//!     pub fn with_seed(seed: u64) -> Self;
+//!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // typed entries:
+//!     pub fn predict_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // a wrong width
+//!     pub fn train_step_rows(&mut self, input: &[[f32; 10]], targets: ..) -> f32; // does not compile
+//! }
+//! impl Model for Net {
+//!     type Elem = f32; type Target = Rows; const INPUTS: usize = 10; const OUTPUTS: usize = 1;
+//!     fn forward_buffered(&mut self) -> ArrayView2<f32> {
+//!         self.l0.forward(a0, a1);            // a1 = a0 W0^T + b0 (one gemm)
+//!         ReLU.forward(a1, a2);
+//!         self.l2.forward(a2, a3);
+//!         a3
+//!     }
+//!     fn backward(&mut self) {                // straight-line, last layer first
+//!         self.l2.backward(a2, g3, Some(g2)); // dW2 = g3^T a2, db2 = sum g3, g2 = g3 W2
+//!         ReLU.backward(a1, a2, g2, g1);
+//!         self.l0.backward(a0, g1, None);     // the first layer needs no input gradient
+//!     }
+//!     fn step(&mut self) { /* optim.update(0.weight), (0.bias), (2.weight), (2.bias) */ }
+//!     // compute_loss, zero_grad, set_training, parameters, summary, ...
+//! }
+//! ```
+//!
+//! Every size is a constant in that code; the only loops are inside the
+//! runtime's kernels. Buffers grow to the largest batch seen and are then
+//! reused, so a training step allocates nothing.
+
+#![warn(missing_docs)]
 
 pub use macrograd_runtime::{
-    clip, data, gemm, history, layers, loss, metrics, model::Model, ndarray, optim, schedule,
-    set_threads, target, threads, train, Error, Float, Result, Rng,
+    clip, data, datasets, gemm, history, io, layers, loss, metrics, model::Model, ndarray, optim,
+    schedule, set_threads, target, threads, train, Error, Float, Result, Rng,
 };
 
 /// Declares a model; see the crate docs and the README for the language.
@@ -158,6 +214,12 @@ pub mod __invalid {
             unreachable!()
         }
         fn set_momentum(&mut self, _: f64) {}
+        fn optimizer_state(&self) -> Vec<(String, Vec<f64>)> {
+            unreachable!()
+        }
+        fn load_optimizer_state(&mut self, _: &[(String, Vec<f64>)]) -> Result<(), String> {
+            unreachable!()
+        }
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}
         fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(ParameterMut<'_, T>)) {}
         fn summary(&self) -> Summary {

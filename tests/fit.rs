@@ -586,3 +586,131 @@ fn the_readme_fit_example_runs() {
     let lr = history.epochs[0].lr;
     assert!((lr - 0.01).abs() < 1e-15, "LinearLR's first factor: {lr}");
 }
+
+model! {
+    struct Resumable;
+    input 2;
+    Linear(2, 8);
+    ReLU;
+    Linear(_, 3);
+    loss CrossEntropy;
+    optim Adam(lr = 0.02, amsgrad = true)
+}
+
+#[test]
+fn a_resumed_run_is_the_run_that_never_stopped() {
+    use macrograd::schedule::StepLR;
+    let mut rng = Rng::new(21);
+    let x: Array2<f32> = rng.randn((90, 2));
+    let labels = (0..90)
+        .map(|i| usize::from(x[[i, 0]] > 0.0) + usize::from(x[[i, 1]] > 0.5))
+        .collect();
+    let data = Dataset::classification(x, labels).unwrap();
+    let dir = std::env::temp_dir().join(format!("macrograd-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.safetensors");
+    let fit = |epochs| {
+        Fit::epochs(epochs)
+            .batch_size(16)
+            .seed(5)
+            .validation_split(0.2)
+            .schedule(StepLR::new(2, 0.5))
+            .early_stopping(EarlyStopping::patience(100))
+            .quiet()
+    };
+    let summary = |h: &History, m: &Resumable| {
+        let logs: Vec<_> = h
+            .epochs
+            .iter()
+            .map(|e| {
+                (
+                    e.epoch,
+                    e.loss,
+                    e.val_loss,
+                    e.lr,
+                    e.metrics.clone(),
+                    e.val_metrics.clone(),
+                )
+            })
+            .collect();
+        let w: Vec<u32> = m
+            .parameters()
+            .iter()
+            .flat_map(|p| p.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            .collect();
+        (logs, w)
+    };
+
+    let mut straight = Resumable::with_seed(2);
+    let whole = straight.fit(&data, fit(6)).unwrap();
+
+    let mut first = Resumable::with_seed(2);
+    first.fit(&data, fit(3).checkpoint_every(3, &path)).unwrap();
+    let mut resumed = Resumable::with_seed(99); // other weights: all come from the file
+    let rest = resumed.fit(&data, fit(6).resume_from(&path)).unwrap();
+
+    assert_eq!(
+        rest.epochs.len(),
+        6,
+        "the history holds the saved epochs too"
+    );
+    assert_eq!(summary(&rest, &resumed), summary(&whole, &straight));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_best_checkpoint_holds_the_best_epoch() {
+    let data = regression(40, 16);
+    let dir = std::env::temp_dir().join(format!("macrograd-best-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("best.safetensors");
+    let mut model = Reg::new();
+    let history = model
+        .fit(
+            &data,
+            Fit::epochs(7)
+                .batch_size(40)
+                .shuffle(false)
+                .validation_data(&data)
+                .schedule(Table(vec![0.05, 0.05, 0.05, 0.05, -0.05], 0))
+                .checkpoint_best(&path)
+                .quiet(),
+        )
+        .unwrap();
+    let mut best = Reg::new();
+    let info = macrograd::io::load_checkpoint(&mut best, &path).unwrap();
+    assert_eq!(info.epoch, 4, "{:?}", history.val_losses());
+    let mut four = Reg::new();
+    four.fit(
+        &data,
+        Fit::epochs(4)
+            .batch_size(40)
+            .shuffle(false)
+            .validation_data(&data)
+            .schedule(Table(vec![0.05], 0))
+            .quiet(),
+    )
+    .unwrap();
+    assert_eq!(weights(&best), weights(&four));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn resuming_from_a_missing_or_foreign_file_is_an_error_before_training() {
+    let data = regression(20, 17);
+    let mut model = Reg::new();
+    let before = weights(&model);
+    let err = model
+        .fit(
+            &data,
+            Fit::epochs(2)
+                .resume_from("/nonexistent/run.safetensors")
+                .quiet(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/run.safetensors"),
+        "{err}"
+    );
+    assert_eq!(weights(&model), before);
+}

@@ -582,6 +582,17 @@ impl<'a> Gen<'a> {
                 fn set_momentum(&mut self, momentum: ::core::primitive::f64) {
                     #k::__private::Optimizer::<#t>::set_momentum(&mut self.__optim, momentum);
                 }
+                fn optimizer_state(
+                    &self,
+                ) -> ::std::vec::Vec<(::std::string::String, ::std::vec::Vec<::core::primitive::f64>)> {
+                    #k::__private::Optimizer::<#t>::state(&self.__optim)
+                }
+                fn load_optimizer_state(
+                    &mut self,
+                    state: &[(::std::string::String, ::std::vec::Vec<::core::primitive::f64>)],
+                ) -> ::core::result::Result<(), ::std::string::String> {
+                    #k::__private::Optimizer::<#t>::load_state(&mut self.__optim, state)
+                }
 
                 #visit
                 #visit_mut

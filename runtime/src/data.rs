@@ -1,4 +1,5 @@
-//! Datasets: input rows and their targets, checked once when built.
+//! Datasets: input rows and their targets, checked once when built; CSV
+//! loading, preprocessing fitted on training data, and seeded splits.
 //!
 //! A [`Dataset`] holds `[samples, features]` inputs and targets of the kind
 //! the model's loss takes: float rows ([`Rows`]) or class indices
@@ -14,6 +15,40 @@
 //! assert!(bad.unwrap_err().to_string().contains("sample 0, column 1"));
 //! # Ok::<(), macrograd_runtime::Error>(())
 //! ```
+//!
+//! The rest of the way in:
+//!
+//! - [`Csv`] reads a file (or any reader) into a dataset; class labels may
+//!   be integers or names ([`Labels`] keeps the mapping). Every error names
+//!   the file, line, column and value.
+//! - [`Standardize`] (`(x - mean) / std`) and [`MinMax`] (`(x - min) /
+//!   (max - min)`) are fitted on the training data and then applied,
+//!   unchanged, to validation and test data; [`one_hot`] turns class indices
+//!   into rows.
+//! - [`Dataset::shuffled`], [`Dataset::train_test_split`],
+//!   [`Dataset::split3`] and, for classes, the stratified variants
+//!   ([`Dataset::stratified_split`], ...) that split every class in the
+//!   same proportion. One seed always gives the same parts.
+//!
+//! ```
+//! use macrograd_runtime::data::{Csv, Standardize};
+//! let text = "x,y,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n";
+//! let (data, labels) = Csv::from_reader("pets.csv", text.as_bytes()).classification::<f32>()?;
+//! assert_eq!(labels.index("dog"), Some(1)); // names in sorted order
+//! let (mut train, mut test) = data.stratified_train_test_split(0.5, 0)?;
+//! let scaler = Standardize::fit(&train); // statistics of the training part only
+//! scaler.transform(&mut train)?;
+//! scaler.transform(&mut test)?;
+//! assert_eq!((train.len(), test.len()), (2, 2));
+//! # Ok::<(), macrograd_runtime::Error>(())
+//! ```
+
+mod csv;
+mod preprocess;
+mod split;
+
+pub use self::csv::{Csv, CsvError, Labels};
+pub use self::preprocess::{one_hot, Inputs, MinMax, Standardize};
 
 use ndarray::{Array2, ArrayView2};
 
@@ -170,6 +205,12 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
         &self.targets
     }
 
+    /// The inputs and the targets, taken apart (to transform the targets,
+    /// say, and build a new dataset from them).
+    pub fn into_parts(self) -> (Array2<T>, K::Data) {
+        (self.inputs, self.targets)
+    }
+
     /// The samples `indices`, in that order, as a new dataset.
     ///
     /// # Panics
@@ -193,30 +234,8 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
     /// [`Error::InvalidSetting`] if `fraction` is not inside (0, 1) or
     /// leaves one side without samples.
     pub fn split(&self, fraction: f64, seed: u64) -> Result<(Self, Self)> {
-        let n = self.len();
-        if !(fraction > 0.0 && fraction < 1.0) {
-            return Err(Error::InvalidSetting {
-                name: "validation_split",
-                message: format!("expected a fraction inside (0, 1), found {fraction}"),
-            });
-        }
-        let held = (fraction * n as f64).round() as usize;
-        if held == 0 || held == n {
-            return Err(Error::InvalidSetting {
-                name: "validation_split",
-                message: format!(
-                    "a fraction of {fraction} of {n} samples holds out {held}, leaving \
-                     {} for training",
-                    n - held
-                ),
-            });
-        }
-        let mut order: Vec<usize> = (0..n).collect();
-        crate::Rng::new(seed).permutation(&mut order);
-        let (held_out, rest) = order.split_at_mut(held);
-        held_out.sort_unstable();
-        rest.sort_unstable();
-        Ok((self.subset(rest), self.subset(held_out)))
+        let (rest, held_out) = split::random(self.len(), fraction, seed, "validation_split")?;
+        Ok((self.subset(&rest), self.subset(&held_out)))
     }
 
     /// Checks the data against a model with `inputs` features and `outputs`

@@ -76,6 +76,21 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A CSV file that cannot be read as a dataset: the file, the 1-based
+    /// line and column (with the header's name for it) and the offending
+    /// value (boxed, so that every `Result` stays small).
+    #[error("{0}")]
+    Csv(Box<crate::data::CsvError>),
+    /// A fitted preprocessing step applied to data of another width.
+    #[error("`{transform}` was fitted on {fitted} columns, but the data has {found}")]
+    FittedWidth {
+        /// The preprocessing step (`Standardize`, `MinMax`).
+        transform: &'static str,
+        /// Columns of the data it was fitted on.
+        fitted: usize,
+        /// Columns of the data it was applied to.
+        found: usize,
+    },
     /// Drawing a plot or encoding its image failed.
     #[error("{path}: cannot draw the plot: {message}")]
     Plot {

@@ -331,22 +331,35 @@ impl History {
     ///     },
     ///     ...
     ///   ],
-    ///   "stop": "Finished: all 2 epochs ran",
+    ///   "stop": {
+    ///     "reason": "max_epochs",
+    ///     "epochs": 2,
+    ///     "message": "Finished: all 2 epochs ran"
+    ///   },
     ///   "best_epoch": 2                  (or null)
     /// }
     /// ```
     ///
     /// `metrics` and `val_metrics` map a metric's [`name`](Metric::name)
     /// (`acc`, `mae`, `rmse`, `r2`, without the `val_` prefix of the CSV
-    /// header) to its value, in the epoch's order;
-    /// `stop` is the [`StopReason`]'s `Display` text; `seconds` is the
+    /// header) to its value, in the epoch's order; `seconds` is the
     /// epoch's duration. Numbers are written in the shortest form that reads
     /// back to the same `f64`.
     ///
-    /// JSON has no NaN or infinity: a non-finite number (a loss that
-    /// diverged, a metric of an empty split) is written as `null`, so
-    /// `"loss": null` means "not a finite number", while `"val_loss": null`
-    /// also means "no validation data".
+    /// `stop` is the [`StopReason`]: `reason` (`max_epochs`,
+    /// `target_reached`, `early_stopping`, `non_finite`, `callback`), then
+    /// the variant's fields under their names (a [`Monitor`] as its
+    /// `Display` name: `loss`, `val_loss`, `acc`, `val_mae`, ...), then
+    /// `message`, the reason's `Display` text.
+    ///
+    /// JSON has no NaN or infinity: in the epochs, a non-finite number (a
+    /// loss that diverged, a metric of an empty split) is written as
+    /// `null`, so `"loss": null` means "not a finite number", while
+    /// `"val_loss": null` also means "no validation data". In `stop`, where
+    /// the loss of `non_finite` is never finite, a non-finite number is
+    /// the string `"NaN"`, `"inf"` or `"-inf"`.
+    ///
+    /// [`History::from_json`] reads it back.
     ///
     /// # Examples
     ///
@@ -374,6 +387,56 @@ impl History {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(&JsonHistory(self))
             .expect("a history has only string keys and cannot fail to serialize")
+    }
+
+    /// Reads a history written by [`to_json`](Self::to_json).
+    ///
+    /// It inverts `to_json` exactly: `History::from_json(&h.to_json())`
+    /// gives `h` back, every `f64` bit for bit, for any history whose
+    /// numbers are finite and whose durations are below 2^53 nanoseconds
+    /// (104 days an epoch). Where `to_json` wrote `null` for a non-finite
+    /// number, it reads NaN (a loss, a metric, a learning rate) or `None`
+    /// (a validation loss), so `from_json(json)?.to_json() == json` holds
+    /// for every `json` that `to_json` wrote. Numbers are read by Rust's
+    /// correctly rounded parser, not through an approximation.
+    ///
+    /// Keys other than the documented ones are ignored.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use macrograd_runtime::history::{EpochLog, History, Monitor, StopReason};
+    /// let history = History {
+    ///     epochs: vec![EpochLog {
+    ///         epoch: 1,
+    ///         loss: 0.1 + 0.2,
+    ///         val_loss: Some(1.0 / 3.0),
+    ///         metrics: vec![],
+    ///         val_metrics: vec![],
+    ///         lr: 1e-3,
+    ///         iterations: 7,
+    ///         duration: Duration::from_micros(1_234_567),
+    ///     }],
+    ///     stop: StopReason::TargetReached {
+    ///         monitor: Monitor::ValLoss,
+    ///         value: 1.0 / 3.0,
+    ///         target: 0.5,
+    ///         epoch: 1,
+    ///     },
+    ///     best_epoch: None,
+    /// };
+    /// assert_eq!(History::from_json(&history.to_json())?, history);
+    /// # Ok::<(), macrograd_runtime::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] (kind `InvalidData`, path `history JSON`) naming the
+    /// first problem: text that is not JSON (with the byte offset), a
+    /// missing key, a value of the wrong kind (`epochs[2].iterations must
+    /// be a whole number, found 1.5`), an unknown metric, monitor or stop
+    /// reason, a negative or non-finite duration.
+    pub fn from_json(json: &str) -> Result<History> {
+        read_json::history(json).map_err(|message| crate::io::invalid_data("history JSON", message))
     }
 
     /// Writes [`to_json`](Self::to_json) and a final newline to `path`,
@@ -467,7 +530,7 @@ impl Serialize for JsonHistory<'_> {
         let history = self.0;
         let mut s = serializer.serialize_struct("History", 3)?;
         s.serialize_field("epochs", &JsonEpochs(&history.epochs))?;
-        s.serialize_field("stop", &history.stop.to_string())?;
+        s.serialize_field("stop", &JsonStop(&history.stop))?;
         s.serialize_field("best_epoch", &history.best_epoch)?;
         s.end()
     }
@@ -475,6 +538,75 @@ impl Serialize for JsonHistory<'_> {
 
 /// Serializes the epochs as a list.
 struct JsonEpochs<'a>(&'a [EpochLog]);
+
+/// Serializes a [`StopReason`] as a tagged object (see
+/// [`History::to_json`]).
+struct JsonStop<'a>(&'a StopReason);
+
+/// Serializes an `f64` of a stop reason: a number if finite, else the
+/// string `NaN`, `inf` or `-inf`.
+struct JsonNumber(f64);
+
+impl Serialize for JsonNumber {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_finite() {
+            serializer.serialize_f64(self.0)
+        } else {
+            serializer.collect_str(&self.0)
+        }
+    }
+}
+
+impl Serialize for JsonStop<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stop = self.0;
+        let mut s = serializer.serialize_struct("StopReason", 7)?;
+        match *stop {
+            StopReason::MaxEpochs { epochs } => {
+                s.serialize_field("reason", "max_epochs")?;
+                s.serialize_field("epochs", &epochs)?;
+            }
+            StopReason::TargetReached {
+                monitor,
+                value,
+                target,
+                epoch,
+            } => {
+                s.serialize_field("reason", "target_reached")?;
+                s.serialize_field("monitor", &monitor.to_string())?;
+                s.serialize_field("value", &JsonNumber(value))?;
+                s.serialize_field("target", &JsonNumber(target))?;
+                s.serialize_field("epoch", &epoch)?;
+            }
+            StopReason::EarlyStopping {
+                monitor,
+                best_epoch,
+                best,
+                epoch,
+                patience,
+            } => {
+                s.serialize_field("reason", "early_stopping")?;
+                s.serialize_field("monitor", &monitor.to_string())?;
+                s.serialize_field("best_epoch", &best_epoch)?;
+                s.serialize_field("best", &JsonNumber(best))?;
+                s.serialize_field("epoch", &epoch)?;
+                s.serialize_field("patience", &patience)?;
+            }
+            StopReason::NonFinite { epoch, batch, loss } => {
+                s.serialize_field("reason", "non_finite")?;
+                s.serialize_field("epoch", &epoch)?;
+                s.serialize_field("batch", &batch)?;
+                s.serialize_field("loss", &JsonNumber(loss))?;
+            }
+            StopReason::Callback { epoch } => {
+                s.serialize_field("reason", "callback")?;
+                s.serialize_field("epoch", &epoch)?;
+            }
+        }
+        s.serialize_field("message", &stop.to_string())?;
+        s.end()
+    }
+}
 
 impl Serialize for JsonEpochs<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -517,7 +649,7 @@ impl Serialize for JsonMetrics<'_> {
 /// it (same directory, so same file system), flushed to disk, then renamed
 /// over `path`. A crash or an error leaves `path` as it was, and the
 /// temporary file is removed on error.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_error = |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -599,6 +731,204 @@ pub fn plot_runs(
     runs: &[(&str, &History)],
 ) -> Result<()> {
     plot::plot_runs(title, show, runs, path.as_ref())
+}
+
+/// Reads the JSON of [`History::to_json`] back (see [`History::from_json`]);
+/// errors are messages naming the key at fault.
+mod read_json {
+    use std::time::Duration;
+
+    use super::{EpochLog, History, Monitor, StopReason};
+    use crate::io::json::{self, Value};
+    use crate::metrics::Metric;
+
+    type Fields = [(String, Value)];
+
+    pub(super) fn history(text: &str) -> Result<History, String> {
+        let value = json::parse(text)?;
+        let top = object(&value, "the history")?;
+        let epochs = array(field(top, "", "epochs")?, "epochs")?
+            .iter()
+            .enumerate()
+            .map(|(i, e)| epoch(e, &format!("epochs[{i}]")))
+            .collect::<Result<_, _>>()?;
+        let stop = stop(field(top, "", "stop")?)?;
+        let best_epoch = match field(top, "", "best_epoch")? {
+            Value::Null => None,
+            v => Some(count(v, "best_epoch")?),
+        };
+        Ok(History {
+            epochs,
+            stop,
+            best_epoch,
+        })
+    }
+
+    fn epoch(value: &Value, at: &str) -> Result<EpochLog, String> {
+        let fields = object(value, at)?;
+        let get = |key: &str| field(fields, at, key);
+        let seconds = number(get("seconds")?, &format!("{at}.seconds"))?;
+        let duration = Duration::try_from_secs_f64(seconds).map_err(|_| {
+            format!(
+                "`{at}.seconds` must be a non-negative, finite number of seconds, found {seconds}"
+            )
+        })?;
+        Ok(EpochLog {
+            epoch: count(get("epoch")?, &format!("{at}.epoch"))?,
+            loss: number_or_nan(get("loss")?, &format!("{at}.loss"))?,
+            val_loss: match get("val_loss")? {
+                Value::Null => None,
+                v => Some(number(v, &format!("{at}.val_loss"))?),
+            },
+            metrics: metrics(get("metrics")?, &format!("{at}.metrics"))?,
+            val_metrics: metrics(get("val_metrics")?, &format!("{at}.val_metrics"))?,
+            lr: number_or_nan(get("lr")?, &format!("{at}.lr"))?,
+            iterations: count(get("iterations")?, &format!("{at}.iterations"))?,
+            duration,
+        })
+    }
+
+    fn stop(value: &Value) -> Result<StopReason, String> {
+        let at = "stop";
+        let fields = object(value, at)?;
+        let get = |key: &str| field(fields, at, key);
+        let count_of = |key: &str| count(get(key)?, &format!("{at}.{key}"));
+        let number_of = |key: &str| stop_number(get(key)?, &format!("{at}.{key}"));
+        let monitor_of = |key: &str| monitor(get(key)?, &format!("{at}.{key}"));
+        let reason = string(get("reason")?, "stop.reason")?;
+        Ok(match reason {
+            "max_epochs" => StopReason::MaxEpochs {
+                epochs: count_of("epochs")?,
+            },
+            "target_reached" => StopReason::TargetReached {
+                monitor: monitor_of("monitor")?,
+                value: number_of("value")?,
+                target: number_of("target")?,
+                epoch: count_of("epoch")?,
+            },
+            "early_stopping" => StopReason::EarlyStopping {
+                monitor: monitor_of("monitor")?,
+                best_epoch: count_of("best_epoch")?,
+                best: number_of("best")?,
+                epoch: count_of("epoch")?,
+                patience: count_of("patience")?,
+            },
+            "non_finite" => StopReason::NonFinite {
+                epoch: count_of("epoch")?,
+                batch: count_of("batch")?,
+                loss: number_of("loss")?,
+            },
+            "callback" => StopReason::Callback {
+                epoch: count_of("epoch")?,
+            },
+            other => {
+                return Err(format!(
+                    "`stop.reason` must be `max_epochs`, `target_reached`, `early_stopping`, \
+                     `non_finite` or `callback`, found {other:?}"
+                ))
+            }
+        })
+    }
+
+    /// The value of `key` in `fields` (the first, if repeated).
+    fn field<'a>(fields: &'a Fields, at: &str, key: &str) -> Result<&'a Value, String> {
+        (fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)).ok_or_else(|| {
+            if at.is_empty() {
+                format!("`{key}` is missing")
+            } else {
+                format!("`{at}.{key}` is missing")
+            }
+        })
+    }
+
+    fn object<'a>(value: &'a Value, at: &str) -> Result<&'a Fields, String> {
+        match value {
+            Value::Object(fields) => Ok(fields),
+            v => Err(format!("`{at}` must be an object, found {}", v.describe())),
+        }
+    }
+
+    fn array<'a>(value: &'a Value, at: &str) -> Result<&'a [Value], String> {
+        match value {
+            Value::Array(items) => Ok(items),
+            v => Err(format!("`{at}` must be an array, found {}", v.describe())),
+        }
+    }
+
+    fn string<'a>(value: &'a Value, at: &str) -> Result<&'a str, String> {
+        match value {
+            Value::String(s) => Ok(s),
+            v => Err(format!("`{at}` must be a string, found {}", v.describe())),
+        }
+    }
+
+    /// A whole number (JSON without fraction or exponent).
+    fn count(value: &Value, at: &str) -> Result<usize, String> {
+        match value {
+            Value::Number(text) => text.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{at}` must be a whole number, found {}", value.describe()))
+    }
+
+    /// A number, parsed exactly (Rust's parser rounds correctly).
+    fn number(value: &Value, at: &str) -> Result<f64, String> {
+        match value {
+            Value::Number(text) => text.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`{at}` must be a number, found {}", value.describe()))
+    }
+
+    /// A number, or `null` for one that was not finite (read as NaN).
+    fn number_or_nan(value: &Value, at: &str) -> Result<f64, String> {
+        match value {
+            Value::Null => Ok(f64::NAN),
+            v => number(v, at).map_err(|e| e.replace("a number,", "a number or null,")),
+        }
+    }
+
+    /// A number of a stop reason: also `"NaN"`, `"inf"`, `"-inf"`.
+    fn stop_number(value: &Value, at: &str) -> Result<f64, String> {
+        match value {
+            Value::String(s) if matches!(s.as_str(), "NaN" | "inf" | "-inf") => {
+                Ok(s.parse().unwrap_or(f64::NAN))
+            }
+            v => number_or_nan(v, at),
+        }
+    }
+
+    fn metric_named(name: &str) -> Option<Metric> {
+        [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
+
+    fn metrics(value: &Value, at: &str) -> Result<Vec<(Metric, f64)>, String> {
+        object(value, at)?
+            .iter()
+            .map(|(name, v)| {
+                let metric = metric_named(name).ok_or_else(|| {
+                    format!("`{at}` has the unknown metric {name:?} (known: acc, mae, rmse, r2)")
+                })?;
+                Ok((metric, number_or_nan(v, &format!("{at}.{name}"))?))
+            })
+            .collect()
+    }
+
+    /// `loss`, `val_loss`, a metric's name, or `val_` and a metric's name.
+    fn monitor(value: &Value, at: &str) -> Result<Monitor, String> {
+        let name = string(value, at)?;
+        let monitor = match name {
+            "loss" => Some(Monitor::Loss),
+            "val_loss" => Some(Monitor::ValLoss),
+            _ => match name.strip_prefix("val_") {
+                Some(metric) => metric_named(metric).map(Monitor::ValMetric),
+                None => metric_named(name).map(Monitor::Metric),
+            },
+        };
+        monitor.ok_or_else(|| format!("`{at}` is not a loss or metric: {name:?}"))
+    }
 }
 
 #[cfg(test)]
@@ -736,7 +1066,10 @@ mod tests {
     fn json_round_trips_through_serde_json() {
         let history = history();
         let json: serde_json::Value = serde_json::from_str(&history.to_json()).unwrap();
-        assert_eq!(json["stop"], history.stop.to_string());
+        assert_eq!(json["stop"]["message"], history.stop.to_string());
+        assert_eq!(json["stop"]["reason"], "early_stopping");
+        assert_eq!(json["stop"]["monitor"], "val_loss");
+        assert_eq!(json["stop"]["best"], 0.2);
         assert_eq!(json["best_epoch"], 2);
         let epochs = json["epochs"].as_array().unwrap();
         assert_eq!(epochs.len(), 3);
@@ -780,6 +1113,128 @@ mod tests {
             "best_epoch",
         ];
         assert!(keys.windows(2).all(|k| at(k[0]) < at(k[1])), "{json}");
+    }
+
+    /// Every stop reason, with values that print long.
+    fn stop_reasons() -> Vec<StopReason> {
+        vec![
+            StopReason::MaxEpochs { epochs: 3 },
+            StopReason::TargetReached {
+                monitor: Monitor::ValMetric(Metric::R2),
+                value: 0.1 + 0.7,
+                target: 0.8,
+                epoch: 3,
+            },
+            StopReason::EarlyStopping {
+                monitor: Monitor::Metric(Metric::MAE),
+                best_epoch: 2,
+                best: 1.0 / 3.0,
+                epoch: 3,
+                patience: 1,
+            },
+            StopReason::NonFinite {
+                epoch: 3,
+                batch: 7,
+                loss: f64::NEG_INFINITY,
+            },
+            StopReason::Callback { epoch: 3 },
+        ]
+    }
+
+    #[test]
+    fn from_json_inverts_to_json_exactly() {
+        let mut history = history();
+        // Durations of any number of nanoseconds, long-printing values.
+        history.epochs[0].duration = Duration::new(3, 123_456_789);
+        history.epochs[1].duration = Duration::from_nanos(1);
+        history.epochs[1].lr = 0.1 * 3.0;
+        history.epochs[2].loss = 5e-324;
+        history.epochs[2].val_metrics.push((Metric::R2, -1.0 / 7.0));
+        for stop in stop_reasons() {
+            history.stop = stop;
+            let json = history.to_json();
+            let back = History::from_json(&json).unwrap();
+            assert_eq!(back.to_json(), json);
+            if let StopReason::NonFinite { loss, .. } = back.stop {
+                assert_eq!(loss, f64::NEG_INFINITY);
+            } else {
+                assert_eq!(back, history);
+            }
+            for (a, b) in back.epochs.iter().zip(&history.epochs) {
+                assert_eq!(a.loss.to_bits(), b.loss.to_bits());
+                assert_eq!(a.lr.to_bits(), b.lr.to_bits());
+                assert_eq!(a.duration, b.duration);
+            }
+        }
+        let empty = History {
+            epochs: vec![],
+            stop: StopReason::MaxEpochs { epochs: 0 },
+            best_epoch: None,
+        };
+        assert_eq!(History::from_json(&empty.to_json()).unwrap(), empty);
+    }
+
+    #[test]
+    fn from_json_reads_null_as_not_finite() {
+        let mut history = history();
+        history.epochs[0].loss = f64::NAN;
+        history.epochs[1].val_loss = Some(f64::INFINITY);
+        history.epochs[2].metrics[1].1 = f64::NEG_INFINITY;
+        history.stop = StopReason::NonFinite {
+            epoch: 3,
+            batch: 1,
+            loss: f64::NAN,
+        };
+        let json = history.to_json();
+        let back = History::from_json(&json).unwrap();
+        assert!(back.epochs[0].loss.is_nan());
+        assert_eq!(back.epochs[1].val_loss, None);
+        assert!(back.epochs[2].metrics[1].1.is_nan());
+        assert!(matches!(back.stop, StopReason::NonFinite { loss, .. } if loss.is_nan()));
+        assert_eq!(back.to_json(), json);
+    }
+
+    #[test]
+    fn from_json_names_what_is_wrong() {
+        let json = history().to_json();
+        let cases = [
+            (
+                json.replacen("\"iterations\": 4", "\"iterations\": 4.5", 1),
+                "`epochs[0].iterations` must be a whole number, found 4.5",
+            ),
+            (
+                json.replacen("\"seconds\": 1.5", "\"seconds\": -1.5", 1),
+                "`epochs[0].seconds` must be a non-negative, finite number of seconds, found -1.5",
+            ),
+            (
+                json.replacen("\"acc\"", "\"accuracy\"", 1),
+                "`epochs[0].metrics` has the unknown metric \"accuracy\"",
+            ),
+            (
+                json.replace("\"early_stopping\"", "\"bored\""),
+                "`stop.reason` must be",
+            ),
+            (
+                json.replace("\"val_loss\",", "\"val_lost\","),
+                "`stop.monitor` is not a loss or metric: \"val_lost\"",
+            ),
+            (
+                json.replacen("\"lr\"", "\"rate\"", 1),
+                "`epochs[0].lr` is missing",
+            ),
+            (json[..json.len() - 2].to_string(), "invalid JSON at byte"),
+            (
+                "[]".to_string(),
+                "`the history` must be an object, found an array",
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = History::from_json(&text).unwrap_err();
+            assert!(matches!(err, Error::Io { .. }), "{err:?}");
+            let message = err.to_string();
+            assert!(message.starts_with("history JSON: "), "{message}");
+            assert!(message.contains(expected), "{expected:?} not in {message}");
+        }
     }
 
     #[test]

@@ -20,9 +20,11 @@
 mod buffer;
 pub mod clip;
 pub mod data;
+pub mod datasets;
 mod error;
 pub mod gemm;
 pub mod history;
+pub mod io;
 pub mod layers;
 pub mod loss;
 pub mod metrics;

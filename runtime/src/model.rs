@@ -115,6 +115,23 @@ pub trait Model {
     /// Sets the momentum [`Model::momentum`] reads.
     fn set_momentum(&mut self, momentum: f64);
 
+    /// The optimizer's state as named values (its learning rate, momentum
+    /// and per-parameter buffers and step counts, parameter `i` being the
+    /// `i`-th of [`Model::visit_parameters`]), for a checkpoint; see
+    /// [`Optimizer::state`](crate::optim::Optimizer::state) for the names.
+    fn optimizer_state(&self) -> Vec<(String, Vec<f64>)>;
+
+    /// Restores the optimizer's state from [`Model::optimizer_state`] of a
+    /// model of the same declaration, so that training continues bit for
+    /// bit as the original would have.
+    ///
+    /// # Errors
+    ///
+    /// A message listing every missing, unexpected or malformed entry, as
+    /// [`Optimizer::load_state`](crate::optim::Optimizer::load_state);
+    /// the optimizer is then left unchanged.
+    fn load_optimizer_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String>;
+
     /// Calls `f` on every parameter, in PyTorch's order.
     fn visit_parameters<'a>(&'a self, f: &mut dyn FnMut(Parameter<'a, Self::Elem>));
 

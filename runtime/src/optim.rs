@@ -62,6 +62,50 @@ pub trait Optimizer<T: Float> {
     /// optimizer without one.
     fn set_momentum(&mut self, _momentum: f64) {}
 
+    /// The state a checkpoint needs to resume exactly, as named values.
+    ///
+    /// - The hyperparameters a schedule may change, one value each: `lr`,
+    ///   and `momentum` (SGD, RMSprop) or `beta1` (Adam, AdamW).
+    /// - Per parameter `i` (the index of [`Optimizer::update`], which is
+    ///   the order of `Model::visit_parameters`), PyTorch's names:
+    ///   `{i}.momentum_buffer` (SGD once it has one; RMSprop with
+    ///   momentum), `{i}.step`, `{i}.exp_avg`, `{i}.exp_avg_sq` and
+    ///   `{i}.max_exp_avg_sq` (AMSGrad) for Adam, `{i}.square_avg` and
+    ///   `{i}.grad_avg` (centered) for RMSprop, `{i}.step` and `{i}.sum`
+    ///   for Adagrad. Step counts are whole numbers.
+    ///
+    /// Every value is widened to `f64`, which holds an `f32` exactly, so
+    /// [`Optimizer::load_state`] restores the optimizer bit for bit. The
+    /// other hyperparameters are not included: they are part of the
+    /// model's declaration.
+    ///
+    /// ```
+    /// use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
+    /// let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+    /// let mut sgd = Sgd::<f32>::new(config, &[2]);
+    /// sgd.update(0, &mut [1.0, 2.0], &[0.5, -0.25]);
+    /// let state = sgd.state();
+    /// assert_eq!(state[2], ("0.momentum_buffer".to_string(), vec![0.5, -0.25]));
+    /// let mut resumed = Sgd::<f32>::new(config, &[2]);
+    /// resumed.load_state(&state).unwrap();
+    /// assert_eq!(resumed.state(), state);
+    /// ```
+    fn state(&self) -> Vec<(String, Vec<f64>)>;
+
+    /// Restores a state taken by [`Optimizer::state`] from an optimizer of
+    /// the same kind over parameters of the same lengths; the next
+    /// updates are then bit-identical to those the original would make.
+    /// Entries may come in any order.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the optimizer and every problem found: a missing
+    /// entry, an unexpected or repeated name, a wrong number of values, a
+    /// hyperparameter that is not finite, a step count that is not a whole
+    /// number, a value the element type cannot hold exactly (an `f32`
+    /// optimizer given `0.1`). Nothing is changed then.
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String>;
+
     /// One update of parameter `index` from its gradient.
     ///
     /// # Panics
@@ -131,6 +175,146 @@ impl<T: Float> Sgd<T> {
     }
 }
 
+/// Reads the entries given to [`Optimizer::load_state`]: each name at most
+/// once, every problem collected, so one error lists them all.
+struct StateReader<'a> {
+    entries: &'a [(String, Vec<f64>)],
+    /// Name -> index of its first entry.
+    index: std::collections::HashMap<&'a str, usize>,
+    used: Vec<bool>,
+    problems: Vec<String>,
+}
+
+/// The largest whole number every smaller one of which `f64` holds.
+const MAX_EXACT_COUNT: f64 = (1u64 << 53) as f64;
+
+impl<'a> StateReader<'a> {
+    fn new(entries: &'a [(String, Vec<f64>)]) -> Self {
+        let mut index = std::collections::HashMap::with_capacity(entries.len());
+        let mut problems = Vec::new();
+        for (i, (name, _)) in entries.iter().enumerate() {
+            // The first entry of a name counts; a repeat is a problem.
+            if *index.entry(name.as_str()).or_insert(i) != i {
+                problems.push(format!("`{name}` is given more than once"));
+            }
+        }
+        StateReader {
+            entries,
+            index,
+            used: vec![false; entries.len()],
+            problems,
+        }
+    }
+
+    /// The values of `name`, marked as read.
+    fn find(&mut self, name: &str) -> Option<&'a [f64]> {
+        let &i = self.index.get(name)?;
+        self.used[i] = true;
+        Some(&self.entries[i].1)
+    }
+
+    /// The values of `name`, which must be `len` long; a problem (and
+    /// `None`) if it is absent and `required`, or of another length.
+    fn values(&mut self, name: &str, len: usize, required: bool) -> Option<&'a [f64]> {
+        match self.find(name) {
+            None => {
+                if required {
+                    self.problems.push(format!("`{name}` is missing"));
+                }
+                None
+            }
+            Some(values) if values.len() != len => {
+                self.problems.push(format!(
+                    "`{name}` has {} values, expected {len}",
+                    values.len()
+                ));
+                None
+            }
+            Some(values) => Some(values),
+        }
+    }
+
+    /// A required, finite hyperparameter (0 after a problem).
+    fn hyperparameter(&mut self, name: &str) -> f64 {
+        match self.values(name, 1, true) {
+            Some(&[value]) if value.is_finite() => value,
+            Some(&[value]) => {
+                self.problems
+                    .push(format!("`{name}` must be finite, found {value:?}"));
+                0.0
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// A required step count: a whole number in `0..=2^53` (0 after a
+    /// problem).
+    fn step(&mut self, name: &str) -> u64 {
+        match self.values(name, 1, true) {
+            Some(&[value]) if (0.0..=MAX_EXACT_COUNT).contains(&value) && value.fract() == 0.0 => {
+                value as u64
+            }
+            Some(&[value]) => {
+                self.problems.push(format!(
+                    "`{name}` must be a whole number of steps, found {value:?}"
+                ));
+                0
+            }
+            _ => 0,
+        }
+    }
+
+    /// A buffer of `len` values that `T` holds exactly (NaN included).
+    fn buffer<T: Float>(&mut self, name: &str, len: usize, required: bool) -> Option<&'a [f64]> {
+        let values = self.values(name, len, required)?;
+        let inexact = values.iter().position(|&v| {
+            let back = Float::to_f64(T::of(v));
+            !(back == v || (back.is_nan() && v.is_nan()))
+        });
+        if let Some(at) = inexact {
+            self.problems.push(format!(
+                "`{name}` holds {:?} at index {at}, which {} cannot represent exactly",
+                values[at],
+                T::NAME
+            ));
+            return None;
+        }
+        Some(values)
+    }
+
+    /// `Ok` if every entry was read and no problem was found; else every
+    /// problem, unexpected names included, after the optimizer's name.
+    fn finish(mut self, optimizer: &str) -> Result<(), String> {
+        for (i, (name, _)) in self.entries.iter().enumerate() {
+            if !self.used[i] && self.index.get(name.as_str()) == Some(&i) {
+                self.problems.push(format!("unexpected entry `{name}`"));
+            }
+        }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cannot load the {optimizer} state: {}",
+                self.problems.join("; ")
+            ))
+        }
+    }
+}
+
+/// Replaces `dst` by `src` (or empties it), converted to `T`; keeps the
+/// allocation when it is large enough.
+fn fill<T: Float>(dst: &mut Vec<T>, src: Option<&[f64]>) {
+    dst.clear();
+    if let Some(src) = src {
+        dst.extend(src.iter().map(|&v| T::of(v)));
+    }
+}
+
+/// Widens a buffer for [`Optimizer::state`].
+fn widen<T: Float>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|&v| Float::to_f64(v)).collect()
+}
+
 #[track_caller]
 fn check_lens(lens: &[usize], index: usize, param: usize, grad: usize) {
     assert!(
@@ -155,6 +339,36 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
     fn set_momentum(&mut self, momentum: f64) {
         self.config.momentum = momentum;
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = vec![
+            ("lr".to_string(), vec![self.config.lr]),
+            ("momentum".to_string(), vec![self.config.momentum]),
+        ];
+        for (i, buf) in self.momentum.iter().enumerate() {
+            // Empty until the parameter's first step with momentum.
+            if !buf.is_empty() {
+                state.push((format!("{i}.momentum_buffer"), widen(buf)));
+            }
+        }
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let lr = r.hyperparameter("lr");
+        let momentum = r.hyperparameter("momentum");
+        let buffers: Vec<_> = (self.lens.iter().enumerate())
+            .map(|(i, &len)| r.buffer::<T>(&format!("{i}.momentum_buffer"), len, false))
+            .collect();
+        r.finish("SGD")?;
+        self.config.lr = lr;
+        self.config.momentum = momentum;
+        for (buf, values) in self.momentum.iter_mut().zip(buffers) {
+            fill(buf, values);
+        }
+        Ok(())
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
@@ -326,6 +540,61 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 
     fn set_momentum(&mut self, beta1: f64) {
         self.config.betas.0 = beta1;
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = vec![
+            ("lr".to_string(), vec![self.config.lr]),
+            ("beta1".to_string(), vec![self.config.betas.0]),
+        ];
+        for (i, s) in self.state.iter().enumerate() {
+            state.push((format!("{i}.step"), vec![s.step as f64]));
+            state.push((format!("{i}.exp_avg"), widen(&s.m)));
+            state.push((format!("{i}.exp_avg_sq"), widen(&s.v)));
+            if self.config.amsgrad {
+                state.push((format!("{i}.max_exp_avg_sq"), widen(&s.v_max)));
+            }
+        }
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let lr = r.hyperparameter("lr");
+        let beta1 = r.hyperparameter("beta1");
+        let amsgrad = self.config.amsgrad;
+        let loaded: Vec<_> = (self.state.iter().enumerate())
+            .map(|(i, s)| {
+                let len = s.m.len();
+                (
+                    r.step(&format!("{i}.step")),
+                    r.buffer::<T>(&format!("{i}.exp_avg"), len, true),
+                    r.buffer::<T>(&format!("{i}.exp_avg_sq"), len, true),
+                    // Without AMSGrad, an entry of that name is unexpected.
+                    amsgrad
+                        .then(|| r.buffer::<T>(&format!("{i}.max_exp_avg_sq"), len, true))
+                        .flatten(),
+                )
+            })
+            .collect();
+        let name = match (self.config.decoupled, amsgrad) {
+            (false, false) => "Adam",
+            (false, true) => "Adam (amsgrad)",
+            (true, false) => "AdamW",
+            (true, true) => "AdamW (amsgrad)",
+        };
+        r.finish(name)?;
+        self.config.lr = lr;
+        self.config.betas.0 = beta1;
+        for (s, (step, m, v, v_max)) in self.state.iter_mut().zip(loaded) {
+            s.step = step;
+            fill(&mut s.m, m);
+            fill(&mut s.v, v);
+            if amsgrad {
+                fill(&mut s.v_max, v_max);
+            }
+        }
+        Ok(())
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
@@ -529,6 +798,49 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
 
     fn set_momentum(&mut self, momentum: f64) {
         self.config.momentum = momentum;
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = vec![
+            ("lr".to_string(), vec![self.config.lr]),
+            ("momentum".to_string(), vec![self.config.momentum]),
+        ];
+        for (i, s) in self.state.iter().enumerate() {
+            state.push((format!("{i}.square_avg"), widen(&s.square_avg)));
+            // Empty unless centered / with momentum (see the type).
+            if !s.grad_avg.is_empty() {
+                state.push((format!("{i}.grad_avg"), widen(&s.grad_avg)));
+            }
+            if !s.momentum.is_empty() {
+                state.push((format!("{i}.momentum_buffer"), widen(&s.momentum)));
+            }
+        }
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let lr = r.hyperparameter("lr");
+        let momentum = r.hyperparameter("momentum");
+        let loaded: Vec<_> = (self.state.iter().enumerate())
+            .map(|(i, s)| {
+                let len = s.square_avg.len();
+                (
+                    r.buffer::<T>(&format!("{i}.square_avg"), len, true),
+                    r.buffer::<T>(&format!("{i}.grad_avg"), len, false),
+                    r.buffer::<T>(&format!("{i}.momentum_buffer"), len, false),
+                )
+            })
+            .collect();
+        r.finish("RMSprop")?;
+        self.config.lr = lr;
+        self.config.momentum = momentum;
+        for (s, (square_avg, grad_avg, momentum)) in self.state.iter_mut().zip(loaded) {
+            fill(&mut s.square_avg, square_avg);
+            fill(&mut s.grad_avg, grad_avg);
+            fill(&mut s.momentum, momentum);
+        }
+        Ok(())
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
@@ -739,6 +1051,35 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
 
     fn set_learning_rate(&mut self, lr: f64) {
         self.config.lr = lr;
+    }
+
+    fn state(&self) -> Vec<(String, Vec<f64>)> {
+        let mut state = vec![("lr".to_string(), vec![self.config.lr])];
+        for (i, s) in self.state.iter().enumerate() {
+            state.push((format!("{i}.step"), vec![s.step as f64]));
+            state.push((format!("{i}.sum"), widen(&s.sum)));
+        }
+        state
+    }
+
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+        let mut r = StateReader::new(state);
+        let lr = r.hyperparameter("lr");
+        let loaded: Vec<_> = (self.state.iter().enumerate())
+            .map(|(i, s)| {
+                (
+                    r.step(&format!("{i}.step")),
+                    r.buffer::<T>(&format!("{i}.sum"), s.sum.len(), true),
+                )
+            })
+            .collect();
+        r.finish("Adagrad")?;
+        self.config.lr = lr;
+        for (s, (step, sum)) in self.state.iter_mut().zip(loaded) {
+            s.step = step;
+            fill(&mut s.sum, sum);
+        }
+        Ok(())
     }
 
     fn update(&mut self, index: usize, param: &mut [T], grad: &[T]) {
@@ -1192,6 +1533,219 @@ mod tests {
         opt.update(1, &mut b, &[0.5]);
         // Parameter 1's first step uses the undecayed lr: 1 - 0.1 * 0.5 / 0.5.
         assert!((b[0] - 0.9).abs() < 1e-9);
+    }
+
+    /// Two parameters of 3 and 2 values and a seeded gradient per step.
+    fn gradients(step: usize) -> [Vec<f32>; 2] {
+        let mut rng = crate::Rng::new(100 + step as u64);
+        let mut draw = |n: usize| (0..n).map(|_| rng.normal() as f32).collect();
+        [draw(3), draw(2)]
+    }
+
+    /// Runs `make()` for 4 steps (changing lr and momentum after the
+    /// third, as a schedule would), loads its state into a fresh
+    /// `make()`, and checks that both then take the same 4 steps, bit for
+    /// bit.
+    fn resumes_bit_identically<O: Optimizer<f32>>(make: impl Fn() -> O) {
+        let mut original = make();
+        let mut params = [vec![0.5_f32, -1.0, 2.0], vec![0.25, -0.75]];
+        for step in 0..4 {
+            if step == 3 {
+                original.set_learning_rate(original.learning_rate() * 0.5);
+                if let Some(m) = original.momentum() {
+                    original.set_momentum(m * 0.5);
+                }
+            }
+            for (i, g) in gradients(step).iter().enumerate() {
+                original.update(i, &mut params[i], g);
+            }
+        }
+        let state = original.state();
+        let mut resumed = make();
+        assert_ne!(resumed.state(), state, "the test must move the state");
+        resumed.load_state(&state).unwrap();
+        assert_eq!(resumed.state(), state);
+        assert_eq!(resumed.learning_rate(), original.learning_rate());
+        assert_eq!(resumed.momentum(), original.momentum());
+        // The entries may come in any order.
+        let mut reversed = state.clone();
+        reversed.reverse();
+        let mut resumed_reversed = make();
+        resumed_reversed.load_state(&reversed).unwrap();
+        assert_eq!(resumed_reversed.state(), state);
+
+        let mut copy = params.clone();
+        for step in 4..8 {
+            for (i, g) in gradients(step).iter().enumerate() {
+                original.update(i, &mut params[i], g);
+                resumed.update(i, &mut copy[i], g);
+            }
+            let bits = |p: &[Vec<f32>; 2]| -> Vec<u32> {
+                p.iter().flatten().map(|x| x.to_bits()).collect()
+            };
+            assert_eq!(bits(&params), bits(&copy), "step {step}");
+        }
+        assert_eq!(resumed.state(), original.state());
+    }
+
+    #[test]
+    fn sgd_momentum_resumes_bit_identically() {
+        let config = SgdConfig {
+            lr: 0.1,
+            momentum: 0.9,
+            dampening: 0.1,
+            weight_decay: 0.01,
+            ..SgdConfig::default()
+        };
+        resumes_bit_identically(|| Sgd::<f32>::new(config, &[3, 2]));
+        let nesterov = SgdConfig {
+            nesterov: true,
+            dampening: 0.0,
+            ..config
+        };
+        resumes_bit_identically(|| Sgd::<f32>::new(nesterov, &[3, 2]));
+    }
+
+    #[test]
+    fn adam_amsgrad_and_adamw_resume_bit_identically() {
+        let amsgrad = AdamConfig {
+            lr: 0.01,
+            amsgrad: true,
+            weight_decay: 0.1,
+            ..AdamConfig::default()
+        };
+        resumes_bit_identically(|| Adam::<f32>::new(amsgrad, &[3, 2]));
+        let adamw = AdamConfig {
+            lr: 0.01,
+            ..AdamConfig::adamw()
+        };
+        resumes_bit_identically(|| Adam::<f32>::new(adamw, &[3, 2]));
+    }
+
+    #[test]
+    fn rmsprop_centered_momentum_resumes_bit_identically() {
+        let config = RmsPropConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            centered: true,
+            weight_decay: 0.05,
+            ..RmsPropConfig::default()
+        };
+        resumes_bit_identically(|| RmsProp::<f32>::new(config, &[3, 2]));
+    }
+
+    #[test]
+    fn adagrad_resumes_bit_identically() {
+        let config = AdagradConfig {
+            lr: 0.1,
+            lr_decay: 0.01,
+            initial_accumulator_value: 0.1,
+            ..AdagradConfig::default()
+        };
+        resumes_bit_identically(|| Adagrad::<f32>::new(config, &[3, 2]));
+    }
+
+    #[test]
+    fn f64_state_round_trips_exactly() {
+        let mut adam = Adam::<f64>::new(AdamConfig::default(), &[2]);
+        let mut p = [1.0, -2.0];
+        for g in G {
+            adam.update(0, &mut p, &g);
+        }
+        let mut resumed = Adam::<f64>::new(AdamConfig::default(), &[2]);
+        resumed.load_state(&adam.state()).unwrap();
+        let mut q = p;
+        adam.update(0, &mut p, &[0.3, 0.1]);
+        resumed.update(0, &mut q, &[0.3, 0.1]);
+        assert_eq!(p.map(f64::to_bits), q.map(f64::to_bits));
+    }
+
+    #[test]
+    fn load_state_reports_every_problem_and_changes_nothing() {
+        let config = AdamConfig {
+            amsgrad: false,
+            ..AdamConfig::default()
+        };
+        let mut adam = Adam::<f32>::new(config, &[2, 1]);
+        adam.update(0, &mut [1.0, 2.0], &[0.5, 0.5]);
+        let before = adam.state();
+        let mut state = before.clone();
+        state.retain(|(name, _)| name != "1.exp_avg_sq");
+        for (name, values) in &mut state {
+            match name.as_str() {
+                "lr" => values[0] = f64::NAN,
+                "0.step" => values[0] = 1.5,
+                "0.exp_avg" => values.push(0.0),
+                "1.exp_avg" => values[0] = 0.1, // not an f32
+                _ => {}
+            }
+        }
+        state.push(("0.max_exp_avg_sq".to_string(), vec![0.0, 0.0]));
+        state.push(("lr".to_string(), vec![0.1]));
+        let err = adam.load_state(&state).unwrap_err();
+        for part in [
+            "cannot load the Adam state",
+            "`lr` is given more than once",
+            "`lr` must be finite, found NaN",
+            "`0.step` must be a whole number of steps, found 1.5",
+            "`0.exp_avg` has 3 values, expected 2",
+            "`1.exp_avg` holds 0.1 at index 0, which f32 cannot represent exactly",
+            "`1.exp_avg_sq` is missing",
+            "unexpected entry `0.max_exp_avg_sq`",
+        ] {
+            assert!(err.contains(part), "{part:?} not in {err}");
+        }
+        assert_eq!(adam.state(), before);
+
+        // Another optimizer's state names what it lacks.
+        let mut sgd = Sgd::<f32>::new(SgdConfig::default(), &[2, 1]);
+        let err = sgd.load_state(&before).unwrap_err();
+        assert!(
+            err.starts_with("cannot load the SGD state: `momentum` is missing"),
+            "{err}"
+        );
+        assert!(err.contains("unexpected entry `beta1`"), "{err}");
+        assert!(err.contains("unexpected entry `0.exp_avg`"), "{err}");
+    }
+
+    #[test]
+    fn state_names_follow_pytorch() {
+        let names = |state: Vec<(String, Vec<f64>)>| -> Vec<String> {
+            state.into_iter().map(|(name, _)| name).collect()
+        };
+        let mut sgd = Sgd::<f64>::new(
+            SgdConfig {
+                momentum: 0.9,
+                ..SgdConfig::default()
+            },
+            &[2, 2],
+        );
+        // No buffer before the first step, as in PyTorch.
+        assert_eq!(names(sgd.state()), ["lr", "momentum"]);
+        sgd.update(1, &mut [0.0, 0.0], &[1.0, 1.0]);
+        assert_eq!(names(sgd.state()), ["lr", "momentum", "1.momentum_buffer"]);
+        let adam = Adam::<f64>::new(
+            AdamConfig {
+                amsgrad: true,
+                ..AdamConfig::default()
+            },
+            &[1],
+        );
+        assert_eq!(
+            names(adam.state()),
+            [
+                "lr",
+                "beta1",
+                "0.step",
+                "0.exp_avg",
+                "0.exp_avg_sq",
+                "0.max_exp_avg_sq"
+            ]
+        );
+        let rmsprop = RmsProp::<f64>::new(RmsPropConfig::default(), &[1]);
+        assert_eq!(names(rmsprop.state()), ["lr", "momentum", "0.square_avg"]);
+        let adagrad = Adagrad::<f64>::new(AdagradConfig::default(), &[1]);
+        assert_eq!(names(adagrad.state()), ["lr", "0.step", "0.sum"]);
     }
 
     #[test]

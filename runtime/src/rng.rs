@@ -32,9 +32,26 @@ impl Rng {
         Rng { state: seed }
     }
 
-    /// The current state; `Rng::new(rng.state())` continues the same stream.
+    /// The current state; [`Rng::from_state`] continues the same stream
+    /// from it (a checkpoint saves it to resume a run).
     pub fn state(&self) -> u64 {
         self.state
+    }
+
+    /// The generator whose [`state`](Rng::state) is `state`: the inverse of
+    /// `state()`, so `Rng::from_state(rng.state())` draws what `rng` would
+    /// draw next. (SplitMix64's state is its seed, so this equals
+    /// `Rng::new(state)`; the name says which is meant.)
+    ///
+    /// ```
+    /// use macrograd_runtime::Rng;
+    /// let mut rng = Rng::new(7);
+    /// rng.next_u64();
+    /// let mut resumed = Rng::from_state(rng.state());
+    /// assert_eq!(resumed.next_u64(), rng.next_u64());
+    /// ```
+    pub fn from_state(state: u64) -> Self {
+        Rng { state }
     }
 
     /// The next 64 random bits.
@@ -109,6 +126,28 @@ mod tests {
         assert_eq!(rng.next_u64(), 0xE220A8397B1DCDAF);
         assert_eq!(rng.next_u64(), 0x6E789E6AA1B965F4);
         assert_eq!(rng.next_u64(), 0x06C45D188009454F);
+    }
+
+    #[test]
+    fn from_state_inverts_state() {
+        let mut rng = Rng::new(3);
+        for _ in 0..5 {
+            rng.next_u64();
+        }
+        rng.normal();
+        let mut resumed = Rng::from_state(rng.state());
+        assert_eq!(resumed, rng);
+        assert_eq!(Rng::from_state(rng.state()).state(), rng.state());
+        let mut perm = vec![0; 20];
+        let mut resumed_perm = vec![0; 20];
+        rng.permutation(&mut perm);
+        resumed.permutation(&mut resumed_perm);
+        assert_eq!(perm, resumed_perm);
+        assert_eq!(resumed.next_u64(), rng.next_u64());
+        // The extremes are states like any other.
+        for state in [0, u64::MAX] {
+            assert_eq!(Rng::from_state(state).state(), state);
+        }
     }
 
     #[test]

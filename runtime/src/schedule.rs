@@ -124,6 +124,133 @@ pub trait Scheduler {
     fn validate(&self) -> Result<(), String> {
         Ok(())
     }
+
+    /// The schedule's progress, for a checkpoint: what
+    /// [`Scheduler::load_state`] needs to continue with the same values as
+    /// if the run had never stopped. The arguments given when it was built
+    /// are not included (the resumed run builds the schedule again).
+    ///
+    /// | schedule | state |
+    /// | --- | --- |
+    /// | StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, ConstantLR, PolynomialLR, LambdaLR | `[base_lr, t]` |
+    /// | CosineAnnealingWarmRestarts | `[base_lr, T_cur, T_i]` |
+    /// | OneCycleLR, CyclicLR | `[has_momentum (0 or 1), t]` |
+    /// | ReduceLROnPlateau | `[lr, best, num_bad_epochs, cooldown_counter]` |
+    /// | SequentialLR | `[t, base_lr, has_momentum, base_momentum, index]` then the state of schedule `index`, the active one |
+    ///
+    /// Counts are whole numbers. A schedule written outside this crate
+    /// keeps this default, an empty state that
+    /// [`Scheduler::load_state`]'s default refuses, so resuming it is an
+    /// error rather than a silent restart; override both to resume one.
+    fn state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+
+    /// Restores a state taken by [`Scheduler::state`] from a schedule built
+    /// with the same arguments; the next steps then give the same settings,
+    /// bit for bit, as the original's. No [`Scheduler::start`] is needed
+    /// (it would restart from step 0).
+    ///
+    /// ```
+    /// use macrograd_runtime::schedule::{CosineAnnealingLR, Scheduler};
+    /// let mut original = CosineAnnealingLR::new(10);
+    /// original.start(0.1, None);
+    /// original.step(None);
+    /// let mut resumed = CosineAnnealingLR::new(10);
+    /// resumed.load_state(&original.state()).unwrap();
+    /// assert_eq!(resumed.step(None), original.step(None));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A message naming the schedule and what is wrong: the number of
+    /// values, a count that is not a whole number, a learning rate that is
+    /// not finite, a SequentialLR index that does not match its step count.
+    /// Nothing is changed then. The default implementation always fails.
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        let _ = state;
+        Err(format!(
+            "{}: this schedule does not save its state, so a run cannot resume it",
+            self.describe()
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// State checks: each returns the message of `Scheduler::load_state`.
+
+/// The `N` values of a state laid out as `layout`.
+fn state_values<const N: usize>(
+    schedule: &str,
+    layout: &str,
+    state: &[f64],
+) -> Result<[f64; N], String> {
+    state.try_into().map_err(|_| {
+        format!(
+            "{schedule}: a state holds {N} values ({layout}), found {}",
+            state.len()
+        )
+    })
+}
+
+/// A step or epoch count: a whole, non-negative number (saturating at
+/// `usize::MAX`, as the counts themselves do).
+fn state_count(schedule: &str, name: &str, value: f64) -> Result<usize, String> {
+    require(
+        value >= 0.0 && value.fract() == 0.0,
+        schedule,
+        name,
+        "must be a whole number in a state",
+        value,
+    )?;
+    Ok(value as usize)
+}
+
+/// A learning rate or momentum: finite.
+fn state_finite(schedule: &str, name: &str, value: f64) -> Result<f64, String> {
+    require(
+        value.is_finite(),
+        schedule,
+        name,
+        "must be finite in a state",
+        value,
+    )?;
+    Ok(value)
+}
+
+/// A yes/no flag: 0 or 1.
+fn state_flag(schedule: &str, name: &str, value: f64) -> Result<bool, String> {
+    require(
+        value == 0.0 || value == 1.0,
+        schedule,
+        name,
+        "must be 0 or 1 in a state",
+        value,
+    )?;
+    Ok(value == 1.0)
+}
+
+/// `[base_lr, t]`, the state of the closed forms of `t`.
+fn closed_form_state(base_lr: f64, t: usize) -> Vec<f64> {
+    vec![base_lr, t as f64]
+}
+
+/// Reads `[base_lr, t]`.
+fn load_closed_form(schedule: &str, state: &[f64]) -> Result<(f64, usize), String> {
+    let [base_lr, t] = state_values(schedule, "base_lr, t", state)?;
+    Ok((
+        state_finite(schedule, "base_lr", base_lr)?,
+        state_count(schedule, "t", t)?,
+    ))
+}
+
+/// Reads `[has_momentum, t]`, the state of the cycles.
+fn load_cycle(schedule: &str, state: &[f64]) -> Result<(bool, usize), String> {
+    let [has_momentum, t] = state_values(schedule, "has_momentum, t", state)?;
+    Ok((
+        state_flag(schedule, "has_momentum", has_momentum)?,
+        state_count(schedule, "t", t)?,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -240,6 +367,15 @@ impl Scheduler for StepLR {
         Setting::lr(self.lr())
     }
 
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("StepLR", state)?;
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!(
             "StepLR(step_size={}, gamma={:?})",
@@ -300,6 +436,15 @@ impl Scheduler for MultiStepLR {
         Setting::lr(self.lr())
     }
 
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("MultiStepLR", state)?;
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!(
             "MultiStepLR(milestones={:?}, gamma={:?})",
@@ -346,6 +491,15 @@ impl Scheduler for ExponentialLR {
     fn step(&mut self, _metric: Option<f64>) -> Setting {
         self.t = self.t.saturating_add(1);
         Setting::lr(self.lr())
+    }
+
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("ExponentialLR", state)?;
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -409,6 +563,15 @@ impl Scheduler for CosineAnnealingLR {
     fn step(&mut self, _metric: Option<f64>) -> Setting {
         self.t = self.t.saturating_add(1);
         Setting::lr(self.lr())
+    }
+
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("CosineAnnealingLR", state)?;
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -494,6 +657,22 @@ impl Scheduler for CosineAnnealingWarmRestarts {
             self.t_i = self.t_i.saturating_mul(self.t_mult.max(1)).max(1);
         }
         Setting::lr(self.lr())
+    }
+
+    fn state(&self) -> Vec<f64> {
+        vec![self.base_lr, self.t_cur as f64, self.t_i as f64]
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        let name = "CosineAnnealingWarmRestarts";
+        let [base_lr, t_cur, t_i] = state_values(name, "base_lr, T_cur, T_i", state)?;
+        let loaded = (
+            state_finite(name, "base_lr", base_lr)?,
+            state_count(name, "T_cur", t_cur)?,
+            state_count(name, "T_i", t_i)?,
+        );
+        (self.base_lr, self.t_cur, self.t_i) = loaded;
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -591,6 +770,15 @@ impl Scheduler for LinearLR {
         Setting::lr(self.lr())
     }
 
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("LinearLR", state)?;
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!(
             "LinearLR(start_factor={:?}, end_factor={:?}, total_iters={})",
@@ -680,6 +868,15 @@ impl Scheduler for ConstantLR {
         Setting::lr(self.lr())
     }
 
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("ConstantLR", state)?;
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!(
             "ConstantLR(factor={:?}, total_iters={})",
@@ -760,6 +957,15 @@ impl Scheduler for PolynomialLR {
         Setting::lr(self.lr())
     }
 
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("PolynomialLR", state)?;
+        Ok(())
+    }
+
     fn describe(&self) -> String {
         format!(
             "PolynomialLR(total_iters={}, power={:?})",
@@ -815,6 +1021,15 @@ impl Scheduler for LambdaLR {
     fn step(&mut self, _metric: Option<f64>) -> Setting {
         self.t = self.t.saturating_add(1);
         Setting::lr(self.lr())
+    }
+
+    fn state(&self) -> Vec<f64> {
+        closed_form_state(self.base_lr, self.t)
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.base_lr, self.t) = load_closed_form("LambdaLR", state)?;
+        Ok(())
     }
 
     fn describe(&self) -> String {
@@ -873,6 +1088,19 @@ impl SequentialLR {
             t: 0,
         }
     }
+
+    /// The index of the schedule that step `t` belongs to: bisect_right, as
+    /// PyTorch, clamped so that invalid milestones cannot index out of
+    /// range (`validate` reports them).
+    fn active_at(&self, t: usize) -> usize {
+        let index = self.milestones.partition_point(|&m| m <= t);
+        index.min(self.schedulers.len().saturating_sub(1))
+    }
+
+    /// The index of the schedule the current step belongs to.
+    fn active(&self) -> usize {
+        self.active_at(self.t)
+    }
 }
 
 impl Scheduler for SequentialLR {
@@ -888,19 +1116,66 @@ impl Scheduler for SequentialLR {
 
     fn step(&mut self, metric: Option<f64>) -> Setting {
         self.t = self.t.saturating_add(1);
-        // bisect_right, as PyTorch; clamped so invalid milestones cannot
-        // index out of range (`validate` reports them).
-        let index = self.milestones.partition_point(|&m| m <= self.t);
-        let Some(last) = self.schedulers.len().checked_sub(1) else {
+        if self.schedulers.is_empty() {
             return Setting::lr(self.base_lr);
-        };
-        let index = index.min(last);
+        }
+        let index = self.active();
         let scheduler = &mut self.schedulers[index];
         if index > 0 && self.milestones[index - 1] == self.t {
             scheduler.start(self.base_lr, self.base_momentum)
         } else {
             scheduler.step(metric)
         }
+    }
+
+    fn state(&self) -> Vec<f64> {
+        let index = self.active();
+        let mut state = vec![
+            self.t as f64,
+            self.base_lr,
+            f64::from(u8::from(self.base_momentum.is_some())),
+            self.base_momentum.unwrap_or(0.0),
+            index as f64,
+        ];
+        if let Some(active) = self.schedulers.get(index) {
+            state.extend(active.state());
+        }
+        state
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        let name = "SequentialLR";
+        let layout = "t, base_lr, has_momentum, base_momentum, index, then the active schedule's";
+        let Some((head, rest)) = state.split_first_chunk::<5>() else {
+            return Err(format!(
+                "{name}: a state holds at least 5 values ({layout}), found {}",
+                state.len()
+            ));
+        };
+        let &[t, base_lr, has_momentum, base_momentum, index] = head;
+        let t = state_count(name, "t", t)?;
+        let base_lr = state_finite(name, "base_lr", base_lr)?;
+        let base_momentum = match state_flag(name, "has_momentum", has_momentum)? {
+            true => Some(state_finite(name, "base_momentum", base_momentum)?),
+            false => None,
+        };
+        let index = state_count(name, "index", index)?;
+        let expected = self.active_at(t);
+        if index != expected {
+            return Err(format!(
+                "{name}: a state at step {t} has schedule {expected} active (milestones {:?}), \
+                 found index {index}",
+                self.milestones
+            ));
+        }
+        let Some(active) = self.schedulers.get_mut(index) else {
+            return Err(format!("{name}: there is no schedule to load a state into"));
+        };
+        active
+            .load_state(rest)
+            .map_err(|e| format!("{name}: `schedulers[{index}]`: {e}"))?;
+        (self.t, self.base_lr, self.base_momentum) = (t, base_lr, base_momentum);
+        Ok(())
     }
 
     fn needs_metric(&self) -> bool {
@@ -1190,6 +1465,15 @@ impl Scheduler for OneCycleLR {
         self.setting()
     }
 
+    fn state(&self) -> Vec<f64> {
+        vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.has_momentum, self.t) = load_cycle("OneCycleLR", state)?;
+        Ok(())
+    }
+
     fn interval(&self) -> Interval {
         Interval::Iteration
     }
@@ -1383,6 +1667,15 @@ impl Scheduler for CyclicLR {
     fn step(&mut self, _metric: Option<f64>) -> Setting {
         self.t = self.t.saturating_add(1);
         self.setting()
+    }
+
+    fn state(&self) -> Vec<f64> {
+        vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        (self.has_momentum, self.t) = load_cycle("CyclicLR", state)?;
+        Ok(())
     }
 
     fn interval(&self) -> Interval {
@@ -1617,6 +1910,37 @@ impl Scheduler for ReduceLROnPlateau {
             self.num_bad_epochs = 0;
         }
         Setting::lr(self.lr)
+    }
+
+    fn state(&self) -> Vec<f64> {
+        vec![
+            self.lr,
+            self.best,
+            self.num_bad_epochs as f64,
+            self.cooldown_counter as f64,
+        ]
+    }
+
+    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        let name = "ReduceLROnPlateau";
+        let layout = "lr, best, num_bad_epochs, cooldown_counter";
+        let [lr, best, bad, cooldown] = state_values(name, layout, state)?;
+        // `best` starts at an infinity; a NaN never becomes the best.
+        require(
+            !best.is_nan(),
+            name,
+            "best",
+            "must not be NaN in a state",
+            best,
+        )?;
+        let loaded = (
+            state_finite(name, "lr", lr)?,
+            state_count(name, "num_bad_epochs", bad)?,
+            state_count(name, "cooldown_counter", cooldown)?,
+        );
+        (self.lr, self.num_bad_epochs, self.cooldown_counter) = loaded;
+        self.best = best;
+        Ok(())
     }
 
     fn needs_metric(&self) -> bool {
@@ -1957,6 +2281,193 @@ mod tests {
         assert_eq!(s.step(None).lr, 0.0);
         run(&mut s, None, 5);
         assert_eq!(lrs(&mut s, 3), [0.1, 0.05, 0.025]);
+    }
+
+    /// A validation loss that improves, stalls and improves again.
+    fn plateau_metric(i: usize) -> Option<f64> {
+        Some([1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85][i % 10])
+    }
+
+    /// Runs `make()` for `k` steps, restores its state into a fresh
+    /// `make()`, and checks that both then give the same settings for 12
+    /// more steps, bit for bit.
+    fn resumes_identically(make: &dyn Fn() -> Box<dyn Scheduler>, momentum: Option<f64>, k: usize) {
+        let mut original = make();
+        original.start(0.1, momentum);
+        for i in 1..=k {
+            original.step(plateau_metric(i));
+        }
+        let state = original.state();
+        let name = original.describe();
+        let mut resumed = make();
+        resumed
+            .load_state(&state)
+            .unwrap_or_else(|e| panic!("{name} at step {k}: {e}"));
+        assert_eq!(resumed.state(), state, "{name} at step {k}");
+        for i in k + 1..=k + 12 {
+            let (a, b) = (
+                original.step(plateau_metric(i)),
+                resumed.step(plateau_metric(i)),
+            );
+            assert_eq!(a.lr.to_bits(), b.lr.to_bits(), "{name}: {k} then {i}");
+            assert_eq!(
+                a.momentum.map(f64::to_bits),
+                b.momentum.map(f64::to_bits),
+                "{name}: {k} then {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_schedule_restored_mid_way_continues_with_the_same_values() {
+        type Make = Box<dyn Fn() -> Box<dyn Scheduler>>;
+        let all: Vec<(Make, Option<f64>)> = vec![
+            (Box::new(|| Box::new(StepLR::new(2, 0.5))), None),
+            (
+                Box::new(|| Box::new(MultiStepLR::new(vec![3, 6], 0.5))),
+                None,
+            ),
+            (Box::new(|| Box::new(ExponentialLR::new(0.9))), None),
+            (
+                Box::new(|| Box::new(CosineAnnealingLR::new(5).eta_min(0.001))),
+                None,
+            ),
+            (
+                Box::new(|| Box::new(CosineAnnealingWarmRestarts::new(2).t_mult(2))),
+                None,
+            ),
+            (Box::new(|| Box::new(LinearLR::new())), None),
+            (Box::new(|| Box::new(ConstantLR::new())), None),
+            (Box::new(|| Box::new(PolynomialLR::new().power(2.0))), None),
+            (
+                Box::new(|| Box::new(LambdaLR::new(|t| 0.9f64.powi(t as i32)))),
+                None,
+            ),
+            (Box::new(|| Box::new(OneCycleLR::new(0.1, 20))), Some(0.9)),
+            (
+                Box::new(|| {
+                    Box::new(
+                        CyclicLR::new(0.01, 0.1)
+                            .step_size_up(3)
+                            .mode(CyclicMode::Triangular2),
+                    )
+                }),
+                Some(0.9),
+            ),
+            (
+                Box::new(|| Box::new(ReduceLROnPlateau::new().patience(1).cooldown(1).factor(0.5))),
+                None,
+            ),
+            (
+                Box::new(|| {
+                    Box::new(SequentialLR::new(
+                        vec![
+                            Box::new(LinearLR::new().total_iters(3)),
+                            Box::new(ReduceLROnPlateau::new().patience(1).factor(0.5)),
+                            Box::new(OneCycleLR::new(0.1, 10)),
+                        ],
+                        [3, 8],
+                    ))
+                }),
+                Some(0.9),
+            ),
+        ];
+        for (make, momentum) in &all {
+            // Before the first step, on a milestone, between them, far on.
+            for k in [0, 1, 3, 4, 7, 8, 9, 25] {
+                resumes_identically(make, *momentum, k);
+            }
+        }
+    }
+
+    #[test]
+    fn load_state_reports_bad_states_and_changes_nothing() {
+        let mut s = StepLR::new(2, 0.5);
+        s.start(0.1, None);
+        s.step(None);
+        let before = s.state();
+        assert_eq!(
+            s.load_state(&[0.1]),
+            Err("StepLR: a state holds 2 values (base_lr, t), found 1".to_string())
+        );
+        assert_eq!(
+            s.load_state(&[0.1, 1.5]),
+            Err("StepLR: `t` must be a whole number in a state, found 1.5".to_string())
+        );
+        assert_eq!(
+            s.load_state(&[f64::NAN, 1.0]),
+            Err("StepLR: `base_lr` must be finite in a state, found NaN".to_string())
+        );
+        assert_eq!(s.state(), before);
+
+        let mut plateau = ReduceLROnPlateau::new();
+        plateau.start(0.1, None);
+        assert!(plateau.load_state(&[0.1, f64::NAN, 0.0, 0.0]).is_err());
+        assert!(plateau.load_state(&[0.1, 1.0, -1.0, 0.0]).is_err());
+        assert_eq!(plateau.state(), [0.1, f64::INFINITY, 0.0, 0.0]);
+
+        let mut cycle = OneCycleLR::new(0.1, 10);
+        assert_eq!(
+            cycle.load_state(&[0.5, 1.0]),
+            Err("OneCycleLR: `has_momentum` must be 0 or 1 in a state, found 0.5".to_string())
+        );
+
+        let make = || {
+            SequentialLR::new(
+                vec![Box::new(LinearLR::new()), Box::new(StepLR::new(1, 0.5))],
+                [2],
+            )
+        };
+        let mut seq = make();
+        seq.start(0.1, None);
+        let mut state = seq.state();
+        assert_eq!(state, [0.0, 0.1, 0.0, 0.0, 0.0, 0.1, 0.0]);
+        state[4] = 1.0;
+        let err = make().load_state(&state).unwrap_err();
+        assert_eq!(
+            err,
+            "SequentialLR: a state at step 0 has schedule 0 active (milestones [2]), found index 1"
+        );
+        let mut seq = make();
+        let err = seq.load_state(&[0.0, 0.1, 0.0, 0.0, 0.0, 0.1]).unwrap_err();
+        assert_eq!(
+            err,
+            "SequentialLR: `schedulers[0]`: LinearLR: a state holds 2 values (base_lr, t), found 1"
+        );
+        assert_eq!(seq.state(), make().state());
+        assert!(make().load_state(&[1.0]).is_err());
+    }
+
+    /// A schedule written elsewhere cannot be resumed silently wrong.
+    #[test]
+    fn a_schedule_without_state_refuses_to_resume() {
+        struct Constant;
+        impl Scheduler for Constant {
+            fn start(&mut self, lr: f64, _: Option<f64>) -> Setting {
+                Setting::lr(lr)
+            }
+            fn step(&mut self, _: Option<f64>) -> Setting {
+                Setting::lr(0.1)
+            }
+            fn describe(&self) -> String {
+                "Constant".to_string()
+            }
+        }
+        assert!(Constant.state().is_empty());
+        assert_eq!(
+            Constant.load_state(&[]),
+            Err(
+                "Constant: this schedule does not save its state, so a run cannot resume it"
+                    .to_string()
+            )
+        );
+        // Inside a sequence, the error names the part.
+        let mut seq = SequentialLR::new(vec![Box::new(Constant)], []);
+        let err = seq.load_state(&seq.state()).unwrap_err();
+        assert!(
+            err.starts_with("SequentialLR: `schedulers[0]`: Constant:"),
+            "{err}"
+        );
     }
 
     #[test]

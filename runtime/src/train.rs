@@ -44,6 +44,7 @@
 use std::any::Any;
 use std::fmt;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -209,6 +210,9 @@ pub struct Fit<'a> {
     on_epoch_end: Vec<EpochCallback<'a>>,
     on_batch_end: Vec<BatchCallback<'a>>,
     log: Option<Box<dyn Write + 'a>>,
+    checkpoint_every: Option<(usize, PathBuf)>,
+    checkpoint_best: Option<PathBuf>,
+    resume: Option<PathBuf>,
 }
 
 impl fmt::Debug for Fit<'_> {
@@ -261,6 +265,9 @@ impl<'a> Fit<'a> {
             on_epoch_end: Vec::new(),
             on_batch_end: Vec::new(),
             log: None,
+            checkpoint_every: None,
+            checkpoint_best: None,
+            resume: None,
         }
     }
 
@@ -413,6 +420,36 @@ impl<'a> Fit<'a> {
         self
     }
 
+    /// Save a checkpoint (weights, optimizer and schedule state, epoch,
+    /// shuffling state, history; see [`crate::io::save_checkpoint`]) to
+    /// `path` after every `epochs`-th epoch, replacing the last one
+    /// atomically.
+    pub fn checkpoint_every(mut self, epochs: usize, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint_every = Some((epochs, path.into()));
+        self
+    }
+
+    /// Save a checkpoint to `path` after every epoch that improves on the
+    /// best so far: of the early-stopping monitor if there is one, else of
+    /// `val_loss` with validation data, else of the training loss.
+    pub fn checkpoint_best(mut self, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint_best = Some(path.into());
+        self
+    }
+
+    /// Resume the run saved in the checkpoint at `path`: the model's weights
+    /// and optimizer state, the schedule's state, the shuffling state and
+    /// the history are restored, and training goes on after the saved epoch
+    /// up to `epochs`. With the same data and settings, the result is the
+    /// run that never stopped, bit for bit. The early-stopping state (best
+    /// value, epochs waited) is restored too; the best epoch's weights for
+    /// `restore_best` are the model's own only if the best epoch came after
+    /// the resume or at the saved epoch.
+    pub fn resume_from(mut self, path: impl Into<PathBuf>) -> Self {
+        self.resume = Some(path.into());
+        self
+    }
+
     /// Iterations (batches) per epoch over `samples` samples.
     pub fn iterations_per_epoch(&self, samples: usize) -> usize {
         if self.batch_size == 0 {
@@ -443,6 +480,12 @@ impl<'a> Fit<'a> {
                     "batch size {} with drop_last leaves no batch of {samples} samples",
                     self.batch_size
                 ),
+            );
+        }
+        if let Some((0, _)) = self.checkpoint_every {
+            return invalid(
+                "checkpoint_every",
+                "expected a checkpoint every 1 or more epochs, found 0".into(),
             );
         }
         if self.accumulate == 0 {
@@ -550,6 +593,8 @@ struct Loop<'f, M: Model> {
     best: Option<(usize, f64)>,
     waited: usize,
     best_weights: Vec<Vec<M::Elem>>,
+    /// The best value of the checkpoint monitor so far.
+    best_saved: Option<f64>,
     output: Output<'f>,
 }
 
@@ -644,6 +689,7 @@ impl<'f, M: Model> Loop<'f, M> {
             best: None,
             waited: 0,
             best_weights: Vec::new(),
+            best_saved: None,
             output,
         };
         state.train(model, train, validation)
@@ -693,7 +739,29 @@ impl<'f, M: Model> Loop<'f, M> {
             stop: StopReason::MaxEpochs { epochs },
             best_epoch: None,
         };
-        'epochs: for epoch in 1..=epochs {
+        let mut first = 1;
+        if let Some(path) = self.fit.resume.clone() {
+            let info = crate::io::load_checkpoint(model, &path)?;
+            rng = Rng::from_state(info.rng_state);
+            if let (Some((s, _)), Some(state)) = (&mut schedule, &info.scheduler) {
+                s.load_state(state)
+                    .map_err(|message| Error::InvalidSetting {
+                        name: "resume_from",
+                        message: format!("{}: {message}", path.display()),
+                    })?;
+            }
+            if !info.history.is_empty() {
+                history.epochs = History::from_json(&info.history)?.epochs;
+            }
+            self.restore_stopping_state(&info.metadata);
+            first = info.epoch + 1;
+            self.output.line(&format!(
+                "Resumed from {} after epoch {}",
+                path.display(),
+                info.epoch
+            ));
+        }
+        'epochs: for epoch in first..=epochs {
             let start = Instant::now();
             let lr = model.learning_rate();
             if self.fit.shuffle {
@@ -828,7 +896,18 @@ impl<'f, M: Model> Loop<'f, M> {
             for f in &mut self.fit.on_epoch_end {
                 callback_stop |= f(&log) == Control::Stop;
             }
+            let improved_for_checkpoint = self.improved_for_checkpoint(&log, validation.is_some());
             history.epochs.push(log);
+            if let Some((every, path)) = &self.fit.checkpoint_every {
+                if epoch % every == 0 {
+                    self.save(model, path, epoch, &rng, &schedule, &history)?;
+                }
+            }
+            if improved_for_checkpoint {
+                if let Some(path) = &self.fit.checkpoint_best {
+                    self.save(model, path, epoch, &rng, &schedule, &history)?;
+                }
+            }
             if let Some(reason) = stop {
                 history.stop = reason;
                 break;
@@ -847,6 +926,82 @@ impl<'f, M: Model> Loop<'f, M> {
         model.set_training(true);
         self.output.line(&history.stop.to_string());
         Ok(history)
+    }
+
+    /// Whether `log` improves on the best value of the checkpoint monitor,
+    /// which it then records.
+    fn improved_for_checkpoint(&mut self, log: &EpochLog, has_validation: bool) -> bool {
+        if self.fit.checkpoint_best.is_none() {
+            return false;
+        }
+        let monitor = self.monitor.unwrap_or(if has_validation {
+            Monitor::ValLoss
+        } else {
+            Monitor::Loss
+        });
+        let Some(value) = log.get(monitor).filter(|v| v.is_finite()) else {
+            return false;
+        };
+        let better = match (self.best_saved, self.mode) {
+            (None, _) => true,
+            (Some(best), Mode::Min) => value < best,
+            (Some(best), Mode::Max) => value > best,
+        };
+        if better {
+            self.best_saved = Some(value);
+        }
+        better
+    }
+
+    /// Writes a checkpoint of the run after `epoch`.
+    fn save(
+        &self,
+        model: &M,
+        path: &Path,
+        epoch: usize,
+        rng: &Rng,
+        schedule: &Option<(Box<dyn Scheduler + 'f>, Option<Interval>)>,
+        history: &History,
+    ) -> Result<()> {
+        let mut metadata = std::collections::BTreeMap::new();
+        if let Some((best_epoch, best)) = self.best {
+            metadata.insert("early_stopping.best_epoch".into(), best_epoch.to_string());
+            metadata.insert(
+                "early_stopping.best".into(),
+                format!("{:x}", best.to_bits()),
+            );
+        }
+        metadata.insert("early_stopping.waited".into(), self.waited.to_string());
+        if let Some(best) = self.best_saved {
+            metadata.insert("checkpoint.best".into(), format!("{:x}", best.to_bits()));
+        }
+        let info = crate::io::CheckpointInfo {
+            epoch,
+            rng_state: rng.state(),
+            scheduler: schedule.as_ref().map(|(s, _)| s.state()),
+            history: history.to_json(),
+            metadata,
+        };
+        crate::io::save_checkpoint(model, path, &info)
+    }
+
+    /// Reads back what [`Loop::save`] wrote of the stopping state.
+    fn restore_stopping_state(&mut self, metadata: &std::collections::BTreeMap<String, String>) {
+        let bits = |key: &str| {
+            metadata
+                .get(key)
+                .and_then(|v| u64::from_str_radix(v, 16).ok())
+                .map(f64::from_bits)
+        };
+        let count = |key: &str| metadata.get(key).and_then(|v| v.parse::<usize>().ok());
+        if let (Some(epoch), Some(best)) = (
+            count("early_stopping.best_epoch"),
+            bits("early_stopping.best"),
+        ) {
+            self.best = Some((epoch, best));
+        }
+        self.waited = count("early_stopping.waited").unwrap_or(0);
+        self.best_saved = bits("checkpoint.best");
     }
 
     /// The values of the chosen metrics.

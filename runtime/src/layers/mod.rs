@@ -1,7 +1,11 @@
-//! Layers: the parameterised [`Linear`] and the [`Activation`]s.
+//! Layers: the parameterised [`Linear`], the [`Activation`]s, and the image
+//! and regularisation layers ([`Conv2d`], [`MaxPool2d`], [`AvgPool2d`],
+//! [`BatchNorm`], [`LayerNorm`], [`Dropout`]).
 //!
 //! A layer reads a `[batch, in]` view and writes a `[batch, out]` view that
-//! the caller owns; no layer allocates while it runs.
+//! the caller owns; no layer allocates while it runs (beyond growing its own
+//! scratch when the batch grows). An image sample is `C x H x W` values
+//! flattened row-major into one row ([`ImageShape`]), so `Flatten` is free.
 //!
 //! ```
 //! use macrograd_runtime::layers::{Activation, Tanh};
@@ -12,8 +16,19 @@
 //! ```
 
 mod activation;
+mod conv;
+mod dropout;
 mod linear;
+mod norm;
+mod pool;
 
 pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
+pub use conv::{conv_output_size, Conv2d, Conv2dConfig, ImageShape};
+pub use dropout::Dropout;
 pub use linear::{add_column_sums, Linear};
+pub use norm::{
+    BatchNorm, BatchNormConfig, BufferValue, BufferValueMut, LayerNorm, LayerNormConfig,
+    NamedBuffer, NamedBufferMut,
+};
+pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};

@@ -1,0 +1,116 @@
+//! Wine: three cultivars told apart by 13 chemical measurements, and why
+//! standardizing matters.
+//!
+//! Run: `cargo run --release --example wine`
+//!
+//! The 13 features come in very different units: proline is around 750,
+//! hue around 1. Unscaled, the largest feature dominates the first layer's
+//! sums, and the small ones are hard to learn from. The example trains the
+//! same network twice, on raw and on standardized inputs, with the same
+//! seeds, and compares them on the test part. (Adam's per-parameter step
+//! sizes soften the damage; plain SGD suffers far more.)
+//!
+//! The pipeline is the one of `examples/iris.rs`: a seeded, stratified
+//! 60/20/20 split (the file is sorted by cultivar), a [`Standardize`] fitted
+//! on the training part and applied to all three, `fit` with early stopping
+//! on the validation loss, and one evaluation on the test part: accuracy
+//! and the confusion matrix (rows: true cultivar, columns: predicted).
+//!
+//! With the seeds below it prints a test accuracy of 1.000 (36 of 36)
+//! standardized, with a best validation loss of 0.055, against 0.944 and
+//! 0.114 on raw inputs, in well under a second in release mode.
+
+use macrograd::data::{Dataset, Labels, Standardize};
+use macrograd::datasets;
+use macrograd::metrics::{Metric, Scores, Task};
+use macrograd::prelude::*;
+use macrograd::target::{Classes, Target};
+use macrograd::train::EarlyStopping;
+
+model! {
+    /// 13 measurements -> 32 hidden units -> 3 logits, one per cultivar.
+    struct WineNet;
+    Linear(13, 32);
+    ReLU;
+    Linear(_, 3);
+    loss CrossEntropy;
+    optim Adam(lr = 0.01)
+}
+
+type Data = Dataset<f32, Classes>;
+
+/// Trains a new network on `train` (early stopping on `validation`) and
+/// returns it with its test accuracy.
+fn train_and_test(train: &Data, validation: &Data, test: &Data) -> Result<(WineNet, f64), Error> {
+    let mut model = WineNet::with_seed(1);
+    let history = model.fit(
+        train,
+        Fit::epochs(500)
+            .batch_size(16)
+            .seed(1)
+            .validation_data(validation)
+            .early_stopping(EarlyStopping::patience(30).restore_best())
+            .quiet(),
+    )?;
+    println!("  {}", history.stop);
+    let logits = model.predict(test.inputs());
+    let mut scores = Scores::default();
+    <Classes as Target<f32>>::score(logits.view(), test.targets(), Task::Multiclass, &mut scores);
+    Ok((model, scores.get(Metric::Accuracy).unwrap_or(f64::NAN)))
+}
+
+fn main() -> Result<(), Error> {
+    let (data, cultivars) = datasets::wine();
+    let (mut train, mut validation, mut test) = data.stratified_split3(0.6, 0.2, 0.2, 42)?;
+    println!(
+        "{} wines: {} to train on, {} to validate, {} to test; classes in the test part: {:?}",
+        data.len(),
+        train.len(),
+        validation.len(),
+        test.len(),
+        test.class_counts().into_values().collect::<Vec<_>>()
+    );
+
+    println!("\nraw inputs (proline ~ 750, hue ~ 1):");
+    let (_, raw_accuracy) = train_and_test(&train, &validation, &test)?;
+
+    // Fitted on the training part only, applied to all three.
+    let scaler = Standardize::fit(&train);
+    for part in [&mut train, &mut validation, &mut test] {
+        scaler.transform(part)?;
+    }
+    println!("standardized inputs (each column: training mean 0, deviation 1):");
+    let (mut model, accuracy) = train_and_test(&train, &validation, &test)?;
+
+    println!("\ntest accuracy: {raw_accuracy:.3} raw, {accuracy:.3} standardized\n");
+    let logits = model.predict(test.inputs());
+    print_confusion(&logits, test.targets(), &cultivars);
+    Ok(())
+}
+
+/// Counts of (true class, predicted class), printed as a table.
+fn print_confusion(logits: &Array2<f32>, truth: &[usize], labels: &Labels) {
+    let k = labels.len();
+    let mut counts = vec![vec![0usize; k]; k];
+    for (row, &t) in logits.rows().into_iter().zip(truth) {
+        let predicted = (0..k).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+        counts[t][predicted] += 1;
+    }
+    let names: Vec<String> = (0..k)
+        .map(|i| labels.name(i).unwrap_or_default().into_owned())
+        .collect();
+    let first = names.iter().map(String::len).max().unwrap_or(0).max(16);
+    let cell = names.iter().map(String::len).max().unwrap_or(0) + 2;
+    print!("{:>first$}", "true \\ predicted");
+    for name in &names {
+        print!("{name:>cell$}");
+    }
+    println!();
+    for (name, row) in names.iter().zip(&counts) {
+        print!("{name:>first$}");
+        for c in row {
+            print!("{c:>cell$}");
+        }
+        println!();
+    }
+}

@@ -1,0 +1,1045 @@
+//! Datasets from CSV: a builder that names the target columns, reads every
+//! other column as a feature, and reports any bad field by file, line,
+//! column and value. The rules are in [`Csv`]'s documentation.
+//!
+//! ```
+//! use macrograd_runtime::data::Csv;
+//! let text = "x,y\n1,2\n3,4\n";
+//! let data = Csv::from_reader("t.csv", text.as_bytes()).regression::<f64>()?;
+//! assert_eq!(data.targets()[[1, 0]], 4.0);
+//! # Ok::<(), macrograd_runtime::Error>(())
+//! ```
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+
+use super::Dataset;
+use crate::target::{Classes, Rows};
+use crate::{Error, Float, Result};
+
+/// Values and names quoted in messages are cut to this many characters.
+const SHOWN_CHARS: usize = 40;
+
+/// Names listed in the message of a target that names no column.
+const LISTED_NAMES: usize = 8;
+
+/// The largest integer class label: 2^53, beyond which `f64` (and a text
+/// like `1e300`) no longer names one integer.
+const MAX_LABEL: f64 = 9_007_199_254_740_992.0;
+
+/// Where the bytes come from.
+enum Source<'a> {
+    Path(PathBuf),
+    Reader(Box<dyn Read + 'a>),
+}
+
+/// Which columns are targets.
+#[derive(Clone, Debug)]
+enum Targets {
+    Last,
+    Names(Vec<String>),
+    Indices(Vec<usize>),
+}
+
+/// A CSV file (or reader) to be read as a [`Dataset`]: set the options,
+/// then call [`Csv::regression`] or [`Csv::classification`].
+///
+/// Defaults: a header row, `,` between fields, the last column as the
+/// target. Every column that is not a target is a feature, in file order.
+///
+/// Every field of a feature (or regression target) column must be a finite
+/// number as Rust's `f32`/`f64` parsing reads it (`1`, `-2.5`, `1e-3`);
+/// spaces around a field are ignored, blank lines are skipped, quoting
+/// follows RFC 4180 (the `csv` crate), a UTF-8 byte-order mark is dropped.
+/// Class labels are integers or names:
+///
+/// - If the first row's label is a number, the labels are integers and map
+///   to themselves: each must be a non-negative integer (`2` or `2.0`) no
+///   larger than 2^53, and [`Labels::len`] is the largest one plus 1.
+/// - Otherwise the labels are names (any text, `"3"` included), numbered
+///   in the sorted order of the distinct names, as scikit-learn's
+///   `LabelEncoder` numbers them: `cat, dog, cat, bird` gives `bird = 0`,
+///   `cat = 1`, `dog = 2`.
+///
+/// Reading never panics and allocates in proportion to the input only: a
+/// huge number in a field is an error or a number, never a size. Errors
+/// ([`Error::Csv`], see [`CsvError`]) name the file, the 1-based line, the
+/// 1-based column with its header name, and the value.
+///
+/// # Examples
+///
+/// ```
+/// use macrograd_runtime::data::Csv;
+/// let text = "\
+/// length,width,species
+/// 5.1,3.5,setosa
+/// 7.0,3.2,versicolor
+/// 6.3,3.3,virginica
+/// ";
+/// let (data, labels) = Csv::from_reader("flowers.csv", text.as_bytes())
+///     .target("species")
+///     .classification::<f32>()?;
+/// assert_eq!((data.len(), data.features(), labels.len()), (3, 2, 3));
+/// assert_eq!(labels.name(1).as_deref(), Some("versicolor"));
+///
+/// let bad = "length,width,species\n5.1,3.5,setosa\n\n7.0,wide,versicolor\n";
+/// let e = Csv::from_reader("flowers.csv", bad.as_bytes()).classification::<f32>().unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     r#"flowers.csv: line 4, column 2 ("width"): expected a number, found "wide""#
+/// );
+/// # Ok::<(), macrograd_runtime::Error>(())
+/// ```
+pub struct Csv<'a> {
+    name: String,
+    source: Source<'a>,
+    header: bool,
+    delimiter: u8,
+    targets: Targets,
+}
+
+impl std::fmt::Debug for Csv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Csv")
+            .field("name", &self.name)
+            .field("header", &self.header)
+            .field("delimiter", &char::from(self.delimiter))
+            .field("targets", &self.targets)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Csv<'static> {
+    /// The file at `path`, opened when the data is read. Messages name it
+    /// as `path` is written.
+    pub fn from_path(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        Csv::new(path.display().to_string(), Source::Path(path.to_path_buf()))
+    }
+}
+
+impl<'a> Csv<'a> {
+    /// CSV text from any reader (a file, `text.as_bytes()`, a network
+    /// stream); `name` stands for the file in messages.
+    pub fn from_reader(name: impl Into<String>, reader: impl Read + 'a) -> Self {
+        Csv::new(name.into(), Source::Reader(Box::new(reader)))
+    }
+
+    fn new(name: String, source: Source<'a>) -> Self {
+        Csv {
+            name,
+            source,
+            header: true,
+            delimiter: b',',
+            targets: Targets::Last,
+        }
+    }
+
+    /// Whether the first row holds the column names (default `true`).
+    /// Without a header, targets can only be chosen by index.
+    pub fn header(mut self, header: bool) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// The byte between fields (default `b','`; `b';'`, `b'\t'`, ...).
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// The target is the column the header names `name`.
+    pub fn target(self, name: &str) -> Self {
+        self.targets([name])
+    }
+
+    /// The target is column `index`, counted from 0 as Rust counts (messages
+    /// count columns from 1, as editors and spreadsheets do).
+    pub fn target_index(self, index: usize) -> Self {
+        self.target_indices([index])
+    }
+
+    /// Several target columns by name, in the order of the target rows'
+    /// columns (regression and multi-label data).
+    pub fn targets<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.targets = Targets::Names(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Several target columns by index (from 0), in the order of the target
+    /// rows' columns.
+    pub fn target_indices(mut self, indices: impl IntoIterator<Item = usize>) -> Self {
+        self.targets = Targets::Indices(indices.into_iter().collect());
+        self
+    }
+
+    /// Reads regression (or multi-label) data: the target columns become
+    /// float rows, the others the inputs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the file cannot be opened or read; [`Error::Csv`]
+    /// for an empty file or one with a header only, a row shorter or longer
+    /// than the header (the first row without one), a field that is not a
+    /// number or is NaN, infinite or out of `T`'s range, and target columns
+    /// that do not exist, repeat, or leave no feature. The message names the
+    /// file, the line, the column (its header name too) and the value.
+    pub fn regression<T: Float>(self) -> Result<Dataset<T, Rows>> {
+        let table = self.read::<T>(Kind::Regression)?;
+        let Labelled::Rows(targets) = table.targets else {
+            unreachable!("a regression read produces target rows")
+        };
+        let width = table.target_columns;
+        let targets = Array2::from_shape_vec((table.rows, width), targets)
+            .map_err(|e| table.context.error(None, None, None, e.to_string()))?;
+        Dataset::regression(table.inputs, targets)
+    }
+
+    /// Reads classification data: one target column of class labels
+    /// (integers or names, see [`Csv`]), the others the inputs. Returns the
+    /// dataset and the label mapping.
+    ///
+    /// # Errors
+    ///
+    /// As [`Csv::regression`], and for more than one target column, an
+    /// empty label, or (integer labels) a label that is not a number, is
+    /// negative, is not an integer, or is above 2^53.
+    pub fn classification<T: Float>(self) -> Result<(Dataset<T, Classes>, Labels)> {
+        let table = self.read::<T>(Kind::Classification)?;
+        let Labelled::Classes(state) = table.targets else {
+            unreachable!("a classification read produces labels")
+        };
+        let (labels, mapping) = state.finish();
+        Ok((Dataset::classification(table.inputs, labels)?, mapping))
+    }
+
+    /// Reads every row: the inputs and the targets as `kind` wants them.
+    fn read<T: Float>(self, kind: Kind) -> Result<Table<T>> {
+        let mut context = Context {
+            path: self.name,
+            names: None,
+            header: self.header,
+        };
+        let reader: Box<dyn Read + 'a> = match self.source {
+            Source::Reader(reader) => reader,
+            Source::Path(path) => match std::fs::File::open(&path) {
+                Ok(file) => Box::new(file),
+                Err(source) => {
+                    return Err(Error::Io {
+                        path: context.path,
+                        source,
+                    })
+                }
+            },
+        };
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(Lines::new(reader));
+        let mut record = ::csv::ByteRecord::new();
+
+        // The header, then the first row of data.
+        let mut header_line = None;
+        if self.header {
+            let Some(line) = context.next(&mut reader, &mut record)? else {
+                return Err(context.error(
+                    Some(1),
+                    None,
+                    None,
+                    "the file is empty: expected a header row and rows of data".into(),
+                ));
+            };
+            header_line = Some(line);
+            let names = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.trim_ascii()));
+            context.names = Some(names.map(Cow::into_owned).collect());
+        }
+        let Some(mut line) = context.next(&mut reader, &mut record)? else {
+            let message = if self.header {
+                "no rows of data after the header"
+            } else {
+                "the file is empty: expected rows of data"
+            };
+            let line = header_line.map_or(1, |l| l + 1);
+            return Err(context.error(Some(line), None, None, message.into()));
+        };
+        let width = context.names.as_ref().map_or(record.len(), Vec::len);
+        let first = Some(header_line.unwrap_or(line));
+        let targets = context.resolve(&self.targets, width, first)?;
+        if kind == Kind::Classification && targets.len() != 1 {
+            return Err(context.error(
+                first,
+                None,
+                None,
+                format!(
+                    "classification takes one target column, found {} selected",
+                    targets.len()
+                ),
+            ));
+        }
+        // For each column: `None` for a feature, `Some(k)` for the k-th target.
+        let mut role = vec![None; width];
+        for (k, &column) in targets.iter().enumerate() {
+            role[column] = Some(k);
+        }
+
+        let mut table = Table {
+            inputs: Array2::zeros((0, 0)),
+            rows: 0,
+            target_columns: targets.len(),
+            targets: match kind {
+                Kind::Regression => Labelled::Rows(Vec::new()),
+                Kind::Classification => Labelled::Classes(LabelState::Undecided),
+            },
+            context,
+        };
+        let mut inputs: Vec<T> = Vec::new();
+        let mut target_row: Vec<T> = vec![T::zero(); targets.len()];
+        loop {
+            table.row(&record, line, width, &role, &mut inputs, &mut target_row)?;
+            match table.context.next(&mut reader, &mut record)? {
+                Some(next) => line = next,
+                None => break,
+            }
+        }
+        let features = width - targets.len();
+        table.inputs = Array2::from_shape_vec((table.rows, features), inputs)
+            .map_err(|e| table.context.error(None, None, None, e.to_string()))?;
+        Ok(table)
+    }
+}
+
+/// What the target columns are read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Regression,
+    Classification,
+}
+
+/// The targets read so far.
+enum Labelled<T> {
+    /// Row-major target rows.
+    Rows(Vec<T>),
+    Classes(LabelState),
+}
+
+/// Class labels read so far; integers or names, decided by the first row.
+enum LabelState {
+    Undecided,
+    Integers {
+        labels: Vec<usize>,
+        first: String,
+    },
+    Names {
+        /// Per row, the order in which its name was first seen.
+        ids: Vec<usize>,
+        seen: HashMap<String, usize>,
+    },
+}
+
+impl LabelState {
+    /// The class index of every row and the mapping.
+    fn finish(self) -> (Vec<usize>, Labels) {
+        match self {
+            LabelState::Undecided => (Vec::new(), Labels::integers(0)),
+            LabelState::Integers { labels, .. } => {
+                let classes = labels.iter().max().map_or(0, |&m| m + 1);
+                (labels, Labels::integers(classes))
+            }
+            LabelState::Names { ids, seen } => {
+                let mut names: Vec<(String, usize)> = seen.into_iter().collect();
+                names.sort_unstable();
+                // first-seen id -> sorted index
+                let mut index = vec![0; names.len()];
+                for (sorted, (_, id)) in names.iter().enumerate() {
+                    index[*id] = sorted;
+                }
+                let labels = ids.into_iter().map(|id| index[id]).collect();
+                let names = names.into_iter().map(|(name, _)| name).collect();
+                (labels, Labels::from_unique(names))
+            }
+        }
+    }
+}
+
+/// The file and its header, for messages.
+struct Context {
+    path: String,
+    /// The header's names.
+    names: Option<Vec<String>>,
+    header: bool,
+}
+
+impl Context {
+    /// An [`Error::Csv`]; `column` counts from 0 here and from 1 in the error.
+    fn error(
+        &self,
+        line: Option<u64>,
+        column: Option<usize>,
+        value: Option<&[u8]>,
+        message: String,
+    ) -> Error {
+        Error::Csv(Box::new(CsvError {
+            path: self.path.clone(),
+            line,
+            column: column.map(|c| c + 1),
+            column_name: column.and_then(|c| Some(shown(self.names.as_ref()?.get(c)?.as_bytes()))),
+            value: value.map(shown),
+            message,
+        }))
+    }
+
+    /// Reads the next record and returns the line it starts on; `None` at
+    /// the end of the input.
+    fn next<R: Read>(
+        &self,
+        reader: &mut ::csv::Reader<Lines<R>>,
+        record: &mut ::csv::ByteRecord,
+    ) -> Result<Option<u64>> {
+        let more = reader.read_byte_record(record).map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            match e.into_kind() {
+                ::csv::ErrorKind::Io(source) => Error::Io {
+                    path: self.path.clone(),
+                    source,
+                },
+                other => self.error(line, None, None, format!("{other:?}")),
+            }
+        })?;
+        let start = record.position().map_or(0, ::csv::Position::byte);
+        Ok(more.then(|| reader.get_mut().line_at(start)))
+    }
+
+    /// The 0-based indices of the target columns, checked.
+    fn resolve(&self, targets: &Targets, width: usize, line: Option<u64>) -> Result<Vec<usize>> {
+        let fail = |message: String| Err(self.error(line, None, None, message));
+        let columns = match targets {
+            Targets::Last => vec![width.saturating_sub(1)],
+            Targets::Indices(indices) => {
+                for &i in indices {
+                    if i >= width {
+                        return fail(format!(
+                            "target column index {i} (counted from 0) is out of range: the \
+                             {} has {width} columns",
+                            self.first_row()
+                        ));
+                    }
+                }
+                indices.clone()
+            }
+            Targets::Names(wanted) => {
+                let Some(names) = &self.names else {
+                    return fail(format!(
+                        "target column {:?} is named, but the file is read without a \
+                         header: choose it with `target_index`",
+                        shown(wanted.first().map_or("", |s| s.as_str()).as_bytes())
+                    ));
+                };
+                let mut columns = Vec::with_capacity(wanted.len());
+                for name in wanted {
+                    let name = name.trim();
+                    let found: Vec<usize> = (0..names.len())
+                        .filter(|&c| names[c] == name)
+                        .take(2)
+                        .collect();
+                    match found[..] {
+                        [c] => columns.push(c),
+                        [a, b, ..] => {
+                            return fail(format!(
+                                "the target {:?} names more than one column ({} and {})",
+                                shown(name.as_bytes()),
+                                a + 1,
+                                b + 1
+                            ))
+                        }
+                        [] => {
+                            let listed: Vec<String> = names
+                                .iter()
+                                .take(LISTED_NAMES)
+                                .map(|n| format!("{:?}", shown(n.as_bytes())))
+                                .collect();
+                            let more = if names.len() > LISTED_NAMES {
+                                ", ..."
+                            } else {
+                                ""
+                            };
+                            return fail(format!(
+                                "no column is named {:?}; the header has {} columns: {}{more}",
+                                shown(name.as_bytes()),
+                                names.len(),
+                                listed.join(", ")
+                            ));
+                        }
+                    }
+                }
+                columns
+            }
+        };
+        if columns.is_empty() {
+            return fail("no target column is selected".into());
+        }
+        for (k, &c) in columns.iter().enumerate() {
+            if columns[..k].contains(&c) {
+                return fail(format!("column {} is selected as a target twice", c + 1));
+            }
+        }
+        if columns.len() >= width {
+            return fail(format!(
+                "every column ({width}) is a target, which leaves no feature"
+            ));
+        }
+        Ok(columns)
+    }
+
+    /// "header" or "first row": what fixes the column count.
+    fn first_row(&self) -> &'static str {
+        if self.header {
+            "header"
+        } else {
+            "first row"
+        }
+    }
+}
+
+/// Everything read from a file.
+struct Table<T: Float> {
+    inputs: Array2<T>,
+    rows: usize,
+    target_columns: usize,
+    targets: Labelled<T>,
+    context: Context,
+}
+
+impl<T: Float> Table<T> {
+    /// Checks and appends one row.
+    fn row(
+        &mut self,
+        record: &::csv::ByteRecord,
+        line: u64,
+        width: usize,
+        role: &[Option<usize>],
+        inputs: &mut Vec<T>,
+        target_row: &mut [T],
+    ) -> Result<()> {
+        let line = Some(line);
+        let cx = &self.context;
+        if record.len() < width {
+            let last = record.iter().next_back().map(<[u8]>::trim_ascii);
+            let ends = match last {
+                Some(value) => format!(" (its last field is {:?})", shown(value)),
+                None => String::new(),
+            };
+            return Err(cx.error(
+                line,
+                Some(record.len()),
+                Some(last.unwrap_or_default()),
+                format!(
+                    "missing field: the row has {} fields, but the {} has {width}{ends}",
+                    record.len(),
+                    cx.first_row()
+                ),
+            ));
+        }
+        if record.len() > width {
+            let extra = record.get(width).unwrap_or_default().trim_ascii();
+            return Err(cx.error(
+                line,
+                Some(width),
+                Some(extra),
+                format!(
+                    "extra field {:?}: the row has {} fields, but the {} has {width}",
+                    shown(extra),
+                    record.len(),
+                    cx.first_row()
+                ),
+            ));
+        }
+        for (column, field) in record.iter().enumerate() {
+            let field = field.trim_ascii();
+            match (role[column], &mut self.targets) {
+                (None, _) | (Some(_), Labelled::Rows(_)) => {
+                    let value = number::<T>(field)
+                        .map_err(|why| cx.error(line, Some(column), Some(field), why))?;
+                    match role[column] {
+                        None => inputs.push(value),
+                        Some(k) => target_row[k] = value,
+                    }
+                }
+                (Some(_), Labelled::Classes(state)) => {
+                    label(state, field)
+                        .map_err(|why| cx.error(line, Some(column), Some(field), why))?;
+                }
+            }
+        }
+        if let Labelled::Rows(targets) = &mut self.targets {
+            targets.extend_from_slice(target_row);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+}
+
+/// A field as a finite `T`, or why not (with the value).
+fn number<T: Float>(field: &[u8]) -> std::result::Result<T, String> {
+    if field.is_empty() {
+        return Err("expected a number, found an empty field".into());
+    }
+    let text = std::str::from_utf8(field).ok();
+    let parsed = text.and_then(|s| T::from_str_radix(s, 10).ok());
+    match parsed {
+        None => Err(format!("expected a number, found {:?}", shown(field))),
+        Some(v) if v.is_finite() => Ok(v),
+        Some(_) => {
+            let wide = text.and_then(|s| s.parse::<f64>().ok());
+            if wide.is_some_and(f64::is_finite) {
+                Err(format!(
+                    "expected a number within the range of {}, found {:?}",
+                    T::NAME,
+                    shown(field)
+                ))
+            } else {
+                Err(format!(
+                    "expected a finite number, found {:?} (NaN and infinities are not allowed)",
+                    shown(field)
+                ))
+            }
+        }
+    }
+}
+
+/// Reads one class label into `state`, or says why not (with the value).
+fn label(state: &mut LabelState, field: &[u8]) -> std::result::Result<(), String> {
+    if field.is_empty() {
+        return Err("expected a class label, found an empty field".into());
+    }
+    let text = std::str::from_utf8(field)
+        .map_err(|_| format!("expected a UTF-8 class label, found {:?}", shown(field)))?;
+    if let LabelState::Undecided = state {
+        *state = if text.parse::<f64>().is_ok() {
+            LabelState::Integers {
+                labels: Vec::new(),
+                first: shown(field),
+            }
+        } else {
+            LabelState::Names {
+                ids: Vec::new(),
+                seen: HashMap::new(),
+            }
+        };
+    }
+    match state {
+        LabelState::Undecided => unreachable!("decided above"),
+        LabelState::Integers { labels, first } => {
+            let Ok(value) = text.parse::<f64>() else {
+                return Err(format!(
+                    "expected an integer class label (the first row's label {first:?} is a \
+                     number, so every label must be one), found {:?}",
+                    shown(field)
+                ));
+            };
+            let why = if !value.is_finite() {
+                "a finite, non-negative integer"
+            } else if value < 0.0 {
+                "a non-negative integer"
+            } else if value.fract() != 0.0 {
+                "an integer"
+            } else if value > MAX_LABEL {
+                "an integer no larger than 2^53"
+            } else {
+                labels.push(value as usize);
+                return Ok(());
+            };
+            Err(format!(
+                "expected a class label that is {why}, found {:?}",
+                shown(field)
+            ))
+        }
+        LabelState::Names { ids, seen } => {
+            let next = seen.len();
+            let id = *seen.entry(text.to_string()).or_insert(next);
+            ids.push(id);
+            Ok(())
+        }
+    }
+}
+
+/// What [`Error::Csv`] carries: where in which file, and what is wrong.
+///
+/// Displayed as `path: line 4, column 2 ("sepal width"): message`, leaving
+/// out the parts that are not known; the message quotes the value too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvError {
+    /// The file, or the name given to a reader.
+    pub path: String,
+    /// 1-based line where the record starts, if the error has one.
+    pub line: Option<u64>,
+    /// 1-based column, if the error is about one field.
+    pub column: Option<usize>,
+    /// The header's name of that column, if the file has a header.
+    pub column_name: Option<String>,
+    /// The offending text (a field), cut to 40 characters, if there is one.
+    pub value: Option<String>,
+    /// What is wrong, quoting the value.
+    pub message: String,
+}
+
+impl std::fmt::Display for CsvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
+        if let Some(column) = self.column {
+            let sep = if self.line.is_some() { "," } else { ":" };
+            write!(f, "{sep} column {column}")?;
+            if let Some(name) = &self.column_name {
+                write!(f, " ({name:?})")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for CsvError {}
+
+/// A reader that notes where lines begin, so that a record's line can be
+/// told even after blank lines, which the `csv` crate skips without
+/// counting them into the record's position.
+///
+/// A record starts at the first byte that is neither `\r` nor `\n` at or
+/// after the byte where the parser began reading it; this keeps, for every
+/// such byte that follows a line break (or starts the input), its offset
+/// and its line (`\n`s before it, plus 1), and forgets those before the
+/// record being read, so it holds only what the parser's buffer holds.
+struct Lines<R> {
+    inner: R,
+    offset: u64,
+    line: u64,
+    after_break: bool,
+    starts: VecDeque<(u64, u64)>,
+}
+
+impl<R: Read> Lines<R> {
+    fn new(inner: R) -> Self {
+        Lines {
+            inner,
+            offset: 0,
+            line: 1,
+            after_break: true,
+            starts: VecDeque::new(),
+        }
+    }
+
+    /// The line of the first content byte at or after `byte`.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self
+            .starts
+            .front()
+            .is_some_and(|&(offset, _)| offset < byte)
+        {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.after_break = true;
+                }
+                b'\r' => self.after_break = true,
+                _ if self.after_break => {
+                    self.starts.push_back((self.offset, self.line));
+                    self.after_break = false;
+                }
+                _ => {}
+            }
+            self.offset += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// `bytes` as text for a message: invalid UTF-8 replaced, cut to
+/// [`SHOWN_CHARS`] characters with `...` after.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+/// The names of a classifier's classes: index -> name and name -> index.
+///
+/// Integer labels are their own names (`"0"`, `"1"`, ...; [`Labels::len`]
+/// is the largest label plus one, whether or not every smaller one occurs);
+/// text labels are numbered in sorted order by [`Csv::classification`], or
+/// in any order by [`Labels::named`].
+///
+/// ```
+/// use macrograd_runtime::data::Labels;
+/// let labels = Labels::named(["malignant", "benign"])?;
+/// assert_eq!(labels.index("benign"), Some(1));
+/// assert_eq!(labels.name(0).as_deref(), Some("malignant"));
+/// let digits = Labels::integers(10);
+/// assert_eq!((digits.len(), digits.name(7).as_deref()), (10, Some("7")));
+/// assert_eq!(digits.index("7"), Some(7));
+/// # Ok::<(), macrograd_runtime::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Labels {
+    /// `None` for integer labels `0..classes`.
+    names: Option<Vec<String>>,
+    classes: usize,
+}
+
+impl Labels {
+    /// Integer labels `0..classes`, each named by its number.
+    pub fn integers(classes: usize) -> Self {
+        Labels {
+            names: None,
+            classes,
+        }
+    }
+
+    /// Labels named `names`, class `i` being `names[i]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] (`labels`) if a name repeats.
+    pub fn named<I, S>(names: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        let mut sorted: Vec<&String> = names.iter().collect();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::InvalidSetting {
+                name: "labels",
+                message: format!("the class name {:?} appears twice", pair[0]),
+            });
+        }
+        Ok(Labels::from_unique(names))
+    }
+
+    fn from_unique(names: Vec<String>) -> Self {
+        Labels {
+            classes: names.len(),
+            names: Some(names),
+        }
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.classes
+    }
+
+    /// Whether there are no classes.
+    pub fn is_empty(&self) -> bool {
+        self.classes == 0
+    }
+
+    /// Whether the labels are integers (named by their numbers).
+    pub fn is_integers(&self) -> bool {
+        self.names.is_none()
+    }
+
+    /// The names in class order, for text labels; `None` for integers.
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
+    /// The name of class `index`, or `None` if there is no such class.
+    pub fn name(&self, index: usize) -> Option<Cow<'_, str>> {
+        match &self.names {
+            Some(names) => names.get(index).map(|s| Cow::Borrowed(s.as_str())),
+            None => (index < self.classes).then(|| Cow::Owned(index.to_string())),
+        }
+    }
+
+    /// The class index of `name`, or `None` if no class has that name (for
+    /// integer labels, the decimal number, as written by [`Labels::name`]).
+    pub fn index(&self, name: &str) -> Option<usize> {
+        match &self.names {
+            Some(names) => names.iter().position(|n| n == name),
+            None => name
+                .parse::<usize>()
+                .ok()
+                .filter(|&i| i < self.classes && i.to_string() == name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn csv(text: &str) -> Csv<'_> {
+        Csv::from_reader("t.csv", text.as_bytes())
+    }
+
+    #[test]
+    fn data_csv_reads_features_and_the_last_column() {
+        let d = csv("a,b,y\n1,2,3\n4,5,6\n").regression::<f64>().unwrap();
+        assert_eq!(d.inputs(), array![[1.0, 2.0], [4.0, 5.0]]);
+        assert_eq!(d.targets(), array![[3.0], [6.0]]);
+    }
+
+    #[test]
+    fn data_csv_targets_by_name_in_the_given_order() {
+        let d = csv("y2,a,y1,b\n1,2,3,4\n")
+            .targets(["y1", "y2"])
+            .regression::<f32>()
+            .unwrap();
+        assert_eq!(d.inputs(), array![[2.0_f32, 4.0]]);
+        assert_eq!(d.targets(), array![[3.0_f32, 1.0]]);
+    }
+
+    #[test]
+    fn data_csv_name_labels_are_sorted() {
+        let (d, labels) = csv("x,y\n1,cat\n2,dog\n3,cat\n4,bird\n")
+            .classification::<f32>()
+            .unwrap();
+        assert_eq!(d.targets(), &[1, 2, 1, 0]);
+        assert_eq!(labels.names().unwrap(), ["bird", "cat", "dog"]);
+        assert_eq!(labels.index("dog"), Some(2));
+        assert_eq!(labels.index("cow"), None);
+    }
+
+    #[test]
+    fn data_csv_integer_labels_map_to_themselves() {
+        let (d, labels) = csv("x,y\n1,2\n2,0.0\n3,2\n")
+            .classification::<f32>()
+            .unwrap();
+        assert_eq!(d.targets(), &[2, 0, 2]);
+        assert_eq!(labels, Labels::integers(3));
+        assert!(labels.is_integers());
+        assert_eq!(labels.index("02"), None);
+        assert_eq!(labels.name(3), None);
+    }
+
+    #[test]
+    fn data_csv_huge_label_allocates_nothing() {
+        let (_, labels) = csv("x,y\n1,9007199254740992\n")
+            .classification::<f32>()
+            .unwrap();
+        assert_eq!(labels.len(), 9_007_199_254_740_993);
+        let e = csv("x,y\n1,1e300\n").classification::<f32>().unwrap_err();
+        assert!(e.to_string().contains("no larger than 2^53"), "{e}");
+    }
+
+    #[test]
+    fn data_csv_long_values_are_cut_in_messages() {
+        let long = "x".repeat(500);
+        let e = csv(&format!("a,b\n{long},1\n"))
+            .regression::<f32>()
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(text.len() < 150 && text.contains("xxx..."), "{text}");
+    }
+
+    #[test]
+    fn data_csv_f32_overflow_is_named() {
+        let e = csv("a,b\n1e39,1\n").regression::<f32>().unwrap_err();
+        assert!(e.to_string().contains("within the range of f32"), "{e}");
+        assert!(csv("a,b\n1e39,1\n").regression::<f64>().is_ok());
+    }
+
+    #[test]
+    fn data_csv_blank_lines_spaces_quotes_and_bom() {
+        let d = csv("\u{feff}a ,\"b\"\n\n 1 ,\"2\"\n\n3,4\n")
+            .target("b")
+            .regression::<f64>()
+            .unwrap();
+        assert_eq!(d.inputs(), array![[1.0], [3.0]]);
+        assert_eq!(d.targets(), array![[2.0], [4.0]]);
+    }
+
+    #[test]
+    fn data_csv_bad_target_choices() {
+        let cases: [(Csv<'_>, &str); 6] = [
+            (
+                csv("a,b\n1,2\n").target("c"),
+                r#"no column is named "c"; the header has 2 columns: "a", "b""#,
+            ),
+            (
+                csv("a,a\n1,2\n").target("a"),
+                "names more than one column (1 and 2)",
+            ),
+            (
+                csv("a,b\n1,2\n").target_index(2),
+                "index 2 (counted from 0) is out of range",
+            ),
+            (csv("1,2\n").header(false).target("a"), "without a header"),
+            (
+                csv("a,b\n1,2\n").target_indices([0, 1]),
+                "leaves no feature",
+            ),
+            (
+                csv("a,b,c\n1,2,3\n").target_indices([1, 1]),
+                "column 2 is selected as a target twice",
+            ),
+        ];
+        for (csv, expected) in cases {
+            let e = csv.regression::<f32>().unwrap_err().to_string();
+            assert!(
+                e.starts_with("t.csv: line 1: ") && e.contains(expected),
+                "{e}"
+            );
+        }
+        let e = csv("a,b,c\n1,2,3\n")
+            .targets(["a", "b"])
+            .classification::<f32>();
+        assert!(e.unwrap_err().to_string().contains("one target column"));
+    }
+
+    #[test]
+    fn data_csv_lines_count_blank_lines_crlf_and_quoted_breaks() {
+        let line = |text: &str| match csv(text).regression::<f32>().unwrap_err() {
+            Error::Csv(e) => e.line,
+            e => panic!("{e}"),
+        };
+        assert_eq!(line("a,b\n\n\n1,2\n\n3,x\n"), Some(6));
+        assert_eq!(line("a,b\r\n\r\n1,2\r\n\r\n\r\n3,x\r\n"), Some(6));
+        assert_eq!(line("\n\na,b\n1,x\n"), Some(4));
+        // A quoted field with line breaks: the record starts on line 2.
+        assert_eq!(line("a,b\n\"1\n\n\",x\n"), Some(2));
+        assert_eq!(line("a,b\n\"1\n\n\",2\n3,x"), Some(5));
+        assert_eq!(line("a,b\n"), Some(2));
+        assert_eq!(line("a,b\n\n\n"), Some(2));
+    }
+
+    #[test]
+    fn data_csv_missing_file_is_an_io_error() {
+        let e = Csv::from_path("/nonexistent/x.csv")
+            .regression::<f32>()
+            .unwrap_err();
+        assert!(matches!(e, Error::Io { .. }));
+        assert!(e.to_string().starts_with("/nonexistent/x.csv: "), "{e}");
+    }
+
+    #[test]
+    fn data_labels_named_rejects_repeats() {
+        let e = Labels::named(["a", "b", "a"]).unwrap_err();
+        assert!(e.to_string().contains(r#""a" appears twice"#), "{e}");
+    }
+}

@@ -1,0 +1,1042 @@
+//! Models out and back in: weights in safetensors, named as PyTorch names
+//! them, and checkpoints that resume a training run exactly.
+//!
+//! **Weights** ([`save_weights`], [`load_weights`]) are a safetensors file
+//! with one tensor per parameter, under the names and layouts of
+//! [`Model::visit_parameters`]: PyTorch's `nn.Sequential` names (`0.weight`
+//! `[out, in]`, `0.bias` `[out]`, `2.weight`, ...), dtype `F32` or `F64`
+//! from the model's element type, and the metadata `{"format": "pt"}`. So
+//! PyTorch reads them with `safetensors.torch.load_file` and
+//! `load_state_dict`, and a `state_dict` saved by
+//! `safetensors.torch.save_file` loads here:
+//!
+//! ```text
+//! # Python
+//! model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+//! save_file(model.state_dict(), "mlp.safetensors")
+//! // Rust
+//! let mut mlp = model! { input 4; Linear(4, 8); ReLU; Linear(8, 3); loss CrossEntropy; optim SGD(0.1) };
+//! io::load_weights(&mut mlp, "mlp.safetensors")?;  // now computes what the PyTorch model does
+//! ```
+//!
+//! **Checkpoints** ([`save_checkpoint`], [`load_checkpoint`]) are one
+//! safetensors file with the weights, the optimizer's state
+//! ([`Model::optimizer_state`]) and a [`CheckpointInfo`]: the epoch, the
+//! run's RNG state, the scheduler's state, the history so far and free-form
+//! metadata. Its layout is documented on [`save_checkpoint`].
+//!
+//! Every load checks the whole file against the model before it changes
+//! anything, and reports every difference in one error that names the file
+//! (missing and unexpected names, shapes, dtypes); a failed load leaves the
+//! model as it was. A truncated or corrupted file is an error, never a
+//! panic: the header's length is checked against the file's size before
+//! the header is read, and safetensors then checks every tensor's offsets
+//! and size. Every write is atomic: a temporary file in the same directory,
+//! flushed to disk, renamed over the target.
+//!
+//! ```
+//! use macrograd_runtime::io::CheckpointInfo;
+//! let info = CheckpointInfo { epoch: 3, rng_state: 42, ..CheckpointInfo::default() };
+//! assert_eq!(info.scheduler, None);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::Path;
+
+use safetensors::tensor::{Metadata, TensorInfo, TensorView};
+use safetensors::Dtype;
+
+use crate::history::{write_atomic, History};
+use crate::model::Model;
+use crate::{Error, Float, Result};
+
+/// The metadata key that marks a checkpoint, and its format version.
+const CHECKPOINT_KEY: &str = "macrograd.checkpoint";
+const CHECKPOINT_VERSION: &str = "1";
+
+/// The name safetensors errors carry for data read from memory.
+const BYTES: &str = "(safetensors bytes)";
+
+/// safetensors' own limit on the header, which it checks too.
+const MAX_HEADER: u64 = 100_000_000;
+
+/// Writes the model's parameters to `path` as safetensors, atomically.
+///
+/// One tensor per parameter, named and shaped as by
+/// [`Model::visit_parameters`] (PyTorch's `0.weight` `[out, in]`, `0.bias`
+/// `[out]`, ...), dtype `F32` or `F64` from the model's element type,
+/// little-endian as the format says; metadata `{"format": "pt"}`.
+/// `safetensors.torch.load_file(path)` gives a `state_dict` that the same
+/// `nn.Sequential` loads with `load_state_dict`.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming `path` if the file cannot be written; `path` is
+/// then left as it was.
+pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = weights_to_bytes(model).map_err(|e| rename(e, path))?;
+    write_atomic(path, &bytes)
+}
+
+/// The safetensors file [`save_weights`] writes, in memory.
+///
+/// # Errors
+///
+/// [`Error::Io`] (kind `InvalidData`) if safetensors refuses to serialize
+/// the tensors (a header over its 100 MB limit).
+pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
+    let tensors = parameter_tensors(model, "");
+    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    serialize(&tensors, metadata)
+}
+
+/// Overwrites the model's parameters with those of the safetensors file at
+/// `path` (written by [`save_weights`], by PyTorch's
+/// `safetensors.torch.save_file(model.state_dict(), path)`, or a
+/// checkpoint of [`save_checkpoint`], whose `weights.` tensors it reads).
+///
+/// The file must hold exactly the model's parameters: every name of
+/// [`Model::visit_parameters`], with the same shape and the model's dtype,
+/// and no other tensor. Every difference is reported, in one error.
+/// Gradients and the optimizer's state are left alone.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming `path`: the file cannot be read; it is not a valid
+/// safetensors file (truncated, corrupted: kind `InvalidData`); or it does
+/// not match the model (kind `InvalidData`), e.g.
+/// ``mlp.safetensors: the file does not match the model: missing `2.bias`;
+/// unexpected `4.weight`; `0.weight`: shape [8, 5] in the file vs [8, 4]
+/// in the model; `2.weight`: dtype F64 in the file vs F32 in the model``.
+/// The model is then unchanged.
+pub fn load_weights<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    load_weights_named(model, &bytes, &path.display().to_string())
+}
+
+/// [`load_weights`] from the bytes of a safetensors file; errors name
+/// `(safetensors bytes)` instead of a file.
+///
+/// # Errors
+///
+/// As [`load_weights`].
+pub fn weights_from_bytes<M: Model>(model: &mut M, bytes: &[u8]) -> Result<()> {
+    load_weights_named(model, bytes, BYTES)
+}
+
+fn load_weights_named<M: Model>(model: &mut M, bytes: &[u8], source: &str) -> Result<()> {
+    let file = SafetensorsFile::parse(bytes, source)?;
+    // A checkpoint's weights are its `weights.` tensors; the rest is ignored.
+    let prefix = if file.meta(CHECKPOINT_KEY).is_some() {
+        WEIGHTS
+    } else {
+        ""
+    };
+    let mut problems = Vec::new();
+    let weights = file.parameters(model, prefix, &mut problems);
+    for name in file.names() {
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        if !weights.names.contains(&&name[prefix.len()..]) {
+            problems.push(format!("unexpected `{name}`"));
+        }
+    }
+    file.fail_on(problems, "the file does not match the model")?;
+    weights.apply(model);
+    Ok(())
+}
+
+/// Everything of a training run a checkpoint keeps besides the model's
+/// parameters and optimizer state.
+///
+/// `fit` fills it to save a run and reads it back to resume: the epoch to
+/// go on from, the state of the run's [`Rng`](crate::Rng) (shuffling),
+/// the schedule's [`state`](crate::schedule::Scheduler::state) and the
+/// history so far ([`History::to_json`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckpointInfo {
+    /// Epochs completed when the checkpoint was taken.
+    pub epoch: usize,
+    /// [`Rng::state`](crate::Rng::state) of the run's generator.
+    pub rng_state: u64,
+    /// [`Scheduler::state`](crate::schedule::Scheduler::state) of the run's
+    /// schedule; `None` without one.
+    pub scheduler: Option<Vec<f64>>,
+    /// [`History::to_json`] of the epochs so far, or empty. A non-empty
+    /// history must be one [`History::from_json`] reads; `load_checkpoint`
+    /// checks it.
+    pub history: String,
+    /// Free-form metadata (a run's name, its command line, a version):
+    /// saved and loaded as they are.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The prefix of a checkpoint's weight tensors.
+const WEIGHTS: &str = "weights.";
+/// The prefix of a checkpoint's optimizer entries (tensors and metadata).
+const OPTIM: &str = "optim.";
+/// The prefix of a checkpoint's free-form metadata.
+const META: &str = "meta.";
+
+/// Writes a checkpoint of `model` and `info` to `path`, atomically.
+///
+/// One safetensors file:
+///
+/// | where | key | value |
+/// | --- | --- | --- |
+/// | tensor | `weights.<name>` | each parameter, as [`save_weights`] writes it |
+/// | tensor | `optim.<name>` | each entry of [`Model::optimizer_state`] of more than one value, `F64`, shape `[len]` |
+/// | metadata | `optim.<name>` | each entry of one value (`lr`, `momentum`, step counts), as below |
+/// | metadata | `macrograd.checkpoint` | `1`, the format's version |
+/// | metadata | `format` | `pt` |
+/// | metadata | `epoch` | [`CheckpointInfo::epoch`], decimal |
+/// | metadata | `rng_state` | [`CheckpointInfo::rng_state`], decimal |
+/// | metadata | `scheduler` | [`CheckpointInfo::scheduler`] as a JSON array of numbers written as strings; absent for `None` |
+/// | metadata | `history` | [`CheckpointInfo::history`], as it is |
+/// | metadata | `meta.<key>` | each entry of [`CheckpointInfo::metadata`] |
+///
+/// A number in the metadata is Rust's shortest decimal form that reads
+/// back to the same `f64` (`0.001`, `12.0`, `inf`, `NaN`), so every value
+/// round-trips exactly (any NaN reads back as the one NaN). `F64` tensors
+/// hold an `f32` model's optimizer buffers exactly.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming `path` if the file cannot be written (`path` is
+/// then left as it was), or if safetensors refuses the header (over its
+/// 100 MB limit: a history of millions of epochs).
+pub fn save_checkpoint<M: Model>(
+    model: &M,
+    path: impl AsRef<Path>,
+    info: &CheckpointInfo,
+) -> Result<()> {
+    let path = path.as_ref();
+    let bytes = checkpoint_to_bytes(model, info).map_err(|e| rename(e, path))?;
+    write_atomic(path, &bytes)
+}
+
+/// The file [`save_checkpoint`] writes, in memory.
+///
+/// # Errors
+///
+/// As [`weights_to_bytes`].
+pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result<Vec<u8>> {
+    let mut tensors = parameter_tensors(model, WEIGHTS);
+    let mut metadata = HashMap::from([
+        ("format".to_string(), "pt".to_string()),
+        (CHECKPOINT_KEY.to_string(), CHECKPOINT_VERSION.to_string()),
+        ("epoch".to_string(), info.epoch.to_string()),
+        ("rng_state".to_string(), info.rng_state.to_string()),
+        ("history".to_string(), info.history.clone()),
+    ]);
+    if let Some(state) = &info.scheduler {
+        let strings: Vec<String> = state.iter().map(|v| number(*v)).collect();
+        let json = serde_json::to_string(&strings).expect("a list of strings serializes");
+        metadata.insert("scheduler".to_string(), json);
+    }
+    for (key, value) in &info.metadata {
+        metadata.insert(format!("{META}{key}"), value.clone());
+    }
+    for (name, values) in model.optimizer_state() {
+        match values[..] {
+            [value] => {
+                metadata.insert(format!("{OPTIM}{name}"), number(value));
+            }
+            _ => tensors.push(Tensor {
+                name: format!("{OPTIM}{name}"),
+                dtype: Dtype::F64,
+                shape: vec![values.len()],
+                data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            }),
+        }
+    }
+    serialize(&tensors, metadata)
+}
+
+/// Restores `model` (parameters and optimizer state) from the checkpoint
+/// at `path` and returns the rest of it.
+///
+/// Everything is checked before anything changes: the file's integrity,
+/// the format's version, every weight's name, shape and dtype against the
+/// model, the metadata's numbers and the history, then each optimizer
+/// entry (by [`Model::load_optimizer_state`], which changes nothing on an
+/// error). On an error the model is unchanged. The schedule's state is
+/// returned, not checked: [`Scheduler::load_state`] checks it (and changes
+/// nothing on an error either).
+///
+/// [`Scheduler::load_state`]: crate::schedule::Scheduler::load_state
+///
+/// # Errors
+///
+/// [`Error::Io`] naming `path`: the file cannot be read; or (kind
+/// `InvalidData`) it is not a valid safetensors file, not a checkpoint, of
+/// another format version, or does not match the model, listing every
+/// difference: missing and unexpected names, shapes, dtypes, malformed
+/// metadata; the optimizer's entries (missing, unexpected, of the wrong
+/// length) once the rest matches.
+pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<CheckpointInfo> {
+    let path = path.as_ref();
+    let bytes = read_file(path)?;
+    load_checkpoint_named(model, &bytes, &path.display().to_string())
+}
+
+/// [`load_checkpoint`] from the bytes of a checkpoint file; errors name
+/// `(safetensors bytes)` instead of a file.
+///
+/// # Errors
+///
+/// As [`load_checkpoint`].
+pub fn checkpoint_from_bytes<M: Model>(model: &mut M, bytes: &[u8]) -> Result<CheckpointInfo> {
+    load_checkpoint_named(model, bytes, BYTES)
+}
+
+fn load_checkpoint_named<M: Model>(
+    model: &mut M,
+    bytes: &[u8],
+    source: &str,
+) -> Result<CheckpointInfo> {
+    let file = SafetensorsFile::parse(bytes, source)?;
+    match file.meta(CHECKPOINT_KEY) {
+        Some(CHECKPOINT_VERSION) => {}
+        Some(other) => {
+            return Err(file.invalid(format!(
+                "checkpoint format `{other}`, but this version of macrograd reads `{CHECKPOINT_VERSION}`"
+            )))
+        }
+        None => {
+            return Err(file.invalid(format!(
+                "not a macrograd checkpoint (its metadata has no `{CHECKPOINT_KEY}`)"
+            )))
+        }
+    }
+    let mut problems = Vec::new();
+
+    // STEP 1: the weights, checked and decoded.
+    let weights = file.parameters(model, WEIGHTS, &mut problems);
+
+    // STEP 2: the optimizer entries, from tensors and metadata.
+    let mut optim: Vec<(String, Vec<f64>)> = Vec::new();
+    for name in file.names() {
+        if let Some(entry) = name.strip_prefix(OPTIM) {
+            let info = file.info(&name);
+            if info.dtype != Dtype::F64 || info.shape.len() != 1 {
+                problems.push(format!(
+                    "`{name}`: dtype {:?} and shape {:?} in the file vs F64 and one dimension for \
+                     an optimizer entry",
+                    info.dtype, info.shape
+                ));
+                continue;
+            }
+            let data = file.data(info);
+            optim.push((entry.to_string(), decode::<f64>(data, Dtype::F64)));
+        } else if let Some(param) = name.strip_prefix(WEIGHTS) {
+            if !weights.names.contains(&param) {
+                problems.push(format!("unexpected `{name}`"));
+            }
+        } else {
+            problems.push(format!("unexpected `{name}`"));
+        }
+    }
+    let mut metadata = BTreeMap::new();
+    for (key, value) in file.metadata() {
+        if let Some(entry) = key.strip_prefix(OPTIM) {
+            if optim.iter().any(|(name, _)| name == entry) {
+                problems.push(format!("`{key}` is both a tensor and a metadata entry"));
+            }
+            match parse_number(value) {
+                Some(v) => optim.push((entry.to_string(), vec![v])),
+                None => problems.push(format!("metadata `{key}` is not a number: {value:?}")),
+            }
+        } else if let Some(key) = key.strip_prefix(META) {
+            metadata.insert(key.to_string(), value.clone());
+        }
+    }
+    optim.sort_by(|a, b| a.0.cmp(&b.0));
+
+    // STEP 3: the scalars and the history.
+    let mut required = |key: &str| match file.meta(key) {
+        Some(value) => Some(value),
+        None => {
+            problems.push(format!("metadata `{key}` is missing"));
+            None
+        }
+    };
+    let (epoch, rng_state, history) = (
+        required("epoch"),
+        required("rng_state"),
+        required("history"),
+    );
+    let epoch = epoch.and_then(|text| {
+        let parsed = text.parse::<usize>().ok();
+        if parsed.is_none() {
+            problems.push(format!("metadata `epoch` is not a whole number: {text:?}"));
+        }
+        parsed
+    });
+    let rng_state = rng_state.and_then(|text| {
+        let parsed = text.parse::<u64>().ok();
+        if parsed.is_none() {
+            problems.push(format!(
+                "metadata `rng_state` is not a 64-bit whole number: {text:?}"
+            ));
+        }
+        parsed
+    });
+    if let Some(text) = history {
+        if !text.is_empty() {
+            if let Err(e) = History::from_json(text) {
+                problems.push(format!("metadata `history`: {}", source_message(&e)));
+            }
+        }
+    }
+    let scheduler = file.meta("scheduler").and_then(|text| {
+        let parsed = serde_json::from_str::<Vec<String>>(text)
+            .ok()
+            .and_then(|strings| strings.iter().map(|s| parse_number(s)).collect());
+        if parsed.is_none() {
+            problems.push(format!(
+                "metadata `scheduler` is not a JSON list of numbers written as strings: {text:?}"
+            ));
+        }
+        parsed
+    });
+    file.fail_on(problems, "the checkpoint does not match the model")?;
+    let (Some(epoch), Some(rng_state), Some(history)) = (epoch, rng_state, history) else {
+        unreachable!("a missing value is a problem reported above")
+    };
+
+    // STEP 4: the optimizer (which checks its entries and changes nothing
+    // on an error), then the weights, which cannot fail any more.
+    model.load_optimizer_state(&optim).map_err(|message| {
+        file.invalid(format!(
+            "the checkpoint does not match the model: {message}"
+        ))
+    })?;
+    weights.apply(model);
+    Ok(CheckpointInfo {
+        epoch,
+        rng_state,
+        scheduler,
+        history: history.to_string(),
+        metadata,
+    })
+}
+
+/// An `Error::Io` of kind `InvalidData` for `path` (a file, or what the
+/// data is, such as `history JSON`).
+pub(crate) fn invalid_data(path: &str, message: impl Into<String>) -> Error {
+    Error::Io {
+        path: path.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, message.into()),
+    }
+}
+
+/// The message of an error without the path in front of it.
+fn source_message(error: &Error) -> String {
+    match error {
+        Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Puts `path` in an error about bytes (from `*_to_bytes`).
+fn rename(error: Error, path: &Path) -> Error {
+    match error {
+        Error::Io { source, .. } => Error::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        other => other,
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Rust's shortest round-trip decimal form of `value` (`Debug`: `0.001`,
+/// `12.0`, `1e300`, `inf`, `NaN`).
+fn number(value: f64) -> String {
+    format!("{value:?}")
+}
+
+/// Reads [`number`]'s form back, exactly.
+fn parse_number(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok()
+}
+
+/// A tensor to write: little-endian bytes of its values.
+struct Tensor {
+    name: String,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+/// The safetensors dtype of `T`.
+fn dtype_of<T: Float>() -> Dtype {
+    if T::NAME == "f64" {
+        Dtype::F64
+    } else {
+        Dtype::F32
+    }
+}
+
+/// The model's parameters as tensors named `prefix` + name.
+fn parameter_tensors<M: Model>(model: &M, prefix: &str) -> Vec<Tensor> {
+    let dtype = dtype_of::<M::Elem>();
+    let mut tensors = Vec::new();
+    model.visit_parameters(&mut |p| {
+        tensors.push(Tensor {
+            name: format!("{prefix}{}", p.name),
+            dtype,
+            shape: p.value.shape().to_vec(),
+            data: encode(p.value.iter().copied(), dtype),
+        });
+    });
+    tensors
+}
+
+/// Little-endian bytes of `values` in `dtype` (`F32` or `F64`, the
+/// element type's own, so the conversion is exact).
+fn encode<T: Float>(values: impl Iterator<Item = T>, dtype: Dtype) -> Vec<u8> {
+    let mut out = Vec::new();
+    for value in values {
+        let value = Float::to_f64(value);
+        if dtype == Dtype::F64 {
+            out.extend(value.to_le_bytes());
+        } else {
+            out.extend((value as f32).to_le_bytes());
+        }
+    }
+    out
+}
+
+/// The values of little-endian `bytes` of `dtype` (`F32` or `F64`), as `T`.
+fn decode<T: Float>(bytes: &[u8], dtype: Dtype) -> Vec<T> {
+    if dtype == Dtype::F64 {
+        let mut word = [0; 8];
+        (bytes.chunks_exact(8))
+            .map(|chunk| {
+                word.copy_from_slice(chunk);
+                T::of(f64::from_le_bytes(word))
+            })
+            .collect()
+    } else {
+        let mut word = [0; 4];
+        (bytes.chunks_exact(4))
+            .map(|chunk| {
+                word.copy_from_slice(chunk);
+                T::of(f64::from(f32::from_le_bytes(word)))
+            })
+            .collect()
+    }
+}
+
+fn serialize(tensors: &[Tensor], metadata: HashMap<String, String>) -> Result<Vec<u8>> {
+    let views = tensors
+        .iter()
+        .map(|t| {
+            TensorView::new(t.dtype, t.shape.clone(), &t.data).map(|view| (t.name.as_str(), view))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| invalid_data(BYTES, format!("cannot write safetensors: {e}")))?;
+    let bytes = safetensors::serialize(views, Some(metadata))
+        .map_err(|e| invalid_data(BYTES, format!("cannot write safetensors: {e}")))?;
+    Ok(canonical(bytes))
+}
+
+/// The same file with its header's keys sorted (tensors and metadata), so
+/// that the same model and state always give the same bytes: safetensors
+/// writes the metadata in a `HashMap`'s random order. The header is padded
+/// with spaces to a multiple of 8 bytes, as safetensors pads it.
+fn canonical(bytes: Vec<u8>) -> Vec<u8> {
+    let Some((prefix, rest)) = bytes.split_first_chunk::<8>() else {
+        return bytes;
+    };
+    let n = u64::from_le_bytes(*prefix) as usize;
+    // serde_json's map is sorted by key (its `preserve_order` is off).
+    let Some(Ok(header)) = rest
+        .get(..n)
+        .map(serde_json::from_slice::<serde_json::Value>)
+    else {
+        return bytes;
+    };
+    let mut text = header.to_string().into_bytes();
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + rest.len() - n);
+    out.extend((text.len() as u64).to_le_bytes());
+    out.extend(text);
+    out.extend(&rest[n..]);
+    out
+}
+
+/// A safetensors file whose header and offsets have been checked.
+struct SafetensorsFile<'a> {
+    /// The file's name, for errors.
+    source: &'a str,
+    header: Metadata,
+    /// The bytes after the header.
+    data: &'a [u8],
+}
+
+/// A model's parameters decoded from a file, ready to be written.
+struct Weights<T> {
+    names: Vec<&'static str>,
+    /// `None` where the file's tensor did not match (then the load fails).
+    values: Vec<Option<Vec<T>>>,
+}
+
+impl<T: Float> Weights<T> {
+    /// Writes every parameter; only called once every one was decoded.
+    fn apply<M: Model<Elem = T>>(self, model: &mut M) {
+        let mut values = self.values.into_iter();
+        model.visit_parameters_mut(&mut |mut p| {
+            if let Some(Some(new)) = values.next() {
+                for (dst, src) in p.value.iter_mut().zip(new) {
+                    *dst = src;
+                }
+            }
+        });
+    }
+}
+
+impl<'a> SafetensorsFile<'a> {
+    /// Checks the length prefix against the size, then lets safetensors
+    /// parse and validate the header (offsets contiguous, each tensor's
+    /// size its shape times its dtype, nothing after the last one).
+    fn parse(bytes: &'a [u8], source: &'a str) -> Result<Self> {
+        let invalid = |message: String| invalid_data(source, message);
+        let Some((prefix, rest)) = bytes.split_first_chunk::<8>() else {
+            return Err(invalid(format!(
+                "not a safetensors file: {} bytes, fewer than the 8 of the header's length",
+                bytes.len()
+            )));
+        };
+        let claimed = u64::from_le_bytes(*prefix);
+        if claimed > rest.len() as u64 || claimed > MAX_HEADER {
+            return Err(invalid(format!(
+                "not a safetensors file, or a truncated one: its header's length is {claimed} \
+                 bytes, but {} bytes follow the length",
+                rest.len()
+            )));
+        }
+        let (header, data) = rest.split_at(claimed as usize);
+        let header: Metadata = serde_json::from_slice(header).map_err(|e| {
+            invalid(format!(
+                "not a safetensors file: its header is invalid: {e}"
+            ))
+        })?;
+        if header.data_len() != data.len() {
+            return Err(invalid(format!(
+                "truncated or corrupted: the header describes {} bytes of tensors, but {} bytes \
+                 follow it",
+                header.data_len(),
+                data.len()
+            )));
+        }
+        Ok(SafetensorsFile {
+            source,
+            header,
+            data,
+        })
+    }
+
+    fn invalid(&self, message: String) -> Error {
+        invalid_data(self.source, message)
+    }
+
+    /// `Ok` if there is no problem; else an error listing them all.
+    fn fail_on(&self, problems: Vec<String>, what: &str) -> Result<()> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.invalid(format!("{what}: {}", problems.join("; "))))
+        }
+    }
+
+    /// The tensor names, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut names = self.header.offset_keys();
+        names.sort();
+        names
+    }
+
+    /// The tensor `name`, which exists.
+    fn info(&self, name: &str) -> &TensorInfo {
+        self.header.info(name).expect("a name from `names`")
+    }
+
+    /// The bytes of a tensor, within `data` (`parse` checked the offsets).
+    fn data(&self, info: &TensorInfo) -> &'a [u8] {
+        &self.data[info.data_offsets.0..info.data_offsets.1]
+    }
+
+    fn metadata(&self) -> Vec<(&String, &String)> {
+        let mut entries: Vec<_> = self.header.metadata().iter().flatten().collect();
+        entries.sort();
+        entries
+    }
+
+    fn meta(&self, key: &str) -> Option<&str> {
+        self.header
+            .metadata()
+            .as_ref()?
+            .get(key)
+            .map(String::as_str)
+    }
+
+    /// The model's parameters from the tensors `prefix` + name, each
+    /// checked for presence, shape and dtype; the differences are added to
+    /// `problems`, in the model's order. Other tensors are not looked at.
+    fn parameters<M: Model>(
+        &self,
+        model: &M,
+        prefix: &str,
+        problems: &mut Vec<String>,
+    ) -> Weights<M::Elem> {
+        let dtype = dtype_of::<M::Elem>();
+        let mut weights = Weights {
+            names: Vec::new(),
+            values: Vec::new(),
+        };
+        model.visit_parameters(&mut |p| {
+            let name = format!("{prefix}{}", p.name);
+            weights.names.push(p.name);
+            let Some(info) = self.header.info(&name) else {
+                problems.push(format!("missing `{name}`"));
+                weights.values.push(None);
+                return;
+            };
+            let mut ok = true;
+            if info.shape != p.value.shape() {
+                problems.push(format!(
+                    "`{name}`: shape {:?} in the file vs {:?} in the model",
+                    info.shape,
+                    p.value.shape()
+                ));
+                ok = false;
+            }
+            if info.dtype != dtype {
+                problems.push(format!(
+                    "`{name}`: dtype {:?} in the file vs {dtype:?} in the model",
+                    info.dtype
+                ));
+                ok = false;
+            }
+            weights
+                .values
+                .push(ok.then(|| decode(self.data(info), dtype)));
+        });
+        weights
+    }
+}
+
+/// A small JSON reader that keeps each number's text, so that it can be
+/// parsed exactly ([`History::from_json`] needs every `f64` back bit for
+/// bit; serde_json's default float parsing may be one ulp off). It never
+/// panics, and nests at most [`json::MAX_DEPTH`] deep, so corrupted input
+/// is an error, not a stack overflow.
+pub(crate) mod json {
+    /// A JSON value; objects keep their keys in order.
+    #[derive(Clone, Debug, PartialEq)]
+    pub(crate) enum Value {
+        Null,
+        Bool(bool),
+        /// The number's text, valid JSON number syntax.
+        Number(String),
+        String(String),
+        Array(Vec<Value>),
+        Object(Vec<(String, Value)>),
+    }
+
+    impl Value {
+        /// What the value is, for messages: `null`, `true`, the number, or
+        /// `a string`, `an array`, `an object`.
+        pub(crate) fn describe(&self) -> String {
+            match self {
+                Value::Null => "null".to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(text) => text.clone(),
+                Value::String(s) => format!("the string {s:?}"),
+                Value::Array(_) => "an array".to_string(),
+                Value::Object(_) => "an object".to_string(),
+            }
+        }
+    }
+
+    /// How deep arrays and objects may nest.
+    pub(crate) const MAX_DEPTH: usize = 64;
+
+    /// Parses one JSON value, with only whitespace around it.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong and the byte offset where it is.
+    pub(crate) fn parse(text: &str) -> Result<Value, String> {
+        let mut parser = Parser { text, pos: 0 };
+        let value = parser.value(0)?;
+        parser.skip_whitespace();
+        if parser.pos != text.len() {
+            return Err(parser.error("text after the JSON value"));
+        }
+        Ok(value)
+    }
+
+    struct Parser<'a> {
+        text: &'a str,
+        pos: usize,
+    }
+
+    impl Parser<'_> {
+        fn error(&self, what: &str) -> String {
+            format!("invalid JSON at byte {}: {what}", self.pos)
+        }
+
+        fn peek(&self) -> Option<u8> {
+            self.text.as_bytes().get(self.pos).copied()
+        }
+
+        fn skip_whitespace(&mut self) {
+            while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.pos += 1;
+            }
+        }
+
+        /// Consumes `literal` if the text continues with it.
+        fn eat(&mut self, literal: &str) -> bool {
+            if self.text[self.pos..].starts_with(literal) {
+                self.pos += literal.len();
+                true
+            } else {
+                false
+            }
+        }
+
+        fn value(&mut self, depth: usize) -> Result<Value, String> {
+            if depth > MAX_DEPTH {
+                return Err(self.error(&format!("nested more than {MAX_DEPTH} deep")));
+            }
+            self.skip_whitespace();
+            match self.peek() {
+                None => Err(self.error("unexpected end")),
+                Some(b'n') if self.eat("null") => Ok(Value::Null),
+                Some(b't') if self.eat("true") => Ok(Value::Bool(true)),
+                Some(b'f') if self.eat("false") => Ok(Value::Bool(false)),
+                Some(b'"') => self.string().map(Value::String),
+                Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
+                Some(b'[') => {
+                    self.pos += 1;
+                    let mut items = Vec::new();
+                    self.skip_whitespace();
+                    if self.eat("]") {
+                        return Ok(Value::Array(items));
+                    }
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        self.skip_whitespace();
+                        if self.eat("]") {
+                            return Ok(Value::Array(items));
+                        }
+                        if !self.eat(",") {
+                            return Err(self.error("expected `,` or `]`"));
+                        }
+                    }
+                }
+                Some(b'{') => {
+                    self.pos += 1;
+                    let mut fields = Vec::new();
+                    self.skip_whitespace();
+                    if self.eat("}") {
+                        return Ok(Value::Object(fields));
+                    }
+                    loop {
+                        self.skip_whitespace();
+                        if self.peek() != Some(b'"') {
+                            return Err(self.error("expected a key in quotes"));
+                        }
+                        let key = self.string()?;
+                        self.skip_whitespace();
+                        if !self.eat(":") {
+                            return Err(self.error("expected `:`"));
+                        }
+                        fields.push((key, self.value(depth + 1)?));
+                        self.skip_whitespace();
+                        if self.eat("}") {
+                            return Ok(Value::Object(fields));
+                        }
+                        if !self.eat(",") {
+                            return Err(self.error("expected `,` or `}`"));
+                        }
+                    }
+                }
+                Some(_) => Err(self.error("expected a value")),
+            }
+        }
+
+        /// `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`, as text.
+        fn number(&mut self) -> Result<String, String> {
+            let start = self.pos;
+            let digits = |p: &mut Self| {
+                let from = p.pos;
+                while matches!(p.peek(), Some(b'0'..=b'9')) {
+                    p.pos += 1;
+                }
+                p.pos > from
+            };
+            self.eat("-");
+            if !self.eat("0") && !digits(self) {
+                return Err(self.error("expected a digit"));
+            }
+            if self.eat(".") && !digits(self) {
+                return Err(self.error("expected a digit after `.`"));
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.pos += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.pos += 1;
+                }
+                if !digits(self) {
+                    return Err(self.error("expected a digit in the exponent"));
+                }
+            }
+            Ok(self.text[start..self.pos].to_string())
+        }
+
+        /// A string in quotes, escapes resolved.
+        fn string(&mut self) -> Result<String, String> {
+            self.pos += 1; // the opening quote
+            let mut out = String::new();
+            loop {
+                let run = self.text[self.pos..]
+                    .find(|c: char| c == '"' || c == '\\' || c < ' ')
+                    .map_or(self.text.len(), |i| self.pos + i);
+                out.push_str(&self.text[self.pos..run]);
+                self.pos = run;
+                match self.peek() {
+                    None => return Err(self.error("unterminated string")),
+                    Some(b'"') => {
+                        self.pos += 1;
+                        return Ok(out);
+                    }
+                    Some(b'\\') => {
+                        self.pos += 1;
+                        let escaped = match self.peek() {
+                            Some(b'"') => '"',
+                            Some(b'\\') => '\\',
+                            Some(b'/') => '/',
+                            Some(b'b') => '\u{8}',
+                            Some(b'f') => '\u{c}',
+                            Some(b'n') => '\n',
+                            Some(b'r') => '\r',
+                            Some(b't') => '\t',
+                            Some(b'u') => {
+                                self.pos += 1;
+                                let c = self.unicode_escape()?;
+                                out.push(c);
+                                continue;
+                            }
+                            _ => return Err(self.error("invalid escape")),
+                        };
+                        self.pos += 1;
+                        out.push(escaped);
+                    }
+                    Some(_) => return Err(self.error("control character in a string")),
+                }
+            }
+        }
+
+        /// The 4 hex digits after `\u` (and a low surrogate's after a high
+        /// one).
+        fn unicode_escape(&mut self) -> Result<char, String> {
+            let high = self.hex4()?;
+            let code = if (0xD800..0xDC00).contains(&high) {
+                if !self.eat("\\u") {
+                    return Err(self.error("a high surrogate without its low one"));
+                }
+                let low = self.hex4()?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return Err(self.error("invalid low surrogate"));
+                }
+                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            } else {
+                high
+            };
+            char::from_u32(code).ok_or_else(|| self.error("invalid unicode escape"))
+        }
+
+        fn hex4(&mut self) -> Result<u32, String> {
+            let digits = self
+                .text
+                .get(self.pos..self.pos + 4)
+                .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or_else(|| self.error("expected 4 hex digits"))?;
+            self.pos += 4;
+            u32::from_str_radix(digits, 16).map_err(|_| self.error("expected 4 hex digits"))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parses_every_kind_and_keeps_number_text() {
+            let value =
+                parse(r#" {"a": [1, -0.5e-3, true, false, null], "b\n\u00e9\ud83d\ude00": {}} "#)
+                    .unwrap();
+            assert_eq!(
+                value,
+                Value::Object(vec![
+                    (
+                        "a".to_string(),
+                        Value::Array(vec![
+                            Value::Number("1".to_string()),
+                            Value::Number("-0.5e-3".to_string()),
+                            Value::Bool(true),
+                            Value::Bool(false),
+                            Value::Null,
+                        ])
+                    ),
+                    ("b\né😀".to_string(), Value::Object(vec![])),
+                ])
+            );
+        }
+
+        #[test]
+        fn rejects_what_is_not_json() {
+            for bad in [
+                "",
+                "[",
+                "[1,]",
+                "{\"a\" 1}",
+                "01",
+                "1.",
+                "-",
+                "1e",
+                "\"abc",
+                "\"\\x\"",
+                "\"\\ud800\"",
+                "\"a\nb\"",
+                "nul",
+                "[] x",
+                "{1: 2}",
+                "+1",
+                ".5",
+                "NaN",
+            ] {
+                assert!(parse(bad).is_err(), "{bad:?}");
+            }
+            let deep = "[".repeat(MAX_DEPTH + 2);
+            assert!(parse(&deep).unwrap_err().contains("nested more than"));
+            assert!(parse(&"[".repeat(MAX_DEPTH)).is_err());
+        }
+    }
+}
