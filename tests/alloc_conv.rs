@@ -4,9 +4,9 @@
 //! statistics have a fixed size; Dropout's mask grows only with the batch.
 //! A counting global allocator counts the allocations of this thread, as in
 //! `tests/alloc.rs`.
+mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use common::counting::allocations;
 
 use macrograd::layers::{
     Activation, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, LayerNorm,
@@ -16,35 +16,8 @@ use macrograd::layers::{
 use macrograd::__private::Buffer;
 use macrograd::prelude::*;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(|c| c.get())
-}
+static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// Conv2d(1 -> 8, 3x3, padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
 /// -> Dropout -> LayerNorm over 12x12 images, with one buffer per

@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use common::counting::allocations;
 
 use common::F64;
 use macrograd::optim::{Adagrad, AdagradConfig, Optimizer, RmsProp, RmsPropConfig};
@@ -254,31 +253,8 @@ fn training_lowers_the_loss() {
     assert!(last < 0.01 * first, "Adagrad: {first} -> {last}");
 }
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// Allocations of one f32 `train_step` after a warm-up (the state of both
 /// optimizers exists from construction; see `tests/alloc.rs`).
@@ -289,9 +265,9 @@ fn step_allocations<M: Model<Elem = f32, Target = macrograd::target::Rows>>(
     let x: Array2<f32> = rng.randn((16, 4));
     let y: Array2<f32> = rng.randn((16, 2));
     model.train_step(&x, &y);
-    let before = ALLOCATIONS.with(|c| c.get());
+    let before = allocations();
     model.train_step(&x, &y);
-    ALLOCATIONS.with(|c| c.get()) - before
+    allocations() - before
 }
 
 #[test]

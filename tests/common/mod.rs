@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod counting;
+
 /// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the
 /// index. Tolerances are per precision: `F64` (1e-9 absolute, the golden
 /// tables' precision) and `F32` (1e-5 relative).
