@@ -164,6 +164,106 @@ impl Scores {
     }
 }
 
+/// Counts of (true class, predicted class) pairs of a classifier, printed
+/// as a table by `Display` (rows: true class, columns: predicted).
+///
+/// ```
+/// use macrograd_runtime::metrics::ConfusionMatrix;
+/// use macrograd_runtime::ndarray::array;
+/// let logits = array![[2.0f32, 0.1], [0.3, 0.9], [1.5, 0.2]];
+/// let m = ConfusionMatrix::from_logits(logits.view(), &[0, 1, 1]).with_names(["cat", "dog"]);
+/// assert_eq!(m.counts()[1][0], 1); // one dog taken for a cat
+/// assert_eq!(m.accuracy(), 2.0 / 3.0);
+/// print!("{m}");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfusionMatrix {
+    counts: Vec<Vec<usize>>,
+    names: Vec<String>,
+}
+
+impl ConfusionMatrix {
+    /// The matrix of predictions `argmax(logits[i])` (the first largest)
+    /// against `truth[i]`, with as many classes as `logits` has columns.
+    ///
+    /// # Panics
+    ///
+    /// If a true class is out of range or the lengths differ.
+    pub fn from_logits<T: crate::Float>(
+        logits: ndarray::ArrayView2<'_, T>,
+        truth: &[usize],
+    ) -> Self {
+        let k = logits.ncols();
+        assert_eq!(
+            logits.nrows(),
+            truth.len(),
+            "one true class per row of logits"
+        );
+        let mut counts = vec![vec![0usize; k]; k];
+        for (row, &t) in logits.rows().into_iter().zip(truth) {
+            let predicted = (0..k).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+            assert!(t < k, "true class {t} out of range for {k} classes");
+            counts[t][predicted] += 1;
+        }
+        ConfusionMatrix {
+            counts,
+            names: (0..k).map(|i| i.to_string()).collect(),
+        }
+    }
+
+    /// The same matrix with class names for the table (in class order).
+    pub fn with_names<S: ToString>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        for (slot, name) in self.names.iter_mut().zip(names) {
+            *slot = name.to_string();
+        }
+        self
+    }
+
+    /// `counts()[t][p]`: samples of true class `t` predicted as `p`.
+    pub fn counts(&self) -> &[Vec<usize>] {
+        &self.counts
+    }
+
+    /// The fraction on the diagonal (0 for no samples).
+    pub fn accuracy(&self) -> f64 {
+        let total: usize = self.counts.iter().flatten().sum();
+        let right: usize = (0..self.counts.len()).map(|i| self.counts[i][i]).sum();
+        if total == 0 {
+            0.0
+        } else {
+            right as f64 / total as f64
+        }
+    }
+}
+
+impl fmt::Display for ConfusionMatrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let corner = "true \\ predicted";
+        let widest = self.names.iter().map(String::len).max().unwrap_or(0);
+        let first = widest.max(corner.len());
+        let cell = widest.max(
+            self.counts
+                .iter()
+                .flatten()
+                .max()
+                .map_or(1, |c| c.to_string().len()),
+        ) + 2;
+        write!(f, "{corner:>first$}")?;
+        for name in &self.names {
+            write!(f, "{name:>cell$}")?;
+        }
+        writeln!(f)?;
+        for (name, row) in self.names.iter().zip(&self.counts) {
+            write!(f, "{name:>first$}")?;
+            for c in row {
+                write!(f, "{c:>cell$}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
