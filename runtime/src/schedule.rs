@@ -230,11 +230,6 @@ fn state_flag(schedule: &str, name: &str, value: f64) -> Result<bool, String> {
     Ok(value == 1.0)
 }
 
-/// `[base_lr, t]`, the state of the closed forms of `t`.
-fn closed_form_state(base_lr: f64, t: usize) -> Vec<f64> {
-    vec![base_lr, t as f64]
-}
-
 /// Reads `[base_lr, t]`.
 fn load_closed_form(schedule: &str, state: &[f64]) -> Result<(f64, usize), String> {
     let [base_lr, t] = state_values(schedule, "base_lr, t", state)?;
@@ -316,8 +311,91 @@ fn linear(start: f64, end: f64, pct: f64) -> f64 {
     (end - start) * pct + start
 }
 
+/// Builder setters: each `arg: T;`, after its doc comment, becomes
+/// `pub fn arg(mut self, arg: T) -> Self` setting the field `arg`.
+macro_rules! setters {
+    ($($(#[$attr:meta])* $arg:ident: $ty:ty;)*) => {$(
+        $(#[$attr])*
+        pub fn $arg(mut self, $arg: $ty) -> Self {
+            self.$arg = $arg;
+            self
+        }
+    )*};
+}
+
 // ---------------------------------------------------------------------------
 // Closed forms of the step count.
+
+/// A schedule whose lr is a closed form of `t`, the steps since `start`.
+///
+/// Each one keeps its arguments plus `base_lr: f64` (the lr given to
+/// `start`) and `t: usize`; `closed_form_schedulers!` implements
+/// [`Scheduler`] from this, so that starting, stepping, the state
+/// `[base_lr, t]`, `describe` and `validate` are written once.
+trait ClosedForm {
+    /// The name in `describe` and in messages, as in PyTorch.
+    const NAME: &'static str;
+
+    /// The lr `t` steps after `start` from the base lr `base`: the formula
+    /// of the schedule's doc.
+    fn lr_at(&self, base: f64, t: usize) -> f64;
+
+    /// The arguments, as in the PyTorch call: `describe` gives
+    /// `NAME(args)`.
+    fn args(&self) -> String;
+
+    /// The checks of [`Scheduler::validate`].
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// `impl Scheduler` for [`ClosedForm`] types with fields `base_lr` and `t`.
+/// `t` saturates, so that no number of steps panics.
+macro_rules! closed_form_schedulers {
+    ($($schedule:ty),* $(,)?) => {$(
+        impl Scheduler for $schedule {
+            fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
+                self.base_lr = lr;
+                self.t = 0;
+                Setting::lr(self.lr_at(self.base_lr, self.t))
+            }
+
+            fn step(&mut self, _metric: Option<f64>) -> Setting {
+                self.t = self.t.saturating_add(1);
+                Setting::lr(self.lr_at(self.base_lr, self.t))
+            }
+
+            fn state(&self) -> Vec<f64> {
+                vec![self.base_lr, self.t as f64]
+            }
+
+            fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+                (self.base_lr, self.t) = load_closed_form(Self::NAME, state)?;
+                Ok(())
+            }
+
+            fn describe(&self) -> String {
+                format!("{}({})", Self::NAME, self.args())
+            }
+
+            fn validate(&self) -> Result<(), String> {
+                self.check()
+            }
+        }
+    )*};
+}
+
+closed_form_schedulers!(
+    StepLR,
+    MultiStepLR,
+    ExponentialLR,
+    CosineAnnealingLR,
+    LinearLR,
+    ConstantLR,
+    PolynomialLR,
+    LambdaLR,
+);
 
 /// Decays the lr by `gamma` every `step_size` steps (`torch.optim.lr_scheduler.StepLR`):
 /// `lr = base * gamma^floor(t / step_size)`.
@@ -347,45 +425,24 @@ impl StepLR {
             t: 0,
         }
     }
-
-    fn lr(&self) -> f64 {
-        // `max(1)`: an invalid `step_size = 0` is reported by `validate`.
-        let decays = self.t / self.step_size.max(1);
-        self.base_lr * self.gamma.powi(decays.min(i32::MAX as usize) as i32)
-    }
 }
 
-impl Scheduler for StepLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for StepLR {
+    const NAME: &'static str = "StepLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        // `max(1)`: an invalid `step_size = 0` is reported by `validate`.
+        let decays = t / self.step_size.max(1);
+        base * self.gamma.powi(decays.min(i32::MAX as usize) as i32)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("step_size={}, gamma={:?}", self.step_size, self.gamma)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("StepLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "StepLR(step_size={}, gamma={:?})",
-            self.step_size, self.gamma
-        )
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        require_at_least_one("StepLR", "step_size", self.step_size)?;
-        require_positive("StepLR", "gamma", self.gamma)
+    fn check(&self) -> Result<(), String> {
+        require_at_least_one(Self::NAME, "step_size", self.step_size)?;
+        require_positive(Self::NAME, "gamma", self.gamma)
     }
 }
 
@@ -417,43 +474,22 @@ impl MultiStepLR {
             t: 0,
         }
     }
-
-    fn lr(&self) -> f64 {
-        let passed = self.milestones.partition_point(|&m| m <= self.t);
-        self.base_lr * self.gamma.powi(passed.min(i32::MAX as usize) as i32)
-    }
 }
 
-impl Scheduler for MultiStepLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for MultiStepLR {
+    const NAME: &'static str = "MultiStepLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        let passed = self.milestones.partition_point(|&m| m <= t);
+        base * self.gamma.powi(passed.min(i32::MAX as usize) as i32)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("milestones={:?}, gamma={:?}", self.milestones, self.gamma)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("MultiStepLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "MultiStepLR(milestones={:?}, gamma={:?})",
-            self.milestones, self.gamma
-        )
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        require_positive("MultiStepLR", "gamma", self.gamma)
+    fn check(&self) -> Result<(), String> {
+        require_positive(Self::NAME, "gamma", self.gamma)
     }
 }
 
@@ -475,39 +511,21 @@ impl ExponentialLR {
             t: 0,
         }
     }
-
-    fn lr(&self) -> f64 {
-        self.base_lr * self.gamma.powi(self.t.min(i32::MAX as usize) as i32)
-    }
 }
 
-impl Scheduler for ExponentialLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for ExponentialLR {
+    const NAME: &'static str = "ExponentialLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        base * self.gamma.powi(t.min(i32::MAX as usize) as i32)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("gamma={:?}", self.gamma)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("ExponentialLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!("ExponentialLR(gamma={:?})", self.gamma)
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        require_positive("ExponentialLR", "gamma", self.gamma)
+    fn check(&self) -> Result<(), String> {
+        require_positive(Self::NAME, "gamma", self.gamma)
     }
 }
 
@@ -538,52 +556,30 @@ impl CosineAnnealingLR {
         }
     }
 
-    /// The lowest lr, reached at `t_max`; default 0.
-    pub fn eta_min(mut self, eta_min: f64) -> Self {
-        self.eta_min = eta_min;
-        self
-    }
-
-    fn lr(&self) -> f64 {
-        // Reduce t modulo the period 2 t_max first: cos is exact there, and
-        // a huge t loses no precision.
-        let period = self.t_max.max(1).saturating_mul(2);
-        let t = (self.t % period) as f64;
-        cosine(self.base_lr, self.eta_min, t / self.t_max.max(1) as f64)
+    setters! {
+        /// The lowest lr, reached at `t_max`; default 0.
+        eta_min: f64;
     }
 }
 
-impl Scheduler for CosineAnnealingLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for CosineAnnealingLR {
+    const NAME: &'static str = "CosineAnnealingLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        // Reduce t modulo the period 2 t_max first: cos is exact there, and
+        // a huge t loses no precision.
+        let period = self.t_max.max(1).saturating_mul(2);
+        let t = (t % period) as f64;
+        cosine(base, self.eta_min, t / self.t_max.max(1) as f64)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("T_max={}, eta_min={:?}", self.t_max, self.eta_min)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("CosineAnnealingLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "CosineAnnealingLR(T_max={}, eta_min={:?})",
-            self.t_max, self.eta_min
-        )
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        require_at_least_one("CosineAnnealingLR", "t_max", self.t_max)?;
-        require_non_negative("CosineAnnealingLR", "eta_min", self.eta_min)
+    fn check(&self) -> Result<(), String> {
+        require_at_least_one(Self::NAME, "t_max", self.t_max)?;
+        require_non_negative(Self::NAME, "eta_min", self.eta_min)
     }
 }
 
@@ -622,17 +618,13 @@ impl CosineAnnealingWarmRestarts {
         }
     }
 
-    /// The factor by which each period is longer than the one before
-    /// (PyTorch's `T_mult`); default 1.
-    pub fn t_mult(mut self, t_mult: usize) -> Self {
-        self.t_mult = t_mult;
-        self
-    }
+    setters! {
+        /// The factor by which each period is longer than the one before
+        /// (PyTorch's `T_mult`); default 1.
+        t_mult: usize;
 
-    /// The lowest lr, reached at the end of each period; default 0.
-    pub fn eta_min(mut self, eta_min: f64) -> Self {
-        self.eta_min = eta_min;
-        self
+        /// The lowest lr, reached at the end of each period; default 0.
+        eta_min: f64;
     }
 
     fn lr(&self) -> f64 {
@@ -733,76 +725,50 @@ impl LinearLR {
         Self::default()
     }
 
-    /// The factor of step 0, in (0, 1]; default 1/3.
-    pub fn start_factor(mut self, start_factor: f64) -> Self {
-        self.start_factor = start_factor;
-        self
-    }
+    setters! {
+        /// The factor of step 0, in (0, 1]; default 1/3.
+        start_factor: f64;
 
-    /// The factor from `total_iters` on, in [0, 1]; default 1.
-    pub fn end_factor(mut self, end_factor: f64) -> Self {
-        self.end_factor = end_factor;
-        self
-    }
+        /// The factor from `total_iters` on, in [0, 1]; default 1.
+        end_factor: f64;
 
-    /// The steps the ramp takes; default 5.
-    pub fn total_iters(mut self, total_iters: usize) -> Self {
-        self.total_iters = total_iters;
-        self
-    }
-
-    fn lr(&self) -> f64 {
-        let total = self.total_iters.max(1);
-        let pct = self.t.min(total) as f64 / total as f64;
-        self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * pct)
+        /// The steps the ramp takes; default 5.
+        total_iters: usize;
     }
 }
 
-impl Scheduler for LinearLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for LinearLR {
+    const NAME: &'static str = "LinearLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        let total = self.total_iters.max(1);
+        let pct = t.min(total) as f64 / total as f64;
+        base * (self.start_factor + (self.end_factor - self.start_factor) * pct)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
-    }
-
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("LinearLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
+    fn args(&self) -> String {
         format!(
-            "LinearLR(start_factor={:?}, end_factor={:?}, total_iters={})",
+            "start_factor={:?}, end_factor={:?}, total_iters={}",
             self.start_factor, self.end_factor, self.total_iters
         )
     }
 
-    fn validate(&self) -> Result<(), String> {
-        let name = "LinearLR";
+    fn check(&self) -> Result<(), String> {
         require(
             self.start_factor > 0.0 && self.start_factor <= 1.0,
-            name,
+            Self::NAME,
             "start_factor",
             "must be in (0, 1]",
             self.start_factor,
         )?;
         require(
             (0.0..=1.0).contains(&self.end_factor),
-            name,
+            Self::NAME,
             "end_factor",
             "must be in [0, 1]",
             self.end_factor,
         )?;
-        require_at_least_one(name, "total_iters", self.total_iters)
+        require_at_least_one(Self::NAME, "total_iters", self.total_iters)
     }
 }
 
@@ -835,65 +801,39 @@ impl ConstantLR {
         Self::default()
     }
 
-    /// The factor, in [0, 1]; default 1/3.
-    pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = factor;
-        self
-    }
+    setters! {
+        /// The factor, in [0, 1]; default 1/3.
+        factor: f64;
 
-    /// The steps the factor applies to; default 5.
-    pub fn total_iters(mut self, total_iters: usize) -> Self {
-        self.total_iters = total_iters;
-        self
-    }
-
-    fn lr(&self) -> f64 {
-        if self.t < self.total_iters {
-            self.base_lr * self.factor
-        } else {
-            self.base_lr
-        }
+        /// The steps the factor applies to; default 5.
+        total_iters: usize;
     }
 }
 
-impl Scheduler for ConstantLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for ConstantLR {
+    const NAME: &'static str = "ConstantLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        if t < self.total_iters {
+            base * self.factor
+        } else {
+            base
+        }
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("factor={:?}, total_iters={}", self.factor, self.total_iters)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("ConstantLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "ConstantLR(factor={:?}, total_iters={})",
-            self.factor, self.total_iters
-        )
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        let name = "ConstantLR";
+    fn check(&self) -> Result<(), String> {
         require(
             (0.0..=1.0).contains(&self.factor),
-            name,
+            Self::NAME,
             "factor",
             "must be in [0, 1]",
             self.factor,
         )?;
-        require_at_least_one(name, "total_iters", self.total_iters)
+        require_at_least_one(Self::NAME, "total_iters", self.total_iters)
     }
 }
 
@@ -926,57 +866,31 @@ impl PolynomialLR {
         Self::default()
     }
 
-    /// The steps of the decay; default 5.
-    pub fn total_iters(mut self, total_iters: usize) -> Self {
-        self.total_iters = total_iters;
-        self
-    }
+    setters! {
+        /// The steps of the decay; default 5.
+        total_iters: usize;
 
-    /// The power of the polynomial, non-negative; default 1.
-    pub fn power(mut self, power: f64) -> Self {
-        self.power = power;
-        self
-    }
-
-    fn lr(&self) -> f64 {
-        let total = self.total_iters.max(1);
-        let left = 1.0 - self.t.min(total) as f64 / total as f64;
-        self.base_lr * left.powf(self.power)
+        /// The power of the polynomial, non-negative; default 1.
+        power: f64;
     }
 }
 
-impl Scheduler for PolynomialLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for PolynomialLR {
+    const NAME: &'static str = "PolynomialLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        let total = self.total_iters.max(1);
+        let left = 1.0 - t.min(total) as f64 / total as f64;
+        base * left.powf(self.power)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
+    fn args(&self) -> String {
+        format!("total_iters={}, power={:?}", self.total_iters, self.power)
     }
 
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("PolynomialLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "PolynomialLR(total_iters={}, power={:?})",
-            self.total_iters, self.power
-        )
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        let name = "PolynomialLR";
-        require_at_least_one(name, "total_iters", self.total_iters)?;
-        require_non_negative(name, "power", self.power)
+    fn check(&self) -> Result<(), String> {
+        require_at_least_one(Self::NAME, "total_iters", self.total_iters)?;
+        require_non_negative(Self::NAME, "power", self.power)
     }
 }
 
@@ -1005,35 +919,17 @@ impl LambdaLR {
             t: 0,
         }
     }
-
-    fn lr(&self) -> f64 {
-        self.base_lr * (self.lr_lambda)(self.t)
-    }
 }
 
-impl Scheduler for LambdaLR {
-    fn start(&mut self, lr: f64, _momentum: Option<f64>) -> Setting {
-        self.base_lr = lr;
-        self.t = 0;
-        Setting::lr(self.lr())
+impl ClosedForm for LambdaLR {
+    const NAME: &'static str = "LambdaLR";
+
+    fn lr_at(&self, base: f64, t: usize) -> f64 {
+        base * (self.lr_lambda)(t)
     }
 
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        Setting::lr(self.lr())
-    }
-
-    fn state(&self) -> Vec<f64> {
-        closed_form_state(self.base_lr, self.t)
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.base_lr, self.t) = load_closed_form("LambdaLR", state)?;
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        "LambdaLR(lr_lambda=<closure>)".to_string()
+    fn args(&self) -> String {
+        "lr_lambda=<closure>".to_string()
     }
 }
 
@@ -1246,6 +1142,38 @@ impl Scheduler for SequentialLR {
 // ---------------------------------------------------------------------------
 // Per-iteration cycles, with momentum.
 
+/// The [`Scheduler`] methods of the cycles, which set their own lr from
+/// `t` and whether the optimizer has a momentum: each has the fields
+/// `has_momentum: bool` and `t: usize` and a method `setting()`, the setting
+/// of step `t`; the state is `[has_momentum, t]`.
+macro_rules! cycle_methods {
+    ($name:literal) => {
+        fn start(&mut self, _lr: f64, momentum: Option<f64>) -> Setting {
+            self.has_momentum = momentum.is_some();
+            self.t = 0;
+            self.setting()
+        }
+
+        fn step(&mut self, _metric: Option<f64>) -> Setting {
+            self.t = self.t.saturating_add(1);
+            self.setting()
+        }
+
+        fn state(&self) -> Vec<f64> {
+            vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
+        }
+
+        fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+            (self.has_momentum, self.t) = load_cycle($name, state)?;
+            Ok(())
+        }
+
+        fn interval(&self) -> Interval {
+            Interval::Iteration
+        }
+    };
+}
+
 /// How [`OneCycleLR`] moves between two values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Anneal {
@@ -1333,54 +1261,32 @@ impl OneCycleLR {
         Self::new(max_lr, epochs.saturating_mul(steps_per_epoch))
     }
 
-    /// The fraction of the steps spent increasing the lr, in [0, 1];
-    /// default 0.3.
-    pub fn pct_start(mut self, pct_start: f64) -> Self {
-        self.pct_start = pct_start;
-        self
-    }
+    setters! {
+        /// The fraction of the steps spent increasing the lr, in [0, 1];
+        /// default 0.3.
+        pct_start: f64;
 
-    /// Cosine (default) or linear annealing.
-    pub fn anneal_strategy(mut self, anneal_strategy: Anneal) -> Self {
-        self.anneal_strategy = anneal_strategy;
-        self
-    }
+        /// Cosine (default) or linear annealing.
+        anneal_strategy: Anneal;
 
-    /// Whether the momentum cycles inversely to the lr; default true.
-    pub fn cycle_momentum(mut self, cycle_momentum: bool) -> Self {
-        self.cycle_momentum = cycle_momentum;
-        self
-    }
+        /// Whether the momentum cycles inversely to the lr; default true.
+        cycle_momentum: bool;
 
-    /// The momentum at the lr's peak; default 0.85.
-    pub fn base_momentum(mut self, base_momentum: f64) -> Self {
-        self.base_momentum = base_momentum;
-        self
-    }
+        /// The momentum at the lr's peak; default 0.85.
+        base_momentum: f64;
 
-    /// The momentum at the start and the end; default 0.95.
-    pub fn max_momentum(mut self, max_momentum: f64) -> Self {
-        self.max_momentum = max_momentum;
-        self
-    }
+        /// The momentum at the start and the end; default 0.95.
+        max_momentum: f64;
 
-    /// `initial_lr = max_lr / div_factor`; default 25.
-    pub fn div_factor(mut self, div_factor: f64) -> Self {
-        self.div_factor = div_factor;
-        self
-    }
+        /// `initial_lr = max_lr / div_factor`; default 25.
+        div_factor: f64;
 
-    /// `min_lr = initial_lr / final_div_factor`; default 1e4.
-    pub fn final_div_factor(mut self, final_div_factor: f64) -> Self {
-        self.final_div_factor = final_div_factor;
-        self
-    }
+        /// `min_lr = initial_lr / final_div_factor`; default 1e4.
+        final_div_factor: f64;
 
-    /// Three phases (fast.ai's variant: back down to `initial_lr`
-    /// symmetrically, then to `min_lr`) instead of two; default false.
-    pub fn three_phase(mut self, three_phase: bool) -> Self {
-        self.three_phase = three_phase;
-        self
+        /// Three phases (fast.ai's variant: back down to `initial_lr`
+        /// symmetrically, then to `min_lr`) instead of two; default false.
+        three_phase: bool;
     }
 
     fn phases(&self) -> Vec<Phase> {
@@ -1454,29 +1360,7 @@ impl OneCycleLR {
 }
 
 impl Scheduler for OneCycleLR {
-    fn start(&mut self, _lr: f64, momentum: Option<f64>) -> Setting {
-        self.has_momentum = momentum.is_some();
-        self.t = 0;
-        self.setting()
-    }
-
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        self.setting()
-    }
-
-    fn state(&self) -> Vec<f64> {
-        vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.has_momentum, self.t) = load_cycle("OneCycleLR", state)?;
-        Ok(())
-    }
-
-    fn interval(&self) -> Interval {
-        Interval::Iteration
-    }
+    cycle_methods!("OneCycleLR");
 
     fn describe(&self) -> String {
         format!(
@@ -1590,10 +1474,9 @@ impl CyclicLR {
         }
     }
 
-    /// Steps from `base_lr` up to `max_lr`; default 2000.
-    pub fn step_size_up(mut self, step_size_up: usize) -> Self {
-        self.step_size_up = step_size_up;
-        self
+    setters! {
+        /// Steps from `base_lr` up to `max_lr`; default 2000.
+        step_size_up: usize;
     }
 
     /// Steps from `max_lr` back down; default `step_size_up`.
@@ -1602,34 +1485,21 @@ impl CyclicLR {
         self
     }
 
-    /// The amplitude policy; default triangular.
-    pub fn mode(mut self, mode: CyclicMode) -> Self {
-        self.mode = mode;
-        self
-    }
+    setters! {
+        /// The amplitude policy; default triangular.
+        mode: CyclicMode;
 
-    /// The decay per step of [`CyclicMode::ExpRange`]; default 1.
-    pub fn gamma(mut self, gamma: f64) -> Self {
-        self.gamma = gamma;
-        self
-    }
+        /// The decay per step of [`CyclicMode::ExpRange`]; default 1.
+        gamma: f64;
 
-    /// Whether the momentum cycles inversely to the lr; default true.
-    pub fn cycle_momentum(mut self, cycle_momentum: bool) -> Self {
-        self.cycle_momentum = cycle_momentum;
-        self
-    }
+        /// Whether the momentum cycles inversely to the lr; default true.
+        cycle_momentum: bool;
 
-    /// The momentum at the lr's peak; default 0.8.
-    pub fn base_momentum(mut self, base_momentum: f64) -> Self {
-        self.base_momentum = base_momentum;
-        self
-    }
+        /// The momentum at the lr's peak; default 0.8.
+        base_momentum: f64;
 
-    /// The momentum at `base_lr`; default 0.9.
-    pub fn max_momentum(mut self, max_momentum: f64) -> Self {
-        self.max_momentum = max_momentum;
-        self
+        /// The momentum at `base_lr`; default 0.9.
+        max_momentum: f64;
     }
 
     fn setting(&self) -> Setting {
@@ -1658,29 +1528,7 @@ impl CyclicLR {
 }
 
 impl Scheduler for CyclicLR {
-    fn start(&mut self, _lr: f64, momentum: Option<f64>) -> Setting {
-        self.has_momentum = momentum.is_some();
-        self.t = 0;
-        self.setting()
-    }
-
-    fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t = self.t.saturating_add(1);
-        self.setting()
-    }
-
-    fn state(&self) -> Vec<f64> {
-        vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
-    }
-
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
-        (self.has_momentum, self.t) = load_cycle("CyclicLR", state)?;
-        Ok(())
-    }
-
-    fn interval(&self) -> Interval {
-        Interval::Iteration
-    }
+    cycle_methods!("CyclicLR");
 
     fn describe(&self) -> String {
         let down = match self.step_size_down {
@@ -1809,52 +1657,30 @@ impl ReduceLROnPlateau {
         Self::default()
     }
 
-    /// Whether the metric should go down (default) or up.
-    pub fn mode(mut self, mode: PlateauMode) -> Self {
-        self.mode = mode;
-        self
-    }
+    setters! {
+        /// Whether the metric should go down (default) or up.
+        mode: PlateauMode;
 
-    /// The factor of a cut, in [0, 1); default 0.1.
-    pub fn factor(mut self, factor: f64) -> Self {
-        self.factor = factor;
-        self
-    }
+        /// The factor of a cut, in [0, 1); default 0.1.
+        factor: f64;
 
-    /// The bad epochs tolerated; the cut comes on one more; default 10.
-    pub fn patience(mut self, patience: usize) -> Self {
-        self.patience = patience;
-        self
-    }
+        /// The bad epochs tolerated; the cut comes on one more; default 10.
+        patience: usize;
 
-    /// The least improvement that counts, non-negative; default 1e-4.
-    pub fn threshold(mut self, threshold: f64) -> Self {
-        self.threshold = threshold;
-        self
-    }
+        /// The least improvement that counts, non-negative; default 1e-4.
+        threshold: f64;
 
-    /// Relative (default) or absolute threshold.
-    pub fn threshold_mode(mut self, threshold_mode: ThresholdMode) -> Self {
-        self.threshold_mode = threshold_mode;
-        self
-    }
+        /// Relative (default) or absolute threshold.
+        threshold_mode: ThresholdMode;
 
-    /// Epochs after a cut in which bad epochs are not counted; default 0.
-    pub fn cooldown(mut self, cooldown: usize) -> Self {
-        self.cooldown = cooldown;
-        self
-    }
+        /// Epochs after a cut in which bad epochs are not counted; default 0.
+        cooldown: usize;
 
-    /// The lowest lr a cut goes to; default 0.
-    pub fn min_lr(mut self, min_lr: f64) -> Self {
-        self.min_lr = min_lr;
-        self
-    }
+        /// The lowest lr a cut goes to; default 0.
+        min_lr: f64;
 
-    /// The least change of the lr that is applied; default 1e-8.
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
+        /// The least change of the lr that is applied; default 1e-8.
+        eps: f64;
     }
 
     fn worst(&self) -> f64 {
