@@ -555,15 +555,17 @@ enum Output<'a> {
 }
 
 impl Output<'_> {
-    fn line(&mut self, text: &str) {
+    /// Writes the line `text` makes; in quiet mode `text` is not called, so
+    /// a quiet run formats nothing.
+    fn line(&mut self, text: impl FnOnce() -> String) {
         // A closed stdout (a pipe to `head`) must not stop training.
         match self {
             Output::Quiet => {}
             Output::Lines(w) => {
-                let _ = writeln!(w, "{text}");
+                let _ = writeln!(w, "{}", text());
             }
             Output::Bar { .. } => {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                let _ = writeln!(std::io::stdout().lock(), "{}", text());
             }
         }
     }
@@ -707,15 +709,17 @@ impl<'f, M: Model> Loop<'f, M> {
         let epochs = self.fit.epochs;
         let k = self.fit.accumulate;
         let updates = iterations.div_ceil(k);
-        self.output.line(&arithmetic(
-            samples,
-            validation.map(|v| v.len()),
-            batch_size,
-            iterations,
-            k,
-            epochs,
-            self.fit.drop_last && samples % batch_size != 0,
-        ));
+        self.output.line(|| {
+            arithmetic(
+                samples,
+                validation.map(|v| v.len()),
+                batch_size,
+                iterations,
+                k,
+                epochs,
+                self.fit.drop_last && samples % batch_size != 0,
+            )
+        });
 
         let mut rng = Rng::new(self.fit.seed);
         let mut order: Vec<usize> = (0..samples).collect();
@@ -755,11 +759,8 @@ impl<'f, M: Model> Loop<'f, M> {
             }
             self.restore_stopping_state(&info.metadata);
             first = info.epoch + 1;
-            self.output.line(&format!(
-                "Resumed from {} after epoch {}",
-                path.display(),
-                info.epoch
-            ));
+            self.output
+                .line(|| format!("Resumed from {} after epoch {}", path.display(), info.epoch));
         }
         'epochs: for epoch in first..=epochs {
             let start = Instant::now();
@@ -889,8 +890,8 @@ impl<'f, M: Model> Loop<'f, M> {
                     apply(model, next);
                 }
             }
-            self.output
-                .line(&epoch_line(&log, epochs, schedule.is_some()));
+            let show_lr = schedule.is_some();
+            self.output.line(|| epoch_line(&log, epochs, show_lr));
             let stop = self.check_stop(model, &log, validation.is_some());
             let mut callback_stop = false;
             for f in &mut self.fit.on_epoch_end {
@@ -924,7 +925,7 @@ impl<'f, M: Model> Loop<'f, M> {
             }
         }
         model.set_training(true);
-        self.output.line(&history.stop.to_string());
+        self.output.line(|| history.stop.to_string());
         Ok(history)
     }
 
