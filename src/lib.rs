@@ -112,14 +112,19 @@ pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
     pub use macrograd_runtime::layers::{
-        Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, GELU,
+        Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout,
+        ImageShape, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig, ReLU,
+        Sigmoid, Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::Task;
     pub use macrograd_runtime::model::{
-        LayerSummary, Model, Parameter, ParameterMut, Summary, TargetBatch,
+        LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter, ParameterMut, Summary,
+        TargetBatch,
     };
-    pub use macrograd_runtime::ndarray::{ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2};
+    pub use macrograd_runtime::ndarray::{
+        Array2, ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2,
+    };
     pub use macrograd_runtime::optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
     };
@@ -134,7 +139,7 @@ pub mod __invalid {
     use core::marker::PhantomData;
 
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
-    use macrograd_runtime::ndarray::{ArrayView2, ArrayViewMut2};
+    use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
     use macrograd_runtime::target::{IntoTargets, Target};
     use macrograd_runtime::Float;
 
@@ -165,6 +170,11 @@ pub mod __invalid {
             &mut self,
             _input: &[[T; N]],
         ) -> Vec<[T; M]> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn predict_proba<'a>(&mut self, _input: impl Into<ArrayView2<'a, T>>) -> Array2<T> {
             unreachable!("a model with compile errors")
         }
 

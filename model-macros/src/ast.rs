@@ -6,8 +6,8 @@
 //! Input     := Attr* Statement (";" Statement)* ";"?
 //! Statement := Attr* Vis "struct" Ident          -- first statement only (checked)
 //!            | "dtype" Ident                     -- `f32` | `f64` (checked)
-//!            | "input" Expr                      -- a feature count (checked)
-//!            | Call                              -- a layer: `ReLU`, `Linear(10, 64)`
+//!            | "input" Expr                      -- `10` or an image `[C, H, W]` (checked)
+//!            | Call                              -- a layer: `ReLU`, `Linear(10, 64)`, `Conv2d(1, 8, 3)`
 //!            | "loss" Call                       -- `loss MSE`, `loss Huber(delta = 0.5)`
 //!            | "optim" Call                      -- `optim SGD(0.01, momentum = 0.9)`
 //! Call      := Ident ("(" Arg ("," Arg)* ","? ")")?
@@ -59,7 +59,7 @@ pub enum StmtKind {
     Struct(StructStmt),
     /// `dtype f64`.
     Dtype { keyword: Ident, ty: Ident },
-    /// `input 10`.
+    /// `input 10`, `input [1, 28, 28]`.
     Input { keyword: Ident, size: Expr },
     /// `Linear(10, 64)`, `ReLU`.
     Layer(Call),

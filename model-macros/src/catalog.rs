@@ -36,6 +36,12 @@ pub enum Kind {
     Betas,
     /// A number >= 0 or an array of them (BCE's `pos_weight`).
     Weights,
+    /// A window size, stride or padding: an integer >= `min`, or a pair
+    /// `(h, w)` of them (PyTorch's `int | tuple[int, int]`).
+    Window { min: usize },
+    /// A sample shape: a feature count, or a list `[C, H, W]` of sizes
+    /// (`LayerNorm`'s `normalized_shape`); `_` as well.
+    Dims,
 }
 
 /// The allowed range of a `Kind::Number` (all ranges also require finite).
@@ -84,15 +90,37 @@ pub enum Default {
     Betas(f64, f64),
     /// No value (BCE without `pos_weight`).
     Unset,
+    /// `_`: the input size, taken from the layer before (`BatchNorm`'s
+    /// `num_features`).
+    Infer,
+    /// A window pair `(h, w)`.
+    Pair(usize, usize),
+    /// The value of `kernel_size` (a pooling layer's `stride`, as PyTorch's
+    /// `stride = None`).
+    KernelSize,
 }
 
-/// How a layer maps its input width to its output width.
+/// How a layer maps the shape of its input sample (flat features or an
+/// image `[C, H, W]`) to the shape of its output.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Shape {
-    /// `in_features -> out_features`, both arguments.
+    /// Flat `in_features -> out_features`, both arguments.
     Dense,
-    /// Elementwise: the width passes through.
+    /// Elementwise: the shape passes through.
     Same,
+    /// Image `[in_channels, H, W] -> [out_channels, oh, ow]`, with
+    /// `oh = (H + 2 padding - kernel) / stride + 1`.
+    Conv,
+    /// Image `[C, H, W] -> [C, oh, ow]`, the same arithmetic as `Conv`.
+    Pool,
+    /// Image `[C, H, W] -> C * H * W` features (flat input passes through).
+    Flatten,
+    /// Per feature (flat input) or per channel (image); `image` says which
+    /// form the name demands (`BatchNorm1d`: `Some(false)`, `BatchNorm2d`:
+    /// `Some(true)`, `BatchNorm`: `None`, either, from the position).
+    BatchNorm { image: Option<bool> },
+    /// Over each whole sample, whatever its shape.
+    LayerNorm,
 }
 
 // The DSL spells these as PyTorch does; the ids follow the DSL.
@@ -106,13 +134,35 @@ pub enum LayerId {
     Tanh,
     GELU,
     Softmax,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    Flatten,
+    BatchNorm,
+    BatchNorm1d,
+    BatchNorm2d,
+    LayerNorm,
+    Dropout,
 }
 
 impl LayerId {
     pub fn shape(self) -> Shape {
         match self {
             LayerId::Linear => Shape::Dense,
-            _ => Shape::Same,
+            LayerId::Conv2d => Shape::Conv,
+            LayerId::MaxPool2d | LayerId::AvgPool2d => Shape::Pool,
+            LayerId::Flatten => Shape::Flatten,
+            LayerId::BatchNorm => Shape::BatchNorm { image: None },
+            LayerId::BatchNorm1d => Shape::BatchNorm { image: Some(false) },
+            LayerId::BatchNorm2d => Shape::BatchNorm { image: Some(true) },
+            LayerId::LayerNorm => Shape::LayerNorm,
+            LayerId::ReLU
+            | LayerId::LeakyReLU
+            | LayerId::Sigmoid
+            | LayerId::Tanh
+            | LayerId::GELU
+            | LayerId::Softmax
+            | LayerId::Dropout => Shape::Same,
         }
     }
 }
@@ -148,6 +198,27 @@ const fn param(name: &'static str, kind: Kind, default: Default) -> Param {
 const fn number(name: &'static str, range: Range, default: f64) -> Param {
     param(name, Kind::Number(range), Default::Number(default))
 }
+
+/// A pooling layer's parameters, PyTorch's `MaxPool2d` / `AvgPool2d`
+/// (`ceil_mode`, `dilation`, `count_include_pad` and `divisor_override`
+/// keep their defaults).
+const POOL_PARAMS: [Param; 3] = [
+    param("kernel_size", Kind::Window { min: 1 }, Default::Required),
+    param("stride", Kind::Window { min: 1 }, Default::KernelSize),
+    param("padding", Kind::Window { min: 0 }, Default::Pair(0, 0)),
+];
+
+/// Batch norm's parameters (PyTorch's `BatchNorm1d` / `BatchNorm2d`, with
+/// `affine` and `track_running_stats` on). `num_features` is optional: the
+/// layer before says it. PyTorch accepts `eps = 0`; here it is > 0, since
+/// a channel that is constant over a batch (a dead `ReLU` channel) would
+/// divide by zero. `momentum = None` (a cumulative average) is not
+/// supported.
+const BATCH_NORM_PARAMS: [Param; 3] = [
+    param("num_features", Kind::Size { infer: true }, Default::Infer),
+    number("eps", Range::Positive, 1e-5),
+    number("momentum", Range::UnitClosed, 0.1),
+];
 
 pub const LAYERS: &[Entry<LayerId>] = &[
     Entry {
@@ -192,6 +263,70 @@ pub const LAYERS: &[Entry<LayerId>] = &[
         id: LayerId::Softmax,
         name: "Softmax",
         params: &[],
+    },
+    Entry {
+        id: LayerId::Conv2d,
+        name: "Conv2d",
+        params: &[
+            param("in_channels", Kind::Size { infer: true }, Default::Required),
+            param(
+                "out_channels",
+                Kind::Size { infer: false },
+                Default::Required,
+            ),
+            param("kernel_size", Kind::Window { min: 1 }, Default::Required),
+            param("stride", Kind::Window { min: 1 }, Default::Pair(1, 1)),
+            param("padding", Kind::Window { min: 0 }, Default::Pair(0, 0)),
+            param("bias", Kind::Bool, Default::Bool(true)),
+        ],
+    },
+    Entry {
+        id: LayerId::MaxPool2d,
+        name: "MaxPool2d",
+        params: &POOL_PARAMS,
+    },
+    Entry {
+        id: LayerId::AvgPool2d,
+        name: "AvgPool2d",
+        params: &POOL_PARAMS,
+    },
+    Entry {
+        id: LayerId::Flatten,
+        name: "Flatten",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::BatchNorm,
+        name: "BatchNorm",
+        params: &BATCH_NORM_PARAMS,
+    },
+    Entry {
+        id: LayerId::BatchNorm1d,
+        name: "BatchNorm1d",
+        params: &BATCH_NORM_PARAMS,
+    },
+    Entry {
+        id: LayerId::BatchNorm2d,
+        name: "BatchNorm2d",
+        params: &BATCH_NORM_PARAMS,
+    },
+    // PyTorch's `LayerNorm(normalized_shape, eps = 1e-5)` over the whole
+    // sample (`elementwise_affine = True`); `normalized_shape` is optional.
+    Entry {
+        id: LayerId::LayerNorm,
+        name: "LayerNorm",
+        params: &[
+            param("normalized_shape", Kind::Dims, Default::Infer),
+            number("eps", Range::Positive, 1e-5),
+        ],
+    },
+    // `p = 1` (which PyTorch allows) is rejected: it zeroes every value in
+    // training, so nothing before the layer learns and the layers after it
+    // see only zeros; that is never what a model means.
+    Entry {
+        id: LayerId::Dropout,
+        name: "Dropout",
+        params: &[number("p", Range::UnitOpen, 0.5)],
     },
 ];
 
@@ -287,17 +422,9 @@ pub const OPTIMS: &[Entry<OptimId>] = &[
 pub const DTYPES: &[(&str, Dtype)] = &[("f32", Dtype::F32), ("f64", Dtype::F64)];
 
 /// Layers and optimizers of the design that the IR does not have yet: named
-/// as "not supported yet" rather than "unknown".
-pub const PLANNED_LAYERS: &[&str] = &[
-    "Dropout",
-    "BatchNorm",
-    "BatchNorm1d",
-    "LayerNorm",
-    "Conv2d",
-    "MaxPool2d",
-    "AvgPool2d",
-    "Flatten",
-];
+/// as "not supported yet" rather than "unknown". (The design's whole
+/// catalog is implemented; the lists stay for the next additions.)
+pub const PLANNED_LAYERS: &[&str] = &[];
 pub const PLANNED_OPTIMS: &[&str] = &[];
 
 /// Other frameworks' names (lowercase) for things in the catalog: Keras
@@ -315,6 +442,14 @@ const ALIASES: &[(&str, &str)] = &[
     ("epsilon", "eps"),
     ("rho", "alpha"),
     ("alpha", "negative_slope"),
+    ("maxpooling2d", "MaxPool2d"),
+    ("averagepooling2d", "AvgPool2d"),
+    ("batchnormalization", "BatchNorm"),
+    ("layernormalization", "LayerNorm"),
+    ("filters", "out_channels"),
+    ("pool_size", "kernel_size"),
+    ("kernel", "kernel_size"),
+    ("rate", "p"),
 ];
 
 /// Looks an entry up by its exact (case-sensitive) name.
@@ -410,6 +545,25 @@ mod tests {
         let adam = OPTIMS[1].params.iter().map(|p| p.name);
         assert_eq!(suggest("learning_rate", adam), Some("lr"));
         assert_eq!(suggest("RMSProp", names(OPTIMS)), Some("RMSprop"));
+        assert_eq!(suggest("Conv2D", names(LAYERS)), Some("Conv2d"));
+        assert_eq!(suggest("MaxPooling2D", names(LAYERS)), Some("MaxPool2d"));
+        assert_eq!(
+            suggest("BatchNormalization", names(LAYERS)),
+            Some("BatchNorm")
+        );
+        assert_eq!(suggest("Conv3d", names(LAYERS)), Some("Conv2d"));
+        let conv = lookup(LAYERS, "Conv2d").map(|e| e.params.iter().map(|p| p.name));
+        assert_eq!(
+            suggest("filters", conv.into_iter().flatten()),
+            Some("out_channels")
+        );
+        let pool = lookup(LAYERS, "MaxPool2d").map(|e| e.params.iter().map(|p| p.name));
+        assert_eq!(
+            suggest("kernel", pool.into_iter().flatten()),
+            Some("kernel_size")
+        );
+        let dropout = lookup(LAYERS, "Dropout").map(|e| e.params.iter().map(|p| p.name));
+        assert_eq!(suggest("rate", dropout.into_iter().flatten()), Some("p"));
         assert_eq!(suggest("rmsprop", names(OPTIMS)), Some("RMSprop"));
         assert_eq!(suggest("Adagard", names(OPTIMS)), Some("Adagrad"));
         assert_eq!(suggest("AdaGrad", names(OPTIMS)), Some("Adagrad"));
@@ -456,7 +610,7 @@ mod tests {
 
     #[test]
     fn does_not_suggest_far_names() {
-        assert_eq!(suggest("Conv3d", names(LAYERS)), None);
+        assert_eq!(suggest("Embedding", names(LAYERS)), None);
         assert_eq!(suggest("Lion", names(OPTIMS)), None);
         assert_eq!(suggest("Loss", names(LOSSES)), None);
     }

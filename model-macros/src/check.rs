@@ -8,14 +8,16 @@
 //! that only follows from an error already reported.
 
 mod args;
+mod shapes;
 
 use proc_macro2::Span;
-use syn::{Error, Expr, Ident};
+use syn::{Error, Ident};
 
 use crate::ast::{Call, Input, StmtKind};
-use crate::catalog::{self, Entry, LayerId, LossId, OptimId, Shape};
-use crate::ir::{Dtype, Layer, LayerKind, Loss, LossKind, Model, Optim, OptimKind};
+use crate::catalog::{self, Entry, LayerId, LossId, OptimId};
+use crate::ir::{Dims, Dtype, Layer, LayerKind, Loss, LossKind, Model, Optim, OptimKind};
 use args::{Args, Value};
+use shapes::{check_shapes, Declared, Shapes};
 
 /// Checks the whole model.
 pub fn model(input: &Input) -> Result<Model, Error> {
@@ -44,8 +46,9 @@ pub fn model(input: &Input) -> Result<Model, Error> {
     check_softmax_last(&layers, &mut errors);
     if let Some(Some(loss)) = &loss {
         check_logits(&layers, loss, &mut errors);
-        if let Some(outputs) = shapes.outputs {
-            check_outputs(loss, outputs, &mut errors);
+        if let Some(output) = shapes.output {
+            let last = shapes.texts.last().map_or("", String::as_str);
+            check_outputs(loss, output, last, &mut errors);
         }
     }
     errors.finish()?;
@@ -345,16 +348,9 @@ fn check_dtype(input: &Input, errors: &mut Errors) -> Option<Dtype> {
     None
 }
 
-/// What `input N;` said.
-enum Declared {
-    Absent,
-    /// Written, but not a valid size (reported).
-    Invalid,
-    Size(usize),
-}
-
-/// Rule: `input N;` is a feature count, an integer >= 1 (no image shapes
-/// until the catalog has convolutions).
+/// Rule: `input N;` is a feature count, `input [C, H, W];` an image
+/// (channels, height, width), each size an integer >= 1. An image is what
+/// `Conv2d` and the pools read; `Linear` reads flat features.
 fn check_input(input: &Input, errors: &mut Errors) -> Declared {
     let Some((index, size)) = input
         .stmts
@@ -368,9 +364,8 @@ fn check_input(input: &Input, errors: &mut Errors) -> Declared {
         return Declared::Absent;
     };
     errors.at(index);
-    match args::size("input", false, size) {
-        Ok(Value::Size(n)) => Declared::Size(n),
-        Ok(_) => Declared::Invalid,
+    match args::input_shape(size) {
+        Ok(sizes) => Declared::new(&sizes),
         Err(error) => {
             errors.push(error);
             Declared::Invalid
@@ -485,13 +480,53 @@ fn check_call<'a, Id>(
     }
 }
 
-/// A layer's name and arguments (count, kind and range: `args::bind`).
+/// A layer's name and arguments (count, kind and range: `args::bind`),
+/// then `check_pool_padding`.
 fn check_layer<'a>(stmt: usize, call: &'a Call, errors: &mut Errors) -> LayerSpec<'a> {
+    let checked = check_call(stmt, catalog::LAYERS, Category::Layer, call, errors);
+    if let Some(layer) = &checked {
+        check_pool_padding(layer, errors);
+    }
     LayerSpec {
         stmt,
         call,
-        checked: check_call(stmt, catalog::LAYERS, Category::Layer, call, errors),
+        checked,
     }
+}
+
+/// Rule: a pool's padding is at most half its window, per dimension;
+/// PyTorch raises "pad should be at most half of effective kernel size"
+/// otherwise (a window could hold padding only, and a max pool return
+/// `-inf`). Checked when both values are valid.
+fn check_pool_padding(layer: &Checked<LayerId>, errors: &mut Errors) {
+    if !matches!(layer.entry.id, LayerId::MaxPool2d | LayerId::AvgPool2d) {
+        return;
+    }
+    let args = &layer.args;
+    let (Some(kernel), Some(padding), Some(expr)) = (
+        args.pair("kernel_size"),
+        args.pair("padding"),
+        args.get("padding").and_then(|arg| arg.expr),
+    ) else {
+        return;
+    };
+    if shapes::pool_padding_fits(kernel, padding) {
+        return;
+    }
+    let square = kernel.0 == kernel.1 && padding.0 == padding.1;
+    let (dim, k, p) = if 2 * padding.0 > kernel.0 {
+        (".0", kernel.0, padding.0)
+    } else {
+        (".1", kernel.1, padding.1)
+    };
+    let dim = if square { "" } else { dim };
+    errors.push(Error::new_spanned(
+        expr,
+        format!(
+            "expected `padding{dim}` at most half of `kernel_size{dim}` ({k} / 2 = {}), found {p}",
+            k / 2
+        ),
+    ));
 }
 
 /// The loss's name and arguments.
@@ -548,152 +583,6 @@ fn check_nesterov(optim: &Checked<OptimId>, errors: &mut Errors) {
     }
 }
 
-/// Every layer's widths, from `check_shapes`.
-struct Shapes {
-    /// Features per input sample.
-    inputs: Option<usize>,
-    /// `(in_features, out_features)` per layer, `None` where unknown.
-    layers: Vec<Option<(usize, usize)>>,
-    /// `Layer::text` per layer.
-    texts: Vec<String>,
-    /// Width of the last layer's output.
-    outputs: Option<usize>,
-}
-
-/// The width flowing between two layers while checking shapes.
-enum Width {
-    /// Known, and where it comes from (for messages).
-    Known(usize, Source),
-    /// Nothing has fixed it yet: no `input N;` and no layer so far.
-    Undeclared,
-    /// Follows from an error already reported: check nothing against it.
-    Unknown,
-}
-
-enum Source {
-    Input,
-    Layer(String),
-}
-
-/// Rule: each layer's in-features equal the previous layer's out-features
-/// (or `input N;` for the first); `Linear(_, n)` takes them from there, and
-/// elementwise layers keep them. A mismatch is reported on the layer's
-/// in-features token, then checking carries on from the layer's declared
-/// output so that one mistake gives one error.
-fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Errors) -> Shapes {
-    let mut width = match declared {
-        Declared::Absent => Width::Undeclared,
-        Declared::Invalid => Width::Unknown,
-        Declared::Size(n) => Width::Known(*n, Source::Input),
-    };
-    let mut inputs = match declared {
-        Declared::Size(n) => Some(*n),
-        _ => None,
-    };
-    let mut shapes = Vec::with_capacity(layers.len());
-    let mut texts = Vec::with_capacity(layers.len());
-    for (index, layer) in layers.iter().enumerate() {
-        errors.at(layer.stmt);
-        let Some(checked) = &layer.checked else {
-            width = Width::Unknown;
-            shapes.push(None);
-            texts.push(layer.call.name.to_string());
-            continue;
-        };
-        let name = checked.entry.name;
-        let (in_features, out_features) = match checked.entry.id.shape() {
-            Shape::Same => {
-                let in_features = match &width {
-                    Width::Known(n, _) => Some(*n),
-                    Width::Undeclared => {
-                        errors.push(cannot_infer(&layer.call.name));
-                        None
-                    }
-                    Width::Unknown => None,
-                };
-                (in_features, in_features)
-            }
-            Shape::Dense => {
-                let in_arg = checked.args.get("in_features");
-                let in_features = match (in_arg.map(|arg| (&arg.value, arg.expr)), &width) {
-                    (Some((Value::Size(n), Some(expr))), Width::Known(m, source)) => {
-                        if n != m {
-                            errors.push(mismatch(name, *n, *m, source, expr));
-                        }
-                        Some(*n)
-                    }
-                    (Some((Value::Size(n), _)), _) => Some(*n),
-                    (Some((Value::Infer, Some(expr))), Width::Undeclared) => {
-                        errors.push(cannot_infer(expr));
-                        None
-                    }
-                    // `_`, or a bad argument (reported): what comes in.
-                    (_, Width::Known(m, _)) => Some(*m),
-                    _ => None,
-                };
-                (in_features, checked.args.size("out_features"))
-            }
-        };
-        if index == 0 && inputs.is_none() {
-            inputs = in_features;
-        }
-        let text = layer_text(checked, in_features, out_features);
-        width = match out_features {
-            Some(n) => Width::Known(n, Source::Layer(text.clone())),
-            None => Width::Unknown,
-        };
-        shapes.push(in_features.zip(out_features));
-        texts.push(text);
-    }
-    Shapes {
-        inputs,
-        layers: shapes,
-        texts,
-        outputs: match width {
-            Width::Known(n, _) => Some(n),
-            _ => None,
-        },
-    }
-}
-
-fn mismatch(name: &str, expected: usize, found: usize, source: &Source, expr: &Expr) -> Error {
-    let producer = match source {
-        Source::Input => format!("`input {found};` declares {found}"),
-        Source::Layer(text) => format!("the layer before it (`{text}`) produces {found}"),
-    };
-    Error::new_spanned(
-        expr,
-        format!("`{name}` expects {expected} inputs, but {producer}"),
-    )
-}
-
-fn cannot_infer(tokens: impl quote::ToTokens) -> Error {
-    Error::new_spanned(
-        tokens,
-        "cannot infer the input size of the first layer: declare `input N;` or write the number",
-    )
-}
-
-/// `Linear(10, 64)`, `Linear(64, 1, bias = false)`, `LeakyReLU(0.2)`, `ReLU`.
-fn layer_text(layer: &Checked<LayerId>, in_features: Option<usize>, out: Option<usize>) -> String {
-    let size = |n: Option<usize>| n.map_or_else(|| "_".to_owned(), |n| n.to_string());
-    let name = layer.entry.name;
-    match layer.entry.id {
-        LayerId::Linear => {
-            let bias = match layer.args.bool("bias") {
-                Some(false) => ", bias = false",
-                _ => "",
-            };
-            format!("{name}({}, {}{bias})", size(in_features), size(out))
-        }
-        LayerId::LeakyReLU => match layer.args.number("negative_slope") {
-            Some(slope) => format!("{name}({slope:?})"),
-            None => name.to_owned(),
-        },
-        _ => name.to_owned(),
-    }
-}
-
 /// Rule: `Softmax` only as the last layer. Its output sums to 1 per sample,
 /// which is only meaningful as probabilities; inside the network it is almost
 /// always a mistake (and the runtime's backward assumes it is last).
@@ -743,11 +632,24 @@ fn check_logits(layers: &[LayerSpec], loss: &Checked<LossId>, errors: &mut Error
 }
 
 /// Rule: `CrossEntropy` needs a logit per class, at least 2 (one output is a
-/// yes/no: `BCE`); `BCE`'s `pos_weight` has one value (broadcast) or one per
-/// output, as PyTorch broadcasts it.
-fn check_outputs(loss: &Checked<LossId>, outputs: usize, errors: &mut Errors) {
+/// yes/no: `BCE`), as flat features (PyTorch would read an image
+/// `[C, H, W]` as a class per pixel); `BCE`'s `pos_weight` has one value
+/// (broadcast) or one per output, as PyTorch broadcasts it.
+fn check_outputs(loss: &Checked<LossId>, output: Dims, last: &str, errors: &mut Errors) {
     errors.at(loss.stmt);
+    let outputs = output.len();
     match loss.entry.id {
+        LossId::CrossEntropy if matches!(output, Dims::Image { .. }) => {
+            let shape: Vec<String> = output.shape().iter().map(usize::to_string).collect();
+            errors.push(Error::new_spanned(
+                &loss.call.name,
+                format!(
+                    "`CrossEntropy` expects one logit per class, but the last layer (`{last}`) \
+                     produces an image [{}]: add `Flatten;` and a `Linear` to the class count",
+                    shape.join(", ")
+                ),
+            ));
+        }
         LossId::CrossEntropy if outputs < 2 => errors.push(Error::new_spanned(
             &loss.call.name,
             format!(
@@ -793,12 +695,12 @@ fn build(
     let mut ir_layers = Vec::with_capacity(layers.len());
     for (index, layer) in layers.iter().enumerate() {
         let checked = layer.checked.as_ref()?;
-        let (in_features, out_features) = (*shapes.layers.get(index)?)?;
+        let (input, output) = (*shapes.layers.get(index)?)?;
         ir_layers.push(Layer {
-            kind: layer_kind(checked)?,
+            kind: layer_kind(checked, input)?,
             index,
-            in_features,
-            out_features,
+            input,
+            output,
             span: layer.call.name.span(),
             text: shapes.texts.get(index)?.clone(),
         });
@@ -809,7 +711,7 @@ fn build(
         vis: input.vis.clone(),
         name: input.name.clone(),
         dtype: dtype?,
-        inputs: shapes.inputs?,
+        input: shapes.input?,
         layers: ir_layers,
         loss: Loss {
             kind: loss_kind(&loss)?,
@@ -823,7 +725,7 @@ fn build(
     })
 }
 
-fn layer_kind(layer: &Checked<LayerId>) -> Option<LayerKind> {
+fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
     let args = &layer.args;
     Some(match layer.entry.id {
         LayerId::Linear => LayerKind::Linear {
@@ -837,6 +739,49 @@ fn layer_kind(layer: &Checked<LayerId>) -> Option<LayerKind> {
         LayerId::Tanh => LayerKind::Tanh,
         LayerId::GELU => LayerKind::GELU,
         LayerId::Softmax => LayerKind::Softmax,
+        LayerId::Conv2d => LayerKind::Conv2d {
+            in_channels: args.size("in_channels").or(match input {
+                Dims::Image { channels, .. } => Some(channels),
+                Dims::Flat(_) => None,
+            })?,
+            out_channels: args.size("out_channels")?,
+            kernel_size: args.pair("kernel_size")?,
+            stride: args.pair("stride")?,
+            padding: args.pair("padding")?,
+            bias: args.bool("bias")?,
+        },
+        LayerId::MaxPool2d | LayerId::AvgPool2d => {
+            let kernel_size = args.pair("kernel_size")?;
+            let stride = match args.get("stride")?.value {
+                Value::Unset => kernel_size,
+                _ => args.pair("stride")?,
+            };
+            let padding = args.pair("padding")?;
+            if layer.entry.id == LayerId::MaxPool2d {
+                LayerKind::MaxPool2d {
+                    kernel_size,
+                    stride,
+                    padding,
+                }
+            } else {
+                LayerKind::AvgPool2d {
+                    kernel_size,
+                    stride,
+                    padding,
+                }
+            }
+        }
+        LayerId::Flatten => LayerKind::Flatten,
+        LayerId::BatchNorm | LayerId::BatchNorm1d | LayerId::BatchNorm2d => LayerKind::BatchNorm {
+            eps: args.number("eps")?,
+            momentum: args.number("momentum")?,
+        },
+        LayerId::LayerNorm => LayerKind::LayerNorm {
+            eps: args.number("eps")?,
+        },
+        LayerId::Dropout => LayerKind::Dropout {
+            p: args.number("p")?,
+        },
     })
 }
 

@@ -16,6 +16,11 @@
 //! impl Model for Net { forward: l0, relu, l2; backward: l2, relu, l0 ... }
 //! ```
 //!
+//! Image layers are fields too (`__l0: Conv2d<f32>`, `__l2: MaxPool2d`,
+//! `__l3: BatchNorm<f32>`, `__l5: Dropout<f32>`), each buffer holds a
+//! batch of rows of `C * H * W` values, and `Flatten` generates no code at
+//! all: `a_{i+1}` is the same buffer as `a_i` (and `g_{i+1}` as `g_i`).
+//!
 //! Every path starts with the forwarded crate path (`$crate`) or `::core`,
 //! `::std`; generated names start with `__`.
 
@@ -23,7 +28,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::ir::{Dtype, Layer, LayerKind, LossKind, Model, OptimKind};
+use crate::ir::{Dims, Dtype, Layer, LayerKind, LossKind, Model, OptimKind};
 
 /// The whole expansion: an item for `struct Name;`, else a block expression
 /// that declares the type and evaluates to `Type::new()`.
@@ -65,6 +70,10 @@ struct Gen<'a> {
     /// Index of the first layer with parameters: nothing before it needs a
     /// gradient.
     first_param: usize,
+    /// `slots[i]`: the buffer that holds `a_i` (and `g_i`): `i`, or the
+    /// slot of `a_{i-1}` when layer `i - 1` is a `Flatten`, which moves no
+    /// value.
+    slots: Vec<usize>,
 }
 
 impl<'a> Gen<'a> {
@@ -77,12 +86,20 @@ impl<'a> Gen<'a> {
             Dtype::F32 => quote!(::core::primitive::f32),
             Dtype::F64 => quote!(::core::primitive::f64),
         };
-        let outputs = m.layers.last().map_or(m.inputs, |l| l.out_features);
+        let outputs = m.layers.last().map_or(m.inputs(), Layer::out_features);
         let first_param = m
             .layers
             .iter()
             .position(|l| l.kind.has_params())
             .unwrap_or(m.layers.len());
+        let mut slots = vec![0];
+        for l in &m.layers {
+            let slot = match l.kind {
+                LayerKind::Flatten => slots[l.index],
+                _ => l.index + 1,
+            };
+            slots.push(slot);
+        }
         Gen {
             k,
             m,
@@ -90,32 +107,92 @@ impl<'a> Gen<'a> {
             t,
             outputs,
             first_param,
+            slots,
         }
     }
 
     /// `a_i`: the input of layer `i` (`a_0` the model input, `a_L` its output).
     fn act(&self, i: usize) -> Ident {
-        format_ident!("__a{}", i)
+        format_ident!("__a{}", self.slots[i])
     }
 
     /// `g_i = dL/da_i`, kept for `i > first_param` only.
     fn grad(&self, i: usize) -> Ident {
-        format_ident!("__g{}", i)
+        format_ident!("__g{}", self.slots[i])
     }
 
     fn grads(&self) -> impl Iterator<Item = usize> {
         self.first_param + 1..=self.m.layers.len()
     }
 
+    /// The activation buffers, once each: `(slot, values per sample)`.
+    fn act_buffers(&self) -> Vec<(usize, usize)> {
+        self.buffers(0..=self.m.layers.len())
+    }
+
+    /// The gradient buffers, once each.
+    fn grad_buffers(&self) -> Vec<(usize, usize)> {
+        self.buffers(self.grads())
+    }
+
+    fn buffers(&self, indices: impl Iterator<Item = usize>) -> Vec<(usize, usize)> {
+        let mut buffers: Vec<(usize, usize)> = Vec::new();
+        for i in indices {
+            let slot = self.slots[i];
+            if buffers.iter().all(|&(s, _)| s != slot) {
+                let width = match i {
+                    0 => self.m.inputs(),
+                    _ => self.m.layers[i - 1].out_features(),
+                };
+                buffers.push((slot, width));
+            }
+        }
+        buffers
+    }
+
     fn layer_field(&self, layer: &Layer) -> Ident {
         format_ident!("__l{}", layer.index)
     }
 
-    fn linears(&self) -> impl Iterator<Item = &'a Layer> {
-        self.m
-            .layers
-            .iter()
-            .filter(|l| matches!(l.kind, LayerKind::Linear { .. }))
+    /// Layers that are fields of the struct (all but `Flatten` and the
+    /// activations), in order.
+    fn fielded(&self) -> impl Iterator<Item = &'a Layer> {
+        self.m.layers.iter().filter(|l| has_field(&l.kind))
+    }
+
+    /// Layers with parameters, in order (PyTorch's parameter order).
+    fn param_layers(&self) -> impl Iterator<Item = &'a Layer> {
+        self.m.layers.iter().filter(|l| l.kind.has_params())
+    }
+
+    /// Whether any layer reads the training flag.
+    fn reads_training(&self) -> bool {
+        self.m.layers.iter().any(|l| {
+            matches!(
+                l.kind,
+                LayerKind::BatchNorm { .. } | LayerKind::Dropout { .. }
+            )
+        })
+    }
+
+    /// The field type of a layer that keeps state (see [`has_field`]).
+    fn field_type_of(k: &TokenStream, t: &TokenStream, l: &Layer) -> Option<TokenStream> {
+        Some(match l.kind {
+            LayerKind::Linear { .. } => quote!(#k::__private::Linear<#t>),
+            LayerKind::Conv2d { .. } => quote!(#k::__private::Conv2d<#t>),
+            LayerKind::MaxPool2d { .. } => quote!(#k::__private::MaxPool2d),
+            LayerKind::AvgPool2d { .. } => quote!(#k::__private::AvgPool2d),
+            LayerKind::BatchNorm { .. } => quote!(#k::__private::BatchNorm<#t>),
+            LayerKind::LayerNorm { .. } => quote!(#k::__private::LayerNorm<#t>),
+            LayerKind::Dropout { .. } => quote!(#k::__private::Dropout<#t>),
+            LayerKind::ReLU
+            | LayerKind::LeakyReLU { .. }
+            | LayerKind::Sigmoid
+            | LayerKind::Tanh
+            | LayerKind::GELU
+            | LayerKind::Softmax
+            | LayerKind::Flatten => return None,
+        })
     }
 
     fn target_kind(&self) -> TokenStream {
@@ -135,16 +212,17 @@ impl<'a> Gen<'a> {
         let attrs = &self.m.attrs;
         let vis = &self.m.vis;
         let doc = Literal::string(&self.doc_table());
-        let layers = self.linears().map(|l| {
+        let layers = self.fielded().map(|l| {
             let field = self.layer_field(l);
-            quote!(#field: #k::__private::Linear<#t>,)
+            let ty = Gen::field_type_of(k, t, l);
+            quote!(#field: #ty,)
         });
-        let acts = (0..=self.m.layers.len()).map(|i| {
-            let a = self.act(i);
+        let acts = self.act_buffers().into_iter().map(|(slot, _)| {
+            let a = format_ident!("__a{}", slot);
             quote!(#a: #k::__private::Buffer<#t>,)
         });
-        let grads = self.grads().map(|i| {
-            let g = self.grad(i);
+        let grads = self.grad_buffers().into_iter().map(|(slot, _)| {
+            let g = format_ident!("__g{}", slot);
             quote!(#g: #k::__private::Buffer<#t>,)
         });
         let loss_ty = self.loss_type();
@@ -170,13 +248,16 @@ impl<'a> Gen<'a> {
             " A neural network declared with `model!`.\n\n\
              | # | layer | output | parameters |\n| --- | --- | --- | --- |\n",
         );
-        doc.push_str(&format!(" | | input | `[b, {}]` | |\n", self.m.inputs));
+        doc.push_str(&format!(
+            " | | input | `{}` | |\n",
+            self.m.input.batch_text()
+        ));
         for l in &self.m.layers {
             doc.push_str(&format!(
-                " | {} | `{}` | `[b, {}]` | {} |\n",
+                " | {} | `{}` | `{}` | {} |\n",
                 l.index,
                 l.text,
-                l.out_features,
+                l.output.batch_text(),
                 params(l)
             ));
         }
@@ -234,14 +315,7 @@ impl<'a> Gen<'a> {
 
     /// Parameter tensor lengths in optimizer order (weight, then bias).
     fn param_lens(&self) -> Vec<usize> {
-        let mut lens = Vec::new();
-        for l in self.linears() {
-            lens.push(l.in_features * l.out_features);
-            if matches!(l.kind, LayerKind::Linear { bias: true }) {
-                lens.push(l.out_features);
-            }
-        }
-        lens
+        self.param_layers().flat_map(tensor_lens).collect()
     }
 
     fn optim_value(&self) -> TokenStream {
@@ -369,33 +443,22 @@ impl<'a> Gen<'a> {
     /// pub fn forward_rows(&mut self, &[[f32; 10]]) -> ArrayView2<f32>; ... }`.
     fn expand_inherent(&self) -> TokenStream {
         let Gen { k, t, name, .. } = self;
-        let (inputs, outputs) = (self.m.inputs, self.outputs);
-        let layer_inits = self.linears().map(|l| {
+        let (inputs, outputs) = (self.m.inputs(), self.outputs);
+        let layer_inits = self.fielded().map(|l| {
             let field = self.layer_field(l);
-            let (i, o) = (l.in_features, l.out_features);
-            let bias = matches!(l.kind, LayerKind::Linear { bias: true });
-            // `__rng` keeps the call-site span: a local named with the
-            // user's span would not resolve (hygiene).
-            let rng = quote!(__rng);
-            quote_spanned! {l.span=>
-                let #field = #k::__private::Linear::<#t>::new(#i, #o, #bias, &mut #rng);
-            }
+            let init = self.layer_init(l);
+            quote!(let #field = #init;)
         });
-        let fields = self.linears().map(|l| self.layer_field(l));
-        let acts = (0..=self.m.layers.len()).map(|i| {
-            let a = self.act(i);
-            let width = if i == 0 {
-                inputs
-            } else {
-                self.m.layers[i - 1].out_features
-            };
+        let fields = self.fielded().map(|l| self.layer_field(l));
+        let acts = self.act_buffers().into_iter().map(|(slot, width)| {
+            let a = format_ident!("__a{}", slot);
             quote!(#a: #k::__private::Buffer::new(#width),)
         });
-        let grads = self.grads().map(|i| {
-            let g = self.grad(i);
-            let width = self.m.layers[i - 1].out_features;
+        let grads = self.grad_buffers().into_iter().map(|(slot, width)| {
+            let g = format_ident!("__g{}", slot);
             quote!(#g: #k::__private::Buffer::new(#width),)
         });
+        let predict_proba = self.expand_predict_proba();
         let loss = self.loss_value();
         let loss = quote_spanned!(self.m.loss.span=> #loss);
         let optim = self.optim_value();
@@ -413,8 +476,12 @@ impl<'a> Gen<'a> {
                 }
 
                 /// A new model whose initial weights are drawn from `seed`:
-                /// each `Linear` in order, weight `[out][in]` then bias,
-                /// uniform in `[-1/sqrt(in), 1/sqrt(in))`.
+                /// each `Linear` and `Conv2d` in order, weight
+                /// `[out][in]` (`[out][in][kh][kw]`) then bias, uniform in
+                /// `[-1/sqrt(fan_in), 1/sqrt(fan_in))`; norm layers start at
+                /// scale 1, shift 0. Each `Dropout` draws its masks from its
+                /// own generator, seeded from `seed` and its position, so
+                /// adding one changes no initial weight.
                 pub fn with_seed(seed: ::core::primitive::u64) -> Self {
                     let mut __rng = #k::__private::Rng::new(seed);
                     #(#layer_inits)*
@@ -459,6 +526,194 @@ impl<'a> Gen<'a> {
                 ) -> #t {
                     #k::__private::Model::train_step(self, input, targets)
                 }
+
+                #predict_proba
+            }
+        }
+    }
+
+    /// The value a layer's field starts with, spanned on the user's layer.
+    ///
+    /// Expands to something like `Linear::<f32>::new(10, 64, true, &mut __rng)`,
+    /// `Conv2d::<f32>::new(Conv2dConfig { .. }, (8, 8), &mut __rng)`,
+    /// `MaxPool2d::new(Pool2dConfig { .. }, ImageShape::new(4, 8, 8))`,
+    /// `BatchNorm::<f32>::new_2d(ImageShape::new(6, 2, 2), BatchNormConfig { .. })`,
+    /// `Dropout::<f32>::new(0.5, seed_of(seed, 3))`.
+    fn layer_init(&self, l: &Layer) -> TokenStream {
+        let Gen { k, t, .. } = self;
+        let span = l.span;
+        // `__rng` and `seed` keep the call-site span: locals named with the
+        // user's span would not resolve (hygiene).
+        let (rng, seed) = (quote!(__rng), quote!(seed));
+        let image = |dims: Dims| match dims {
+            Dims::Image {
+                channels,
+                height,
+                width,
+            } => Some(quote!(#k::__private::ImageShape::new(#channels, #height, #width))),
+            Dims::Flat(_) => None,
+        };
+        let pair = |(h, w): (usize, usize)| quote!((#h, #w));
+        match &l.kind {
+            LayerKind::Linear { bias } => {
+                let (i, o) = (l.in_features(), l.out_features());
+                quote_spanned!(span=> #k::__private::Linear::<#t>::new(#i, #o, #bias, &mut #rng))
+            }
+            LayerKind::Conv2d {
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                bias,
+            } => {
+                let (kernel_size, stride, padding) =
+                    (pair(*kernel_size), pair(*stride), pair(*padding));
+                let (height, width) = match l.input {
+                    Dims::Image { height, width, .. } => (height, width),
+                    Dims::Flat(n) => (1, n),
+                };
+                quote_spanned! {span=>
+                    #k::__private::Conv2d::<#t>::new(
+                        #k::__private::Conv2dConfig {
+                            in_channels: #in_channels,
+                            out_channels: #out_channels,
+                            kernel_size: #kernel_size,
+                            stride: #stride,
+                            padding: #padding,
+                            bias: #bias,
+                        },
+                        (#height, #width),
+                        &mut #rng,
+                    )
+                }
+            }
+            LayerKind::MaxPool2d {
+                kernel_size,
+                stride,
+                padding,
+            }
+            | LayerKind::AvgPool2d {
+                kernel_size,
+                stride,
+                padding,
+            } => {
+                let ty = match l.kind {
+                    LayerKind::MaxPool2d { .. } => quote!(MaxPool2d),
+                    _ => quote!(AvgPool2d),
+                };
+                let (kernel_size, stride, padding) =
+                    (pair(*kernel_size), pair(*stride), pair(*padding));
+                let shape = image(l.input);
+                quote_spanned! {span=>
+                    #k::__private::#ty::new(
+                        #k::__private::Pool2dConfig {
+                            kernel_size: #kernel_size,
+                            stride: #stride,
+                            padding: #padding,
+                        },
+                        #shape,
+                    )
+                }
+            }
+            LayerKind::BatchNorm { eps, momentum } => {
+                let (eps, momentum) = (float(*eps), float(*momentum));
+                let config = quote! {
+                    #k::__private::BatchNormConfig { eps: #eps, momentum: #momentum }
+                };
+                match image(l.input) {
+                    Some(shape) => {
+                        quote_spanned!(span=> #k::__private::BatchNorm::<#t>::new_2d(#shape, #config))
+                    }
+                    None => {
+                        let n = l.in_features();
+                        quote_spanned!(span=> #k::__private::BatchNorm::<#t>::new_1d(#n, #config))
+                    }
+                }
+            }
+            LayerKind::LayerNorm { eps } => {
+                let eps = float(*eps);
+                let config = quote!(#k::__private::LayerNormConfig { eps: #eps });
+                match image(l.input) {
+                    Some(shape) => {
+                        quote_spanned!(span=> #k::__private::LayerNorm::<#t>::new_2d(#shape, #config))
+                    }
+                    None => {
+                        let n = l.in_features();
+                        quote_spanned!(span=> #k::__private::LayerNorm::<#t>::new(#n, #config))
+                    }
+                }
+            }
+            LayerKind::Dropout { p } => {
+                let p = float(*p);
+                let tag = dropout_tag(l.index);
+                quote_spanned! {span=>
+                    #k::__private::Dropout::<#t>::new(
+                        #p,
+                        #k::__private::Rng::new(#seed ^ #tag).next_u64(),
+                    )
+                }
+            }
+            LayerKind::ReLU
+            | LayerKind::LeakyReLU { .. }
+            | LayerKind::Sigmoid
+            | LayerKind::Tanh
+            | LayerKind::GELU
+            | LayerKind::Softmax
+            // Not fields: `fielded` never passes them here.
+            | LayerKind::Flatten => quote!(()),
+        }
+    }
+
+    /// `predict_proba` for classifiers: the softmax of `predict`'s logits
+    /// for CrossEntropy, their sigmoid for BCE, and `predict` itself for a
+    /// model whose last layer is `Softmax`. Other models have none, so
+    /// asking a regressor for probabilities does not compile.
+    fn expand_predict_proba(&self) -> TokenStream {
+        let Gen { k, t, .. } = self;
+        let (doc, squash) = match (&self.m.loss.kind, self.m.layers.last().map(|l| &l.kind)) {
+            (LossKind::CrossEntropy { .. }, _) => (
+                "Class probabilities in evaluation mode: the softmax of each row of \
+                 `predict`'s logits, `[batch, classes]`, each row summing to 1.",
+                Some(quote!(#k::__private::Softmax)),
+            ),
+            (LossKind::BCE { .. }, _) => (
+                "Probabilities in evaluation mode: the sigmoid of `predict`'s logits, \
+                 one per output.",
+                Some(quote!(#k::__private::Sigmoid)),
+            ),
+            (_, Some(LayerKind::Softmax)) => (
+                "Probabilities in evaluation mode: `predict`'s outputs, which the \
+                 last layer (`Softmax`) already makes sum to 1 per row.",
+                None,
+            ),
+            _ => return TokenStream::new(),
+        };
+        let body = match squash {
+            Some(squash) => quote! {
+                let __logits = #k::__private::Model::predict(self, input);
+                let mut __probs = __logits.clone();
+                #k::__private::Activation::<#t>::forward(
+                    &#squash,
+                    __logits.view(),
+                    __probs.view_mut(),
+                );
+                __probs
+            },
+            None => quote!(#k::__private::Model::predict(self, input)),
+        };
+        quote! {
+            #[doc = #doc]
+            ///
+            /// # Panics
+            ///
+            /// If the inputs do not have `INPUTS` columns.
+            #[track_caller]
+            pub fn predict_proba<'__i>(
+                &mut self,
+                input: impl ::core::convert::Into<#k::__private::ArrayView2<'__i, #t>>,
+            ) -> #k::__private::Array2<#t> {
+                #body
             }
         }
     }
@@ -477,14 +732,23 @@ impl<'a> Gen<'a> {
     /// `impl Model`: buffers, forward, loss, backward, step, parameters.
     fn expand_model_impl(&self) -> TokenStream {
         let Gen { k, t, name, .. } = self;
-        let (inputs, outputs) = (self.m.inputs, self.outputs);
+        let (inputs, outputs) = (self.m.inputs(), self.outputs);
         let target = self.target_kind();
         let last_a = self.act(self.m.layers.len());
         let last_g = self.grad(self.m.layers.len());
-        let reserve = (0..=self.m.layers.len())
-            .map(|i| self.act(i))
-            .chain(self.grads().map(|i| self.grad(i)))
+        let reserve = self
+            .act_buffers()
+            .into_iter()
+            .map(|(slot, _)| format_ident!("__a{}", slot))
+            .chain(
+                self.grad_buffers()
+                    .into_iter()
+                    .map(|(slot, _)| format_ident!("__g{}", slot)),
+            )
             .map(|b| quote!(self.#b.reserve(__batch);));
+        let training = self
+            .reads_training()
+            .then(|| quote!(let __training = self.__state.training();));
         let forward = self.m.layers.iter().map(|l| self.expand_forward_layer(l));
         let backward = self
             .m
@@ -495,6 +759,7 @@ impl<'a> Gen<'a> {
             .map(|l| self.expand_backward_layer(l));
         let steps = self.expand_step();
         let (visit, visit_mut) = self.expand_visitors();
+        let buffers = self.expand_buffer_visitors();
         let summary = self.expand_summary();
         let task = format_ident!(
             "{}",
@@ -523,6 +788,7 @@ impl<'a> Gen<'a> {
 
                 fn forward_buffered(&mut self) -> #k::__private::ArrayView2<'_, #t> {
                     let __b = self.__state.batch();
+                    #training
                     #(#forward)*
                     self.__state.end_forward();
                     self.#last_a.view(__b)
@@ -596,15 +862,23 @@ impl<'a> Gen<'a> {
 
                 #visit
                 #visit_mut
+                #buffers
                 #summary
             }
         }
     }
 
     /// One layer of the forward pass, spanned on the user's layer:
-    /// `a_{i+1} <- layer_i(a_i)`.
+    /// `a_{i+1} <- layer_i(a_i)`; nothing for `Flatten` (same buffer).
+    ///
+    /// Expands to something like `self.__l0.forward(self.__a0.view(__b),
+    /// self.__a1.view_mut(__b));`, with `, __training` for batch norm and
+    /// dropout, or `Activation::forward(&ReLU, ...)`.
     fn expand_forward_layer(&self, l: &Layer) -> TokenStream {
         let Gen { k, t, .. } = self;
+        if l.kind == LayerKind::Flatten {
+            return TokenStream::new();
+        }
         let (a_in, a_out) = (self.act(l.index), self.act(l.index + 1));
         let input = quote!(self.#a_in.view(__b));
         let output = quote!(self.#a_out.view_mut(__b));
@@ -612,8 +886,14 @@ impl<'a> Gen<'a> {
             None => {
                 let field = self.layer_field(l);
                 let this = quote!(self);
+                let training = match l.kind {
+                    LayerKind::BatchNorm { .. } | LayerKind::Dropout { .. } => {
+                        quote!(, __training)
+                    }
+                    _ => TokenStream::new(),
+                };
                 quote_spanned! {l.span=>
-                    #this.#field.forward(#input, #output);
+                    #this.#field.forward(#input, #output #training);
                 }
             }
             Some(act) => quote_spanned! {l.span=>
@@ -623,50 +903,86 @@ impl<'a> Gen<'a> {
     }
 
     /// One layer of the backward pass: parameter gradients, and
-    /// `g_i <- dL/da_i` unless nothing before the layer needs it.
+    /// `g_i <- dL/da_i` unless nothing before the layer needs it; nothing
+    /// for `Flatten` (`g_i` is `g_{i+1}`).
+    ///
+    /// Expands to something like `self.__l2.backward(self.__a2.view(__b),
+    /// self.__g3.view(__b), Some(self.__g2.view_mut(__b)), __accumulate);`
+    /// for a layer with parameters, `self.__l3.backward(a3, a4, g4, g3)` for
+    /// a max pool, `self.__l5.backward(g6, g5)` for dropout and average
+    /// pooling, or `Activation::backward(&ReLU, a1, a2, g2, g1)`.
     fn expand_backward_layer(&self, l: &Layer) -> TokenStream {
         let Gen { k, t, .. } = self;
         let i = l.index;
+        if l.kind == LayerKind::Flatten {
+            return TokenStream::new();
+        }
         let (a_in, a_out, g_out) = (self.act(i), self.act(i + 1), self.grad(i + 1));
         let needs_input_grad = i > self.first_param;
-        match self.activation(l) {
-            None => {
-                let field = self.layer_field(l);
+        let this = quote!(self);
+        let field = self.layer_field(l);
+        // Layers without parameters come after the first one that has
+        // some (the filter in `expand_model_impl`), so they always pass
+        // the gradient on.
+        let g_in = self.grad(i);
+        let views = match l.kind {
+            LayerKind::Linear { .. }
+            | LayerKind::Conv2d { .. }
+            | LayerKind::BatchNorm { .. }
+            | LayerKind::LayerNorm { .. } => {
                 let grad_input = if needs_input_grad {
-                    let g_in = self.grad(i);
                     quote!(::core::option::Option::Some(self.#g_in.view_mut(__b)))
                 } else {
                     quote!(::core::option::Option::None)
                 };
-                let (input, grad_output) =
-                    (quote!(self.#a_in.view(__b)), quote!(self.#g_out.view(__b)));
-                let (this, accumulate) = (quote!(self), quote!(__accumulate));
-                quote_spanned! {l.span=>
-                    #this.#field.backward(#input, #grad_output, #grad_input, #accumulate);
+                quote! {
+                    self.#a_in.view(__b),
+                    self.#g_out.view(__b),
+                    #grad_input,
+                    __accumulate
                 }
             }
-            // An activation before every parameter needs no gradient; the
-            // filter in `expand_model_impl` never passes one here.
-            Some(act) => {
-                let g_in = self.grad(i);
+            LayerKind::MaxPool2d { .. } => quote! {
+                self.#a_in.view(__b),
+                self.#a_out.view(__b),
+                self.#g_out.view(__b),
+                self.#g_in.view_mut(__b)
+            },
+            LayerKind::AvgPool2d { .. } | LayerKind::Dropout { .. } => quote! {
+                self.#g_out.view(__b),
+                self.#g_in.view_mut(__b)
+            },
+            _ => {
+                let act = self.activation(l);
                 let views = quote! {
                     self.#a_in.view(__b),
                     self.#a_out.view(__b),
                     self.#g_out.view(__b),
                     self.#g_in.view_mut(__b),
                 };
-                quote_spanned! {l.span=>
+                return quote_spanned! {l.span=>
                     #k::__private::Activation::<#t>::backward(&#act, #views);
-                }
+                };
             }
+        };
+        quote_spanned! {l.span=>
+            #this.#field.backward(#views);
         }
     }
 
-    /// The activation value for a parameter-free layer, `None` for `Linear`.
+    /// The activation value for an elementwise layer without state, `None`
+    /// for the layers that are fields (and `Flatten`).
     fn activation(&self, l: &Layer) -> Option<TokenStream> {
         let k = self.k;
         Some(match &l.kind {
-            LayerKind::Linear { .. } => return None,
+            LayerKind::Linear { .. }
+            | LayerKind::Conv2d { .. }
+            | LayerKind::MaxPool2d { .. }
+            | LayerKind::AvgPool2d { .. }
+            | LayerKind::Flatten
+            | LayerKind::BatchNorm { .. }
+            | LayerKind::LayerNorm { .. }
+            | LayerKind::Dropout { .. } => return None,
             LayerKind::ReLU => quote!(#k::__private::ReLU),
             LayerKind::LeakyReLU { negative_slope } => {
                 let s = float(*negative_slope);
@@ -680,12 +996,16 @@ impl<'a> Gen<'a> {
     }
 
     /// The optimizer over every parameter tensor, in PyTorch's order.
+    ///
+    /// Expands to something like `self.__l0.step(&mut self.__optim, 0);
+    /// self.__l3.step(&mut self.__optim, 2); ...`: each layer's weight and
+    /// bias are the optimizer's parameters `first` and `first + 1`.
     fn expand_step(&self) -> TokenStream {
         let mut index = 0usize;
-        let steps = self.linears().map(|l| {
+        let steps = self.param_layers().map(|l| {
             let field = self.layer_field(l);
             let first = index;
-            index += 1 + usize::from(matches!(l.kind, LayerKind::Linear { bias: true }));
+            index += tensor_lens(l).len();
             quote!(self.#field.step(&mut self.__optim, #first);)
         });
         quote!(#(#steps)*)
@@ -698,12 +1018,12 @@ impl<'a> Gen<'a> {
             let b = format!("{}.bias", l.index);
             quote!([#w, #b])
         };
-        let visit = self.linears().map(|l| {
+        let visit = self.param_layers().map(|l| {
             let field = self.layer_field(l);
             let names = names(l);
             quote!(self.#field.visit_parameters(#names, __has_grads, f);)
         });
-        let visit_mut = self.linears().map(|l| {
+        let visit_mut = self.param_layers().map(|l| {
             let field = self.layer_field(l);
             let names = names(l);
             quote!(self.#field.visit_parameters_mut(#names, f);)
@@ -729,6 +1049,54 @@ impl<'a> Gen<'a> {
         )
     }
 
+    /// `visit_buffers` and `visit_buffers_mut` over each batch norm's
+    /// running statistics (PyTorch's names: `1.running_mean`,
+    /// `1.running_var`, `1.num_batches_tracked`); nothing (the trait's empty
+    /// defaults) for a model without batch norm.
+    fn expand_buffer_visitors(&self) -> TokenStream {
+        let Gen { k, t, .. } = self;
+        let norms: Vec<&Layer> = self
+            .m
+            .layers
+            .iter()
+            .filter(|l| matches!(l.kind, LayerKind::BatchNorm { .. }))
+            .collect();
+        if norms.is_empty() {
+            return TokenStream::new();
+        }
+        let names = |l: &Layer| {
+            let i = l.index;
+            let names = [
+                format!("{i}.running_mean"),
+                format!("{i}.running_var"),
+                format!("{i}.num_batches_tracked"),
+            ];
+            quote!([#(#names),*])
+        };
+        let visit = norms.iter().map(|l| {
+            let (field, names) = (self.layer_field(l), names(l));
+            quote!(self.#field.visit_buffers(#names, f);)
+        });
+        let visit_mut = norms.iter().map(|l| {
+            let (field, names) = (self.layer_field(l), names(l));
+            quote!(self.#field.visit_buffers_mut(#names, f);)
+        });
+        quote! {
+            fn visit_buffers<'__p>(
+                &'__p self,
+                f: &mut dyn ::core::ops::FnMut(#k::__private::NamedBuffer<'__p, #t>),
+            ) {
+                #(#visit)*
+            }
+            fn visit_buffers_mut(
+                &mut self,
+                f: &mut dyn ::core::ops::FnMut(#k::__private::NamedBufferMut<'_, #t>),
+            ) {
+                #(#visit_mut)*
+            }
+        }
+    }
+
     fn expand_summary(&self) -> TokenStream {
         let k = self.k;
         let name = match &self.m.name {
@@ -736,14 +1104,17 @@ impl<'a> Gen<'a> {
             None => "model".to_string(),
         };
         let dtype = dtype_text(self.m.dtype);
-        let inputs = self.m.inputs;
+        let inputs = self.m.inputs();
+        let input_shape = self.m.input.shape();
         let rows = self.m.layers.iter().map(|l| {
-            let (index, text, output, params) = (l.index, &l.text, l.out_features, params(l));
+            let (index, text, output, params) = (l.index, &l.text, l.out_features(), params(l));
+            let shape = l.output.shape();
             quote! {
                 #k::__private::LayerSummary {
                     index: #index,
                     layer: #text,
                     output: #output,
+                    shape: &[#(#shape),*],
                     params: #params,
                 }
             }
@@ -756,6 +1127,7 @@ impl<'a> Gen<'a> {
                     name: #name,
                     dtype: #dtype,
                     inputs: #inputs,
+                    input_shape: &[#(#input_shape),*],
                     layers: &[#(#rows),*],
                     loss: #loss,
                     optim: #optim,
@@ -765,14 +1137,66 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// Whether a layer is a field of the struct: it has parameters, a
+/// geometry (the pools) or state (dropout's generator and mask). The
+/// activations are unit values and `Flatten` is nothing at all.
+fn has_field(kind: &LayerKind) -> bool {
+    !matches!(
+        kind,
+        LayerKind::ReLU
+            | LayerKind::LeakyReLU { .. }
+            | LayerKind::Sigmoid
+            | LayerKind::Tanh
+            | LayerKind::GELU
+            | LayerKind::Softmax
+            | LayerKind::Flatten
+    )
+}
+
 /// Parameter count of a layer.
 fn params(l: &Layer) -> usize {
+    tensor_lens(l).iter().sum()
+}
+
+/// The lengths of a layer's parameter tensors, weight then bias (none for
+/// a layer without parameters).
+fn tensor_lens(l: &Layer) -> Vec<usize> {
     match l.kind {
         LayerKind::Linear { bias } => {
-            l.in_features * l.out_features + usize::from(bias) * l.out_features
+            let weight = l.in_features() * l.out_features();
+            let bias = bias.then_some(l.out_features());
+            std::iter::once(weight).chain(bias).collect()
         }
-        _ => 0,
+        LayerKind::Conv2d {
+            in_channels,
+            out_channels,
+            kernel_size: (kh, kw),
+            bias,
+            ..
+        } => {
+            let weight = out_channels * in_channels * kh * kw;
+            std::iter::once(weight)
+                .chain(bias.then_some(out_channels))
+                .collect()
+        }
+        LayerKind::BatchNorm { .. } => {
+            let channels = match l.input {
+                Dims::Image { channels, .. } => channels,
+                Dims::Flat(n) => n,
+            };
+            vec![channels, channels]
+        }
+        LayerKind::LayerNorm { .. } => vec![l.in_features(), l.in_features()],
+        _ => Vec::new(),
     }
+}
+
+/// The seed tag of the `Dropout` at `index`: its generator is
+/// `Rng::new(Rng::new(seed ^ tag).next_u64())`, a stream of its own, apart
+/// from the initial weights' (`Rng::new(seed)`) and every other layer's.
+fn dropout_tag(index: usize) -> Literal {
+    // "DROP" in the high half, the layer's position in the low half.
+    Literal::u64_suffixed(0x4452_4F50_0000_0000 | index as u64)
 }
 
 /// An `f64` literal (checked finite by `check`).

@@ -25,8 +25,9 @@ pub struct Model {
     pub name: Option<Ident>,
     /// Element type chosen by `dtype f64;` (default `f32`).
     pub dtype: Dtype,
-    /// Features per input sample (from `input N;` or the first layer).
-    pub inputs: usize,
+    /// The shape of an input sample (from `input N;`, `input [C, H, W];` or
+    /// the first layer); [`Model::inputs`] values per sample.
+    pub input: Dims,
     /// Layers in order; `Layer::index` is the position among all layers
     /// (activations included), as in PyTorch's `nn.Sequential`.
     pub layers: Vec<Layer>,
@@ -35,6 +36,61 @@ pub struct Model {
     /// Span of the whole macro input, for generated items that belong to no
     /// single statement.
     pub span: Span,
+}
+
+impl Model {
+    /// Values per input sample (`C * H * W` for an image).
+    pub fn inputs(&self) -> usize {
+        self.input.len()
+    }
+}
+
+/// The shape of one sample between two layers. An image is stored as its
+/// `C * H * W` values, row-major, in one row of the batch, so `Flatten`
+/// changes the shape and not the values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dims {
+    /// `n` features.
+    Flat(usize),
+    /// `channels x height x width`.
+    Image {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
+impl Dims {
+    /// Values per sample.
+    pub fn len(self) -> usize {
+        match self {
+            Dims::Flat(n) => n,
+            Dims::Image {
+                channels,
+                height,
+                width,
+            } => channels * height * width,
+        }
+    }
+
+    /// The shape as PyTorch writes it, without the batch: `[n]` or
+    /// `[C, H, W]`.
+    pub fn shape(self) -> Vec<usize> {
+        match self {
+            Dims::Flat(n) => vec![n],
+            Dims::Image {
+                channels,
+                height,
+                width,
+            } => vec![channels, height, width],
+        }
+    }
+
+    /// `[b, 64]`, `[b, 8, 6, 6]`: the shape of a batch, for tables.
+    pub fn batch_text(self) -> String {
+        let dims: Vec<String> = self.shape().iter().map(usize::to_string).collect();
+        format!("[b, {}]", dims.join(", "))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -49,15 +105,30 @@ pub struct Layer {
     /// Position in the sequence (0-based, every layer counts), used for the
     /// PyTorch-style parameter names `"{index}.weight"`.
     pub index: usize,
-    /// Features per sample going in and coming out.
-    pub in_features: usize,
-    pub out_features: usize,
+    /// The sample shapes going in and coming out.
+    pub input: Dims,
+    pub output: Dims,
     /// Span of the layer's name token (`Linear`, `ReLU`, ...).
     pub span: Span,
     /// The layer as the user wrote it, normalised (`Linear(10, 64)`), for the
     /// summary table and error messages.
     pub text: String,
 }
+
+impl Layer {
+    /// Values per input sample.
+    pub fn in_features(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Values per output sample.
+    pub fn out_features(&self) -> usize {
+        self.output.len()
+    }
+}
+
+/// `(height, width)` of a window, stride or padding.
+pub type Pair = (usize, usize);
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayerKind {
@@ -76,12 +147,59 @@ pub enum LayerKind {
     GELU,
     /// Softmax over the features of each sample; only valid as the last layer.
     Softmax,
+    /// PyTorch's `Conv2d` (dilation 1, groups 1, zero padding): weight
+    /// `[out, in, kh, kw]`; the input is the layer's `input` image.
+    Conv2d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel_size: Pair,
+        stride: Pair,
+        padding: Pair,
+        bias: bool,
+    },
+    /// PyTorch's `MaxPool2d` (`ceil_mode = False`); `stride` defaults to
+    /// the kernel, `2 padding <= kernel`.
+    MaxPool2d {
+        kernel_size: Pair,
+        stride: Pair,
+        padding: Pair,
+    },
+    /// PyTorch's `AvgPool2d` (`count_include_pad = True`), as `MaxPool2d`.
+    AvgPool2d {
+        kernel_size: Pair,
+        stride: Pair,
+        padding: Pair,
+    },
+    /// Image -> flat features; the values do not move.
+    Flatten,
+    /// `BatchNorm1d` after flat features, `BatchNorm2d` after an image (its
+    /// `input` says which); running statistics with `momentum`.
+    BatchNorm {
+        eps: f64,
+        momentum: f64,
+    },
+    /// Normalisation over each whole sample (`normalized_shape` = the
+    /// input's shape), with a learned scale and shift per value.
+    LayerNorm {
+        eps: f64,
+    },
+    /// Inverted dropout with probability `0 <= p < 1`; the identity in
+    /// evaluation mode.
+    Dropout {
+        p: f64,
+    },
 }
 
 impl LayerKind {
     /// Whether this layer owns parameters.
     pub fn has_params(&self) -> bool {
-        matches!(self, LayerKind::Linear { .. })
+        matches!(
+            self,
+            LayerKind::Linear { .. }
+                | LayerKind::Conv2d { .. }
+                | LayerKind::BatchNorm { .. }
+                | LayerKind::LayerNorm { .. }
+        )
     }
 }
 

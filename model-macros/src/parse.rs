@@ -85,9 +85,10 @@ impl Parse for StmtKind {
             "input" => {
                 let keyword = input.parse()?;
                 if input.is_empty() || input.peek(Token![;]) {
-                    return Err(
-                        input.error("expected a feature count after `input`, e.g. `input 10`")
-                    );
+                    return Err(input.error(
+                        "expected a feature count or an image shape after `input`, \
+                         e.g. `input 10` or `input [1, 28, 28]`",
+                    ));
                 }
                 let size = input.parse()?;
                 Ok(StmtKind::Input { keyword, size })

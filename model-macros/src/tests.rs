@@ -62,6 +62,60 @@ fn cross_entropy_targets_are_classes_and_f64_is_used() {
     );
 }
 
+/// The design's CNN: image layers are fields, `Flatten` is free, batch
+/// norm's buffers are visited, dropout is seeded apart from the weights.
+#[test]
+fn cnn_expands_to_image_layers_and_aliases_the_flattened_buffer() {
+    let code = pretty(quote! {
+        struct Cnn;
+        dtype f64;
+        input [1, 8, 8];
+        Conv2d(1, 4, 3, padding = 1); ReLU; MaxPool2d(2); Conv2d(4, 6, 3); BatchNorm; ReLU;
+        Dropout(0.5); Flatten; Linear(_, 10);
+        loss CrossEntropy; optim SGD(0.1)
+    });
+    for part in [
+        "__l0: ::macrograd::__private::Conv2d<::core::primitive::f64>",
+        "__l2: ::macrograd::__private::MaxPool2d",
+        "__l4: ::macrograd::__private::BatchNorm<::core::primitive::f64>",
+        "__l6: ::macrograd::__private::Dropout<::core::primitive::f64>",
+        "const INPUTS: ::core::primitive::usize = 64usize",
+        ">::new_2d(",
+        "\"4.running_mean\"",
+        "\"8.weight\"",
+        "pub fn predict_proba",
+        "let __training = self.__state.training();",
+        "shape: &[6usize, 2usize, 2usize]",
+    ] {
+        assert!(code.contains(part), "missing {part}:\n{code}");
+    }
+    // `Flatten` (layer 7) moves nothing: a_8 is a_7, and there is no g_8.
+    assert!(!code.contains("__a8"), "{code}");
+    assert!(!code.contains("__g8"), "{code}");
+    assert!(
+        code.contains("self.__l8.forward(self.__a7.view(__b), self.__a9.view_mut(__b))"),
+        "{code}"
+    );
+    // The first layer computes no input gradient; nothing before it has one.
+    assert!(!code.contains("__g0"), "{code}");
+    // Dropout's generator is not the weights' (which draws Conv2d and
+    // Linear only).
+    assert!(
+        code.contains("Rng::new(seed ^ 4923084547685351430u64)"),
+        "{code}"
+    );
+}
+
+#[test]
+fn regressors_have_no_predict_proba_and_no_buffers() {
+    let code = pretty(
+        quote! { input [1, 4, 4]; Conv2d(1, 2, 3); Flatten; Linear(_, 1); loss MSE; optim SGD(0.1) },
+    );
+    assert!(!code.contains("predict_proba"), "{code}");
+    assert!(!code.contains("visit_buffers"), "{code}");
+    assert!(!code.contains("__training"), "{code}");
+}
+
 #[test]
 fn errors_expand_to_compile_errors_and_a_stub() {
     let out = crate::expand_input(
@@ -96,6 +150,7 @@ fn mutated_inputs_never_panic() {
         quote!(pub struct Net; dtype f64; input 4; Linear(_, 8, bias = false); LeakyReLU(0.2); Linear(8, 3); loss CrossEntropy(label_smoothing = 0.1); optim Adam(lr = 1e-3, betas = (0.9, 0.99), amsgrad = true)),
         quote!(Linear(10, 1); loss MSE; optim SGD(0.01, momentum = 0.9, nesterov = true)),
         quote!(Linear(2, 4); Sigmoid; Linear(_, 2); Softmax; loss BCE(pos_weight = [1.0, 2.0]); optim AdamW(weight_decay = 0.1)),
+        quote!(struct Cnn; input [1, 8, 8]; Conv2d(1, 4, (3, 3), stride = 1, padding = 1); ReLU; MaxPool2d(2, padding = 1); Conv2d(_, 6, 3); BatchNorm(eps = 1e-3); Dropout(0.25); Flatten; LayerNorm; Linear(_, 10); loss CrossEntropy; optim SGD(0.1)),
     ];
     let fillers: Vec<TokenTree> =
         quote!(_ 0 -1 1e400 ; , = ( ) Linear loss optim struct input dtype "s" true [1])

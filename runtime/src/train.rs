@@ -1121,27 +1121,43 @@ fn scale_grads<M: Model>(model: &mut M, factor: f64) {
     });
 }
 
+/// Copies the parameters, then the float buffers (batch norm's running
+/// statistics, which the best epoch's validation used), into `into`.
+/// (`num_batches_tracked` only counts; it is left as it is.)
 fn snapshot<M: Model>(model: &M, into: &mut Vec<Vec<M::Elem>>) {
     let mut i = 0;
-    model.visit_parameters(&mut |p| {
+    let mut save = |values: &mut dyn Iterator<Item = M::Elem>, len: usize| {
         if into.len() <= i {
-            into.push(Vec::with_capacity(p.value.len()));
+            into.push(Vec::with_capacity(len));
         }
         into[i].clear();
-        into[i].extend(p.value.iter().copied());
+        into[i].extend(values);
         i += 1;
+    };
+    model.visit_parameters(&mut |p| save(&mut p.value.iter().copied(), p.value.len()));
+    model.visit_buffers(&mut |b| {
+        if let crate::model::BufferValue::Float(v) = b.value {
+            save(&mut v.iter().copied(), v.len());
+        }
     });
 }
 
+/// Puts back what [`snapshot`] saved: parameters, then float buffers.
 fn restore<M: Model>(model: &mut M, from: &[Vec<M::Elem>]) {
     let mut i = 0;
-    model.visit_parameters_mut(&mut |mut p| {
+    let mut load = |values: &mut dyn Iterator<Item = &mut M::Elem>| {
         if let Some(saved) = from.get(i) {
-            for (dst, &src) in p.value.iter_mut().zip(saved) {
+            for (dst, &src) in values.zip(saved) {
                 *dst = src;
             }
         }
         i += 1;
+    };
+    model.visit_parameters_mut(&mut |mut p| load(&mut p.value.iter_mut()));
+    model.visit_buffers_mut(&mut |b| {
+        if let crate::model::BufferValueMut::Float(mut v) = b.value {
+            load(&mut v.iter_mut());
+        }
     });
 }
 

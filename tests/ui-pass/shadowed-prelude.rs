@@ -70,6 +70,32 @@ mod shadows {
         assert_eq!(classifier.summary().params(), 4 * 8 + 8 + 8 * 3 + 3);
         let predictions = classifier.predict_rows(&[[0.0; 4]]);
         assert_eq!(predictions.len(), 1);
+
+        let mut cnn = model! {
+            input [1, 6, 6];
+            Dropout(0.1);
+            Conv2d(1, 2, 3, padding = 1);
+            BatchNorm;
+            ReLU;
+            AvgPool2d(2);
+            MaxPool2d(3, stride = 1, padding = 1);
+            LayerNorm;
+            Flatten;
+            Linear(_, 2);
+            loss CrossEntropy;
+            optim SGD(0.1)
+        };
+        cnn.forward(&Array2::<f32>::ones((2, 36)));
+        let loss = cnn.loss(&[0usize, 1]);
+        assert!(loss.is_finite());
+        cnn.zero_grad();
+        cnn.backward();
+        cnn.step();
+        let probabilities = cnn.predict_proba(&Array2::<f32>::ones((1, 36)));
+        assert!((probabilities.sum() - 1.0).abs() < 1e-5);
+        let mut buffers = 0;
+        cnn.visit_buffers(&mut |_| buffers += 1);
+        assert_eq!(buffers, 3);
     }
 }
 

@@ -6,7 +6,7 @@ use macrograd::prelude::*;
 model! {
     pub struct Net;
     Linear(10, 4);
-    Conv3d;
+    Embedding;
     loss MSE;
     optim SGD(0.01)
 }

@@ -19,7 +19,12 @@ pub enum Value {
     Bool(bool),
     Betas(f64, f64),
     Weights(Vec<f64>),
-    /// Left out, and the parameter has no default value.
+    /// A window, stride or padding `(h, w)` (an integer `n` is `(n, n)`).
+    Pair(usize, usize),
+    /// A sample shape: `[n]` or `[C, H, W]`.
+    Dims(Vec<usize>),
+    /// Left out, and the parameter has no default value (or one that
+    /// depends on another parameter: a pool's `stride`).
     Unset,
 }
 
@@ -67,6 +72,15 @@ impl<'a> Args<'a> {
     pub fn betas(&self, name: &str) -> Option<(f64, f64)> {
         match self.get(name)?.value {
             Value::Betas(b1, b2) => Some((b1, b2)),
+            _ => None,
+        }
+    }
+
+    /// `Unset` (a default that depends on another parameter) reads as
+    /// `None`, as an error does.
+    pub fn pair(&self, name: &str) -> Option<(usize, usize)> {
+        match self.get(name)?.value {
+            Value::Pair(h, w) => Some((h, w)),
             _ => None,
         }
     }
@@ -184,7 +198,9 @@ fn default_value(default: Default) -> Value {
         Default::Number(x) => Value::Number(x),
         Default::Bool(b) => Value::Bool(b),
         Default::Betas(b1, b2) => Value::Betas(b1, b2),
-        Default::Required | Default::Unset => Value::Unset,
+        Default::Infer => Value::Infer,
+        Default::Pair(h, w) => Value::Pair(h, w),
+        Default::Required | Default::Unset | Default::KernelSize => Value::Unset,
     }
 }
 
@@ -263,6 +279,116 @@ fn value(param: &Param, expr: &Expr) -> Result<Value, Error> {
         },
         Kind::Betas => betas(name, expr),
         Kind::Weights => weights(name, expr),
+        Kind::Window { min } => window(name, min, expr),
+        Kind::Dims => dims(name, expr),
+    }
+}
+
+/// An integer >= `min` that fits a `usize`.
+fn integer(name: &str, min: usize, expr: &Expr) -> Result<usize, Error> {
+    match classify(expr) {
+        Literal::Int { value, text, .. } => match value {
+            Some(n) if n < min as i128 => Err(Error::new_spanned(
+                expr,
+                format!("expected `{name}` >= {min}, found {text}"),
+            )),
+            _ => value.and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
+                Error::new_spanned(
+                    expr,
+                    format!("expected `{name}` <= {}, found {text}", usize::MAX),
+                )
+            }),
+        },
+        other => Err(kind_error(expr, "an integer", name, &other)),
+    }
+}
+
+/// A window size, stride or padding: an integer >= `min` for both
+/// dimensions, or a pair `(h, w)` of them.
+fn window(name: &str, min: usize, expr: &Expr) -> Result<Value, Error> {
+    match classify(expr) {
+        Literal::Int { .. } => integer(name, min, expr).map(|n| Value::Pair(n, n)),
+        Literal::Tuple(elems) if elems.len() == 2 => {
+            let h = integer(&format!("{name}.0"), min, elems[0]);
+            let w = integer(&format!("{name}.1"), min, elems[1]);
+            match (h, w) {
+                (Ok(h), Ok(w)) => Ok(Value::Pair(h, w)),
+                (Err(mut e1), Err(e2)) => {
+                    e1.combine(e2);
+                    Err(e1)
+                }
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        }
+        other => Err(kind_error(
+            expr,
+            "an integer or a pair `(h, w)`",
+            name,
+            &other,
+        )),
+    }
+}
+
+/// A sample shape: an integer >= 1, a list `[C, H, W]` (or `(C, H, W)`) of
+/// them, or `_`.
+fn dims(name: &str, expr: &Expr) -> Result<Value, Error> {
+    let elems = match classify(expr) {
+        Literal::Infer => return Ok(Value::Infer),
+        Literal::Int { .. } => return integer(name, 1, expr).map(|n| Value::Dims(vec![n])),
+        Literal::Array(elems) | Literal::Tuple(elems) if elems.len() == 1 || elems.len() == 3 => {
+            elems
+        }
+        other => {
+            return Err(kind_error(
+                expr,
+                "a feature count or a shape `[C, H, W]`",
+                name,
+                &other,
+            ))
+        }
+    };
+    let mut values = Vec::with_capacity(elems.len());
+    let mut errors = Errors::default();
+    for elem in elems {
+        match integer(name, 1, elem) {
+            Ok(n) => values.push(n),
+            Err(error) => errors.push(error),
+        }
+    }
+    errors.finish().map(|()| Value::Dims(values))
+}
+
+/// `input N;` or `input [C, H, W];`: one size, or three (a list of one
+/// size is a feature count too).
+pub fn input_shape(expr: &Expr) -> Result<Vec<usize>, Error> {
+    let names = ["channels", "height", "width"];
+    match classify(expr) {
+        Literal::Array(elems) if elems.len() == 3 => {
+            let mut values = Vec::with_capacity(3);
+            let mut errors = Errors::default();
+            for (name, elem) in names.iter().zip(elems) {
+                match integer(&format!("input {name}"), 1, elem) {
+                    Ok(n) => values.push(n),
+                    Err(error) => errors.push(error),
+                }
+            }
+            errors.finish().map(|()| values)
+        }
+        Literal::Array(elems) if elems.len() == 1 => integer("input", 1, elems[0]).map(|n| vec![n]),
+        Literal::Array(elems) => Err(Error::new_spanned(
+            expr,
+            format!(
+                "expected `input [C, H, W]` (channels, height, width), found {} sizes",
+                elems.len()
+            ),
+        )),
+        _ => match size("input", false, expr)? {
+            Value::Size(n) => Ok(vec![n]),
+            _ => Err(Error::new_spanned(
+                expr,
+                "expected a positive integer for `input`",
+            )),
+        },
     }
 }
 
@@ -287,7 +413,8 @@ pub fn size(name: &str, infer: bool, expr: &Expr) -> Result<Value, Error> {
             expr,
             format!(
                 "expected a positive integer for `{name}`, found `_`; \
-                 only `in_features` of `Linear` can be inferred"
+                 only a layer's input size (`in_features`, `in_channels`, \
+                 `num_features`) can be inferred"
             ),
         )),
         other => {

@@ -64,7 +64,7 @@ fn shapes(model: &Model) -> Vec<(usize, usize)> {
     model
         .layers
         .iter()
-        .map(|layer| (layer.in_features, layer.out_features))
+        .map(|layer| (layer.in_features(), layer.out_features()))
         .collect()
 }
 
@@ -85,7 +85,7 @@ fn design_card_line_without_trailing_semicolon() {
     assert!(matches!(model.vis, syn::Visibility::Inherited));
     assert!(model.attrs.is_empty());
     assert_eq!(model.dtype, Dtype::F32);
-    assert_eq!(model.inputs, 10);
+    assert_eq!(model.inputs(), 10);
     assert_eq!(shapes(&model), [(10, 1)]);
     assert_eq!(texts(&model), ["Linear(10, 1)"]);
     assert_eq!(model.layers[0].kind, LayerKind::Linear { bias: true });
@@ -127,7 +127,7 @@ fn full_model_with_struct_docs_and_inference() {
     assert!(model.attrs[0].path().is_ident("doc"));
     assert!(model.attrs[1].path().is_ident("derive"));
     assert_eq!(model.dtype, Dtype::F64);
-    assert_eq!(model.inputs, 10);
+    assert_eq!(model.inputs(), 10);
     assert_eq!(
         shapes(&model),
         [(10, 64), (64, 64), (64, 32), (32, 32), (32, 1)]
@@ -173,7 +173,7 @@ fn inference_through_activations_and_input() {
     let model = ok(
         "input 4; ReLU; Linear(_, 8); Tanh; GELU; Linear(_, 3); Softmax; loss MSE; optim SGD(1)",
     );
-    assert_eq!(model.inputs, 4);
+    assert_eq!(model.inputs(), 4);
     assert_eq!(
         shapes(&model),
         [(4, 4), (4, 8), (8, 8), (8, 8), (8, 3), (3, 3)]
@@ -487,11 +487,8 @@ fn names_of_another_category_or_planned() {
         loss_error("Adam"),
         "unknown loss `Adam`; `Adam` is an optimizer: write `optim Adam(...);` at the end"
     );
-    assert_eq!(
-        layer_error("Linear(10, 1); Dropout(0.1)"),
-        "layer `Dropout` is not supported yet; expected one of `Linear`, `ReLU`, `LeakyReLU`, \
-         `Sigmoid`, `Tanh`, `GELU`, `Softmax`"
-    );
+    // Every layer of the design is in the catalog: none is "planned".
+    assert!(catalog::PLANNED_LAYERS.is_empty());
 }
 
 // ---- 2. argument count and names ----
@@ -589,7 +586,7 @@ fn argument_kinds() {
     assert_eq!(
         layer_error("Linear(10, _)"),
         "expected a positive integer for `out_features`, found `_`; \
-         only `in_features` of `Linear` can be inferred"
+         only a layer's input size (`in_features`, `in_channels`, `num_features`) can be inferred"
     );
     assert_eq!(
         optim_error("SGD(_)"),
@@ -716,7 +713,7 @@ fn first_layer_size_must_be_known() {
     assert_eq!(error("ReLU; Linear(_, 1); loss MSE; optim SGD"), message);
     // Fixed by the first explicit size, which is also the model's input.
     let model = ok("Linear(5, 2); loss MSE; optim SGD");
-    assert_eq!(model.inputs, 5);
+    assert_eq!(model.inputs(), 5);
 }
 
 // ---- 7. structure ----
@@ -865,10 +862,406 @@ fn odd_inputs_do_not_panic() {
         "Softmax; Softmax; loss CrossEntropy; optim AdamW(amsgrad = 1, eps = 1e999)",
         "Linear(in_features = 1, out_features = 2, 3, 4); loss loss; optim optim",
         "input _; dtype dtype; Linear(_, _); loss MSE(1); optim SGD(1, 2, 3, 4, 5, 6, 7)",
+        "input [0, 0, 0]; Conv2d(_, 0, 0, stride = 0); loss MSE; optim SGD",
+        "input [1, 99999999999999999999999, 1]; Conv2d(1, 1, (1, 1, 1)); loss MSE; optim SGD",
+        "input [1, 2, 2]; MaxPool2d(3, padding = 9); AvgPool2d((0, 2)); loss MSE; optim SGD",
+        "input []; Flatten; BatchNorm2d(_); LayerNorm([]); Dropout(1); loss MSE; optim SGD",
+        "Conv2d; MaxPool2d; BatchNorm; LayerNorm(_); Flatten; loss CrossEntropy; optim SGD",
+        "input [1, 4, 4]; LayerNorm((1, 4, 4)); BatchNorm1d; Softmax; loss BCE; optim SGD",
     ];
     for src in inputs {
         if let Ok(input) = syn::parse_str::<Input>(src) {
             let _ = model(&input);
         }
     }
+}
+
+// ---- images: shapes through conv, pooling, flatten and the norms ----
+
+/// The only error of `layers` after `input [1, 8, 8];`, in an otherwise
+/// valid classifier.
+fn image_error(layers: &str) -> String {
+    error(&format!(
+        "input [1, 8, 8]; {layers}; loss CrossEntropy; optim SGD(0.1)"
+    ))
+}
+
+fn image_ok(layers: &str) -> Model {
+    ok(&format!(
+        "input [1, 8, 8]; {layers}; loss CrossEntropy; optim SGD(0.1)"
+    ))
+}
+
+fn image(channels: usize, height: usize, width: usize) -> Dims {
+    Dims::Image {
+        channels,
+        height,
+        width,
+    }
+}
+
+fn dims(model: &Model) -> Vec<Dims> {
+    model.layers.iter().map(|layer| layer.output).collect()
+}
+
+#[test]
+fn the_cnn_of_the_design_checks_and_infers_every_shape() {
+    let model = image_ok(
+        "Conv2d(1, 4, 3, padding = 1); ReLU; MaxPool2d(2); Conv2d(4, 6, 3); BatchNorm; ReLU; \
+         Flatten; Linear(_, 10)",
+    );
+    assert_eq!(model.input, image(1, 8, 8));
+    assert_eq!(model.inputs(), 64);
+    assert_eq!(
+        dims(&model),
+        [
+            image(4, 8, 8),
+            image(4, 8, 8),
+            image(4, 4, 4),
+            image(6, 2, 2),
+            image(6, 2, 2),
+            image(6, 2, 2),
+            Dims::Flat(24),
+            Dims::Flat(10),
+        ]
+    );
+    assert_eq!(
+        texts(&model),
+        [
+            "Conv2d(1, 4, 3, padding = 1)",
+            "ReLU",
+            "MaxPool2d(2)",
+            "Conv2d(4, 6, 3)",
+            "BatchNorm2d(6)",
+            "ReLU",
+            "Flatten",
+            "Linear(24, 10)",
+        ]
+    );
+    assert_eq!(
+        model.layers[0].kind,
+        LayerKind::Conv2d {
+            in_channels: 1,
+            out_channels: 4,
+            kernel_size: (3, 3),
+            stride: (1, 1),
+            padding: (1, 1),
+            bias: true,
+        }
+    );
+    assert_eq!(
+        model.layers[2].kind,
+        LayerKind::MaxPool2d {
+            kernel_size: (2, 2),
+            stride: (2, 2),
+            padding: (0, 0),
+        }
+    );
+    assert_eq!(
+        model.layers[4].kind,
+        LayerKind::BatchNorm {
+            eps: 1e-5,
+            momentum: 0.1
+        }
+    );
+    assert_eq!(model.layers[6].kind, LayerKind::Flatten);
+}
+
+#[test]
+fn window_arithmetic_with_pairs_strides_and_padding() {
+    let model = ok(
+        "input [3, 28, 20]; Conv2d(3, 8, (5, 3), stride = 2, padding = (2, 1)); \
+         AvgPool2d(3, stride = 1, padding = 1); MaxPool2d((2, 1)); Flatten; Linear(_, 1); \
+         loss MSE; optim SGD",
+    );
+    // (28 + 4 - 5) / 2 + 1 = 14, (20 + 2 - 3) / 2 + 1 = 10; the 3x3 average
+    // with padding 1 keeps 14 x 10; the (2, 1) max pool halves the height.
+    assert_eq!(
+        dims(&model)[..3],
+        [image(8, 14, 10), image(8, 14, 10), image(8, 7, 10)]
+    );
+    assert_eq!(
+        texts(&model)[..3],
+        [
+            "Conv2d(3, 8, (5, 3), stride = 2, padding = (2, 1))",
+            "AvgPool2d(3, stride = 1, padding = 1)",
+            "MaxPool2d((2, 1))",
+        ]
+    );
+    assert_eq!(model.layers[4].input, Dims::Flat(8 * 7 * 10));
+}
+
+#[test]
+fn norms_dropout_and_inferred_channels() {
+    let model = image_ok(
+        "Dropout(0.2); Conv2d(_, 2, 3); LayerNorm; BatchNorm2d(2, eps = 1e-3, momentum = 0.01); \
+         Flatten; Linear(72, 16); BatchNorm1d(16); LayerNorm(16, eps = 1e-6); Dropout; \
+         Linear(16, 3)",
+    );
+    assert_eq!(
+        texts(&model),
+        [
+            "Dropout(0.2)",
+            "Conv2d(1, 2, 3)",
+            "LayerNorm([2, 6, 6])",
+            "BatchNorm2d(2, eps = 0.001, momentum = 0.01)",
+            "Flatten",
+            "Linear(72, 16)",
+            "BatchNorm1d(16)",
+            "LayerNorm(16, eps = 1e-6)",
+            "Dropout(0.5)",
+            "Linear(16, 3)",
+        ]
+    );
+    assert_eq!(model.layers[0].kind, LayerKind::Dropout { p: 0.2 });
+    assert_eq!(model.layers[7].kind, LayerKind::LayerNorm { eps: 1e-6 });
+    // Flat models take batch norm (1d), layer norm and dropout too, and the
+    // first of them can fix the input size.
+    let model = ok("BatchNorm(10); Linear(_, 2); loss MSE; optim SGD");
+    assert_eq!(model.input, Dims::Flat(10));
+    let model = ok("LayerNorm([2, 3, 3]); Flatten; Linear(_, 1); loss MSE; optim SGD");
+    assert_eq!(model.input, image(2, 3, 3));
+}
+
+#[test]
+fn input_shapes() {
+    assert_eq!(
+        ok("input [5]; Linear(_, 1); loss MSE; optim SGD").input,
+        Dims::Flat(5)
+    );
+    assert_eq!(
+        error("input [1, 8]; Linear(_, 1); loss MSE; optim SGD"),
+        "expected `input [C, H, W]` (channels, height, width), found 2 sizes"
+    );
+    assert_eq!(
+        error("input [1, 0, 8]; Flatten; Linear(_, 1); loss MSE; optim SGD"),
+        "expected `input height` >= 1, found 0"
+    );
+    assert_eq!(
+        error("input [1, 8, 8.0]; Flatten; Linear(_, 1); loss MSE; optim SGD"),
+        "expected an integer for `input width`, found float `8.0`"
+    );
+}
+
+#[test]
+fn channel_mismatches_name_both_counts() {
+    assert_eq!(
+        image_error("Conv2d(3, 4, 3); Flatten; Linear(_, 10)"),
+        "`Conv2d` expects 3 input channels, but `input [1, 8, 8];` declares 1"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3); Conv2d(8, 4, 3); Flatten; Linear(_, 10)"),
+        "`Conv2d` expects 8 input channels, but the layer before it (`Conv2d(1, 4, 3)`) produces 4"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3); BatchNorm2d(1); Flatten; Linear(_, 10)"),
+        "`BatchNorm2d` expects 1 channel, but the layer before it (`Conv2d(1, 4, 3)`) produces 4"
+    );
+    // One mistake, one error: the next layers follow the declared 4 channels.
+    assert_eq!(
+        errors(
+            "input [1, 8, 8]; Conv2d(2, 4, 3); Conv2d(4, 2, 3); Flatten; Linear(32, 10); \
+                loss CrossEntropy; optim SGD"
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn kernels_must_fit_the_padded_image() {
+    assert_eq!(
+        image_error("Conv2d(1, 4, 9); Flatten; Linear(_, 10)"),
+        "`Conv2d` kernel 9 does not fit the 8 x 8 input (padding 0)"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 4, (3, 11), padding = 1); Flatten; Linear(_, 10)"),
+        "`Conv2d` kernel 3 x 11 does not fit the 8 x 8 input (padding 1: 10 x 10)"
+    );
+    assert_eq!(
+        image_error(
+            "MaxPool2d(2); MaxPool2d(2); MaxPool2d(2); MaxPool2d(2); Flatten; Linear(_, 2)"
+        ),
+        "`MaxPool2d` kernel 2 does not fit the 1 x 1 input (padding 0)"
+    );
+    // Nothing after an unknown shape is checked against it.
+    assert_eq!(
+        errors("input [1, 8, 8]; Conv2d(1, 4, 9); Linear(3, 10); loss MSE; optim SGD").len(),
+        1
+    );
+}
+
+#[test]
+fn pool_padding_is_at_most_half_the_window() {
+    assert_eq!(
+        image_error("MaxPool2d(3, padding = 2); Flatten; Linear(_, 10)"),
+        "expected `padding` at most half of `kernel_size` (3 / 2 = 1), found 2"
+    );
+    assert_eq!(
+        image_error("AvgPool2d((2, 4), padding = (1, 3)); Flatten; Linear(_, 10)"),
+        "expected `padding.1` at most half of `kernel_size.1` (4 / 2 = 2), found 3"
+    );
+}
+
+#[test]
+fn window_argument_kinds_and_ranges() {
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3, stride = 0); Flatten; Linear(_, 10)"),
+        "expected `stride` >= 1, found 0"
+    );
+    assert_eq!(
+        image_error("MaxPool2d((2, 0)); Flatten; Linear(_, 10)"),
+        "expected `kernel_size.1` >= 1, found 0"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3, padding = -1); Flatten; Linear(_, 10)"),
+        "expected `padding` >= 0, found -1"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 4, 2.5); Flatten; Linear(_, 10)"),
+        "expected an integer or a pair `(h, w)` for `kernel_size`, found float `2.5`"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, _, 3); Flatten; Linear(_, 10)"),
+        "expected a positive integer for `out_channels`, found `_`; \
+         only a layer's input size (`in_features`, `in_channels`, `num_features`) can be inferred"
+    );
+}
+
+#[test]
+fn dropout_probability_is_below_one() {
+    assert_eq!(
+        layer_error("Dropout(1.0); Linear(10, 1)"),
+        "expected `p` in [0, 1), found 1.0"
+    );
+    assert_eq!(
+        layer_error("Dropout(p = -0.1); Linear(10, 1)"),
+        "expected `p` in [0, 1), found -0.1"
+    );
+    assert_eq!(
+        ok("input 10; Dropout(0); Linear(10, 1); loss MSE; optim SGD").layers[0].kind,
+        LayerKind::Dropout { p: 0.0 }
+    );
+}
+
+#[test]
+fn linear_after_an_image_needs_flatten() {
+    assert_eq!(
+        image_error("Conv2d(1, 8, 3); MaxPool2d(2); Linear(72, 10)"),
+        "`Linear` expects flat features, but the layer before it (`MaxPool2d(2)`) produces \
+         an image [8, 3, 3]: add `Flatten;` before it"
+    );
+    assert_eq!(
+        image_error("Linear(64, 10)"),
+        "`Linear` expects flat features, but `input [1, 8, 8];` declares an image [1, 8, 8]: \
+         add `Flatten;` before it"
+    );
+    assert_eq!(
+        error("input [1, 8, 8]; Conv2d(1, 2, 3); Softmax; loss MSE; optim SGD"),
+        "`Softmax` expects flat features, but the layer before it (`Conv2d(1, 2, 3)`) produces \
+         an image [2, 6, 6]: add `Flatten;` before it"
+    );
+}
+
+#[test]
+fn flatten_arithmetic_is_spelled_out() {
+    assert_eq!(
+        image_error("Conv2d(1, 8, 3); MaxPool2d(2); Flatten; Linear(64, 10)"),
+        "`Linear` expects 64 inputs, but `Flatten` produces 8 x 3 x 3 = 72"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 8, 3); MaxPool2d(2); Flatten; Dropout(0.5); Linear(64, 10)"),
+        "`Linear` expects 64 inputs, but the layer before it (`Dropout(0.5)`) produces \
+         72 (flattened from 8 x 3 x 3)"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 8, 3); MaxPool2d(2); Flatten; LayerNorm(64); Linear(_, 10)"),
+        "`LayerNorm` expects 64 features, but `Flatten` produces 8 x 3 x 3 = 72 features"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 8, 3); LayerNorm([8, 3, 3]); Flatten; Linear(_, 10)"),
+        "`LayerNorm` expects an image [8, 3, 3], but the layer before it (`Conv2d(1, 8, 3)`) \
+         produces an image [8, 6, 6]"
+    );
+    assert_eq!(
+        image_error("Flatten; BatchNorm(32); Linear(_, 10)"),
+        "`BatchNorm` expects 32 features, but `Flatten` produces 1 x 8 x 8 = 64"
+    );
+}
+
+#[test]
+fn image_layers_after_flat_features() {
+    assert_eq!(
+        image_error("Flatten; Conv2d(1, 4, 3); Flatten; Linear(_, 10)"),
+        "`Conv2d` expects an image [C, H, W], but `Flatten` produces 1 x 8 x 8 = 64 features: \
+         image layers go before `Flatten`"
+    );
+    assert_eq!(
+        layer_error("MaxPool2d(2); Linear(10, 1)"),
+        "`MaxPool2d` expects an image [C, H, W], but `input 10;` declares 10 features: \
+         declare `input [C, H, W];`"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 4); Conv2d(4, 4, 1); Linear(4, 1)"),
+        "`Conv2d` expects an image [C, H, W], but the layer before it (`Linear(10, 4)`) \
+         produces 4 features"
+    );
+    assert_eq!(
+        error("Conv2d(1, 4, 3); Flatten; Linear(_, 1); loss MSE; optim SGD"),
+        "cannot infer the image size of the first layer (`Conv2d`): declare `input [C, H, W];`"
+    );
+}
+
+#[test]
+fn batch_norm_forms_follow_the_position() {
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3); BatchNorm1d; Flatten; Linear(_, 10)"),
+        "`BatchNorm1d` expects flat features, but the layer before it (`Conv2d(1, 4, 3)`) \
+         produces an image [4, 6, 6]: write `BatchNorm2d` (or `BatchNorm`)"
+    );
+    assert_eq!(
+        layer_error("Linear(10, 4); BatchNorm2d; Linear(4, 1)"),
+        "`BatchNorm2d` expects an image [C, H, W], but the layer before it (`Linear(10, 4)`) \
+         produces 4 features: write `BatchNorm1d` (or `BatchNorm`)"
+    );
+    assert_eq!(
+        layer_error("BatchNorm(eps = 0); Linear(10, 1)"),
+        "expected `eps` > 0, found 0"
+    );
+    assert_eq!(
+        layer_error("BatchNorm(momentum = 1.5); Linear(10, 1)"),
+        "expected `momentum` in [0, 1], found 1.5"
+    );
+}
+
+#[test]
+fn cross_entropy_reads_flat_logits() {
+    assert_eq!(
+        image_error("Conv2d(1, 4, 3); MaxPool2d(2)"),
+        "`CrossEntropy` expects one logit per class, but the last layer (`MaxPool2d(2)`) \
+         produces an image [4, 3, 3]: add `Flatten;` and a `Linear` to the class count"
+    );
+    // Elementwise losses read an image as its values, as PyTorch does.
+    ok("input [1, 4, 4]; Conv2d(1, 1, 3, padding = 1); loss MSE; optim SGD");
+}
+
+#[test]
+fn every_image_mistake_is_reported_once() {
+    let errors = errors(
+        "input [1, 8, 8];
+         Conv2d(3, 8, 3);
+         MaxPool2d(2, padding = 2);
+         Conv2d(8, 4, 9);
+         Linear(64, 10);
+         Dropout(1);
+         loss CrossEntropy; optim SGD(0.1)",
+    );
+    assert_eq!(
+        errors,
+        [
+            "`Conv2d` expects 3 input channels, but `input [1, 8, 8];` declares 1",
+            "expected `padding` at most half of `kernel_size` (2 / 2 = 1), found 2",
+            "expected `p` in [0, 1), found 1",
+        ],
+    );
 }

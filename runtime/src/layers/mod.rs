@@ -27,8 +27,8 @@ pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use conv::{conv_output_size, Conv2d, Conv2dConfig, ImageShape};
 pub use dropout::Dropout;
 pub use linear::{add_column_sums, Linear};
-pub use norm::{
-    BatchNorm, BatchNormConfig, BufferValue, BufferValueMut, LayerNorm, LayerNormConfig,
-    NamedBuffer, NamedBufferMut,
-};
+pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
+// The buffer types live with `Parameter` in `model`; re-exported here, where
+// the layer that has buffers is.
+pub use crate::model::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};

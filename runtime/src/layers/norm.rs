@@ -32,50 +32,14 @@
 //! assert!((bn.running_var[0] - 1.1).abs() < 1e-12);
 //! ```
 
-use ndarray::{Array1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Zip};
+use ndarray::{Array1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::conv::{combine, row, row_mut, sum, ImageShape, LANES};
-use crate::model::{Parameter, ParameterMut};
+use crate::model::{
+    BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut, Parameter, ParameterMut,
+};
 use crate::optim::Optimizer;
 use crate::Float;
-
-/// A named tensor that is saved with the parameters but never optimized
-/// (PyTorch's "buffers": batch norm's running statistics).
-#[derive(Debug)]
-pub struct NamedBuffer<'a, T> {
-    /// PyTorch `nn.Sequential` name: `"1.running_mean"`, `"1.running_var"`,
-    /// `"1.num_batches_tracked"`.
-    pub name: &'static str,
-    /// The value.
-    pub value: BufferValue<'a, T>,
-}
-
-/// The value of a [`NamedBuffer`].
-#[derive(Debug)]
-pub enum BufferValue<'a, T> {
-    /// A floating-point tensor (`running_mean`, `running_var`: `[C]`).
-    Float(ArrayViewD<'a, T>),
-    /// A count (`num_batches_tracked`, an `int64` scalar in PyTorch).
-    Count(u64),
-}
-
-/// A named buffer, writable (to load saved statistics).
-#[derive(Debug)]
-pub struct NamedBufferMut<'a, T> {
-    /// PyTorch `nn.Sequential` name, as in [`NamedBuffer`].
-    pub name: &'static str,
-    /// The value.
-    pub value: BufferValueMut<'a, T>,
-}
-
-/// The value of a [`NamedBufferMut`].
-#[derive(Debug)]
-pub enum BufferValueMut<'a, T> {
-    /// A floating-point tensor.
-    Float(ArrayViewMutD<'a, T>),
-    /// A count.
-    Count(&'a mut u64),
-}
 
 /// Hyperparameters of [`BatchNorm`], with PyTorch's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -535,6 +499,9 @@ pub struct LayerNorm<T> {
     /// `dL/dbeta`.
     pub bias_grad: Array1<T>,
     config: LayerNormConfig,
+    /// The sample's image shape, for [`LayerNorm::new_2d`]: the parameters
+    /// are then visited as `[C, H, W]`.
+    image: Option<ImageShape>,
 }
 
 impl<T: Float> LayerNorm<T> {
@@ -552,6 +519,38 @@ impl<T: Float> LayerNorm<T> {
             weight_grad: Array1::zeros(features),
             bias_grad: Array1::zeros(features),
             config,
+            image: None,
+        }
+    }
+
+    /// PyTorch's `LayerNorm([C, H, W])` over images of shape `input`:
+    /// statistics over each whole sample, a scale and a shift per value,
+    /// visited as `[C, H, W]` tensors.
+    ///
+    /// # Panics
+    ///
+    /// If the image is empty.
+    #[track_caller]
+    pub fn new_2d(input: ImageShape, config: LayerNormConfig) -> Self {
+        LayerNorm {
+            image: Some(input),
+            ..Self::new(input.len(), config)
+        }
+    }
+
+    /// PyTorch's `normalized_shape`: `[features]`, or `[C, H, W]` for
+    /// [`LayerNorm::new_2d`].
+    pub fn normalized_shape(&self) -> Vec<usize> {
+        let (dims, len) = self.dims();
+        dims[..len].to_vec()
+    }
+
+    /// [`LayerNorm::normalized_shape`] without allocating: the sizes and
+    /// how many of them there are.
+    fn dims(&self) -> ([usize; 3], usize) {
+        match self.image {
+            Some(image) => ([image.channels, image.height, image.width], 3),
+            None => ([self.features(), 0, 0], 1),
         }
     }
 
@@ -681,34 +680,52 @@ impl<T: Float> LayerNorm<T> {
         );
     }
 
-    /// Calls `f` on the weight and the bias, named `names[0]`, `names[1]`;
-    /// gradients are `None` unless `has_grads`.
+    /// Calls `f` on the weight and the bias, named `names[0]`, `names[1]`,
+    /// shaped as [`LayerNorm::normalized_shape`]; gradients are `None`
+    /// unless `has_grads`.
     pub fn visit_parameters<'a>(
         &'a self,
         names: [&'static str; 2],
         has_grads: bool,
         f: &mut dyn FnMut(Parameter<'a, T>),
     ) {
+        let (dims, len) = self.dims();
+        let shape = &dims[..len];
         visit_pair(
             names,
             [&self.weight, &self.bias],
             [&self.weight_grad, &self.bias_grad],
             has_grads,
-            f,
+            &mut |p: Parameter<'a, T>| {
+                f(Parameter {
+                    name: p.name,
+                    value: reshape(p.value, shape),
+                    grad: p.grad.map(|g| reshape(g, shape)),
+                })
+            },
         );
     }
 
-    /// Calls `f` on the weight and the bias, writable.
+    /// Calls `f` on the weight and the bias, writable, shaped as
+    /// [`LayerNorm::normalized_shape`].
     pub fn visit_parameters_mut(
         &mut self,
         names: [&'static str; 2],
         f: &mut dyn FnMut(ParameterMut<'_, T>),
     ) {
+        let (dims, len) = self.dims();
+        let shape = &dims[..len];
         visit_pair_mut(
             names,
             [&mut self.weight, &mut self.bias],
             [&mut self.weight_grad, &mut self.bias_grad],
-            f,
+            &mut |p: ParameterMut<'_, T>| {
+                f(ParameterMut {
+                    name: p.name,
+                    value: reshape_mut(p.value, shape),
+                    grad: reshape_mut(p.grad, shape),
+                })
+            },
         );
     }
 }
@@ -750,6 +767,21 @@ fn sum_triples<T: Float>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) ->
         total = total + f(a, b, c);
     }
     total
+}
+
+/// A contiguous vector viewed as `shape` (same length).
+fn reshape<'a, T>(view: ndarray::ArrayViewD<'a, T>, shape: &[usize]) -> ndarray::ArrayViewD<'a, T> {
+    view.into_shape_with_order(ndarray::IxDyn(shape))
+        .expect("a layer's own arrays are contiguous and sized by the shape")
+}
+
+/// A contiguous vector viewed as `shape`, writable.
+fn reshape_mut<'a, T>(
+    view: ndarray::ArrayViewMutD<'a, T>,
+    shape: &[usize],
+) -> ndarray::ArrayViewMutD<'a, T> {
+    view.into_shape_with_order(ndarray::IxDyn(shape))
+        .expect("a layer's own arrays are contiguous and sized by the shape")
 }
 
 /// The optimizer over a weight and a bias vector.

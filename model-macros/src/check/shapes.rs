@@ -1,0 +1,724 @@
+//! Shapes: the sample shape flowing from `input` through every layer, flat
+//! features or an image `[C, H, W]`, with the convolution, pooling and
+//! flatten arithmetic; and the errors, which spell that arithmetic out
+//! (`Flatten` produces 8 x 3 x 3 = 72).
+//!
+//! One rule per kind of layer (`catalog::Shape`). A mismatch is reported
+//! once, on the token at fault, and checking carries on from what the layer
+//! declares (its output channels, its `out_features`), or, when even that is
+//! unknown, checks nothing more downstream.
+
+use syn::{Error, Ident};
+
+use super::args::Value;
+use super::{Checked, Errors, LayerSpec};
+use crate::catalog::{LayerId, Shape};
+use crate::ir::{Dims, Pair};
+
+/// What `input ...;` said.
+pub enum Declared {
+    Absent,
+    /// Written, but not a valid shape (reported).
+    Invalid,
+    /// The shape, and the statement as it reads in messages (`input 10`,
+    /// `input [1, 8, 8]`).
+    Dims(Dims, String),
+}
+
+impl Declared {
+    /// `input 10` / `input [1, 8, 8]` from the checked sizes.
+    pub fn new(sizes: &[usize]) -> Declared {
+        match *sizes {
+            [channels, height, width] => Declared::Dims(
+                Dims::Image {
+                    channels,
+                    height,
+                    width,
+                },
+                format!("input [{channels}, {height}, {width}]"),
+            ),
+            [n] => Declared::Dims(Dims::Flat(n), format!("input {n}")),
+            _ => Declared::Invalid,
+        }
+    }
+}
+
+/// Every layer's shapes, from `check_shapes`.
+pub struct Shapes {
+    /// The shape of an input sample.
+    pub input: Option<Dims>,
+    /// `(input, output)` per layer, `None` where unknown.
+    pub layers: Vec<Option<(Dims, Dims)>>,
+    /// `Layer::text` per layer.
+    pub texts: Vec<String>,
+    /// The shape of the last layer's output.
+    pub output: Option<Dims>,
+}
+
+/// The shape flowing between two layers while checking.
+enum Width {
+    /// Known, and where it comes from (for messages).
+    Known(Dims, Source),
+    /// Nothing has fixed it yet: no `input` and no layer so far.
+    Undeclared,
+    /// Follows from an error already reported: check nothing against it.
+    Unknown,
+}
+
+/// Where a shape comes from.
+#[derive(Clone)]
+enum Source {
+    /// `input ...;`, as text.
+    Input(String),
+    /// A layer, as text; `flattened` when the features are a flattened
+    /// image (`direct`: the layer is the `Flatten`).
+    Layer {
+        text: String,
+        flattened: Option<([usize; 3], bool)>,
+    },
+}
+
+impl Source {
+    /// The subject and verb before a found shape: "`input 10;` declares",
+    /// "the layer before it (`ReLU`) produces", "`Flatten` produces".
+    fn producer(&self) -> String {
+        match self {
+            Source::Input(text) => format!("`{text};` declares"),
+            Source::Layer {
+                flattened: Some((_, true)),
+                ..
+            } => "`Flatten` produces".to_owned(),
+            Source::Layer { text, .. } => format!("the layer before it (`{text}`) produces"),
+        }
+    }
+
+    /// A flat count as found: `72`, `8 x 3 x 3 = 72` from `Flatten`,
+    /// `72 (flattened from 8 x 3 x 3)` further on.
+    fn count(&self, n: usize) -> String {
+        match self {
+            Source::Layer {
+                flattened: Some(([c, h, w], direct)),
+                ..
+            } => {
+                if *direct {
+                    format!("{c} x {h} x {w} = {n}")
+                } else {
+                    format!("{n} (flattened from {c} x {h} x {w})")
+                }
+            }
+            _ => n.to_string(),
+        }
+    }
+
+    /// A shape as found: `64 features`, `8 x 3 x 3 = 72 features`,
+    /// `an image [8, 3, 3]`.
+    fn describe(&self, dims: Dims) -> String {
+        match dims {
+            Dims::Flat(n) => format!("{} features", self.count(n)),
+            image => describe(&image.shape()),
+        }
+    }
+}
+
+/// `64 features` for `[64]`, `an image [8, 3, 3]` for `[8, 3, 3]`.
+fn describe(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("{n} features"),
+        dims => format!("an image {}", list(dims)),
+    }
+}
+
+/// `[8, 3, 3]`.
+fn list(dims: &[usize]) -> String {
+    let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// `1 channel`, `3 channels`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A window pair as written: `3` for `(3, 3)`, `(3, 5)`.
+fn pair_text((h, w): Pair) -> String {
+    if h == w {
+        h.to_string()
+    } else {
+        format!("({h}, {w})")
+    }
+}
+
+/// The output size along one dimension of a convolution or a pooling
+/// window: `(input + 2 padding - kernel) / stride + 1` (PyTorch's
+/// `ceil_mode = False`), `None` if the kernel does not fit the padded input.
+/// The runtime's `conv_output_size`, which the constructors assert.
+pub fn output_size(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
+    let padded = input + 2 * padding;
+    (stride > 0 && kernel > 0 && kernel <= padded).then(|| (padded - kernel) / stride + 1)
+}
+
+/// Rule: each layer's input is the output of the layer before it (or the
+/// `input` for the first), through the image arithmetic:
+///
+/// - `Linear` takes flat features, `in_features` of them (`_`: whatever
+///   comes); after an image it needs a `Flatten` first.
+/// - `Conv2d` takes an image of `in_channels` channels and makes
+///   `[out_channels, oh, ow]`, `oh = (H + 2 padding - kernel) / stride + 1`;
+///   the kernel must fit the padded image. Pools keep the channels.
+/// - `Flatten` turns `[C, H, W]` into `C * H * W` features.
+/// - `BatchNorm` is `BatchNorm1d` after flat features and `BatchNorm2d`
+///   after an image; `num_features`, when given, must match.
+/// - `LayerNorm` normalises each whole sample; elementwise layers keep the
+///   shape. `Softmax` reads flat features (its sum over a whole image would
+///   not be PyTorch's `Softmax(dim=1)`).
+///
+/// Why: a product or a window of the wrong size cannot run, and an image
+/// read as features by `Linear` is what PyTorch rejects with a shape error
+/// at run time; here it is a compile error that says the fix.
+pub fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Errors) -> Shapes {
+    let mut width = match declared {
+        Declared::Absent => Width::Undeclared,
+        Declared::Invalid => Width::Unknown,
+        Declared::Dims(dims, text) => Width::Known(*dims, Source::Input(text.clone())),
+    };
+    let mut input = match declared {
+        Declared::Dims(dims, _) => Some(*dims),
+        _ => None,
+    };
+    let mut shapes = Vec::with_capacity(layers.len());
+    let mut texts = Vec::with_capacity(layers.len());
+    for (index, layer) in layers.iter().enumerate() {
+        errors.at(layer.stmt);
+        let Some(checked) = &layer.checked else {
+            width = Width::Unknown;
+            shapes.push(None);
+            texts.push(layer.call.name.to_string());
+            continue;
+        };
+        let name = &layer.call.name;
+        let (layer_in, layer_out) = match checked.entry.id.shape() {
+            Shape::Same => check_same(checked, name, &width, errors),
+            Shape::Dense => check_dense(checked, name, &width, errors),
+            Shape::Conv => check_window(checked, name, &width, errors),
+            Shape::Pool => check_window(checked, name, &width, errors),
+            Shape::Flatten => check_flatten(name, &width, errors),
+            Shape::BatchNorm { image } => check_batch_norm(checked, image, name, &width, errors),
+            Shape::LayerNorm => check_layer_norm(checked, name, &width, errors),
+        };
+        if index == 0 && input.is_none() {
+            input = layer_in;
+        }
+        let text = layer_text(checked, layer_in, layer_out);
+        width = match layer_out {
+            Some(dims) => {
+                let flattened = match (&width, dims) {
+                    (_, Dims::Image { .. }) => None,
+                    (Width::Known(image @ Dims::Image { .. }, _), _)
+                        if checked.entry.id == LayerId::Flatten =>
+                    {
+                        let shape = image.shape();
+                        Some(([shape[0], shape[1], shape[2]], true))
+                    }
+                    // Elementwise layers (and a second `Flatten`) pass on
+                    // where the features came from.
+                    (
+                        Width::Known(
+                            _,
+                            Source::Layer {
+                                flattened: Some((image, _)),
+                                ..
+                            },
+                        ),
+                        _,
+                    ) if checked.entry.id != LayerId::Linear => Some((*image, false)),
+                    _ => None,
+                };
+                Width::Known(
+                    dims,
+                    Source::Layer {
+                        text: text.clone(),
+                        flattened,
+                    },
+                )
+            }
+            None => Width::Unknown,
+        };
+        shapes.push(layer_in.zip(layer_out));
+        texts.push(text);
+    }
+    Shapes {
+        input,
+        layers: shapes,
+        texts,
+        output: match width {
+            Width::Known(dims, _) => Some(dims),
+            _ => None,
+        },
+    }
+}
+
+/// Elementwise layers: the shape passes through (`Softmax`: flat only).
+fn check_same(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    match width {
+        Width::Known(dims, source) => {
+            if checked.entry.id == LayerId::Softmax && matches!(dims, Dims::Image { .. }) {
+                errors.push(needs_flat(
+                    name,
+                    *dims,
+                    source,
+                    ": add `Flatten;` before it",
+                ));
+            }
+            (Some(*dims), Some(*dims))
+        }
+        Width::Undeclared => {
+            errors.push(cannot_infer(name));
+            (None, None)
+        }
+        Width::Unknown => (None, None),
+    }
+}
+
+/// `Linear`: flat `in_features -> out_features`.
+fn check_dense(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let in_arg = checked
+        .args
+        .get("in_features")
+        .map(|arg| (&arg.value, arg.expr));
+    let in_features = match (in_arg, width) {
+        // One mistake: the missing `Flatten`; carry on as if it were there.
+        (_, Width::Known(dims @ Dims::Image { .. }, source)) => {
+            errors.push(needs_flat(
+                name,
+                *dims,
+                source,
+                ": add `Flatten;` before it",
+            ));
+            match in_arg {
+                Some((Value::Size(n), _)) => Some(*n),
+                _ => Some(dims.len()),
+            }
+        }
+        (Some((Value::Size(n), Some(expr))), Width::Known(Dims::Flat(m), source)) => {
+            if n != m {
+                errors.push(Error::new_spanned(
+                    expr,
+                    format!(
+                        "`{name}` expects {n} inputs, but {} {}",
+                        source.producer(),
+                        source.count(*m)
+                    ),
+                ));
+            }
+            Some(*n)
+        }
+        (Some((Value::Size(n), _)), _) => Some(*n),
+        (Some((Value::Infer, Some(expr))), Width::Undeclared) => {
+            errors.push(cannot_infer(expr));
+            None
+        }
+        // `_`, or a bad argument (reported): what comes in.
+        (_, Width::Known(Dims::Flat(m), _)) => Some(*m),
+        _ => None,
+    };
+    (
+        in_features.map(Dims::Flat),
+        checked.args.size("out_features").map(Dims::Flat),
+    )
+}
+
+/// `Conv2d` and the pools: an image in, an image out, through the window
+/// arithmetic.
+fn check_window(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let (channels, height, image_width, source) = match width {
+        Width::Known(
+            Dims::Image {
+                channels,
+                height,
+                width,
+            },
+            source,
+        ) => (*channels, *height, *width, source),
+        Width::Known(dims, source) => {
+            let fix = match source {
+                Source::Input(_) => ": declare `input [C, H, W];`",
+                Source::Layer {
+                    flattened: Some((_, true)),
+                    ..
+                } => ": image layers go before `Flatten`",
+                Source::Layer { .. } => "",
+            };
+            errors.push(needs_image(name, *dims, source, fix));
+            return (None, None);
+        }
+        Width::Undeclared => {
+            errors.push(cannot_infer_image(name));
+            return (None, None);
+        }
+        Width::Unknown => return (None, None),
+    };
+    let args = &checked.args;
+    let conv = checked.entry.id == LayerId::Conv2d;
+    let out_channels = if conv {
+        if let Some(arg) = args.get("in_channels") {
+            if let (Value::Size(n), Some(expr)) = (&arg.value, arg.expr) {
+                if *n != channels {
+                    errors.push(Error::new_spanned(
+                        expr,
+                        format!(
+                            "`{name}` expects {}, but {} {channels}",
+                            plural(*n, "input channel"),
+                            source.producer(),
+                        ),
+                    ));
+                }
+            }
+        }
+        args.size("out_channels")
+    } else {
+        Some(channels)
+    };
+    let kernel = args.pair("kernel_size");
+    let stride = match args.get("stride").map(|arg| &arg.value) {
+        // A pool's default stride: the kernel.
+        Some(Value::Unset) => kernel,
+        _ => args.pair("stride"),
+    };
+    let padding = args.pair("padding");
+    let input = Dims::Image {
+        channels,
+        height,
+        width: image_width,
+    };
+    let (Some(kernel), Some(stride), Some(padding)) = (kernel, stride, padding) else {
+        return (Some(input), None);
+    };
+    if !conv && !pool_padding_fits(kernel, padding) {
+        // Reported by `check_pool_padding`.
+        return (Some(input), None);
+    }
+    let spatial = output_size(height, kernel.0, stride.0, padding.0).zip(output_size(
+        image_width,
+        kernel.1,
+        stride.1,
+        padding.1,
+    ));
+    let Some((out_height, out_width)) = spatial else {
+        let kernel_text = if kernel.0 == kernel.1 {
+            kernel.0.to_string()
+        } else {
+            format!("{} x {}", kernel.0, kernel.1)
+        };
+        let padding_text = match padding {
+            (0, 0) => "padding 0".to_owned(),
+            (ph, pw) => format!(
+                "padding {}: {} x {}",
+                pair_text((ph, pw)),
+                height + 2 * ph,
+                image_width + 2 * pw
+            ),
+        };
+        let message = format!(
+            "`{name}` kernel {kernel_text} does not fit the {height} x {image_width} input ({padding_text})"
+        );
+        let error = match args.get("kernel_size").and_then(|arg| arg.expr) {
+            Some(expr) => Error::new_spanned(expr, message),
+            None => Error::new_spanned(name, message),
+        };
+        errors.push(error);
+        return (Some(input), None);
+    };
+    let output = out_channels.map(|channels| Dims::Image {
+        channels,
+        height: out_height,
+        width: out_width,
+    });
+    (Some(input), output)
+}
+
+/// PyTorch's rule for pools: padding at most half the window, per
+/// dimension (more would make windows of padding only).
+pub fn pool_padding_fits(kernel: Pair, padding: Pair) -> bool {
+    2 * padding.0 <= kernel.0 && 2 * padding.1 <= kernel.1
+}
+
+/// `Flatten`: `[C, H, W] -> C * H * W`; flat features pass through.
+fn check_flatten(name: &Ident, width: &Width, errors: &mut Errors) -> (Option<Dims>, Option<Dims>) {
+    match width {
+        Width::Known(dims, _) => (Some(*dims), Some(Dims::Flat(dims.len()))),
+        Width::Undeclared => {
+            errors.push(cannot_infer(name));
+            (None, None)
+        }
+        Width::Unknown => (None, None),
+    }
+}
+
+/// `BatchNorm` (1d or 2d from the position), `BatchNorm1d`, `BatchNorm2d`.
+fn check_batch_norm(
+    checked: &Checked<LayerId>,
+    image: Option<bool>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let features = checked
+        .args
+        .get("num_features")
+        .map(|arg| (&arg.value, arg.expr));
+    match width {
+        Width::Known(dims, source) => {
+            let is_image = matches!(dims, Dims::Image { .. });
+            match image {
+                Some(false) if is_image => {
+                    let fix = ": write `BatchNorm2d` (or `BatchNorm`)";
+                    errors.push(needs_flat(name, *dims, source, fix));
+                }
+                Some(true) if !is_image => {
+                    let fix = ": write `BatchNorm1d` (or `BatchNorm`)";
+                    errors.push(needs_image(name, *dims, source, fix));
+                }
+                _ => {
+                    if let Some((Value::Size(n), Some(expr))) = features {
+                        let (noun, found) = match dims {
+                            Dims::Image { channels, .. } => ("channel", channels.to_string()),
+                            Dims::Flat(m) => ("feature", source.count(*m)),
+                        };
+                        let have = match dims {
+                            Dims::Image { channels, .. } => *channels,
+                            Dims::Flat(m) => *m,
+                        };
+                        if *n != have {
+                            errors.push(Error::new_spanned(
+                                expr,
+                                format!(
+                                    "`{name}` expects {}, but {} {found}",
+                                    plural(*n, noun),
+                                    source.producer()
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            (Some(*dims), Some(*dims))
+        }
+        Width::Undeclared => match (features, image) {
+            (Some((Value::Size(n), _)), None | Some(false)) => {
+                (Some(Dims::Flat(*n)), Some(Dims::Flat(*n)))
+            }
+            (_, Some(true)) => {
+                errors.push(cannot_infer_image(name));
+                (None, None)
+            }
+            (Some((Value::Infer, _)), _) => {
+                errors.push(cannot_infer(name));
+                (None, None)
+            }
+            _ => (None, None),
+        },
+        Width::Unknown => (None, None),
+    }
+}
+
+/// `LayerNorm`: over the whole sample; `normalized_shape`, when given, is
+/// that sample's shape.
+fn check_layer_norm(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let shape = checked
+        .args
+        .get("normalized_shape")
+        .map(|arg| (&arg.value, arg.expr));
+    match width {
+        Width::Known(dims, source) => {
+            if let Some((Value::Dims(expected), Some(expr))) = shape {
+                if *expected != dims.shape() {
+                    errors.push(Error::new_spanned(
+                        expr,
+                        format!(
+                            "`{name}` expects {}, but {} {}",
+                            describe(expected),
+                            source.producer(),
+                            source.describe(*dims)
+                        ),
+                    ));
+                }
+            }
+            (Some(*dims), Some(*dims))
+        }
+        Width::Undeclared => match shape {
+            Some((Value::Dims(sizes), _)) => match Declared::new(sizes) {
+                Declared::Dims(dims, _) => (Some(dims), Some(dims)),
+                _ => (None, None),
+            },
+            Some((Value::Infer, _)) => {
+                errors.push(cannot_infer(name));
+                (None, None)
+            }
+            _ => (None, None),
+        },
+        Width::Unknown => (None, None),
+    }
+}
+
+/// "`Linear` expects flat features, but ... produces an image [8, 3, 3]:
+/// add `Flatten;` before it".
+fn needs_flat(name: &Ident, dims: Dims, source: &Source, fix: &str) -> Error {
+    Error::new_spanned(
+        name,
+        format!(
+            "`{name}` expects flat features, but {} {}{fix}",
+            source.producer(),
+            source.describe(dims)
+        ),
+    )
+}
+
+/// "`Conv2d` expects an image [C, H, W], but ... produces 64 features".
+fn needs_image(name: &Ident, dims: Dims, source: &Source, fix: &str) -> Error {
+    Error::new_spanned(
+        name,
+        format!(
+            "`{name}` expects an image [C, H, W], but {} {}{fix}",
+            source.producer(),
+            source.describe(dims)
+        ),
+    )
+}
+
+pub fn cannot_infer(tokens: impl quote::ToTokens) -> Error {
+    Error::new_spanned(
+        tokens,
+        "cannot infer the input size of the first layer: declare `input N;` or write the number",
+    )
+}
+
+fn cannot_infer_image(name: &Ident) -> Error {
+    Error::new_spanned(
+        name,
+        format!(
+            "cannot infer the image size of the first layer (`{name}`): declare `input [C, H, W];`"
+        ),
+    )
+}
+
+/// `Linear(10, 64)`, `Conv2d(1, 8, 3, padding = 1)`, `MaxPool2d(2)`,
+/// `BatchNorm2d(8)`, `LayerNorm([8, 6, 6])`, `Dropout(0.5)`, `ReLU`: the
+/// layer with its sizes filled in and its non-default arguments.
+fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims>) -> String {
+    let size = |n: Option<usize>| n.map_or_else(|| "_".to_owned(), |n| n.to_string());
+    let args = &layer.args;
+    let name = layer.entry.name;
+    let mut extra = String::new();
+    let mut named = |arg: &str, value: String| extra.push_str(&format!(", {arg} = {value}"));
+    match layer.entry.id {
+        LayerId::Linear => {
+            if args.bool("bias") == Some(false) {
+                named("bias", "false".into());
+            }
+            let in_features = args.size("in_features").or(input.map(Dims::len));
+            format!(
+                "{name}({}, {}{extra})",
+                size(in_features),
+                size(output.map(Dims::len))
+            )
+        }
+        LayerId::LeakyReLU => match args.number("negative_slope") {
+            Some(slope) => format!("{name}({slope:?})"),
+            None => name.to_owned(),
+        },
+        LayerId::Dropout => match args.number("p") {
+            Some(p) => format!("{name}({p:?})"),
+            None => name.to_owned(),
+        },
+        LayerId::Conv2d => {
+            let in_channels = args.size("in_channels").or(match input {
+                Some(Dims::Image { channels, .. }) => Some(channels),
+                _ => None,
+            });
+            let kernel = args.pair("kernel_size").map(pair_text);
+            if let Some(stride) = args.pair("stride").filter(|s| *s != (1, 1)) {
+                named("stride", pair_text(stride));
+            }
+            if let Some(padding) = args.pair("padding").filter(|p| *p != (0, 0)) {
+                named("padding", pair_text(padding));
+            }
+            if args.bool("bias") == Some(false) {
+                named("bias", "false".into());
+            }
+            format!(
+                "{name}({}, {}, {}{extra})",
+                size(in_channels),
+                size(args.size("out_channels")),
+                kernel.unwrap_or_else(|| "_".into())
+            )
+        }
+        LayerId::MaxPool2d | LayerId::AvgPool2d => {
+            let kernel = args.pair("kernel_size");
+            if let (Some(stride), Some(kernel)) = (args.pair("stride"), kernel) {
+                if stride != kernel {
+                    named("stride", pair_text(stride));
+                }
+            }
+            if let Some(padding) = args.pair("padding").filter(|p| *p != (0, 0)) {
+                named("padding", pair_text(padding));
+            }
+            let kernel = kernel.map_or_else(|| "_".into(), pair_text);
+            format!("{name}({kernel}{extra})")
+        }
+        LayerId::BatchNorm | LayerId::BatchNorm1d | LayerId::BatchNorm2d => {
+            let (form, features) = match input {
+                Some(Dims::Image { channels, .. }) => ("BatchNorm2d", Some(channels)),
+                Some(Dims::Flat(n)) => ("BatchNorm1d", Some(n)),
+                None => (name, args.size("num_features")),
+            };
+            if let Some(eps) = args.number("eps").filter(|&eps| eps != 1e-5) {
+                named("eps", format!("{eps:?}"));
+            }
+            if let Some(momentum) = args.number("momentum").filter(|&m| m != 0.1) {
+                named("momentum", format!("{momentum:?}"));
+            }
+            format!("{form}({}{extra})", size(features))
+        }
+        LayerId::LayerNorm => {
+            if let Some(eps) = args.number("eps").filter(|&eps| eps != 1e-5) {
+                named("eps", format!("{eps:?}"));
+            }
+            let shape = match input {
+                Some(Dims::Flat(n)) => n.to_string(),
+                Some(image) => list(&image.shape()),
+                None => "_".to_owned(),
+            };
+            format!("{name}({shape}{extra})")
+        }
+        LayerId::ReLU
+        | LayerId::Sigmoid
+        | LayerId::Tanh
+        | LayerId::GELU
+        | LayerId::Softmax
+        | LayerId::Flatten => name.to_owned(),
+    }
+}
