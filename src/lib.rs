@@ -119,8 +119,8 @@ pub mod __private {
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::Task;
     pub use macrograd_runtime::model::{
-        LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter, ParameterMut, Summary,
-        TargetBatch,
+        match_rng_states, LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter,
+        ParameterMut, Summary, TargetBatch,
     };
     pub use macrograd_runtime::ndarray::{
         Array2, ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2,

@@ -760,6 +760,7 @@ impl<'a> Gen<'a> {
         let steps = self.expand_step();
         let (visit, visit_mut) = self.expand_visitors();
         let buffers = self.expand_buffer_visitors();
+        let rngs = self.expand_rng_states();
         let summary = self.expand_summary();
         let task = format_ident!(
             "{}",
@@ -863,6 +864,7 @@ impl<'a> Gen<'a> {
                 #visit
                 #visit_mut
                 #buffers
+                #rngs
                 #summary
             }
         }
@@ -1093,6 +1095,58 @@ impl<'a> Gen<'a> {
                 f: &mut dyn ::core::ops::FnMut(#k::__private::NamedBufferMut<'_, #t>),
             ) {
                 #(#visit_mut)*
+            }
+        }
+    }
+
+    /// `rng_states` and `set_rng_states` over each dropout's mask
+    /// generator (`3.dropout_rng`), so that a checkpoint resumes the masks;
+    /// nothing (the trait's empty defaults) for a model without dropout.
+    ///
+    /// Expands to something like:
+    ///
+    /// ```text
+    /// fn rng_states(&self) -> Vec<(String, u64)> {
+    ///     vec![("3.dropout_rng".to_string(), self.__l3.rng.state())]
+    /// }
+    /// fn set_rng_states(&mut self, states: &[(String, u64)]) -> Result<(), String> {
+    ///     let __s = match_rng_states(&["3.dropout_rng"], states)?;
+    ///     self.__l3.rng = Rng::from_state(__s[0]);
+    ///     Ok(())
+    /// }
+    /// ```
+    fn expand_rng_states(&self) -> TokenStream {
+        let k = self.k;
+        let dropouts: Vec<&Layer> = self
+            .m
+            .layers
+            .iter()
+            .filter(|l| matches!(l.kind, LayerKind::Dropout { .. }))
+            .collect();
+        if dropouts.is_empty() {
+            return TokenStream::new();
+        }
+        let names: Vec<String> = dropouts
+            .iter()
+            .map(|l| format!("{}.dropout_rng", l.index))
+            .collect();
+        let fields: Vec<Ident> = dropouts.iter().map(|l| self.layer_field(l)).collect();
+        let indices = 0..dropouts.len();
+        quote! {
+            fn rng_states(
+                &self,
+            ) -> ::std::vec::Vec<(::std::string::String, ::core::primitive::u64)> {
+                ::std::vec![
+                    #((::std::string::String::from(#names), self.#fields.rng.state())),*
+                ]
+            }
+            fn set_rng_states(
+                &mut self,
+                states: &[(::std::string::String, ::core::primitive::u64)],
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                let __s = #k::__private::match_rng_states(&[#(#names),*], states)?;
+                #(self.#fields.rng = #k::__private::Rng::from_state(__s[#indices]);)*
+                ::core::result::Result::Ok(())
             }
         }
     }

@@ -2,13 +2,16 @@
 //! them, and checkpoints that resume a training run exactly.
 //!
 //! **Weights** ([`save_weights`], [`load_weights`]) are a safetensors file
-//! with one tensor per parameter, under the names and layouts of
-//! [`Model::visit_parameters`]: PyTorch's `nn.Sequential` names (`0.weight`
-//! `[out, in]`, `0.bias` `[out]`, `2.weight`, ...), dtype `F32` or `F64`
-//! from the model's element type, and the metadata `{"format": "pt"}`. So
-//! PyTorch reads them with `safetensors.torch.load_file` and
-//! `load_state_dict`, and a `state_dict` saved by
-//! `safetensors.torch.save_file` loads here:
+//! with one tensor per entry of PyTorch's `state_dict`: each parameter,
+//! under the names and layouts of [`Model::visit_parameters`] (PyTorch's
+//! `nn.Sequential` names: `0.weight` `[out, in]`, `0.bias` `[out]`,
+//! `2.weight`, ...), then each buffer of [`Model::visit_buffers`] (batch
+//! norm's `1.running_mean` and `1.running_var` `[C]`, and
+//! `1.num_batches_tracked`, an `I64` of shape `[]`); floats in dtype `F32`
+//! or `F64` from the model's element type; the metadata
+//! `{"format": "pt"}`. So PyTorch reads them with
+//! `safetensors.torch.load_file` and `load_state_dict(strict=True)`, and a
+//! `state_dict` saved by `safetensors.torch.save_file` loads here:
 //!
 //! ```text
 //! # Python
@@ -20,10 +23,12 @@
 //! ```
 //!
 //! **Checkpoints** ([`save_checkpoint`], [`load_checkpoint`]) are one
-//! safetensors file with the weights, the optimizer's state
-//! ([`Model::optimizer_state`]) and a [`CheckpointInfo`]: the epoch, the
-//! run's RNG state, the scheduler's state, the history so far and free-form
-//! metadata. Its layout is documented on [`save_checkpoint`].
+//! safetensors file with the weights (parameters and buffers), the
+//! optimizer's state ([`Model::optimizer_state`]), the state of each
+//! dropout's generator ([`Model::rng_states`]) and a [`CheckpointInfo`]:
+//! the epoch, the run's RNG state, the scheduler's state, the history so
+//! far and free-form metadata. Its layout is documented on
+//! [`save_checkpoint`].
 //!
 //! Every load checks the whole file against the model before it changes
 //! anything, and reports every difference in one error that names the file
@@ -48,7 +53,7 @@ use safetensors::tensor::{Metadata, TensorInfo, TensorView};
 use safetensors::Dtype;
 
 use crate::history::{write_atomic, History};
-use crate::model::Model;
+use crate::model::{BufferValue, BufferValueMut, Model};
 use crate::{Error, Float, Result};
 
 /// The metadata key that marks a checkpoint, and its format version.
@@ -61,14 +66,19 @@ const BYTES: &str = "(safetensors bytes)";
 /// safetensors' own limit on the header, which it checks too.
 const MAX_HEADER: u64 = 100_000_000;
 
-/// Writes the model's parameters to `path` as safetensors, atomically.
+/// Writes the model's parameters and buffers to `path` as safetensors,
+/// atomically.
 ///
 /// One tensor per parameter, named and shaped as by
 /// [`Model::visit_parameters`] (PyTorch's `0.weight` `[out, in]`, `0.bias`
-/// `[out]`, ...), dtype `F32` or `F64` from the model's element type,
-/// little-endian as the format says; metadata `{"format": "pt"}`.
-/// `safetensors.torch.load_file(path)` gives a `state_dict` that the same
-/// `nn.Sequential` loads with `load_state_dict`.
+/// `[out]`, ...), and one per buffer of [`Model::visit_buffers`] (batch
+/// norm's `1.running_mean`, `1.running_var` `[C]`); dtype `F32` or `F64`
+/// from the model's element type, except counts (`1.num_batches_tracked`),
+/// which are `I64` of shape `[]` as in PyTorch; little-endian as the format
+/// says; metadata `{"format": "pt"}`. `safetensors.torch.load_file(path)`
+/// gives a `state_dict` that the same `nn.Sequential` loads with
+/// `load_state_dict(strict=True)`. Nothing else is written: the dropout
+/// generators' states are only in checkpoints.
 ///
 /// # Errors
 ///
@@ -87,20 +97,23 @@ pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
 /// [`Error::Io`] (kind `InvalidData`) if safetensors refuses to serialize
 /// the tensors (a header over its 100 MB limit).
 pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
-    let tensors = parameter_tensors(model, "");
+    let tensors = state_tensors(model, "");
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     serialize(&tensors, metadata)
 }
 
-/// Overwrites the model's parameters with those of the safetensors file at
-/// `path` (written by [`save_weights`], by PyTorch's
+/// Overwrites the model's parameters and buffers with those of the
+/// safetensors file at `path` (written by [`save_weights`], by PyTorch's
 /// `safetensors.torch.save_file(model.state_dict(), path)`, or a
 /// checkpoint of [`save_checkpoint`], whose `weights.` tensors it reads).
 ///
-/// The file must hold exactly the model's parameters: every name of
-/// [`Model::visit_parameters`], with the same shape and the model's dtype,
-/// and no other tensor. Every difference is reported, in one error.
-/// Gradients and the optimizer's state are left alone.
+/// The file must hold exactly the model's parameters and buffers: every
+/// name of [`Model::visit_parameters`] and [`Model::visit_buffers`], with
+/// the same shape and the model's dtype (a count: `I64`, shape `[]`, not
+/// negative), and no other tensor. Every difference is reported, in one
+/// error; a file of a batch-norm model without buffers (from a version of
+/// macrograd before they were saved) is missing them. Gradients, the
+/// optimizer's state and the dropout generators are left alone.
 ///
 /// # Errors
 ///
@@ -109,8 +122,9 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 /// not match the model (kind `InvalidData`), e.g.
 /// ``mlp.safetensors: the file does not match the model: missing `2.bias`;
 /// unexpected `4.weight`; `0.weight`: shape [8, 5] in the file vs [8, 4]
-/// in the model; `2.weight`: dtype F64 in the file vs F32 in the model``.
-/// The model is then unchanged.
+/// in the model; `2.weight`: dtype F64 in the file vs F32 in the model``,
+/// or ``missing `1.running_mean`; missing `1.running_var`; missing
+/// `1.num_batches_tracked` ``. The model is then unchanged.
 pub fn load_weights<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
@@ -136,7 +150,7 @@ fn load_weights_named<M: Model>(model: &mut M, bytes: &[u8], source: &str) -> Re
         ""
     };
     let mut problems = Vec::new();
-    let weights = file.parameters(model, prefix, &mut problems);
+    let weights = file.state(model, prefix, &mut problems);
     for name in file.names() {
         if !name.starts_with(prefix) {
             continue;
@@ -150,8 +164,8 @@ fn load_weights_named<M: Model>(model: &mut M, bytes: &[u8], source: &str) -> Re
     Ok(())
 }
 
-/// Everything of a training run a checkpoint keeps besides the model's
-/// parameters and optimizer state.
+/// Everything of a training run a checkpoint keeps besides the model's own
+/// state (parameters, buffers, optimizer state, dropout generators).
 ///
 /// `fit` fills it to save a run and reads it back to resume: the epoch to
 /// go on from, the state of the run's [`Rng`](crate::Rng) (shuffling),
@@ -181,6 +195,8 @@ const WEIGHTS: &str = "weights.";
 const OPTIM: &str = "optim.";
 /// The prefix of a checkpoint's free-form metadata.
 const META: &str = "meta.";
+/// The prefix of a checkpoint's generator states ([`Model::rng_states`]).
+const RNG: &str = "rng.";
 
 /// Writes a checkpoint of `model` and `info` to `path`, atomically.
 ///
@@ -188,7 +204,7 @@ const META: &str = "meta.";
 ///
 /// | where | key | value |
 /// | --- | --- | --- |
-/// | tensor | `weights.<name>` | each parameter, as [`save_weights`] writes it |
+/// | tensor | `weights.<name>` | each parameter and buffer, as [`save_weights`] writes it (`weights.0.weight`, `weights.1.running_mean`, `weights.1.num_batches_tracked`) |
 /// | tensor | `optim.<name>` | each entry of [`Model::optimizer_state`] of more than one value, `F64`, shape `[len]` |
 /// | metadata | `optim.<name>` | each entry of one value (`lr`, `momentum`, step counts), as below |
 /// | metadata | `macrograd.checkpoint` | `1`, the format's version |
@@ -197,6 +213,7 @@ const META: &str = "meta.";
 /// | metadata | `rng_state` | [`CheckpointInfo::rng_state`], decimal |
 /// | metadata | `scheduler` | [`CheckpointInfo::scheduler`] as a JSON array of numbers written as strings; absent for `None` |
 /// | metadata | `history` | [`CheckpointInfo::history`], as it is |
+/// | metadata | `rng.<name>` | each entry of [`Model::rng_states`] (`rng.3.dropout_rng`: a dropout's mask generator), decimal |
 /// | metadata | `meta.<key>` | each entry of [`CheckpointInfo::metadata`] |
 ///
 /// A number in the metadata is Rust's shortest decimal form that reads
@@ -225,7 +242,7 @@ pub fn save_checkpoint<M: Model>(
 ///
 /// As [`weights_to_bytes`].
 pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result<Vec<u8>> {
-    let mut tensors = parameter_tensors(model, WEIGHTS);
+    let mut tensors = state_tensors(model, WEIGHTS);
     let mut metadata = HashMap::from([
         ("format".to_string(), "pt".to_string()),
         (CHECKPOINT_KEY.to_string(), CHECKPOINT_VERSION.to_string()),
@@ -240,6 +257,9 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
     }
     for (key, value) in &info.metadata {
         metadata.insert(format!("{META}{key}"), value.clone());
+    }
+    for (name, state) in model.rng_states() {
+        metadata.insert(format!("{RNG}{name}"), state.to_string());
     }
     for (name, values) in model.optimizer_state() {
         match values[..] {
@@ -257,14 +277,15 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
     serialize(&tensors, metadata)
 }
 
-/// Restores `model` (parameters and optimizer state) from the checkpoint
-/// at `path` and returns the rest of it.
+/// Restores `model` (parameters, buffers, optimizer state and dropout
+/// generators) from the checkpoint at `path` and returns the rest of it.
 ///
 /// Everything is checked before anything changes: the file's integrity,
-/// the format's version, every weight's name, shape and dtype against the
-/// model, the metadata's numbers and the history, then each optimizer
-/// entry (by [`Model::load_optimizer_state`], which changes nothing on an
-/// error). On an error the model is unchanged. The schedule's state is
+/// the format's version, every weight's and buffer's name, shape and dtype
+/// against the model, the generators' names against
+/// [`Model::rng_states`], the metadata's numbers and the history, then
+/// each optimizer entry (by [`Model::load_optimizer_state`], which changes
+/// nothing on an error). On an error the model is unchanged. The schedule's state is
 /// returned, not checked: [`Scheduler::load_state`] checks it (and changes
 /// nothing on an error either).
 ///
@@ -275,8 +296,8 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 /// [`Error::Io`] naming `path`: the file cannot be read; or (kind
 /// `InvalidData`) it is not a valid safetensors file, not a checkpoint, of
 /// another format version, or does not match the model, listing every
-/// difference: missing and unexpected names, shapes, dtypes, malformed
-/// metadata; the optimizer's entries (missing, unexpected, of the wrong
+/// difference: missing and unexpected names (tensors and `rng.`
+/// generators), shapes, dtypes, malformed metadata; the optimizer's entries (missing, unexpected, of the wrong
 /// length) once the rest matches.
 pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<CheckpointInfo> {
     let path = path.as_ref();
@@ -316,7 +337,7 @@ fn load_checkpoint_named<M: Model>(
     let mut problems = Vec::new();
 
     // STEP 1: the weights, checked and decoded.
-    let weights = file.parameters(model, WEIGHTS, &mut problems);
+    let weights = file.state(model, WEIGHTS, &mut problems);
 
     // STEP 2: the optimizer entries, from tensors and metadata.
     let mut optim: Vec<(String, Vec<f64>)> = Vec::new();
@@ -342,6 +363,8 @@ fn load_checkpoint_named<M: Model>(
         }
     }
     let mut metadata = BTreeMap::new();
+    let mut rngs: Vec<(String, u64)> = Vec::new();
+    let mut rng_keys: Vec<&str> = Vec::new();
     for (key, value) in file.metadata() {
         if let Some(entry) = key.strip_prefix(OPTIM) {
             if optim.iter().any(|(name, _)| name == entry) {
@@ -353,9 +376,29 @@ fn load_checkpoint_named<M: Model>(
             }
         } else if let Some(key) = key.strip_prefix(META) {
             metadata.insert(key.to_string(), value.clone());
+        } else if let Some(name) = key.strip_prefix(RNG) {
+            rng_keys.push(name);
+            match value.parse::<u64>() {
+                Ok(state) => rngs.push((name.to_string(), state)),
+                Err(_) => problems.push(format!(
+                    "metadata `{key}` is not a 64-bit whole number: {value:?}"
+                )),
+            }
         }
     }
     optim.sort_by(|a, b| a.0.cmp(&b.0));
+    // The generators: exactly the model's (metadata keys are unique).
+    let generators = model.rng_states();
+    for (name, _) in &generators {
+        if !rng_keys.contains(&name.as_str()) {
+            problems.push(format!("metadata `{RNG}{name}` is missing"));
+        }
+    }
+    for name in rng_keys {
+        if !generators.iter().any(|(n, _)| n == name) {
+            problems.push(format!("unexpected metadata `{RNG}{name}`"));
+        }
+    }
 
     // STEP 3: the scalars and the history.
     let mut required = |key: &str| match file.meta(key) {
@@ -409,13 +452,20 @@ fn load_checkpoint_named<M: Model>(
         unreachable!("a missing value is a problem reported above")
     };
 
-    // STEP 4: the optimizer (which checks its entries and changes nothing
-    // on an error), then the weights, which cannot fail any more.
-    model.load_optimizer_state(&optim).map_err(|message| {
+    // STEP 4: the generators and the optimizer (each checks its entries
+    // and changes nothing on an error; the generators are put back if the
+    // optimizer fails), then the weights, which cannot fail any more.
+    let mismatch = |message: String| {
         file.invalid(format!(
             "the checkpoint does not match the model: {message}"
         ))
-    })?;
+    };
+    model.set_rng_states(&rngs).map_err(mismatch)?;
+    if let Err(message) = model.load_optimizer_state(&optim) {
+        // The model's own states, which it always takes back.
+        let _ = model.set_rng_states(&generators);
+        return Err(mismatch(message));
+    }
     weights.apply(model);
     Ok(CheckpointInfo {
         epoch,
@@ -489,8 +539,10 @@ fn dtype_of<T: Float>() -> Dtype {
     }
 }
 
-/// The model's parameters as tensors named `prefix` + name.
-fn parameter_tensors<M: Model>(model: &M, prefix: &str) -> Vec<Tensor> {
+/// The model's parameters, then its buffers, as tensors named `prefix` +
+/// name: float buffers in the model's dtype, counts as `I64` scalars
+/// (shape `[]`), as PyTorch keeps `num_batches_tracked`.
+fn state_tensors<M: Model>(model: &M, prefix: &str) -> Vec<Tensor> {
     let dtype = dtype_of::<M::Elem>();
     let mut tensors = Vec::new();
     model.visit_parameters(&mut |p| {
@@ -499,6 +551,24 @@ fn parameter_tensors<M: Model>(model: &M, prefix: &str) -> Vec<Tensor> {
             dtype,
             shape: p.value.shape().to_vec(),
             data: encode(p.value.iter().copied(), dtype),
+        });
+    });
+    model.visit_buffers(&mut |b| {
+        let name = format!("{prefix}{}", b.name);
+        tensors.push(match b.value {
+            BufferValue::Float(v) => Tensor {
+                name,
+                dtype,
+                shape: v.shape().to_vec(),
+                data: encode(v.iter().copied(), dtype),
+            },
+            BufferValue::Count(n) => Tensor {
+                name,
+                dtype: Dtype::I64,
+                shape: Vec::new(),
+                // PyTorch's int64; a count never reaches 2^63.
+                data: i64::try_from(n).unwrap_or(i64::MAX).to_le_bytes().to_vec(),
+            },
         });
     });
     tensors
@@ -587,15 +657,29 @@ struct SafetensorsFile<'a> {
     data: &'a [u8],
 }
 
-/// A model's parameters decoded from a file, ready to be written.
+/// A model's parameters and buffers decoded from a file, ready to be
+/// written.
 struct Weights<T> {
+    /// The names of the parameters, then of the buffers.
     names: Vec<&'static str>,
-    /// `None` where the file's tensor did not match (then the load fails).
+    /// Each parameter's values; `None` where the file's tensor did not
+    /// match (then the load fails).
     values: Vec<Option<Vec<T>>>,
+    /// Each buffer's value, likewise.
+    buffers: Vec<Option<Stored<T>>>,
+}
+
+/// A buffer's value read from a file.
+enum Stored<T> {
+    /// The values of a float buffer.
+    Float(Vec<T>),
+    /// A count.
+    Count(u64),
 }
 
 impl<T: Float> Weights<T> {
-    /// Writes every parameter; only called once every one was decoded.
+    /// Writes every parameter and buffer; only called once every one was
+    /// decoded.
     fn apply<M: Model<Elem = T>>(self, model: &mut M) {
         let mut values = self.values.into_iter();
         model.visit_parameters_mut(&mut |mut p| {
@@ -604,6 +688,17 @@ impl<T: Float> Weights<T> {
                     *dst = src;
                 }
             }
+        });
+        let mut buffers = self.buffers.into_iter();
+        model.visit_buffers_mut(&mut |b| match (b.value, buffers.next()) {
+            (BufferValueMut::Float(mut v), Some(Some(Stored::Float(new)))) => {
+                for (dst, src) in v.iter_mut().zip(new) {
+                    *dst = src;
+                }
+            }
+            (BufferValueMut::Count(n), Some(Some(Stored::Count(new)))) => *n = new,
+            // `state` decodes each buffer as the model's kind.
+            _ => {}
         });
     }
 }
@@ -693,10 +788,11 @@ impl<'a> SafetensorsFile<'a> {
             .map(String::as_str)
     }
 
-    /// The model's parameters from the tensors `prefix` + name, each
-    /// checked for presence, shape and dtype; the differences are added to
-    /// `problems`, in the model's order. Other tensors are not looked at.
-    fn parameters<M: Model>(
+    /// The model's parameters and buffers from the tensors `prefix` +
+    /// name, each checked for presence, shape and dtype (a count: `I64`,
+    /// shape `[]`, not negative); the differences are added to `problems`,
+    /// in the model's order. Other tensors are not looked at.
+    fn state<M: Model>(
         &self,
         model: &M,
         prefix: &str,
@@ -706,36 +802,74 @@ impl<'a> SafetensorsFile<'a> {
         let mut weights = Weights {
             names: Vec::new(),
             values: Vec::new(),
+            buffers: Vec::new(),
         };
         model.visit_parameters(&mut |p| {
-            let name = format!("{prefix}{}", p.name);
             weights.names.push(p.name);
-            let Some(info) = self.header.info(&name) else {
-                problems.push(format!("missing `{name}`"));
-                weights.values.push(None);
-                return;
-            };
-            let mut ok = true;
-            if info.shape != p.value.shape() {
-                problems.push(format!(
-                    "`{name}`: shape {:?} in the file vs {:?} in the model",
-                    info.shape,
-                    p.value.shape()
-                ));
-                ok = false;
-            }
-            if info.dtype != dtype {
-                problems.push(format!(
-                    "`{name}`: dtype {:?} in the file vs {dtype:?} in the model",
-                    info.dtype
-                ));
-                ok = false;
-            }
+            let name = format!("{prefix}{}", p.name);
+            let info = self.checked(&name, p.value.shape(), dtype, problems);
             weights
                 .values
-                .push(ok.then(|| decode(self.data(info), dtype)));
+                .push(info.map(|info| decode(self.data(info), dtype)));
+        });
+        model.visit_buffers(&mut |b| {
+            weights.names.push(b.name);
+            let name = format!("{prefix}{}", b.name);
+            let stored = match b.value {
+                BufferValue::Float(v) => self
+                    .checked(&name, v.shape(), dtype, problems)
+                    .map(|info| Stored::Float(decode(self.data(info), dtype))),
+                BufferValue::Count(_) => {
+                    self.checked(&name, &[], Dtype::I64, problems)
+                        .and_then(|info| {
+                            // `parse` checked the size: 8 bytes for an I64 of shape [].
+                            let bytes = <[u8; 8]>::try_from(self.data(info)).ok();
+                            let value = bytes.map(i64::from_le_bytes);
+                            let count = value.and_then(|v| u64::try_from(v).ok());
+                            if count.is_none() {
+                                let shown = value.map_or("?".to_string(), |v| v.to_string());
+                                problems.push(format!(
+                                    "`{name}`: {shown} in the file, but a count is not negative"
+                                ));
+                            }
+                            count.map(Stored::Count)
+                        })
+                }
+            };
+            weights.buffers.push(stored);
         });
         weights
+    }
+
+    /// The tensor `name` if the file has it with `shape` and `dtype`; else
+    /// `None`, with what differs added to `problems`.
+    fn checked(
+        &self,
+        name: &str,
+        shape: &[usize],
+        dtype: Dtype,
+        problems: &mut Vec<String>,
+    ) -> Option<&TensorInfo> {
+        let Some(info) = self.header.info(name) else {
+            problems.push(format!("missing `{name}`"));
+            return None;
+        };
+        let mut ok = true;
+        if info.shape != shape {
+            problems.push(format!(
+                "`{name}`: shape {:?} in the file vs {shape:?} in the model",
+                info.shape
+            ));
+            ok = false;
+        }
+        if info.dtype != dtype {
+            problems.push(format!(
+                "`{name}`: dtype {:?} in the file vs {dtype:?} in the model",
+                info.dtype
+            ));
+            ok = false;
+        }
+        ok.then_some(info)
     }
 }
 

@@ -189,6 +189,29 @@ pub trait Model {
         let _ = f;
     }
 
+    /// The state of every random generator the model draws from while it
+    /// trains, as `(name, `[`Rng::state`](crate::Rng::state)`)` in layer
+    /// order: each `Dropout`'s mask generator, named `<index>.dropout_rng`
+    /// (`"3.dropout_rng"`). A checkpoint keeps them, so that a resumed run
+    /// draws the masks the uninterrupted run would have. Models without
+    /// dropout have none (the default).
+    fn rng_states(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+
+    /// Restores [`Model::rng_states`] of a model of the same declaration:
+    /// every generator continues the saved stream.
+    ///
+    /// # Errors
+    ///
+    /// As [`match_rng_states`]: a message naming every generator of the
+    /// model that `states` lacks and every name of `states` that the model
+    /// does not have (any name, for a model without dropout, the default);
+    /// no generator is changed then.
+    fn set_rng_states(&mut self, states: &[(String, u64)]) -> Result<(), String> {
+        match_rng_states(&[], states).map(|_| ())
+    }
+
     /// The layer table: layers, output shapes, parameter counts.
     fn summary(&self) -> Summary;
 
@@ -354,6 +377,50 @@ pub trait Model {
             }
         });
         outcome
+    }
+}
+
+/// The values of `states` in the order of `names`: what
+/// [`Model::set_rng_states`] assigns to the generators called `names`.
+///
+/// ```
+/// use macrograd_runtime::model::match_rng_states;
+/// let states = [("5.dropout_rng".to_string(), 7), ("2.dropout_rng".to_string(), 9)];
+/// assert_eq!(match_rng_states(&["2.dropout_rng", "5.dropout_rng"], &states), Ok(vec![9, 7]));
+/// let err = match_rng_states(&["2.dropout_rng"], &states).unwrap_err();
+/// assert_eq!(err, "cannot load the generators' states: unexpected `5.dropout_rng`");
+/// ```
+///
+/// # Errors
+///
+/// A message listing every name of `names` that `states` lacks, every name
+/// of `states` that is not in `names`, and every name that `states` gives
+/// more than once, e.g. ``cannot load the generators' states: missing
+/// `3.dropout_rng`; unexpected `4.dropout_rng` ``.
+pub fn match_rng_states(names: &[&str], states: &[(String, u64)]) -> Result<Vec<u64>, String> {
+    let mut problems = Vec::new();
+    let mut values = Vec::with_capacity(names.len());
+    for name in names {
+        let mut found = states.iter().filter(|(n, _)| n == name);
+        match (found.next(), found.next()) {
+            (Some(&(_, value)), None) => values.push(value),
+            (Some(_), Some(_)) => problems.push(format!("`{name}` is given more than once")),
+            (None, _) => problems.push(format!("missing `{name}`")),
+        }
+    }
+    for (i, (name, _)) in states.iter().enumerate() {
+        let first = states[..i].iter().all(|(n, _)| n != name);
+        if first && !names.contains(&name.as_str()) {
+            problems.push(format!("unexpected `{name}`"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(values)
+    } else {
+        Err(format!(
+            "cannot load the generators' states: {}",
+            problems.join("; ")
+        ))
     }
 }
 

@@ -420,10 +420,10 @@ impl<'a> Fit<'a> {
         self
     }
 
-    /// Save a checkpoint (weights, optimizer and schedule state, epoch,
-    /// shuffling state, history; see [`crate::io::save_checkpoint`]) to
-    /// `path` after every `epochs`-th epoch, replacing the last one
-    /// atomically.
+    /// Save a checkpoint (weights and batch-norm statistics, optimizer and
+    /// schedule state, dropout generators, epoch, shuffling state, history;
+    /// see [`crate::io::save_checkpoint`]) to `path` after every
+    /// `epochs`-th epoch, replacing the last one atomically.
     pub fn checkpoint_every(mut self, epochs: usize, path: impl Into<PathBuf>) -> Self {
         self.checkpoint_every = Some((epochs, path.into()));
         self
@@ -437,14 +437,15 @@ impl<'a> Fit<'a> {
         self
     }
 
-    /// Resume the run saved in the checkpoint at `path`: the model's weights
-    /// and optimizer state, the schedule's state, the shuffling state and
-    /// the history are restored, and training goes on after the saved epoch
-    /// up to `epochs`. With the same data and settings, the result is the
-    /// run that never stopped, bit for bit. The early-stopping state (best
-    /// value, epochs waited) is restored too; the best epoch's weights for
-    /// `restore_best` are the model's own only if the best epoch came after
-    /// the resume or at the saved epoch.
+    /// Resume the run saved in the checkpoint at `path`: the model's weights,
+    /// batch-norm statistics, optimizer state and dropout generators, the
+    /// schedule's state, the shuffling state and the history are restored,
+    /// and training goes on after the saved epoch up to `epochs`. With the
+    /// same data and settings, the result is the run that never stopped,
+    /// bit for bit. The early-stopping state (best value, epochs waited) is
+    /// restored too; the best epoch's weights for `restore_best` are the
+    /// model's own only if the best epoch came after the resume or at the
+    /// saved epoch.
     pub fn resume_from(mut self, path: impl Into<PathBuf>) -> Self {
         self.resume = Some(path.into());
         self
