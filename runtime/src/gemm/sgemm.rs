@@ -1,5 +1,5 @@
-//! The f32 matrix multiply: packed, cache-blocked, with an AVX2+FMA
-//! microkernel chosen at run time and a portable fallback.
+//! The f32 matrix multiply: packed, cache-blocked, with AVX-512 and
+//! AVX2+FMA microkernels chosen at run time and a portable fallback.
 //!
 //! `C <- alpha A B + beta C`. The loops follow the classic blocked scheme
 //! (as in BLIS and matrixmultiply): B is packed in `KC x NR` panels, A in
@@ -7,19 +7,42 @@
 //! over them. Unlike `matrixmultiply`, the packing buffers are kept per
 //! thread and only grow, so after the first call of a given size a product
 //! allocates nothing.
+//!
+//! The tile is the instruction set's: 8 x 32 (16 accumulators of 16 lanes)
+//! with AVX-512F, 6 x 16 (12 accumulators of 8 lanes) with AVX2 + FMA and
+//! in the fallback. Every kernel sums each element of C over `k` in the
+//! same order, one fused multiply-add per step (the fallback: a multiply
+//! and an add), so the tile shape changes which element a register holds,
+//! not the sums.
 
 use std::cell::RefCell;
 
-/// Rows of C per microkernel tile.
-pub(crate) const MR: usize = 6;
-/// Columns of C per microkernel tile (two 8-lane vectors).
-pub(crate) const NR: usize = 16;
-/// Depth of a packed block (the `k` extent kept in L1/L2).
-const KC: usize = 256;
-/// Rows of A per packed block (a multiple of `MR`).
-const MC: usize = 72;
-/// Columns of B per packed block (a multiple of `NR`).
-const NC: usize = 4080;
+/// The tile and block sizes of one microkernel.
+#[derive(Clone, Copy)]
+struct Blocking {
+    /// Depth of a packed block (the `k` extent of a B panel kept in L1).
+    kc: usize,
+    /// Rows of A per packed block (a multiple of the tile's rows).
+    mc: usize,
+    /// Columns of B per packed block (a multiple of the tile's columns).
+    nc: usize,
+}
+
+/// Blocks for the 6 x 16 tile: a `256 x 16` B panel (16 KiB) in L1, a
+/// `72 x 256` A block (72 KiB) in L2.
+const BLOCKING_16: Blocking = Blocking {
+    kc: 256,
+    mc: 72,
+    nc: 4080,
+};
+
+/// Blocks for the 8 x 32 tile: a `256 x 32` B panel (32 KiB) in L1, a
+/// `96 x 256` A block (96 KiB) in L2.
+const BLOCKING_32: Blocking = Blocking {
+    kc: 256,
+    mc: 96,
+    nc: 4096,
+};
 
 thread_local! {
     /// (packed A, packed B), grown on demand and kept for the next call.
@@ -72,17 +95,19 @@ pub(crate) unsafe fn sgemm(
     rsc: isize,
     csc: isize,
 ) {
+    let isa = Isa::detect();
     let threads = crate::parallel::threads();
     if threads <= 1 || m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN {
         // SAFETY: forwarded.
-        unsafe { sgemm_single(m, k, n, alpha, a, b, beta, c, rsc, csc) };
+        unsafe { isa.sgemm_single(m, k, n, alpha, a, b, beta, c, rsc, csc) };
         return;
     }
     let shared = Shared { a, b, c };
     // Split the longer side of C into one block per thread, aligned to the
     // microkernel's tile so no tile is cut.
     let by_columns = n >= m;
-    let (len, align) = if by_columns { (n, NR) } else { (m, MR) };
+    let (mr, nr) = isa.tile();
+    let (len, align) = if by_columns { (n, nr) } else { (m, mr) };
     let chunk = len.div_ceil(threads).next_multiple_of(align);
     let parts = len.div_ceil(chunk);
     crate::parallel::run_parts(parts, &|part| {
@@ -97,22 +122,101 @@ pub(crate) unsafe fn sgemm(
                     ..s.b
                 };
                 let c = s.c.offset(start as isize * csc);
-                sgemm_single(m, k, size, alpha, s.a, b, beta, c, rsc, csc);
+                isa.sgemm_single(m, k, size, alpha, s.a, b, beta, c, rsc, csc);
             } else {
                 let a = Mat {
                     ptr: s.a.ptr.offset(start as isize * s.a.rs),
                     ..s.a
                 };
                 let c = s.c.offset(start as isize * rsc);
-                sgemm_single(size, k, n, alpha, a, s.b, beta, c, rsc, csc);
+                isa.sgemm_single(size, k, n, alpha, a, s.b, beta, c, rsc, csc);
             }
         }
     });
 }
 
-/// [`sgemm`] on the calling thread.
-#[allow(clippy::too_many_arguments)]
-unsafe fn sgemm_single(
+/// The microkernel this CPU runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// 8 x 32 tiles on AVX-512F.
+    Avx512,
+    /// 6 x 16 tiles on AVX2 + FMA.
+    Avx2,
+    /// 6 x 16 tiles in plain loops.
+    Fallback,
+}
+
+impl Isa {
+    #[inline]
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Fallback
+    }
+
+    /// The microkernel's (rows, columns) of C.
+    fn tile(self) -> (usize, usize) {
+        match self {
+            Isa::Avx512 => (8, 32),
+            Isa::Avx2 | Isa::Fallback => (6, 16),
+        }
+    }
+
+    /// [`sgemm`] on the calling thread with this microkernel.
+    ///
+    /// # Safety
+    ///
+    /// As [`sgemm`]'s, and the CPU must support `self` (as
+    /// [`Isa::detect`] says).
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn sgemm_single(
+        self,
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: Mat,
+        b: Mat,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        let p = Product {
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            b,
+            beta,
+            c,
+            rsc,
+            csc,
+        };
+        // SAFETY: forwarded; each kernel's tile is the blocked loop's.
+        unsafe {
+            match self {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => blocked::<8, 32>(p, BLOCKING_32, kernel_avx512),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => blocked::<6, 16>(p, BLOCKING_16, kernel_avx2_fma),
+                _ => blocked::<6, 16>(p, BLOCKING_16, kernel_fallback::<6, 16>),
+            }
+        }
+    }
+}
+
+/// One product's operands, as [`sgemm`] takes them.
+#[derive(Clone, Copy)]
+struct Product {
     m: usize,
     k: usize,
     n: usize,
@@ -123,8 +227,33 @@ unsafe fn sgemm_single(
     c: *mut f32,
     rsc: isize,
     csc: isize,
-) {
-    let kernel = select_kernel();
+}
+
+/// `C[mr x nr] <- alpha (Ap Bp) + beta C` over `kc` packed steps of an
+/// `MR x NR` tile (`mr <= MR`, `nr <= NR` valid).
+type Kernel =
+    unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, isize, isize, usize, usize);
+
+/// The blocked loops around an `MR x NR` microkernel, on the calling
+/// thread, with this thread's packing buffers.
+///
+/// # Safety
+///
+/// As [`sgemm`]'s; `kernel` must compute `MR x NR` tiles and run on this
+/// CPU.
+unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, kernel: Kernel) {
+    let Product {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+        rsc,
+        csc,
+    } = p;
     PACK.with(|pack| {
         // A re-entrant call (impossible from the layers) falls back to fresh
         // buffers rather than panicking.
@@ -134,9 +263,9 @@ unsafe fn sgemm_single(
             Ok(buffers) => (&mut buffers.0, &mut buffers.1),
             Err(_) => (&mut fresh.0, &mut fresh.1),
         };
-        let kc_max = k.min(KC);
-        let need_b = kc_max * n.min(NC).next_multiple_of(NR);
-        let need_a = kc_max * m.min(MC).next_multiple_of(MR);
+        let kc_max = k.min(blk.kc);
+        let need_b = kc_max * n.min(blk.nc).next_multiple_of(NR);
+        let need_a = kc_max * m.min(blk.mc).next_multiple_of(MR);
         if bpack.len() < need_b {
             bpack.resize(need_b, 0.0);
         }
@@ -144,19 +273,19 @@ unsafe fn sgemm_single(
             apack.resize(need_a, 0.0);
         }
         // LOOP 5: column blocks of B and C.
-        for jc in (0..n).step_by(NC) {
-            let nc = NC.min(n - jc);
+        for jc in (0..n).step_by(blk.nc) {
+            let nc = blk.nc.min(n - jc);
             // LOOP 4: depth blocks; beta applies to the first only.
-            for pc in (0..k).step_by(KC) {
-                let kc = KC.min(k - pc);
+            for pc in (0..k).step_by(blk.kc) {
+                let kc = blk.kc.min(k - pc);
                 let beta_block = if pc == 0 { beta } else { 1.0 };
                 // SAFETY: the block lies inside B.
-                unsafe { pack_b(bpack, b, pc, jc, kc, nc) };
+                unsafe { pack_b::<NR>(bpack, b, pc, jc, kc, nc) };
                 // LOOP 3: row blocks of A and C.
-                for ic in (0..m).step_by(MC) {
-                    let mc = MC.min(m - ic);
+                for ic in (0..m).step_by(blk.mc) {
+                    let mc = blk.mc.min(m - ic);
                     // SAFETY: the block lies inside A.
-                    unsafe { pack_a(apack, a, ic, pc, mc, kc) };
+                    unsafe { pack_a::<MR>(apack, a, ic, pc, mc, kc) };
                     // LOOP 2 and 1: NR-column and MR-row tiles.
                     for jr in (0..nc).step_by(NR) {
                         let nr = NR.min(nc - jr);
@@ -181,7 +310,14 @@ unsafe fn sgemm_single(
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
 /// row-major, zero-padded to a multiple of `NR` columns.
-unsafe fn pack_b(dst: &mut [f32], b: Mat, pc: usize, jc: usize, kc: usize, nc: usize) {
+unsafe fn pack_b<const NR: usize>(
+    dst: &mut [f32],
+    b: Mat,
+    pc: usize,
+    jc: usize,
+    kc: usize,
+    nc: usize,
+) {
     let panels = nc.div_ceil(NR);
     assert!(dst.len() >= panels * kc * NR, "packing buffer too small");
     let out = dst.as_mut_ptr();
@@ -193,6 +329,31 @@ unsafe fn pack_b(dst: &mut [f32], b: Mat, pc: usize, jc: usize, kc: usize, nc: u
         unsafe {
             let base = out.add(panel * kc * NR);
             let src = b.ptr.offset(pc as isize * b.rs + (jc + j0) as isize * b.cs);
+            if b.rs == 1 && cols == NR {
+                // Columns of B are contiguous (a transposed operand, as
+                // the forward pass's `W^T`): read each column once,
+                // scatter it down the panel.
+                for j in 0..NR {
+                    let from = src.offset(j as isize * b.cs);
+                    for p in 0..kc {
+                        *base.add(p * NR + j) = *from.add(p);
+                    }
+                }
+                continue;
+            }
+            if b.cs == 1 && cols == NR {
+                // Rows of B are contiguous: each step is NR values, copied
+                // inline (a `memcpy` call per 64 or 128 bytes costs more
+                // than the copy).
+                for p in 0..kc {
+                    let row = base.add(p * NR);
+                    let from = src.offset(p as isize * b.rs);
+                    for j in 0..NR {
+                        *row.add(j) = *from.add(j);
+                    }
+                }
+                continue;
+            }
             for p in 0..kc {
                 let row = base.add(p * NR);
                 let from = src.offset(p as isize * b.rs);
@@ -214,7 +375,14 @@ unsafe fn pack_b(dst: &mut [f32], b: Mat, pc: usize, jc: usize, kc: usize, nc: u
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
 /// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
 /// a multiple of `MR` rows.
-unsafe fn pack_a(dst: &mut [f32], a: Mat, ic: usize, pc: usize, mc: usize, kc: usize) {
+unsafe fn pack_a<const MR: usize>(
+    dst: &mut [f32],
+    a: Mat,
+    ic: usize,
+    pc: usize,
+    mc: usize,
+    kc: usize,
+) {
     let panels = mc.div_ceil(MR);
     assert!(dst.len() >= panels * kc * MR, "packing buffer too small");
     let out = dst.as_mut_ptr();
@@ -260,25 +428,11 @@ unsafe fn pack_a(dst: &mut [f32], a: Mat, ic: usize, pc: usize, mc: usize, kc: u
     }
 }
 
-/// `C[mr x nr] <- alpha (Ap Bp) + beta C` over `kc` packed steps.
-type Kernel =
-    unsafe fn(usize, f32, *const f32, *const f32, f32, *mut f32, isize, isize, usize, usize);
-
-fn select_kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return kernel_avx2_fma;
-        }
-    }
-    kernel_fallback
-}
-
 /// Writes an `MR x NR` accumulator tile to C: `C <- alpha acc + beta C`,
 /// only the `mr x nr` valid part, without reading C when `beta == 0`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn store_tile(
+unsafe fn store_tile<const MR: usize, const NR: usize>(
     acc: &[[f32; NR]; MR],
     alpha: f32,
     beta: f32,
@@ -306,7 +460,7 @@ unsafe fn store_tile(
 /// The portable microkernel: plain loops that the compiler vectorizes for
 /// whatever the target offers.
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_fallback(
+unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
     kc: usize,
     alpha: f32,
     ap: *const f32,
@@ -355,7 +509,9 @@ unsafe fn kernel_avx2_fma(
     nr: usize,
 ) {
     use std::arch::x86_64::*;
-    // SAFETY: the CPU has AVX2 and FMA (checked by `select_kernel`); the
+    const MR: usize = 6;
+    const NR: usize = 16;
+    // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::detect`); the
     // panels hold kc packed steps of MR and NR values.
     unsafe {
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
@@ -397,40 +553,143 @@ unsafe fn kernel_avx2_fma(
     }
 }
 
+/// The AVX-512F microkernel: 16 accumulator registers (8 rows x 2
+/// vectors of 16 lanes), two loads of B and eight broadcasts of A per
+/// step. Tiles cut by the edge of C are written with masked stores when
+/// C's rows are contiguous, so they cost no more than whole ones.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel_avx512(
+    kc: usize,
+    alpha: f32,
+    ap: *const f32,
+    bp: *const f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    use std::arch::x86_64::*;
+    const MR: usize = 8;
+    const NR: usize = 32;
+    // SAFETY: the CPU has AVX-512F (checked by `Isa::detect`); the panels
+    // hold kc packed steps of MR and NR values; stores stay inside the
+    // caller's `mr x nr` tile (masked beyond `nr`).
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
+        let (mut a, mut b) = (ap, bp);
+        for _ in 0..kc {
+            let b0 = _mm512_loadu_ps(b);
+            let b1 = _mm512_loadu_ps(b.add(16));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let ar = _mm512_set1_ps(*a.add(r));
+                row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
+                row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        if csc == 1 {
+            // Lane masks of the two vectors: all 16 lanes, or the first
+            // `nr - 16 h` of them.
+            let lanes = |h: usize| -> __mmask16 {
+                let valid = nr.saturating_sub(16 * h).min(16);
+                ((1u32 << valid) - 1) as __mmask16
+            };
+            let masks = [lanes(0), lanes(1)];
+            let va = _mm512_set1_ps(alpha);
+            let vb = _mm512_set1_ps(beta);
+            for (r, row) in acc.iter().enumerate().take(mr) {
+                let dst = c.offset(r as isize * rsc);
+                for (h, &v) in row.iter().enumerate() {
+                    let mask = masks[h];
+                    if mask == 0 {
+                        continue;
+                    }
+                    let d = dst.add(16 * h);
+                    let out = if beta == 0.0 {
+                        _mm512_mul_ps(va, v)
+                    } else {
+                        let old = _mm512_maskz_loadu_ps(mask, d);
+                        _mm512_fmadd_ps(vb, old, _mm512_mul_ps(va, v))
+                    };
+                    _mm512_mask_storeu_ps(d, mask, out);
+                }
+            }
+        } else {
+            let mut tile = [[0.0_f32; NR]; MR];
+            for (r, row) in acc.iter().enumerate() {
+                _mm512_storeu_ps(tile[r].as_mut_ptr(), row[0]);
+                _mm512_storeu_ps(tile[r].as_mut_ptr().add(16), row[1]);
+            }
+            store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every kernel this machine can run, against a naive product, over odd
-    /// sizes that cross every block edge.
+    /// A product under test: `C <- 2 A B + 0.5 C` on row-major A, B, C.
+    type Run<'a> = &'a dyn Fn(&[f32], &[f32], &mut [f32]);
+
+    /// Checks `run` against a naive product: `2 A B + 0.5 C0` with C0 = 1.
+    fn check(name: &str, m: usize, k: usize, n: usize, run: Run<'_>) {
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 4.0)
+            .collect();
+        let mut c = vec![1.0_f32; m * n];
+        run(&a, &b, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let dot: f64 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]) as f64).sum();
+                let want = 2.0 * dot + 0.5;
+                let got = c[i * n + j] as f64;
+                assert!(
+                    (got - want).abs() < 1e-3 * want.abs().max(1.0),
+                    "{name} m={m} k={k} n={n} ({i},{j}): {got} vs {want}"
+                );
+            }
+        }
+    }
+
+    const SIZES: [(usize, usize, usize); 7] = [
+        (1, 1, 1),
+        (7, 3, 17),
+        (6, 16, 16),
+        (8, 32, 32),
+        (13, 300, 33),
+        (75, 260, 5),
+        (97, 513, 70),
+    ];
+
+    /// Every microkernel this machine can run, in the blocked loop, against
+    /// a naive product, over odd sizes that cross every block and tile
+    /// edge.
     #[test]
     fn kernels_match_naive() {
-        let mut kernels: Vec<(&str, Kernel)> = vec![("fallback", kernel_fallback)];
+        let mut isas = vec![Isa::Fallback];
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            kernels.push(("avx2+fma", kernel_avx2_fma));
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                isas.push(Isa::Avx2);
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                isas.push(Isa::Avx512);
+            }
         }
-        for (name, kernel) in kernels {
-            for &(m, k, n) in &[
-                (1, 1, 1),
-                (7, 3, 17),
-                (6, 16, 16),
-                (13, 300, 33),
-                (75, 260, 5),
-            ] {
-                let a: Vec<f32> = (0..m * k)
-                    .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
-                    .collect();
-                let b: Vec<f32> = (0..k * n)
-                    .map(|i| ((i * 5 % 11) as f32 - 5.0) / 4.0)
-                    .collect();
-                let mut c = vec![1.0_f32; m * n];
-                // Run the blocked loop with this kernel by hand.
-                let mut apack = vec![0.0; k.next_multiple_of(MR) * k.max(1) + MC * KC];
-                let mut bpack = vec![0.0; KC * n.next_multiple_of(NR)];
-                for pc in (0..k).step_by(KC) {
-                    let kc = KC.min(k - pc);
-                    let beta = if pc == 0 { 0.5 } else { 1.0 };
+        for isa in isas {
+            for &(m, k, n) in &SIZES {
+                let name = format!("{isa:?}");
+                // Row-major operands.
+                check(&name, m, k, n, &|a, b, c| unsafe {
                     let am = Mat {
                         ptr: a.as_ptr(),
                         rs: k as isize,
@@ -441,42 +700,31 @@ mod tests {
                         rs: n as isize,
                         cs: 1,
                     };
-                    unsafe { pack_b(&mut bpack, bm, pc, 0, kc, n) };
-                    for ic in (0..m).step_by(MC) {
-                        let mc = MC.min(m - ic);
-                        unsafe { pack_a(&mut apack, am, ic, pc, mc, kc) };
-                        for jr in (0..n).step_by(NR) {
-                            for ir in (0..mc).step_by(MR) {
-                                unsafe {
-                                    let ct = c.as_mut_ptr().add((ic + ir) * n + jr);
-                                    kernel(
-                                        kc,
-                                        2.0,
-                                        apack[ir * kc..].as_ptr(),
-                                        bpack[jr * kc..].as_ptr(),
-                                        beta,
-                                        ct,
-                                        n as isize,
-                                        1,
-                                        MR.min(mc - ir),
-                                        NR.min(n - jr),
-                                    );
-                                }
-                            }
+                    isa.sgemm_single(m, k, n, 2.0, am, bm, 0.5, c.as_mut_ptr(), n as isize, 1);
+                });
+                // Transposed copies (A and B column-major), and C written
+                // column-major: the strided packing and store paths.
+                check(&name, m, k, n, &|a, b, c| unsafe {
+                    let at: Vec<f32> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
+                    let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+                    let am = Mat {
+                        ptr: at.as_ptr(),
+                        rs: 1,
+                        cs: m as isize,
+                    };
+                    let bm = Mat {
+                        ptr: bt.as_ptr(),
+                        rs: 1,
+                        cs: k as isize,
+                    };
+                    let mut ct: Vec<f32> = (0..m * n).map(|i| c[(i % m) * n + i / m]).collect();
+                    isa.sgemm_single(m, k, n, 2.0, am, bm, 0.5, ct.as_mut_ptr(), 1, m as isize);
+                    for i in 0..m {
+                        for j in 0..n {
+                            c[i * n + j] = ct[j * m + i];
                         }
                     }
-                }
-                for i in 0..m {
-                    for j in 0..n {
-                        let dot: f64 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]) as f64).sum();
-                        let want = 2.0 * dot + 0.5;
-                        let got = c[i * n + j] as f64;
-                        assert!(
-                            (got - want).abs() < 1e-3 * want.abs().max(1.0),
-                            "{name} m={m} k={k} n={n} ({i},{j}): {got} vs {want}"
-                        );
-                    }
-                }
+                });
             }
         }
     }
