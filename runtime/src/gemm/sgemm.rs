@@ -331,8 +331,14 @@ unsafe fn pack_b<const NR: usize>(
             let src = b.ptr.offset(pc as isize * b.rs + (jc + j0) as isize * b.cs);
             if b.rs == 1 && cols == NR {
                 // Columns of B are contiguous (a transposed operand, as
-                // the forward pass's `W^T`): read each column once,
-                // scatter it down the panel.
+                // the forward pass's `W^T`): transpose 16 x 16 blocks in
+                // registers where AVX-512 allows, else read each column
+                // once and scatter it down the panel.
+                #[cfg(target_arch = "x86_64")]
+                if NR % 16 == 0 && std::is_x86_feature_detected!("avx512f") {
+                    transpose_panel_avx512(src, b.cs, base, kc, NR);
+                    continue;
+                }
                 for j in 0..NR {
                     let from = src.offset(j as isize * b.cs);
                     for p in 0..kc {
@@ -366,6 +372,79 @@ unsafe fn pack_b<const NR: usize>(
                 }
                 for j in cols..NR {
                     *row.add(j) = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// Writes the `kc x nr` panel whose column `j` is the `kc` contiguous
+/// values at `src + j cs` row-major at `dst` (row `p` at `dst + p nr`):
+/// 16 x 16 blocks transposed in registers (16 loads, 64 shuffles, 16
+/// stores), the last `kc % 16` rows one value at a time. `nr` is a
+/// multiple of 16.
+///
+/// # Safety
+///
+/// The CPU has AVX-512F; `src + j cs + p` is readable and `dst + p nr + j`
+/// writable for `j < nr`, `p < kc`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_panel_avx512(src: *const f32, cs: isize, dst: *mut f32, kc: usize, nr: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY: inside the caller's panel and operand, as documented.
+    unsafe {
+        let full = kc - kc % 16;
+        for j0 in (0..nr).step_by(16) {
+            for p0 in (0..full).step_by(16) {
+                // v[x][y] = B[p0 + y, j0 + x]: column x of the block.
+                let v: [__m512; 16] = std::array::from_fn(|x| {
+                    _mm512_loadu_ps(src.offset((j0 + x) as isize * cs).add(p0))
+                });
+                // 32-bit interleave: a[2i], a[2i+1] hold v[2i], v[2i+1]
+                // pairwise, per 128-bit lane.
+                let a: [__m512; 16] = std::array::from_fn(|t| {
+                    let (lo, hi) = (v[t & !1], v[t | 1]);
+                    if t % 2 == 0 {
+                        _mm512_unpacklo_ps(lo, hi)
+                    } else {
+                        _mm512_unpackhi_ps(lo, hi)
+                    }
+                });
+                // 64-bit interleave: lane L of b[4i + r] is
+                // v[4i..4i+4][4L + r].
+                let b: [__m512; 16] = std::array::from_fn(|t| {
+                    let (i, r) = (t / 4, t % 4);
+                    let x = _mm512_castps_pd(a[4 * i + (r / 2)]);
+                    let y = _mm512_castps_pd(a[4 * i + 2 + (r / 2)]);
+                    _mm512_castpd_ps(if r % 2 == 0 {
+                        _mm512_unpacklo_pd(x, y)
+                    } else {
+                        _mm512_unpackhi_pd(x, y)
+                    })
+                });
+                // 128-bit lanes: row 4L + r gathers lane L of b[r],
+                // b[4 + r], b[8 + r], b[12 + r].
+                for r in 0..4 {
+                    let c0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[r], b[4 + r]);
+                    let c1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[r], b[4 + r]);
+                    let c2 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[8 + r], b[12 + r]);
+                    let c3 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[8 + r], b[12 + r]);
+                    let rows = [
+                        _mm512_shuffle_f32x4::<0b10_00_10_00>(c0, c2),
+                        _mm512_shuffle_f32x4::<0b10_00_10_00>(c1, c3),
+                        _mm512_shuffle_f32x4::<0b11_01_11_01>(c0, c2),
+                        _mm512_shuffle_f32x4::<0b11_01_11_01>(c1, c3),
+                    ];
+                    for (l, &row) in rows.iter().enumerate() {
+                        _mm512_storeu_ps(dst.add((p0 + 4 * l + r) * nr + j0), row);
+                    }
+                }
+            }
+            for j in j0..j0 + 16 {
+                let from = src.offset(j as isize * cs);
+                for p in full..kc {
+                    *dst.add(p * nr + j) = *from.add(p);
                 }
             }
         }
