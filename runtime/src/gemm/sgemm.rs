@@ -335,7 +335,7 @@ unsafe fn pack_b<const NR: usize>(
                 // registers where AVX-512 allows, else read each column
                 // once and scatter it down the panel.
                 #[cfg(target_arch = "x86_64")]
-                if NR % 16 == 0 && std::is_x86_feature_detected!("avx512f") {
+                if NR.is_multiple_of(16) && std::is_x86_feature_detected!("avx512f") {
                     transpose_panel_avx512(src, b.cs, base, kc, NR);
                     continue;
                 }
