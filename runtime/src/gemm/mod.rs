@@ -1,7 +1,7 @@
 //! General matrix multiply: `C <- alpha A B + beta C`.
 //!
 //! `f32` products run on the runtime's own packed kernel (`sgemm`: an
-//! AVX2+FMA microkernel picked at run time, a portable fallback, packing
+//! AVX-512F or AVX2+FMA microkernel picked at run time, a portable fallback, packing
 //! buffers reused across calls so a training step allocates nothing);
 //! `f64` products on `matrixmultiply`'s dgemm. [`gemm_matrixmultiply`] keeps
 //! `matrixmultiply` callable for comparison.
