@@ -16,9 +16,10 @@
 
 mod common;
 
+use common::files::{fixture, numbers, temp_dir};
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use macrograd::io::{
     checkpoint_from_bytes, checkpoint_to_bytes, load_weights, save_weights, weights_from_bytes,
@@ -90,33 +91,6 @@ model! {
     Linear(_, 3);
     loss CrossEntropy;
     optim SGD(lr = 0.05, momentum = 0.9)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// A new, empty directory under Cargo's temporary directory for tests.
-fn temp_dir() -> PathBuf {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "cnn-io-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Every number in a JSON text of numbers and arrays, in order.
-fn numbers(text: &str) -> Vec<f64> {
-    text.split(|c: char| !(c.is_ascii_digit() || "-+.eE".contains(c)))
-        .filter(|t| !t.is_empty() && t.chars().any(|c| c.is_ascii_digit()))
-        .map(|t| t.parse().unwrap())
-        .collect()
 }
 
 /// The fixture's images `[4, 64]` and PyTorch's eval outputs `[4, 3]`.
@@ -336,7 +310,7 @@ fn weights_keep_the_running_statistics() {
     trained
         .fit(&data, Fit::epochs(2).batch_size(10).seed(2).quiet())
         .unwrap();
-    let dir = temp_dir();
+    let dir = temp_dir("cnn-io");
     let path = dir.join("net.safetensors");
     save_weights(&trained, &path).unwrap();
     let mut loaded = Net::with_seed(5);
@@ -578,7 +552,7 @@ fn checkpoints_keep_buffers_and_generators() {
 /// and epoch losses, bit for bit.
 #[test]
 fn fit_resumes_bit_identically_with_batch_norm_and_dropout() {
-    let dir = temp_dir();
+    let dir = temp_dir("cnn-io");
     let path = dir.join("run.ckpt");
     let data = bars(90, 3);
     let fit = || Fit::epochs(4).batch_size(16).seed(5).quiet();

@@ -16,10 +16,11 @@
 
 mod common;
 
+use common::files::{fixture, numbers, temp_dir};
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use macrograd::history::{EpochLog, History, StopReason};
 use macrograd::io::{
@@ -88,33 +89,6 @@ model! {
     Linear(8, 3);
     loss CrossEntropy;
     optim SGD(lr = 0.05, momentum = 0.9, nesterov = true)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// A new, empty directory under Cargo's temporary directory for tests.
-fn temp_dir() -> PathBuf {
-    static COUNT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "io-{}-{}",
-        std::process::id(),
-        COUNT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Every number in a JSON text of numbers and arrays, in order.
-fn numbers(text: &str) -> Vec<f64> {
-    text.split(|c: char| !(c.is_ascii_digit() || "-+.eE".contains(c)))
-        .filter(|t| !t.is_empty() && t.chars().any(|c| c.is_ascii_digit()))
-        .map(|t| t.parse().unwrap())
-        .collect()
 }
 
 /// The fixture's inputs `[5, 4]` and PyTorch's outputs `[5, 3]`.
@@ -190,7 +164,7 @@ fn loads_pytorch_weights_and_reproduces_its_outputs() {
 
 #[test]
 fn save_then_load_is_bit_exact() {
-    let dir = temp_dir();
+    let dir = temp_dir("io");
     let mut trained = Mlp::with_seed(1);
     train(&mut trained, 2, 5);
     let path = dir.join("mlp.safetensors");
@@ -263,7 +237,7 @@ fn mismatches_are_all_named_in_one_error() {
 
 #[test]
 fn broken_files_are_errors_naming_the_file() {
-    let dir = temp_dir();
+    let dir = temp_dir("io");
     let good = fs::read(fixture("torch_mlp.safetensors")).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty", vec![], "fewer than the 8 of the header's length"),
@@ -316,7 +290,7 @@ fn broken_files_are_errors_naming_the_file() {
 
 #[test]
 fn writes_are_atomic() {
-    let dir = temp_dir();
+    let dir = temp_dir("io");
     let path = dir.join("weights.safetensors");
     fs::write(&path, "old").unwrap();
     save_weights(&Mlp::new(), &path).unwrap();
@@ -421,7 +395,7 @@ fn info(epoch: usize) -> CheckpointInfo {
 /// maxima and the learning rate a schedule set.
 #[test]
 fn checkpoint_resumes_bit_identically() {
-    let dir = temp_dir();
+    let dir = temp_dir("io");
     let path = dir.join("run.ckpt");
     let mut original = MlpAdam::with_seed(1);
     train(&mut original, 2, 4);

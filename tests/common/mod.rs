@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod counting;
+pub mod files;
 
 /// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the
 /// index. Tolerances are per precision: `F64` (1e-9 absolute, the golden
