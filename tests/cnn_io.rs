@@ -17,6 +17,7 @@
 mod common;
 
 use common::files::{fixture, numbers, temp_dir};
+use common::images::bars;
 
 use std::fs;
 use std::path::Path;
@@ -143,31 +144,6 @@ fn train<M: Model<Elem = f32, Target = Classes>>(model: &mut M, seed: u64, steps
         let labels: Vec<usize> = (0..6).map(|_| rng.below(3)).collect();
         model.train_step(&x, &labels[..]);
     }
-}
-
-/// Bars on an 8x8 grid: class 0 a horizontal bar, 1 a vertical bar, 2 a
-/// diagonal, at a random position, on noise.
-fn bars(n: usize, seed: u64) -> Dataset<f32, Classes> {
-    let mut rng = Rng::new(seed);
-    let mut x = Array2::<f32>::zeros((n, 64));
-    let mut labels = Vec::with_capacity(n);
-    for (i, mut row) in x.rows_mut().into_iter().enumerate() {
-        let class = i % 3;
-        let at = rng.below(8);
-        for v in row.iter_mut() {
-            *v = 0.3 * rng.normal() as f32;
-        }
-        for j in 0..8 {
-            let (r, c) = match class {
-                0 => (at, j),
-                1 => (j, at),
-                _ => (j, (j + at) % 8),
-            };
-            row[r * 8 + c] += 1.0;
-        }
-        labels.push(class);
-    }
-    Dataset::classification(x, labels).unwrap()
 }
 
 /// A safetensors file of `tensors` (name, dtype, shape, little-endian

@@ -4,6 +4,7 @@
 
 pub mod counting;
 pub mod files;
+pub mod images;
 
 /// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the
 /// index. Tolerances are per precision: `F64` (1e-9 absolute, the golden
