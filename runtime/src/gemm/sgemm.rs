@@ -264,14 +264,8 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
             Err(_) => (&mut fresh.0, &mut fresh.1),
         };
         let kc_max = k.min(blk.kc);
-        let need_b = kc_max * n.min(blk.nc).next_multiple_of(NR);
-        let need_a = kc_max * m.min(blk.mc).next_multiple_of(MR);
-        if bpack.len() < need_b {
-            bpack.resize(need_b, 0.0);
-        }
-        if apack.len() < need_a {
-            apack.resize(need_a, 0.0);
-        }
+        let bpack = aligned(bpack, kc_max * n.min(blk.nc).next_multiple_of(NR));
+        let apack = aligned(apack, kc_max * m.min(blk.mc).next_multiple_of(MR));
         // LOOP 5: column blocks of B and C.
         for jc in (0..n).step_by(blk.nc) {
             let nc = blk.nc.min(n - jc);
@@ -306,6 +300,21 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
             }
         }
     });
+}
+
+/// Floats per cache line: packed panels start on a line, so that no
+/// vector load of a panel (`NR` floats, a multiple of 16 for AVX-512)
+/// straddles two lines.
+const LINE: usize = 16;
+
+/// The first `len` floats of `buffer` from its first 64-byte boundary,
+/// growing it (with room for the shift) if it is too short.
+fn aligned(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buffer.len() < len + LINE {
+        buffer.resize(len + LINE, 0.0);
+    }
+    let shift = buffer.as_ptr().align_offset(4 * LINE).min(LINE);
+    &mut buffer[shift..shift + len]
 }
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
