@@ -186,13 +186,13 @@ fn param_sum<M: Model<Elem = f32>>(m: &M) -> f64 {
 }
 
 /// Trains a `model!` type with `fit`: the generated code under test.
-fn run_generated<M: Model<Elem = f32> + Clone>(
-    mut model: M,
+/// `make` builds the model (with the workload's seed).
+fn run_generated<M: Model<Elem = f32>>(
+    make: impl Fn() -> M,
     data: &Dataset<f32, M::Target>,
     spec: &Spec,
     w: u64,
 ) -> Run {
-    let init_ck = param_sum(&model);
     let fit = || {
         Fit::epochs(spec.epochs)
             .batch_size(spec.batch)
@@ -202,13 +202,17 @@ fn run_generated<M: Model<Elem = f32> + Clone>(
             .metrics(&[])
             .quiet()
     };
-    // Warm-up: the whole run once on a throw-away copy, as every
-    // hand-written run follows a throw-away run of its own. The copy is
-    // dropped before the timed run, as the hand-written one's is, so that
-    // both timed runs start with the same memory the allocator had freed.
-    let mut warm = model.clone();
+    // Warm-up: the whole run once on a throw-away model, dropped before the
+    // timed model is built, exactly as every hand-written run follows a
+    // throw-away run of its own: both timed runs then start from the same
+    // state of the allocator (memory freed by the warm-up, its pages
+    // already mapped), and neither pays first-touch page faults the other
+    // does not.
+    let mut warm = make();
     let _ = warm.fit(data, fit());
     drop(warm);
+    let mut model = make();
+    let init_ck = param_sum(&model);
     let start = Instant::now();
     let history = model.fit(data, fit()).expect("valid workload");
     let seconds = start.elapsed().as_secs_f64();
@@ -477,7 +481,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                 hand(g)
             };
             [
-                run_generated(W1::with_seed(2001), &ds, spec, w),
+                run_generated(|| W1::with_seed(2001), &ds, spec, w),
                 warm(gemms[0]),
                 warm(gemms[1]),
             ]
@@ -498,7 +502,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                 hand(g)
             };
             [
-                run_generated(W2::with_seed(2002), &ds, spec, w),
+                run_generated(|| W2::with_seed(2002), &ds, spec, w),
                 warm(gemms[0]),
                 warm(gemms[1]),
             ]
@@ -527,7 +531,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                 hand(g)
             };
             [
-                run_generated(W3::with_seed(2003), &ds, spec, w),
+                run_generated(|| W3::with_seed(2003), &ds, spec, w),
                 warm(gemms[0]),
                 warm(gemms[1]),
             ]
@@ -547,7 +551,7 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
                 hand(g)
             };
             [
-                run_generated(W4::with_seed(2004), &ds, spec, w),
+                run_generated(|| W4::with_seed(2004), &ds, spec, w),
                 warm(gemms[0]),
                 warm(gemms[1]),
             ]

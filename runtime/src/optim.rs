@@ -41,6 +41,7 @@
 //! assert_eq!(p, [0.95, -1.9]);
 //! ```
 
+use crate::parallel::{for_ranges, Split};
 use crate::Float;
 
 /// One optimizer over a fixed list of parameter tensors.
@@ -379,10 +380,10 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             // First step: the buffer starts at the (decayed) gradient itself,
             // undamped: b <- g, so b <- 0 * b + 1 * g below.
             buf.resize(param.len(), T::zero());
-            sgd_step(param, grad, buf, SgdScalars::new(&c, T::zero(), T::one()));
+            sgd_split(param, grad, buf, SgdScalars::new(&c, T::zero(), T::one()));
         } else {
             let keep = T::of(1.0 - c.dampening);
-            sgd_step(
+            sgd_split(
                 param,
                 grad,
                 buf,
@@ -421,6 +422,17 @@ impl<T: Float> SgdScalars<T> {
             decay: c.weight_decay != 0.0,
         }
     }
+}
+
+/// [`sgd_step`] on as many threads as a long parameter pays for.
+fn sgd_split<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) {
+    let (p, b) = (Split::new(param), Split::new(buf));
+    for_ranges(grad.len(), &|r| {
+        // SAFETY: the ranges are disjoint and inside the slices, which
+        // outlive the call.
+        let (param, buf) = unsafe { (p.part(r.clone()), b.part(r.clone())) };
+        sgd_step(param, &grad[r], buf, s);
+    });
 }
 
 crate::simd::dispatch! {
@@ -626,7 +638,26 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             amsgrad: c.amsgrad,
         };
         let AdamState { m, v, v_max, .. } = state;
-        adam_step(param, grad, m, v, v_max, s);
+        let (p, m, v, v_max) = (
+            Split::new(param),
+            Split::new(m),
+            Split::new(v),
+            Split::new(v_max),
+        );
+        for_ranges(grad.len(), &|r| {
+            // SAFETY: the ranges are disjoint and inside the slices, which
+            // outlive the call.
+            unsafe {
+                adam_step(
+                    p.part(r.clone()),
+                    &grad[r.clone()],
+                    m.part(r.clone()),
+                    v.part(r.clone()),
+                    v_max.part(r),
+                    s,
+                );
+            }
+        });
     }
 }
 
@@ -877,7 +908,26 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             grad_avg,
             momentum,
         } = state;
-        rmsprop_step(param, grad, square_avg, grad_avg, momentum, s);
+        let (p, sq, ga, mo) = (
+            Split::new(param),
+            Split::new(square_avg),
+            Split::new(grad_avg),
+            Split::new(momentum),
+        );
+        for_ranges(grad.len(), &|r| {
+            // SAFETY: the ranges are disjoint and inside the slices, which
+            // outlive the call.
+            unsafe {
+                rmsprop_step(
+                    p.part(r.clone()),
+                    &grad[r.clone()],
+                    sq.part(r.clone()),
+                    ga.part(r.clone()),
+                    mo.part(r),
+                    s,
+                );
+            }
+        });
     }
 }
 
@@ -1101,7 +1151,13 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             weight_decay: T::of(c.weight_decay),
             decay: c.weight_decay != 0.0,
         };
-        adagrad_step(param, grad, &mut state.sum, s);
+        let (p, sum) = (Split::new(param), Split::new(&mut state.sum));
+        for_ranges(grad.len(), &|r| {
+            // SAFETY: the ranges are disjoint and inside the slices, which
+            // outlive the call.
+            let (param, sum) = unsafe { (p.part(r.clone()), sum.part(r.clone())) };
+            adagrad_step(param, &grad[r], sum, s);
+        });
     }
 }
 
@@ -1139,6 +1195,84 @@ fn adagrad_body<T: Float>(param: &mut [T], grad: &[T], sum: &mut [T], s: Adagrad
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Updates of a parameter long enough to be split across threads give
+    /// the bits of one thread, for every optimizer and option that adds a
+    /// state buffer.
+    #[test]
+    fn split_updates_equal_one_thread() {
+        let n = (1 << 16) + 333;
+        let grad = |step: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * 7 + step * 13) % 101) as f32 / 50.0 - 1.0)
+                .collect()
+        };
+        let start = |i: usize| (i % 17) as f32 / 8.0 - 1.0;
+        let run = |opt: &mut dyn Optimizer<f32>, threads: usize| -> Vec<u32> {
+            crate::parallel::with_threads(threads, || {
+                let mut p: Vec<f32> = (0..n).map(start).collect();
+                for step in 0..3 {
+                    opt.update(0, &mut p, &grad(step));
+                }
+                p.iter().map(|v| v.to_bits()).collect()
+            })
+        };
+        type Make = Box<dyn Fn() -> Box<dyn Optimizer<f32>>>;
+        let makers: Vec<(&str, Make)> = vec![
+            (
+                "SGD momentum nesterov",
+                Box::new(move || {
+                    Box::new(Sgd::new(
+                        SgdConfig {
+                            lr: 0.1,
+                            momentum: 0.9,
+                            nesterov: true,
+                            weight_decay: 0.01,
+                            ..SgdConfig::default()
+                        },
+                        &[n],
+                    ))
+                }),
+            ),
+            (
+                "AdamW amsgrad",
+                Box::new(move || {
+                    Box::new(Adam::new(
+                        AdamConfig {
+                            amsgrad: true,
+                            ..AdamConfig::adamw()
+                        },
+                        &[n],
+                    ))
+                }),
+            ),
+            (
+                "RMSprop centered momentum",
+                Box::new(move || {
+                    Box::new(RmsProp::new(
+                        RmsPropConfig {
+                            centered: true,
+                            momentum: 0.5,
+                            ..RmsPropConfig::default()
+                        },
+                        &[n],
+                    ))
+                }),
+            ),
+            (
+                "Adagrad",
+                Box::new(move || Box::new(Adagrad::new(AdagradConfig::default(), &[n]))),
+            ),
+        ];
+        for (name, make) in makers {
+            let one = run(&mut *make(), 1);
+            let two = run(&mut *make(), 2);
+            assert_eq!(one.len(), n);
+            assert!(one == two, "{name}: 2 threads differ from 1");
+            // The parameter moved: the comparison is not of untouched data.
+            assert!(one[5] != start(5).to_bits(), "{name}");
+        }
+    }
 
     /// Runs three hand-fed steps from theta0 = [1, -2] (reference §2.10).
     fn run(opt: &mut dyn Optimizer<f64>, grads: &[[f64; 2]; 3]) -> Vec<[f64; 2]> {

@@ -5,7 +5,8 @@
 //! run fastest on one core, and one thread keeps results independent of the
 //! machine. [`set_threads`] changes the default for the process;
 //! `Fit::threads` changes it for one `fit`. Only large matrix products
-//! (beyond about a million multiply-adds) are split; every split computes
+//! (beyond about a million multiply-adds) and the optimizers' updates of
+//! large parameters (64 Ki values or more) are split; every split computes
 //! the same sums in the same order, so results do not depend on the
 //! thread count.
 //!
@@ -18,6 +19,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
@@ -54,6 +56,64 @@ pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
     }
     let _restore = Restore(previous);
     f()
+}
+
+/// Elementwise loops over at least this many values are split across
+/// threads: below it, a worker's wake-up costs more than half the loop.
+const ELEMENTWISE_MIN: usize = 1 << 16;
+
+/// Runs `f` over `0..len` in contiguous ranges, one per thread when the
+/// loop is long enough to pay for it (else one range, on this thread).
+/// Every index is in exactly one range; ranges start at multiples of 64.
+pub(crate) fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
+    let threads = threads();
+    if threads <= 1 || len < ELEMENTWISE_MIN {
+        f(0..len);
+        return;
+    }
+    let chunk = len.div_ceil(threads).next_multiple_of(64);
+    let parts = len.div_ceil(chunk);
+    run_parts(parts, &|part| {
+        let start = part * chunk;
+        f(start..(start + chunk).min(len))
+    });
+}
+
+/// A mutable slice shared with the pool's workers, each of which takes a
+/// disjoint range of it (see [`for_ranges`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Split<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+// SAFETY: a `Split` only hands out disjoint ranges (the caller's contract on
+// `part`), so sharing it is sharing `&mut` to distinct elements.
+unsafe impl<T: Send> Sync for Split<T> {}
+
+impl<T> Split<T> {
+    pub(crate) fn new(slice: &mut [T]) -> Self {
+        Split {
+            ptr: slice.as_mut_ptr(),
+            len: slice.len(),
+        }
+    }
+
+    /// The values in `range`; nothing if the slice is empty (an optimizer
+    /// buffer that is not in use).
+    ///
+    /// # Safety
+    ///
+    /// `range` lies inside the slice, no other live reference overlaps it,
+    /// and the slice outlives the result.
+    pub(crate) unsafe fn part<'a>(self, range: Range<usize>) -> &'a mut [T] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        debug_assert!(range.end <= self.len);
+        // SAFETY: the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
 }
 
 /// A job: a borrowed closure, published to the workers as a raw pointer.
