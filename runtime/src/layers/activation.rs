@@ -79,10 +79,12 @@ pub struct GELU;
 pub struct Softmax;
 
 impl<T: Float> Activation<T> for ReLU {
-    fn forward(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
-        Zip::from(output)
-            .and(input)
-            .for_each(|y, &x| *y = if x > T::zero() { x } else { T::zero() });
+    fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        if let (Some(x), Some(y)) = (input.as_slice(), output.as_slice_mut()) {
+            relu_forward(x, y);
+            return;
+        }
+        Zip::from(output).and(input).for_each(|y, &x| *y = relu(x));
     }
 
     fn backward(
@@ -90,12 +92,64 @@ impl<T: Float> Activation<T> for ReLU {
         input: ArrayView2<'_, T>,
         _output: ArrayView2<'_, T>,
         grad_output: ArrayView2<'_, T>,
-        grad_input: ArrayViewMut2<'_, T>,
+        mut grad_input: ArrayViewMut2<'_, T>,
     ) {
+        if let (Some(x), Some(g), Some(gi)) = (
+            input.as_slice(),
+            grad_output.as_slice(),
+            grad_input.as_slice_mut(),
+        ) {
+            relu_backward(x, g, gi);
+            return;
+        }
         Zip::from(grad_input)
             .and(input)
             .and(grad_output)
-            .for_each(|gi, &x, &g| *gi = if x > T::zero() { g } else { T::zero() });
+            .for_each(|gi, &x, &g| *gi = relu_grad(x, g));
+    }
+}
+
+/// `max(x, 0)`, with NaN giving 0.
+#[inline(always)]
+fn relu<T: Float>(x: T) -> T {
+    if x > T::zero() {
+        x
+    } else {
+        T::zero()
+    }
+}
+
+/// The gradient `g` where `x > 0`, else 0.
+#[inline(always)]
+fn relu_grad<T: Float>(x: T, g: T) -> T {
+    if x > T::zero() {
+        g
+    } else {
+        T::zero()
+    }
+}
+
+// The contiguous case (every buffer of a generated model), compiled for
+// the widest vectors the CPU has.
+crate::simd::dispatch! {
+    fn relu_forward<T: Float>(x: &[T], y: &mut [T]) => relu_forward_body
+}
+
+crate::simd::dispatch! {
+    fn relu_backward<T: Float>(x: &[T], g: &[T], gi: &mut [T]) => relu_backward_body
+}
+
+#[inline(always)]
+fn relu_forward_body<T: Float>(x: &[T], y: &mut [T]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y = relu(x);
+    }
+}
+
+#[inline(always)]
+fn relu_backward_body<T: Float>(x: &[T], g: &[T], gi: &mut [T]) {
+    for ((gi, &x), &g) in gi.iter_mut().zip(x).zip(g) {
+        *gi = relu_grad(x, g);
     }
 }
 

@@ -232,11 +232,7 @@ pub fn add_column_sums<T: Float>(acc: &mut [T], rows: &[T]) {
         rows.len()
     );
     if n >= 8 {
-        for row in rows.chunks_exact(n) {
-            for (b, &v) in acc.iter_mut().zip(row) {
-                *b = *b + v;
-            }
-        }
+        add_rows(acc, rows);
         return;
     }
     let mut part = [[T::zero(); 8]; 4];
@@ -256,6 +252,20 @@ pub fn add_column_sums<T: Float>(acc: &mut [T], rows: &[T]) {
     }
     for (j, b) in acc.iter_mut().enumerate() {
         *b = *b + ((part[0][j] + part[1][j]) + (part[2][j] + part[3][j]));
+    }
+}
+
+crate::simd::dispatch! {
+    fn add_rows<T: Float>(acc: &mut [T], rows: &[T]) => add_rows_body
+}
+
+/// `acc += row` for each `acc.len()`-wide row of `rows`, in row order.
+#[inline(always)]
+fn add_rows_body<T: Float>(acc: &mut [T], rows: &[T]) {
+    for row in rows.chunks_exact(acc.len()) {
+        for (b, &v) in acc.iter_mut().zip(row) {
+            *b = *b + v;
+        }
     }
 }
 
