@@ -306,3 +306,53 @@ fn init_matches_the_benchmark_checksums() {
     let w3 = sum(weights(&W3::with_seed(2003)));
     assert!(close(w3, -3.283050441470934), "{w3}");
 }
+
+model! {
+    /// Large enough that `fit` on 2 threads splits its products (64 x 256 x
+    /// 256 multiply-adds and more) and the update of its first weight
+    /// (65 536 values) across the threads.
+    struct Wide;
+    Linear(256, 256);
+    ReLU;
+    Linear(_, 256);
+    ReLU;
+    Linear(_, 4);
+    loss MSE;
+    optim Adam(lr = 1e-3)
+}
+
+/// The thread count changes how the work is shared, not the numbers: 1 and
+/// 2 threads give the same losses and weights, bit for bit.
+#[test]
+fn two_threads_give_the_bits_of_one() {
+    let mut rng = Rng::new(11);
+    let x: Array2<f32> = rng.randn((200, 256));
+    let y: Array2<f32> = rng.randn((200, 4));
+    let data = Dataset::regression(x, y).unwrap();
+    let run = |threads: usize| {
+        let mut model = Wide::with_seed(3);
+        let history = model
+            .fit(
+                &data,
+                Fit::epochs(3)
+                    .batch_size(64)
+                    .seed(5)
+                    .threads(threads)
+                    .quiet(),
+            )
+            .unwrap();
+        let losses: Vec<u64> = history.epochs.iter().map(|e| e.loss.to_bits()).collect();
+        let mut bits = Vec::new();
+        model.visit_parameters(&mut |p| bits.extend(p.value.iter().map(|v| v.to_bits())));
+        (losses, bits)
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.0.len(), 3);
+    assert!(one.0 == two.0, "losses differ: {:?} vs {:?}", one.0, two.0);
+    assert!(one.1 == two.1, "weights differ");
+    // Training moved the weights: the comparison is not of the initial ones.
+    let mut initial = Vec::new();
+    Wide::with_seed(3)
+        .visit_parameters(&mut |p| initial.extend(p.value.iter().map(|v| v.to_bits())));
+    assert!(initial != one.1);
+}
