@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::files::{fixture, numbers, temp_dir};
+use common::files::{fixture, numbers, temp_dir, write_outputs_json};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -328,23 +328,7 @@ fn python_reads_our_file() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let path = dir.join("rust_mlp.safetensors");
     save_weights(&mlp, &path).unwrap();
-    let rows = |a: &Array2<f32>| -> String {
-        let rows: Vec<String> = a
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let values: Vec<String> = r.iter().map(|&v| format!("{:?}", v as f64)).collect();
-                format!("[{}]", values.join(", "))
-            })
-            .collect();
-        format!("[{}]", rows.join(", "))
-    };
-    let json = format!(
-        "{{\"inputs\": {}, \"outputs\": {}}}\n",
-        rows(&inputs),
-        rows(&outputs)
-    );
-    fs::write(dir.join("rust_mlp_outputs.json"), json).unwrap();
+    write_outputs_json(&dir.join("rust_mlp_outputs.json"), &inputs, &outputs);
     println!(
         "check with: python3 tests/fixtures/make_fixture.py --check {}",
         path.display()

@@ -33,3 +33,29 @@ pub fn numbers(text: &str) -> Vec<f64> {
         .map(|t| t.parse().unwrap())
         .collect()
 }
+
+/// Writes `{"inputs": [[...], ...], "outputs": [[...], ...]}` to `path`:
+/// the format of the fixtures' outputs files, every value an exact float.
+pub fn write_outputs_json(
+    path: &Path,
+    inputs: &macrograd::prelude::Array2<f32>,
+    outputs: &macrograd::prelude::Array2<f32>,
+) {
+    let rows = |a: &macrograd::prelude::Array2<f32>| -> String {
+        let rows: Vec<String> = a
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let values: Vec<String> = r.iter().map(|&v| format!("{:?}", v as f64)).collect();
+                format!("[{}]", values.join(", "))
+            })
+            .collect();
+        format!("[{}]", rows.join(", "))
+    };
+    let json = format!(
+        "{{\"inputs\": {}, \"outputs\": {}}}\n",
+        rows(inputs),
+        rows(outputs)
+    );
+    fs::write(path, json).unwrap();
+}
