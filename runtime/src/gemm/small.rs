@@ -56,6 +56,28 @@ pub(crate) unsafe fn try_gemm<T: Float>(
         return false;
     }
     let dims = Dims { m, k, n, rsc };
+    #[cfg(target_arch = "x86_64")]
+    if b.cs == 1
+        && csc == 1
+        && m <= AXPY_MAX_M
+        && n <= 4 * 16
+        && std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && crate::simd::has_avx512()
+    {
+        // SAFETY: T is f32 (the same type, so the casts are identities);
+        // the CPU has AVX-512F; the rest is forwarded, in the axpy form's
+        // layout.
+        unsafe {
+            let cast = |v: View<T>| View {
+                ptr: v.ptr.cast::<f32>(),
+                rs: v.rs,
+                cs: v.cs,
+            };
+            let (alpha, beta) = (alpha.to_f64() as f32, beta.to_f64() as f32);
+            axpy_rows_avx512(dims, alpha, cast(a), cast(b), beta, c.cast::<f32>());
+        }
+        return true;
+    }
     if b.cs == 1 && csc == 1 && (m <= AXPY_MAX_M || n <= AXPY_MAX_M) {
         // SAFETY: forwarded; the layout is the axpy form's.
         unsafe { axpy_form(dims, alpha, a, b, beta, c) };
@@ -110,6 +132,65 @@ unsafe fn axpy_body<T: Float>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T
     }
 }
 
+/// The axpy form for up to [`AXPY_MAX_M`] rows of at most 64 columns in
+/// f32 (a one-output layer's weight gradient `g^T x`): each row of C is
+/// kept in up to four registers across all `k` steps, instead of being
+/// loaded and stored once per step, with masked loads and stores at the
+/// row's end. The same operations in the same order as [`axpy_body`],
+/// so the same bits.
+///
+/// # Safety
+///
+/// As `axpy_form`'s, with `n <= 64`; the CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn axpy_rows_avx512(
+    d: Dims,
+    alpha: f32,
+    a: View<f32>,
+    b: View<f32>,
+    beta: f32,
+    c: *mut f32,
+) {
+    use std::arch::x86_64::*;
+    // Lane masks of the (up to) four 16-lane pieces of a row of n values.
+    let masks: [__mmask16; 4] = std::array::from_fn(|q| {
+        let valid = d.n.saturating_sub(16 * q).min(16);
+        ((1u32 << valid) - 1) as __mmask16
+    });
+    let pieces = d.n.div_ceil(16);
+    // SAFETY: every access is inside row i of C, row p of B (masked to n
+    // values) or element (i, p) of A.
+    unsafe {
+        for i in 0..d.m {
+            let row = c.offset(i as isize * d.rsc);
+            let mut acc = [_mm512_setzero_ps(); 4];
+            if beta != 0.0 {
+                for q in 0..pieces {
+                    let old = _mm512_maskz_loadu_ps(masks[q], row.add(16 * q));
+                    acc[q] = if beta == 1.0 {
+                        old
+                    } else {
+                        _mm512_mul_ps(old, _mm512_set1_ps(beta))
+                    };
+                }
+            }
+            for p in 0..d.k {
+                let x =
+                    _mm512_set1_ps(alpha * *a.ptr.offset(i as isize * a.rs + p as isize * a.cs));
+                let brow = b.ptr.offset(p as isize * b.rs);
+                for q in 0..pieces {
+                    let bv = _mm512_maskz_loadu_ps(masks[q], brow.add(16 * q));
+                    acc[q] = _mm512_fmadd_ps(x, bv, acc[q]);
+                }
+            }
+            for q in 0..pieces {
+                _mm512_mask_storeu_ps(row.add(16 * q), masks[q], acc[q]);
+            }
+        }
+    }
+}
+
 #[inline(always)]
 unsafe fn dot_body<T: Float>(
     d: Dims,
@@ -152,6 +233,60 @@ unsafe fn dot_body<T: Float>(
                 } else {
                     alpha * dot + beta * *dst
                 };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AVX-512 rows of the axpy form give the bits of the generic
+    /// body, over every width up to 64 (each masked piece boundary), 1 to
+    /// 4 rows, and the three kinds of beta.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx512_axpy_rows_equal_the_generic_body() {
+        if !crate::simd::has_avx512() {
+            return;
+        }
+        let value = |i: usize, salt: usize| ((i * 37 + salt * 11) % 29) as f32 / 7.0 - 2.0;
+        for m in 1..=AXPY_MAX_M {
+            for n in 1..=64 {
+                for k in [1, 3, 100] {
+                    for (alpha, beta) in [(1.0, 0.0), (1.0, 1.0), (2.0, 0.5)] {
+                        // A as the transposed gradient (rs = 1, cs = m).
+                        let a: Vec<f32> = (0..m * k).map(|i| value(i, 1)).collect();
+                        let b: Vec<f32> = (0..k * n).map(|i| value(i, 2)).collect();
+                        let c0: Vec<f32> = (0..m * n).map(|i| value(i, 3)).collect();
+                        let d = Dims {
+                            m,
+                            k,
+                            n,
+                            rsc: n as isize,
+                        };
+                        let av = View {
+                            ptr: a.as_ptr(),
+                            rs: 1,
+                            cs: m as isize,
+                        };
+                        let bv = View {
+                            ptr: b.as_ptr(),
+                            rs: n as isize,
+                            cs: 1,
+                        };
+                        let (mut fast, mut plain) = (c0.clone(), c0.clone());
+                        // SAFETY: the operands hold the given shapes; the
+                        // CPU has AVX-512F.
+                        unsafe {
+                            axpy_rows_avx512(d, alpha, av, bv, beta, fast.as_mut_ptr());
+                            axpy_body(d, alpha, av, bv, beta, plain.as_mut_ptr());
+                        }
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&fast), bits(&plain), "m={m} n={n} k={k} beta={beta}");
+                    }
+                }
             }
         }
     }
