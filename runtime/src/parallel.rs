@@ -58,8 +58,9 @@ pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Elementwise loops over at least this many values are split across
-/// threads: below it, a worker's wake-up costs more than half the loop.
+/// Elementwise loops over at least this many values (256 KiB of f32) are
+/// split across threads; shorter ones run on the calling thread, as a
+/// small model's updates, which no split would pay for, do.
 const ELEMENTWISE_MIN: usize = 1 << 16;
 
 /// Runs `f` over `0..len` in contiguous ranges, one per thread when the

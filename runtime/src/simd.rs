@@ -38,7 +38,8 @@ pub(crate) fn has_avx512() -> bool {
 }
 
 /// Defines `$name` that runs the `#[inline(always)]` function `$body` with
-/// AVX2 + FMA enabled when the CPU has them, else as compiled.
+/// AVX-512F (and AVX2 + FMA) enabled when the CPU has it, else with AVX2 +
+/// FMA when it has those, else as compiled.
 macro_rules! dispatch {
     ($(#[$meta:meta])* $vis:vis fn $name:ident<$($g:ident: $bound:path),*>($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
         $(#[$meta])*
