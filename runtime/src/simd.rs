@@ -37,6 +37,18 @@ pub(crate) fn has_avx512() -> bool {
     }
 }
 
+/// Lane masks of `P` consecutive 16-lane pieces covering `n` values:
+/// all lanes of the pieces inside `n`, the first `n - 16 q` of the piece
+/// that crosses it, none after (AVX-512's `__mmask16`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(crate) fn lane_masks<const P: usize>(n: usize) -> [u16; P] {
+    std::array::from_fn(|q| {
+        let valid = n.saturating_sub(16 * q).min(16);
+        ((1u32 << valid) - 1) as u16
+    })
+}
+
 /// Defines `$name` that runs the `#[inline(always)]` function `$body` with
 /// AVX-512F (and AVX2 + FMA) enabled when the CPU has it, else with AVX2 +
 /// FMA when it has those, else as compiled.

@@ -288,9 +288,6 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
         // copy every value once more than the kernel reads it (B's panels
         // are reused across every row tile, A's rows only across the
         // column tiles of one block, which stay in cache either way).
-        // Measured on the workloads' shapes, best of 15 interleaved runs:
-        // as fast for 256 x 1024 x 1024 (rows 4 KiB apart), 10-30 % faster
-        // for the smaller ones.
         let direct = a.cs == 1;
         let apack = if direct {
             &mut apack[..0]
@@ -734,13 +731,8 @@ unsafe fn kernel_avx512(
             b = b.add(NR);
         }
         if csc == 1 {
-            // Lane masks of the two vectors: all 16 lanes, or the first
-            // `nr - 16 h` of them.
-            let lanes = |h: usize| -> __mmask16 {
-                let valid = nr.saturating_sub(16 * h).min(16);
-                ((1u32 << valid) - 1) as __mmask16
-            };
-            let masks = [lanes(0), lanes(1)];
+            // Lane masks of the two vectors of a row of `nr` values.
+            let masks: [__mmask16; 2] = crate::simd::lane_masks(nr);
             let va = _mm512_set1_ps(alpha);
             let vb = _mm512_set1_ps(beta);
             for (r, row) in acc.iter().enumerate().take(mr) {

@@ -154,10 +154,7 @@ unsafe fn axpy_rows_avx512(
 ) {
     use std::arch::x86_64::*;
     // Lane masks of the (up to) four 16-lane pieces of a row of n values.
-    let masks: [__mmask16; 4] = std::array::from_fn(|q| {
-        let valid = d.n.saturating_sub(16 * q).min(16);
-        ((1u32 << valid) - 1) as __mmask16
-    });
+    let masks: [__mmask16; 4] = crate::simd::lane_masks(d.n);
     let pieces = d.n.div_ceil(16);
     // SAFETY: every access is inside row i of C, row p of B (masked to n
     // values) or element (i, p) of A.
