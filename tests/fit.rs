@@ -714,3 +714,321 @@ fn resuming_from_a_missing_or_foreign_file_is_an_error_before_training() {
     );
     assert_eq!(weights(&model), before);
 }
+
+// ---------------------------------------------------------------------------
+// `fit` against the same run written by hand.
+//
+// The plain loop below is the article's loop with nothing cached: every
+// batch is copied in by `forward`, every validation batch likewise. `fit`
+// must give the same bits for every combination of full and partial
+// batches, shuffling, validation (none, split, data), metrics and
+// `drop_last`, so that no buffer it reuses can hold stale rows.
+
+model! {
+    struct Noisy;
+    dtype f64;
+    input 2;
+    Linear(2, 6);
+    ReLU;
+    Dropout(0.3);
+    Linear(_, 1);
+    loss MSE;
+    optim Adam(lr = 0.05)
+}
+
+/// One `fit` configuration, drawn at random.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    epochs: usize,
+    batch: usize,
+    shuffle: bool,
+    drop_last: bool,
+    seed: u64,
+    /// 0: none, 1: `validation_split(0.25)`, 2: `validation_data`.
+    validation: usize,
+    metrics: bool,
+}
+
+impl Plan {
+    fn draw(rng: &mut Rng, samples: usize) -> Plan {
+        let batch = 1 + rng.below(samples + 4);
+        let mut plan = Plan {
+            epochs: 1 + rng.below(4),
+            batch,
+            shuffle: rng.below(2) == 1,
+            drop_last: rng.below(2) == 1,
+            seed: rng.next_u64(),
+            validation: rng.below(3),
+            metrics: rng.below(2) == 1,
+        };
+        if plan.validation == 1 && samples < 2 {
+            plan.validation = 2;
+        }
+        plan
+    }
+
+    fn fit<'a>(
+        &self,
+        validation: &'a Dataset<f64, impl macrograd::target::Target<f64>>,
+    ) -> Fit<'a> {
+        let mut fit = Fit::epochs(self.epochs)
+            .batch_size(self.batch)
+            .shuffle(self.shuffle)
+            .drop_last(self.drop_last)
+            .seed(self.seed)
+            .quiet();
+        fit = match self.validation {
+            1 => fit.validation_split(0.25),
+            2 => fit.validation_data(validation),
+            _ => fit,
+        };
+        if !self.metrics {
+            fit = fit.metrics(&[]);
+        }
+        fit
+    }
+}
+
+/// What an epoch reports: training loss, validation loss, the training
+/// and validation metric (accuracy or MAE) when asked for.
+type Epoch = (f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// The plain loop: for each epoch a permutation (or the stored order),
+/// batches of `batch` rows copied by `forward`, loss, zero_grad, backward,
+/// step; then the validation data in evaluation mode, in batches of the
+/// same size. `loss` reads a batch's loss, `metric` adds a batch's metric
+/// sum and count.
+#[allow(clippy::type_complexity)]
+fn plain_loop<M: Model<Elem = f64>>(
+    model: &mut M,
+    data: &Dataset<f64, M::Target>,
+    validation: &Dataset<f64, M::Target>,
+    plan: Plan,
+    loss: &dyn Fn(&mut M, &Dataset<f64, M::Target>) -> f64,
+    metric: &dyn Fn(ndarray::ArrayView2<'_, f64>, &Dataset<f64, M::Target>) -> (f64, f64),
+) -> Vec<Epoch> {
+    let (train, val) = match plan.validation {
+        1 => {
+            let (t, v) = data.split(0.25, plan.seed ^ 0x5EED_5EED_5EED_5EED).unwrap();
+            (t, Some(v))
+        }
+        2 => (whole(data), Some(whole(validation))),
+        _ => (whole(data), None),
+    };
+    let n = train.len();
+    let batch = plan.batch.min(n);
+    let iterations = if plan.drop_last {
+        n / batch
+    } else {
+        n.div_ceil(batch)
+    };
+    let mut rng = Rng::new(plan.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut epochs = Vec::new();
+    for _ in 0..plan.epochs {
+        if plan.shuffle {
+            rng.permutation(&mut order);
+        }
+        let (mut sum, mut seen, mut m_sum, mut m_count) = (0.0, 0.0, 0.0, 0.0);
+        for rows in order.chunks(batch).take(iterations) {
+            let part = train.subset(rows);
+            let out = model.forward(part.inputs());
+            let (s, c) = metric(out, &part);
+            m_sum += s;
+            m_count += c;
+            let l = loss(model, &part);
+            model.zero_grad();
+            model.backward();
+            model.step();
+            sum += l * rows.len() as f64;
+            seen += rows.len() as f64;
+        }
+        let (val_loss, val_metric) = match &val {
+            Some(v) => {
+                model.set_training(false);
+                let (mut vsum, mut vm_sum, mut vm_count) = (0.0, 0.0, 0.0);
+                let all: Vec<usize> = (0..v.len()).collect();
+                for rows in all.chunks(batch) {
+                    let part = v.subset(rows);
+                    let out = model.forward(part.inputs());
+                    let (s, c) = metric(out, &part);
+                    vm_sum += s;
+                    vm_count += c;
+                    vsum += loss(model, &part) * rows.len() as f64;
+                }
+                model.set_training(true);
+                (Some(vsum / v.len() as f64), Some(vm_sum / vm_count))
+            }
+            None => (None, None),
+        };
+        let (m, vm) = if plan.metrics {
+            (Some(m_sum / m_count), val_metric)
+        } else {
+            (None, None)
+        };
+        epochs.push((sum / seen, val_loss, m, vm));
+    }
+    epochs
+}
+
+fn whole<K: macrograd::target::Target<f64>>(data: &Dataset<f64, K>) -> Dataset<f64, K> {
+    data.subset(&(0..data.len()).collect::<Vec<_>>())
+}
+
+fn reported(history: &History) -> Vec<Epoch> {
+    history
+        .epochs
+        .iter()
+        .map(|e| {
+            (
+                e.loss,
+                e.val_loss,
+                e.metrics.first().map(|m| m.1),
+                e.val_metrics.first().map(|m| m.1),
+            )
+        })
+        .collect()
+}
+
+/// Compares losses bit for bit and metrics to rounding (their sums are
+/// kept in another order).
+fn assert_same_run(by_fit: &[Epoch], by_hand: &[Epoch], what: &str) {
+    assert_eq!(by_fit.len(), by_hand.len(), "{what}");
+    for (k, (f, h)) in by_fit.iter().zip(by_hand).enumerate() {
+        assert_eq!((f.0, f.1), (h.0, h.1), "epoch {}: {what}", k + 1);
+        for (a, b) in [(f.2, h.2), (f.3, h.3)] {
+            match (a, b) {
+                (Some(a), Some(b)) => assert!(
+                    (a - b).abs() <= 1e-12,
+                    "epoch {}: {a} vs {b}: {what}",
+                    k + 1
+                ),
+                (a, b) => assert_eq!(a.is_some(), b.is_some(), "epoch {}: {what}", k + 1),
+            }
+        }
+    }
+}
+
+fn mae(
+    out: ndarray::ArrayView2<'_, f64>,
+    part: &Dataset<f64, macrograd::target::Rows>,
+) -> (f64, f64) {
+    let mut sum = 0.0;
+    for (p, y) in out.iter().zip(part.targets().iter()) {
+        sum += (p - y).abs();
+    }
+    (sum, out.len() as f64)
+}
+
+fn accuracy(
+    out: ndarray::ArrayView2<'_, f64>,
+    part: &Dataset<f64, macrograd::target::Classes>,
+) -> (f64, f64) {
+    let mut correct = 0.0;
+    for (row, &label) in out.rows().into_iter().zip(part.targets()) {
+        let mut best = 0;
+        for (j, &v) in row.iter().enumerate() {
+            if v > row[best] {
+                best = j;
+            }
+        }
+        correct += f64::from(u8::from(best == label));
+    }
+    (correct, out.nrows() as f64)
+}
+
+#[test]
+fn one_full_unshuffled_batch_trains_on_its_own_rows_with_validation() {
+    let data = regression(20, 31);
+    let other = regression(7, 32);
+    let fit = |validation: bool| {
+        let mut model = Reg::new();
+        let mut fit = Fit::epochs(4).batch_size(20).shuffle(false).quiet();
+        if validation {
+            fit = fit.validation_data(&other);
+        }
+        let h = model.fit(&data, fit).unwrap();
+        (h.losses(), weights(&model))
+    };
+    assert_eq!(fit(true), fit(false));
+}
+
+#[test]
+fn fit_is_the_plain_loop_for_random_settings() {
+    let mut rng = Rng::new(2026);
+    for case in 0..150 {
+        let samples = 1 + rng.below(30);
+        let data = regression(samples, rng.next_u64());
+        let validation = regression(1 + rng.below(12), rng.next_u64());
+        let labelled = classes(samples, rng.next_u64());
+        let labelled_validation = classes(1 + rng.below(12), rng.next_u64());
+        let plan = Plan::draw(&mut rng, samples);
+        let what = format!("case {case}: {samples} samples, {plan:?}");
+        let seed = rng.next_u64();
+        let trained = match plan.validation {
+            1 => samples - (0.25 * samples as f64).round() as usize,
+            _ => samples,
+        };
+        if plan.drop_last && plan.batch > trained {
+            // No batch would be left: an error before training, not an
+            // empty run.
+            let mut model = Reg::with_seed(seed);
+            let before = weights(&model);
+            let err = model.fit(&data, plan.fit(&validation)).unwrap_err();
+            assert!(err.to_string().contains("drop_last"), "{err}: {what}");
+            assert_eq!(weights(&model), before, "{what}");
+            continue;
+        }
+
+        let metric_list = [macrograd::metrics::Metric::MAE];
+        let mut a = Reg::with_seed(seed);
+        let mut fit = plan.fit(&validation);
+        if plan.metrics {
+            fit = fit.metrics(&metric_list);
+        }
+        let by_fit = reported(&a.fit(&data, fit).unwrap());
+        let mut b = Reg::with_seed(seed);
+        let by_hand = plain_loop(
+            &mut b,
+            &data,
+            &validation,
+            plan,
+            &|m, d| m.loss(d.targets()),
+            &mae,
+        );
+        assert_same_run(&by_fit, &by_hand, &format!("Reg, {what}"));
+        assert_eq!(weights(&a), weights(&b), "Reg, {what}");
+
+        let mut a = Noisy::with_seed(seed);
+        let mut fit = plan.fit(&validation);
+        if plan.metrics {
+            fit = fit.metrics(&metric_list);
+        }
+        let by_fit = reported(&a.fit(&data, fit).unwrap());
+        let mut b = Noisy::with_seed(seed);
+        let by_hand = plain_loop(
+            &mut b,
+            &data,
+            &validation,
+            plan,
+            &|m, d| m.loss(d.targets()),
+            &mae,
+        );
+        assert_same_run(&by_fit, &by_hand, &format!("Noisy, {what}"));
+        assert_eq!(weights(&a), weights(&b), "Noisy, {what}");
+
+        let mut a = Clf::with_seed(seed);
+        let by_fit = reported(&a.fit(&labelled, plan.fit(&labelled_validation)).unwrap());
+        let mut b = Clf::with_seed(seed);
+        let by_hand = plain_loop(
+            &mut b,
+            &labelled,
+            &labelled_validation,
+            plan,
+            &|m, d| m.loss(d.targets()),
+            &accuracy,
+        );
+        assert_same_run(&by_fit, &by_hand, &format!("Clf, {what}"));
+        assert_eq!(weights(&a), weights(&b), "Clf, {what}");
+    }
+}

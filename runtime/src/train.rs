@@ -781,8 +781,9 @@ impl<'f, M: Model> Loop<'f, M> {
                     crate::data::gather_rows(inputs, batch, x);
                     <M::Target as Target<M::Elem>>::gather(train.targets(), batch, &mut targets);
                     // One unshuffled batch of every sample is the same batch
-                    // each epoch: nothing but this loop touches the model's
-                    // input buffer, so it still holds the data.
+                    // each epoch: the model's input buffer still holds it
+                    // next epoch unless something else wrote it (validation
+                    // does, and resets `gathered`).
                     gathered = whole_batch;
                 }
                 let view = <M::Target as Target<M::Elem>>::view(&targets, batch.len());
@@ -861,6 +862,9 @@ impl<'f, M: Model> Loop<'f, M> {
             }
             let (val_loss, val_metrics) = match validation {
                 Some(v) => {
+                    // Validation fills the model's input buffer with its own
+                    // rows: the training batch must be gathered again.
+                    gathered = false;
                     let (loss, s) = evaluate_scores(model, v, batch_size, !self.metrics.is_empty());
                     (Some(loss), self.values(&s))
                 }
