@@ -204,11 +204,12 @@ fn one_seed_gives_identical_histories() {
 #[test]
 fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
     // Validation on the training data (the validation loss is measured after
-    // each epoch's update, the training loss before it); four epochs of descent, then ascent
-    // (a negative learning rate): the validation curve falls until epoch 4
-    // and rises after it.
+    // each epoch's update, the training loss before it); four epochs of
+    // descent, then a learning rate far past the stable limit (1 here: the
+    // loss's curvature is about 2), which overshoots more each step: the
+    // validation curve falls until epoch 4 and rises after it.
     let data = regression(40, 5);
-    let lrs = vec![0.05, 0.05, 0.05, 0.05, -0.05];
+    let lrs = vec![0.05, 0.05, 0.05, 0.05, 3.0];
     let fit = |epochs| {
         Fit::epochs(epochs)
             .batch_size(40)
@@ -269,7 +270,7 @@ fn early_stopping_watches_the_training_loss_without_validation() {
             &data,
             Fit::epochs(20)
                 .batch_size(40)
-                .schedule(Table(vec![0.05, 0.05, -0.05], 0))
+                .schedule(Table(vec![0.05, 0.05, 3.0], 0))
                 .early_stopping(EarlyStopping::patience(2))
                 .quiet(),
         )
@@ -516,11 +517,11 @@ fn bad_settings_are_errors_before_the_first_batch() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::InputWidth {
+            &err,
+            Error::ValidationData(e) if matches!(**e, Error::InputWidth {
                 expected: 2,
                 found: 3
-            }
+            })
         ),
         "{err:?}"
     );
@@ -672,7 +673,7 @@ fn the_best_checkpoint_holds_the_best_epoch() {
                 .batch_size(40)
                 .shuffle(false)
                 .validation_data(&data)
-                .schedule(Table(vec![0.05, 0.05, 0.05, 0.05, -0.05], 0))
+                .schedule(Table(vec![0.05, 0.05, 0.05, 0.05, 3.0], 0))
                 .checkpoint_best(&path)
                 .quiet(),
         )
@@ -1031,4 +1032,316 @@ fn fit_is_the_plain_loop_for_random_settings() {
         assert_same_run(&by_fit, &by_hand, &format!("Clf, {what}"));
         assert_eq!(weights(&a), weights(&b), "Clf, {what}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Settings and files that cannot make a run: errors before the first
+// batch, with the model left as it was.
+
+model! {
+    struct Normed;
+    dtype f64;
+    input 2;
+    Linear(2, 4);
+    BatchNorm;
+    ReLU;
+    Linear(_, 1);
+    loss MSE;
+    optim SGD(0.05)
+}
+
+model! {
+    struct WithMomentum;
+    dtype f64;
+    input 2;
+    Linear(2, 1);
+    loss MSE;
+    optim SGD(0.1, momentum = 0.9)
+}
+
+model! {
+    struct Binary;
+    dtype f64;
+    input 2;
+    Linear(2, 1);
+    loss BCE;
+    optim SGD(0.1)
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("macrograd-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn invalid_setting(err: &Error) -> (&'static str, String) {
+    match err {
+        Error::InvalidSetting { name, message } => (name, message.clone()),
+        other => panic!("expected an invalid setting, found {other:?}"),
+    }
+}
+
+#[test]
+fn resuming_a_run_that_has_its_epochs_is_an_error() {
+    let data = regression(20, 40);
+    let dir = scratch("resume-epochs");
+    let path = dir.join("run.safetensors");
+    Reg::new()
+        .fit(&data, Fit::epochs(3).checkpoint_every(1, &path).quiet())
+        .unwrap();
+    for epochs in [1, 3] {
+        let mut model = Reg::with_seed(5);
+        let before = weights(&model);
+        let err = model
+            .fit(&data, Fit::epochs(epochs).resume_from(&path).quiet())
+            .unwrap_err();
+        let (name, message) = invalid_setting(&err);
+        assert_eq!(name, "resume_from");
+        assert!(
+            message.contains(&format!(
+                "saved after epoch 3, so `epochs({epochs})` leaves nothing to train"
+            )),
+            "{message}"
+        );
+        assert_eq!(weights(&model), before, "the model took nothing");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_checkpoint_whose_epoch_or_history_is_wrong_is_refused() {
+    use macrograd::io::{save_checkpoint, CheckpointInfo};
+    let data = regression(20, 41);
+    let dir = scratch("resume-info");
+    let path = dir.join("run.safetensors");
+    let mut trained = Reg::new();
+    let history = trained.fit(&data, Fit::epochs(2).quiet()).unwrap();
+    let info = |epoch: usize, history: String| CheckpointInfo {
+        epoch,
+        rng_state: 7,
+        scheduler: None,
+        history,
+        metadata: Default::default(),
+    };
+    let cases = [
+        (info(usize::MAX, String::new()), "leaves nothing to train"),
+        (
+            info(3, history.to_json()),
+            "the history holds epochs 2 epochs, 1 to 2, but the checkpoint was saved after epoch 3",
+        ),
+        (
+            info(1, history.to_json()),
+            "saved after epoch 1: expected epochs 1 to 1 in order",
+        ),
+    ];
+    for (info, needle) in cases {
+        save_checkpoint(&trained, &path, &info).unwrap();
+        let mut model = Reg::with_seed(9);
+        let before = weights(&model);
+        let err = model
+            .fit(&data, Fit::epochs(5).resume_from(&path).quiet())
+            .unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+        assert_eq!(weights(&model), before);
+    }
+    // Stopping state that `fit` did not write.
+    let mut metadata = std::collections::BTreeMap::new();
+    metadata.insert("early_stopping.waited".to_string(), "9".to_string());
+    let bad = CheckpointInfo {
+        metadata,
+        ..info(2, history.to_json())
+    };
+    save_checkpoint(&trained, &path, &bad).unwrap();
+    let err = Reg::new()
+        .fit(&data, Fit::epochs(5).resume_from(&path).quiet())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "`meta.early_stopping.waited` is not a number of epochs up to the saved epoch 2"
+        ),
+        "{err}"
+    );
+    // A schedule's state without a schedule, and the other way round.
+    save_checkpoint(
+        &trained,
+        &path,
+        &CheckpointInfo {
+            scheduler: Some(vec![1.0]),
+            ..info(2, history.to_json())
+        },
+    )
+    .unwrap();
+    let err = Reg::new()
+        .fit(&data, Fit::epochs(5).resume_from(&path).quiet())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("this run has no schedule"),
+        "{err}"
+    );
+    save_checkpoint(&trained, &path, &info(2, history.to_json())).unwrap();
+    let err = Reg::new()
+        .fit(
+            &data,
+            Fit::epochs(5)
+                .resume_from(&path)
+                .schedule(StepLR::new(1, 0.5))
+                .quiet(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("saved without a schedule"),
+        "{err}"
+    );
+    // The same file resumes a run that matches it.
+    let resumed = Reg::new()
+        .fit(&data, Fit::epochs(3).resume_from(&path).quiet())
+        .unwrap();
+    assert_eq!(resumed.epochs.len(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_checkpoint_of_another_optimizer_declaration_is_refused() {
+    let data = regression(20, 42);
+    let dir = scratch("resume-declared");
+    let path = dir.join("run.safetensors");
+    // `Reg` is `SGD(0.1)`: resuming it with momentum would drop the
+    // momentum the run never had, or invent a run that never was.
+    Reg::new()
+        .fit(&data, Fit::epochs(1).checkpoint_every(1, &path).quiet())
+        .unwrap();
+    let mut model = WithMomentum::new();
+    let before = weights(&model);
+    let err = model
+        .fit(&data, Fit::epochs(2).resume_from(&path).quiet())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "the state was saved by an optimizer declared with momentum = 0.0, this one is declared with momentum = 0.9"
+        ),
+        "{err}"
+    );
+    assert_eq!(weights(&model), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_checkpoint_folder_that_does_not_exist_is_an_error_before_training() {
+    let data = regression(20, 43);
+    let missing = std::env::temp_dir()
+        .join(format!("macrograd-missing-{}", std::process::id()))
+        .join("run.safetensors");
+    for fit in [
+        Fit::epochs(2).checkpoint_every(1, &missing),
+        Fit::epochs(2).checkpoint_best(&missing),
+    ] {
+        let mut model = Reg::new();
+        let before = weights(&model);
+        let err = model.fit(&data, fit.quiet()).unwrap_err();
+        let (name, message) = invalid_setting(&err);
+        assert!(name.starts_with("checkpoint_"), "{name}");
+        assert!(message.contains("does not exist"), "{message}");
+        assert_eq!(weights(&model), before);
+    }
+    let folder = scratch("checkpoint-folder");
+    let err = Reg::new()
+        .fit(&data, Fit::epochs(1).checkpoint_every(1, &folder).quiet())
+        .unwrap_err();
+    assert!(err.to_string().contains("is a folder, not a file"), "{err}");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[test]
+fn batch_norm_batches_of_one_sample_are_an_error_before_training() {
+    assert_eq!(<Normed as Model>::MIN_TRAINING_BATCH, 2);
+    assert_eq!(<Reg as Model>::MIN_TRAINING_BATCH, 1);
+    let data = regression(33, 44);
+    let mut model = Normed::new();
+    let before = weights(&model);
+    for (fit, needle) in [
+        (
+            Fit::epochs(2).batch_size(32),
+            "33 samples in batches of 32 leave the last batch with 1",
+        ),
+        (
+            Fit::epochs(2).batch_size(1).drop_last(true),
+            "33 samples in batches of 1 leave every batch with 1",
+        ),
+    ] {
+        let err = model.fit(&data, fit.quiet()).unwrap_err();
+        let (name, message) = invalid_setting(&err);
+        assert_eq!(name, "batch_size");
+        assert!(message.contains(needle), "{message}");
+        assert!(message.contains("drop_last(true)"), "{message}");
+        assert_eq!(weights(&model), before);
+    }
+    // Dropping the last batch, or a size that leaves 2, trains; so does a
+    // validation batch of one (evaluation uses the running statistics).
+    let validation = regression(1, 45);
+    for fit in [
+        Fit::epochs(2).batch_size(32).drop_last(true),
+        Fit::epochs(2).batch_size(31).validation_data(&validation),
+    ] {
+        Normed::new().fit(&data, fit.quiet()).unwrap();
+    }
+}
+
+#[test]
+fn bce_targets_outside_zero_one_are_refused() {
+    let x = Array2::<f64>::zeros((4, 2));
+    let good = Dataset::regression(x.clone(), array![[0.0], [1.0], [0.25], [1.0]]).unwrap();
+    let bad = Dataset::regression(x, array![[0.0], [1.0], [1.5], [-0.1]]).unwrap();
+    let mut model = Binary::new();
+    let err = model.fit(&bad, Fit::epochs(1).quiet()).unwrap_err();
+    assert!(
+        matches!(err, Error::TargetOutOfRange { row: 2, column: 0, value, .. } if value == 1.5),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "target 1.5 at sample 2, column 0 is outside [0, 1], which BCE needs"
+    );
+    let err = model
+        .fit(&good, Fit::epochs(1).validation_data(&bad).quiet())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ValidationData(e) if matches!(**e, Error::TargetOutOfRange { .. })),
+        "{err:?}"
+    );
+    assert!(model.evaluate(&bad, 4).is_err());
+    // Regression models read any finite target.
+    Reg::new().fit(&bad, Fit::epochs(1).quiet()).unwrap();
+}
+
+#[test]
+fn empty_validation_data_names_the_validation_data() {
+    let data = regression(10, 46);
+    let empty = Dataset::regression(Array2::<f64>::zeros((0, 2)), Array2::zeros((0, 1))).unwrap();
+    let err = Reg::new()
+        .fit(&data, Fit::epochs(1).validation_data(&empty).quiet())
+        .unwrap_err();
+    assert!(matches!(&err, Error::ValidationData(e) if matches!(**e, Error::EmptyDataset)));
+    assert_eq!(
+        err.to_string(),
+        "validation data: the dataset is empty: expected at least one sample"
+    );
+}
+
+#[test]
+fn a_schedule_that_sets_a_negative_learning_rate_stops_with_an_error() {
+    let data = regression(10, 47);
+    let err = Reg::new()
+        .fit(
+            &data,
+            Fit::epochs(4)
+                .schedule(Table(vec![0.1, 0.1, -0.1], 0))
+                .quiet(),
+        )
+        .unwrap_err();
+    let (name, message) = invalid_setting(&err);
+    assert_eq!(name, "schedule");
+    assert!(
+        message.contains("its `step` set the learning rate to -0.1"),
+        "{message}"
+    );
 }

@@ -762,6 +762,16 @@ impl<'a> Gen<'a> {
         let buffers = self.expand_buffer_visitors();
         let rngs = self.expand_rng_states();
         let summary = self.expand_summary();
+        // Batch norm over one value per channel and sample needs two
+        // samples for a batch variance (see `Model::MIN_TRAINING_BATCH`).
+        let single_value_norm = self.m.layers.iter().any(|l| {
+            matches!(l.kind, LayerKind::BatchNorm { .. })
+                && match l.input {
+                    Dims::Flat(_) => true,
+                    Dims::Image { height, width, .. } => height == 1 && width == 1,
+                }
+        });
+        let min_training_batch: usize = if single_value_norm { 2 } else { 1 };
         let task = format_ident!(
             "{}",
             match self.m.loss.kind {
@@ -777,6 +787,7 @@ impl<'a> Gen<'a> {
                 const INPUTS: ::core::primitive::usize = #inputs;
                 const OUTPUTS: ::core::primitive::usize = #outputs;
                 const TASK: #k::__private::Task = #k::__private::Task::#task;
+                const MIN_TRAINING_BATCH: ::core::primitive::usize = #min_training_batch;
 
                 fn input_buffer(
                     &mut self,

@@ -38,6 +38,20 @@ impl<T: Float> Buffer<T> {
         self.width
     }
 
+    /// Values in `rows` samples. Checked: a wrapped product would make the
+    /// views below larger than their storage.
+    #[inline]
+    #[track_caller]
+    fn len(&self, rows: usize) -> usize {
+        match rows.checked_mul(self.width) {
+            Some(len) => len,
+            None => panic!(
+                "a batch of {rows} samples of {} values overflows the address space",
+                self.width
+            ),
+        }
+    }
+
     /// Samples that fit without growing.
     pub fn capacity(&self) -> usize {
         self.data
@@ -49,7 +63,7 @@ impl<T: Float> Buffer<T> {
     /// Makes room for `rows` samples; allocates only if there is less.
     #[inline]
     pub fn reserve(&mut self, rows: usize) {
-        let len = rows * self.width;
+        let len = self.len(rows);
         if self.data.len() < len {
             self.data.resize(len, T::zero());
         }
@@ -63,7 +77,7 @@ impl<T: Float> Buffer<T> {
     #[inline]
     #[track_caller]
     pub fn view(&self, rows: usize) -> ArrayView2<'_, T> {
-        let data = &self.data[..rows * self.width];
+        let data = &self.data[..self.len(rows)];
         // SAFETY: `data` holds exactly rows x width values, row-major.
         unsafe { ArrayView2::from_shape_ptr((rows, self.width), data.as_ptr()) }
     }
@@ -76,7 +90,8 @@ impl<T: Float> Buffer<T> {
     #[inline]
     #[track_caller]
     pub fn view_mut(&mut self, rows: usize) -> ArrayViewMut2<'_, T> {
-        let data = &mut self.data[..rows * self.width];
+        let len = self.len(rows);
+        let data = &mut self.data[..len];
         // SAFETY: `data` holds exactly rows x width values, row-major, and is
         // borrowed mutably for the view's lifetime.
         unsafe { ArrayViewMut2::from_shape_ptr((rows, self.width), data.as_mut_ptr()) }

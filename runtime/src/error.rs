@@ -58,8 +58,25 @@ pub enum Error {
         value: f64,
     },
     /// A dataset with no samples.
-    #[error("the dataset is empty: training needs at least one sample")]
+    #[error("the dataset is empty: expected at least one sample")]
     EmptyDataset,
+    /// A target value the loss cannot read (a BCE target outside `[0, 1]`).
+    #[error("target {value} at sample {row}, column {column} is outside {expected}")]
+    TargetOutOfRange {
+        /// Zero-based sample index.
+        row: usize,
+        /// Zero-based column index.
+        column: usize,
+        /// The value, as `f64`.
+        value: f64,
+        /// The range, with the loss that needs it (`[0, 1], which BCE
+        /// needs`).
+        expected: &'static str,
+    },
+    /// What is wrong with the validation data (given to
+    /// `Fit::validation_data`), as opposed to the training data.
+    #[error("validation data: {0}")]
+    ValidationData(Box<Error>),
     /// A setting of `Fit` (or another configuration) outside its range.
     #[error("invalid setting `{name}`: {message}")]
     InvalidSetting {

@@ -300,9 +300,19 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 /// generators), shapes, dtypes, malformed metadata; the optimizer's entries (missing, unexpected, of the wrong
 /// length) once the rest matches.
 pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<CheckpointInfo> {
-    let path = path.as_ref();
+    load_checkpoint_checked(model, path.as_ref(), |_| Ok(())).map(|(info, ())| info)
+}
+
+/// [`load_checkpoint`], with `check` run on the checkpoint's information
+/// after every other check and before the model changes: an error of
+/// `check` leaves the model as it was, as any other.
+pub(crate) fn load_checkpoint_checked<M: Model, R>(
+    model: &mut M,
+    path: &Path,
+    check: impl FnOnce(&CheckpointInfo) -> Result<R>,
+) -> Result<(CheckpointInfo, R)> {
     let bytes = read_file(path)?;
-    load_checkpoint_named(model, &bytes, &path.display().to_string())
+    load_checkpoint_named(model, &bytes, &path.display().to_string(), check)
 }
 
 /// [`load_checkpoint`] from the bytes of a checkpoint file; errors name
@@ -312,14 +322,15 @@ pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Resul
 ///
 /// As [`load_checkpoint`].
 pub fn checkpoint_from_bytes<M: Model>(model: &mut M, bytes: &[u8]) -> Result<CheckpointInfo> {
-    load_checkpoint_named(model, bytes, BYTES)
+    load_checkpoint_named(model, bytes, BYTES, |_| Ok(())).map(|(info, ())| info)
 }
 
-fn load_checkpoint_named<M: Model>(
+fn load_checkpoint_named<M: Model, R>(
     model: &mut M,
     bytes: &[u8],
     source: &str,
-) -> Result<CheckpointInfo> {
+    check: impl FnOnce(&CheckpointInfo) -> Result<R>,
+) -> Result<(CheckpointInfo, R)> {
     let file = SafetensorsFile::parse(bytes, source)?;
     match file.meta(CHECKPOINT_KEY) {
         Some(CHECKPOINT_VERSION) => {}
@@ -451,6 +462,14 @@ fn load_checkpoint_named<M: Model>(
     let (Some(epoch), Some(rng_state), Some(history)) = (epoch, rng_state, history) else {
         unreachable!("a missing value is a problem reported above")
     };
+    let info = CheckpointInfo {
+        epoch,
+        rng_state,
+        scheduler,
+        history: history.to_string(),
+        metadata,
+    };
+    let checked = check(&info)?;
 
     // STEP 4: the generators and the optimizer (each checks its entries
     // and changes nothing on an error; the generators are put back if the
@@ -467,13 +486,7 @@ fn load_checkpoint_named<M: Model>(
         return Err(mismatch(message));
     }
     weights.apply(model);
-    Ok(CheckpointInfo {
-        epoch,
-        rng_state,
-        scheduler,
-        history: history.to_string(),
-        metadata,
-    })
+    Ok((info, checked))
 }
 
 /// An `Error::Io` of kind `InvalidData` for `path` (a file, or what the

@@ -75,10 +75,13 @@ pub trait Optimizer<T: Float> {
     ///   `{i}.grad_avg` (centered) for RMSprop, `{i}.step` and `{i}.sum`
     ///   for Adagrad. Step counts are whole numbers.
     ///
+    /// - Every hyperparameter of the declaration the optimizer was built
+    ///   with, as `declared.<name>` (`declared.lr`, `declared.momentum`,
+    ///   `declared.nesterov` as 0 or 1, ...), so that a state is loaded
+    ///   only into an optimizer declared the same.
+    ///
     /// Every value is widened to `f64`, which holds an `f32` exactly, so
-    /// [`Optimizer::load_state`] restores the optimizer bit for bit. The
-    /// other hyperparameters are not included: they are part of the
-    /// model's declaration.
+    /// [`Optimizer::load_state`] restores the optimizer bit for bit.
     ///
     /// ```
     /// use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
@@ -102,9 +105,15 @@ pub trait Optimizer<T: Float> {
     ///
     /// A message naming the optimizer and every problem found: a missing
     /// entry, an unexpected or repeated name, a wrong number of values, a
-    /// hyperparameter that is not finite, a step count that is not a whole
-    /// number, a value the element type cannot hold exactly (an `f32`
-    /// optimizer given `0.1`). Nothing is changed then.
+    /// declared hyperparameter that differs from this optimizer's
+    /// declaration (a state saved by `SGD(0.01)` given to an optimizer
+    /// declared with momentum), a hyperparameter outside the range the
+    /// declaration allows (`lr >= 0`: a schedule may reach 0;
+    /// `momentum >= 0`, `> 0` with Nesterov; `0 <= beta1 < 1`), a step count that is
+    /// not a whole number, a buffer value that is not finite (or negative,
+    /// for the sums and averages of squares), a value the element type
+    /// cannot hold exactly (an `f32` optimizer given `0.1`). Nothing is
+    /// changed then.
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String>;
 
     /// One update of parameter `index` from its gradient.
@@ -131,6 +140,20 @@ pub struct SgdConfig {
     pub weight_decay: f64,
 }
 
+impl SgdConfig {
+    /// Every hyperparameter by name (flags as 0 or 1), as a checkpoint
+    /// records the declaration.
+    fn named(&self) -> [(&'static str, f64); 5] {
+        [
+            ("lr", self.lr),
+            ("momentum", self.momentum),
+            ("dampening", self.dampening),
+            ("nesterov", flag(self.nesterov)),
+            ("weight_decay", self.weight_decay),
+        ]
+    }
+}
+
 impl Default for SgdConfig {
     fn default() -> Self {
         SgdConfig {
@@ -150,6 +173,9 @@ impl Default for SgdConfig {
 pub struct Sgd<T> {
     /// Hyperparameters.
     pub config: SgdConfig,
+    /// The hyperparameters it was built with (a checkpoint is resumed
+    /// only by an optimizer declared the same).
+    declared: SgdConfig,
     /// Momentum buffers, empty until the parameter's first step.
     momentum: Vec<Vec<T>>,
     lens: Vec<usize>,
@@ -170,9 +196,62 @@ impl<T: Float> Sgd<T> {
             .collect();
         Sgd {
             config,
+            declared: config,
             momentum,
             lens: param_lens.to_vec(),
         }
+    }
+}
+
+/// The prefix of the declared hyperparameters in [`Optimizer::state`].
+const DECLARED: &str = "declared.";
+
+/// The values a hyperparameter or buffer read from a saved state may take.
+#[derive(Clone, Copy)]
+enum Range {
+    /// Any finite number.
+    Finite,
+    /// Finite and `>= 0` (learning rates, momentum, squares).
+    NonNegative,
+    /// Finite and `> 0` (Nesterov's momentum).
+    Positive,
+    /// In `[0, 1)` (Adam's `beta1`).
+    UnitOpen,
+}
+
+impl Range {
+    fn holds(self, v: f64) -> bool {
+        match self {
+            Range::Finite => v.is_finite(),
+            Range::NonNegative => v.is_finite() && v >= 0.0,
+            Range::Positive => v.is_finite() && v > 0.0,
+            Range::UnitOpen => (0.0..1.0).contains(&v),
+        }
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Range::Finite => "finite",
+            Range::NonNegative => "a finite number >= 0",
+            Range::Positive => "a finite number > 0",
+            Range::UnitOpen => "in [0, 1)",
+        }
+    }
+}
+
+/// Appends the declared hyperparameters to a state, as `declared.<name>`.
+fn push_declared(state: &mut Vec<(String, Vec<f64>)>, declared: &[(&str, f64)]) {
+    for &(name, value) in declared {
+        state.push((format!("{DECLARED}{name}"), vec![value]));
+    }
+}
+
+/// `1.0` for `true`, `0.0` for `false`: how a flag is saved.
+fn flag(on: bool) -> f64 {
+    if on {
+        1.0
+    } else {
+        0.0
     }
 }
 
@@ -235,16 +314,38 @@ impl<'a> StateReader<'a> {
         }
     }
 
-    /// A required, finite hyperparameter (0 after a problem).
-    fn hyperparameter(&mut self, name: &str) -> f64 {
+    /// A required hyperparameter in the range `range` says (0 after a
+    /// problem): the same range the declaration is checked against, except
+    /// that a learning rate may be 0 (where a schedule can take it).
+    fn hyperparameter(&mut self, name: &str, range: Range) -> f64 {
         match self.values(name, 1, true) {
-            Some(&[value]) if value.is_finite() => value,
+            Some(&[value]) if range.holds(value) => value,
             Some(&[value]) => {
-                self.problems
-                    .push(format!("`{name}` must be finite, found {value:?}"));
+                self.problems.push(format!(
+                    "`{name}` must be {}, found {value:?}",
+                    range.text()
+                ));
                 0.0
             }
             _ => 0.0,
+        }
+    }
+
+    /// Checks the hyperparameters the state was saved with (entries
+    /// `declared.<name>`) against this optimizer's declaration `own`:
+    /// resuming continues the run that was declared, so every one must be
+    /// equal.
+    fn declared(&mut self, own: &[(&str, f64)]) {
+        for &(name, value) in own {
+            let key = format!("{DECLARED}{name}");
+            if let Some(&[saved]) = self.values(&key, 1, true) {
+                if saved != value {
+                    self.problems.push(format!(
+                        "the state was saved by an optimizer declared with {name} = {saved:?}, \
+                         this one is declared with {name} = {value:?}"
+                    ));
+                }
+            }
         }
     }
 
@@ -265,13 +366,34 @@ impl<'a> StateReader<'a> {
         }
     }
 
-    /// A buffer of `len` values that `T` holds exactly (NaN included).
+    /// A buffer of `len` finite values that `T` holds exactly.
     fn buffer<T: Float>(&mut self, name: &str, len: usize, required: bool) -> Option<&'a [f64]> {
+        self.buffer_in::<T>(name, len, required, Range::Finite)
+    }
+
+    /// A buffer of `len` finite values `>= 0` (sums and averages of
+    /// squares, whose roots the update takes) that `T` holds exactly.
+    fn squares<T: Float>(&mut self, name: &str, len: usize, required: bool) -> Option<&'a [f64]> {
+        self.buffer_in::<T>(name, len, required, Range::NonNegative)
+    }
+
+    fn buffer_in<T: Float>(
+        &mut self,
+        name: &str,
+        len: usize,
+        required: bool,
+        range: Range,
+    ) -> Option<&'a [f64]> {
         let values = self.values(name, len, required)?;
-        let inexact = values.iter().position(|&v| {
-            let back = Float::to_f64(T::of(v));
-            !(back == v || (back.is_nan() && v.is_nan()))
-        });
+        if let Some(at) = values.iter().position(|&v| !range.holds(v)) {
+            self.problems.push(format!(
+                "`{name}` holds {:?} at index {at}, expected {}",
+                values[at],
+                range.text()
+            ));
+            return None;
+        }
+        let inexact = values.iter().position(|&v| Float::to_f64(T::of(v)) != v);
         if let Some(at) = inexact {
             self.problems.push(format!(
                 "`{name}` holds {:?} at index {at}, which {} cannot represent exactly",
@@ -353,16 +475,25 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 state.push((format!("{i}.momentum_buffer"), widen(buf)));
             }
         }
+        push_declared(&mut state, &self.declared.named());
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let lr = r.hyperparameter("lr");
-        let momentum = r.hyperparameter("momentum");
+        let lr = r.hyperparameter("lr", Range::NonNegative);
+        let momentum = r.hyperparameter(
+            "momentum",
+            if self.declared.nesterov {
+                Range::Positive
+            } else {
+                Range::NonNegative
+            },
+        );
         let buffers: Vec<_> = (self.lens.iter().enumerate())
             .map(|(i, &len)| r.buffer::<T>(&format!("{i}.momentum_buffer"), len, false))
             .collect();
+        r.declared(&self.declared.named());
         r.finish("SGD")?;
         self.config.lr = lr;
         self.config.momentum = momentum;
@@ -489,6 +620,20 @@ impl Default for AdamConfig {
 }
 
 impl AdamConfig {
+    /// Every hyperparameter by name (flags as 0 or 1), as a checkpoint
+    /// records the declaration.
+    fn named(&self) -> [(&'static str, f64); 7] {
+        [
+            ("lr", self.lr),
+            ("beta1", self.betas.0),
+            ("beta2", self.betas.1),
+            ("eps", self.eps),
+            ("weight_decay", self.weight_decay),
+            ("amsgrad", flag(self.amsgrad)),
+            ("decoupled", flag(self.decoupled)),
+        ]
+    }
+
     /// `AdamW`'s defaults: Adam's, with decoupled weight decay 0.01.
     pub fn adamw() -> Self {
         AdamConfig {
@@ -514,6 +659,9 @@ struct AdamState<T> {
 pub struct Adam<T> {
     /// Hyperparameters.
     pub config: AdamConfig,
+    /// The hyperparameters it was built with (a checkpoint is resumed
+    /// only by an optimizer declared the same).
+    declared: AdamConfig,
     state: Vec<AdamState<T>>,
 }
 
@@ -533,7 +681,11 @@ impl<T: Float> Adam<T> {
                 },
             })
             .collect();
-        Adam { config, state }
+        Adam {
+            config,
+            declared: config,
+            state,
+        }
     }
 }
 
@@ -567,13 +719,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                 state.push((format!("{i}.max_exp_avg_sq"), widen(&s.v_max)));
             }
         }
+        push_declared(&mut state, &self.declared.named());
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let lr = r.hyperparameter("lr");
-        let beta1 = r.hyperparameter("beta1");
+        let lr = r.hyperparameter("lr", Range::NonNegative);
+        let beta1 = r.hyperparameter("beta1", Range::UnitOpen);
         let amsgrad = self.config.amsgrad;
         let loaded: Vec<_> = (self.state.iter().enumerate())
             .map(|(i, s)| {
@@ -581,10 +734,10 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                 (
                     r.step(&format!("{i}.step")),
                     r.buffer::<T>(&format!("{i}.exp_avg"), len, true),
-                    r.buffer::<T>(&format!("{i}.exp_avg_sq"), len, true),
+                    r.squares::<T>(&format!("{i}.exp_avg_sq"), len, true),
                     // Without AMSGrad, an entry of that name is unexpected.
                     amsgrad
-                        .then(|| r.buffer::<T>(&format!("{i}.max_exp_avg_sq"), len, true))
+                        .then(|| r.squares::<T>(&format!("{i}.max_exp_avg_sq"), len, true))
                         .flatten(),
                 )
             })
@@ -595,6 +748,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             (true, false) => "AdamW",
             (true, true) => "AdamW (amsgrad)",
         };
+        r.declared(&self.declared.named());
         r.finish(name)?;
         self.config.lr = lr;
         self.config.betas.0 = beta1;
@@ -746,6 +900,21 @@ pub struct RmsPropConfig {
     pub centered: bool,
 }
 
+impl RmsPropConfig {
+    /// Every hyperparameter by name (flags as 0 or 1), as a checkpoint
+    /// records the declaration.
+    fn named(&self) -> [(&'static str, f64); 6] {
+        [
+            ("lr", self.lr),
+            ("alpha", self.alpha),
+            ("eps", self.eps),
+            ("weight_decay", self.weight_decay),
+            ("momentum", self.momentum),
+            ("centered", flag(self.centered)),
+        ]
+    }
+}
+
 impl Default for RmsPropConfig {
     fn default() -> Self {
         RmsPropConfig {
@@ -789,6 +958,9 @@ struct RmsPropState<T> {
 pub struct RmsProp<T> {
     /// Hyperparameters.
     pub config: RmsPropConfig,
+    /// The hyperparameters it was built with (a checkpoint is resumed
+    /// only by an optimizer declared the same).
+    declared: RmsPropConfig,
     state: Vec<RmsPropState<T>>,
 }
 
@@ -810,7 +982,11 @@ impl<T: Float> RmsProp<T> {
                 momentum: zeros_if(config.momentum > 0.0, len),
             })
             .collect();
-        RmsProp { config, state }
+        RmsProp {
+            config,
+            declared: config,
+            state,
+        }
     }
 }
 
@@ -846,23 +1022,25 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                 state.push((format!("{i}.momentum_buffer"), widen(&s.momentum)));
             }
         }
+        push_declared(&mut state, &self.declared.named());
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let lr = r.hyperparameter("lr");
-        let momentum = r.hyperparameter("momentum");
+        let lr = r.hyperparameter("lr", Range::NonNegative);
+        let momentum = r.hyperparameter("momentum", Range::NonNegative);
         let loaded: Vec<_> = (self.state.iter().enumerate())
             .map(|(i, s)| {
                 let len = s.square_avg.len();
                 (
-                    r.buffer::<T>(&format!("{i}.square_avg"), len, true),
+                    r.squares::<T>(&format!("{i}.square_avg"), len, true),
                     r.buffer::<T>(&format!("{i}.grad_avg"), len, false),
                     r.buffer::<T>(&format!("{i}.momentum_buffer"), len, false),
                 )
             })
             .collect();
+        r.declared(&self.declared.named());
         r.finish("RMSprop")?;
         self.config.lr = lr;
         self.config.momentum = momentum;
@@ -1042,6 +1220,20 @@ pub struct AdagradConfig {
     pub eps: f64,
 }
 
+impl AdagradConfig {
+    /// Every hyperparameter by name, as a checkpoint records the
+    /// declaration.
+    fn named(&self) -> [(&'static str, f64); 5] {
+        [
+            ("lr", self.lr),
+            ("lr_decay", self.lr_decay),
+            ("weight_decay", self.weight_decay),
+            ("initial_accumulator_value", self.initial_accumulator_value),
+            ("eps", self.eps),
+        ]
+    }
+}
+
 impl Default for AdagradConfig {
     fn default() -> Self {
         AdagradConfig {
@@ -1077,6 +1269,9 @@ struct AdagradState<T> {
 pub struct Adagrad<T> {
     /// Hyperparameters.
     pub config: AdagradConfig,
+    /// The hyperparameters it was built with (a checkpoint is resumed
+    /// only by an optimizer declared the same).
+    declared: AdagradConfig,
     state: Vec<AdagradState<T>>,
 }
 
@@ -1090,7 +1285,11 @@ impl<T: Float> Adagrad<T> {
                 sum: vec![T::of(config.initial_accumulator_value); len],
             })
             .collect();
-        Adagrad { config, state }
+        Adagrad {
+            config,
+            declared: config,
+            state,
+        }
     }
 }
 
@@ -1109,20 +1308,22 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             state.push((format!("{i}.step"), vec![s.step as f64]));
             state.push((format!("{i}.sum"), widen(&s.sum)));
         }
+        push_declared(&mut state, &self.declared.named());
         state
     }
 
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
         let mut r = StateReader::new(state);
-        let lr = r.hyperparameter("lr");
+        let lr = r.hyperparameter("lr", Range::NonNegative);
         let loaded: Vec<_> = (self.state.iter().enumerate())
             .map(|(i, s)| {
                 (
                     r.step(&format!("{i}.step")),
-                    r.buffer::<T>(&format!("{i}.sum"), s.sum.len(), true),
+                    r.squares::<T>(&format!("{i}.sum"), s.sum.len(), true),
                 )
             })
             .collect();
+        r.declared(&self.declared.named());
         r.finish("Adagrad")?;
         self.config.lr = lr;
         for (s, (step, sum)) in self.state.iter_mut().zip(loaded) {
@@ -1820,7 +2021,7 @@ mod tests {
         for part in [
             "cannot load the Adam state",
             "`lr` is given more than once",
-            "`lr` must be finite, found NaN",
+            "`lr` must be a finite number >= 0, found NaN",
             "`0.step` must be a whole number of steps, found 1.5",
             "`0.exp_avg` has 3 values, expected 2",
             "`1.exp_avg` holds 0.1 at index 0, which f32 cannot represent exactly",
@@ -1843,6 +2044,83 @@ mod tests {
     }
 
     #[test]
+    fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
+        // SGD(0.01) saved, SGD(0.01, momentum = 0.9) declared: refused, not
+        // resumed without its momentum.
+        let plain = Sgd::<f64>::new(
+            SgdConfig {
+                lr: 0.01,
+                ..SgdConfig::default()
+            },
+            &[2],
+        );
+        let with_momentum = SgdConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            ..SgdConfig::default()
+        };
+        let mut sgd = Sgd::<f64>::new(with_momentum, &[2]);
+        let err = sgd.load_state(&plain.state()).unwrap_err();
+        assert!(
+            err.contains(
+                "the state was saved by an optimizer declared with momentum = 0.0, this one is \
+                 declared with momentum = 0.9"
+            ),
+            "{err}"
+        );
+        assert_eq!(sgd.config, with_momentum);
+
+        // Values a declaration could not hold, each refused.
+        let set = |state: &mut Vec<(String, Vec<f64>)>, key: &str, value: f64| {
+            let entry = state.iter_mut().find(|(name, _)| name == key).unwrap();
+            entry.1[0] = value;
+        };
+        let mut adam = Adam::<f64>::new(AdamConfig::default(), &[2]);
+        adam.update(0, &mut [1.0, 2.0], &[0.5, -0.5]);
+        let before = adam.state();
+        for (key, value, message) in [
+            ("lr", -0.1, "`lr` must be a finite number >= 0, found -0.1"),
+            ("beta1", 1.0, "`beta1` must be in [0, 1), found 1.0"),
+            (
+                "0.exp_avg",
+                f64::NAN,
+                "`0.exp_avg` holds NaN at index 0, expected finite",
+            ),
+            (
+                "0.exp_avg_sq",
+                -1.0,
+                "`0.exp_avg_sq` holds -1.0 at index 0, expected a finite number >= 0",
+            ),
+            (
+                "declared.eps",
+                1e-6,
+                "declared with eps = 1e-6, this one is declared with eps = 1e-8",
+            ),
+        ] {
+            let mut state = before.clone();
+            set(&mut state, key, value);
+            let err = adam.load_state(&state).unwrap_err();
+            assert!(err.contains(message), "{key}: {err}");
+            assert_eq!(adam.state(), before);
+        }
+        let mut nesterov = Sgd::<f64>::new(
+            SgdConfig {
+                momentum: 0.9,
+                nesterov: true,
+                ..SgdConfig::default()
+            },
+            &[1],
+        );
+        let mut state = nesterov.state();
+        set(&mut state, "momentum", 0.0);
+        let err = nesterov.load_state(&state).unwrap_err();
+        assert!(
+            err.contains("`momentum` must be a finite number > 0, found 0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn state_names_follow_pytorch() {
         let names = |state: Vec<(String, Vec<f64>)>| -> Vec<String> {
             state.into_iter().map(|(name, _)| name).collect()
@@ -1855,9 +2133,25 @@ mod tests {
             &[2, 2],
         );
         // No buffer before the first step, as in PyTorch.
-        assert_eq!(names(sgd.state()), ["lr", "momentum"]);
+        let declared = |state: Vec<(String, Vec<f64>)>| -> Vec<String> {
+            state
+                .into_iter()
+                .filter_map(|(name, _)| name.strip_prefix("declared.").map(str::to_string))
+                .collect()
+        };
+        let own = |state: Vec<(String, Vec<f64>)>| -> Vec<String> {
+            names(state)
+                .into_iter()
+                .filter(|name| !name.starts_with("declared."))
+                .collect()
+        };
+        assert_eq!(
+            declared(sgd.state()),
+            ["lr", "momentum", "dampening", "nesterov", "weight_decay"]
+        );
+        assert_eq!(own(sgd.state()), ["lr", "momentum"]);
         sgd.update(1, &mut [0.0, 0.0], &[1.0, 1.0]);
-        assert_eq!(names(sgd.state()), ["lr", "momentum", "1.momentum_buffer"]);
+        assert_eq!(own(sgd.state()), ["lr", "momentum", "1.momentum_buffer"]);
         let adam = Adam::<f64>::new(
             AdamConfig {
                 amsgrad: true,
@@ -1866,7 +2160,19 @@ mod tests {
             &[1],
         );
         assert_eq!(
-            names(adam.state()),
+            declared(adam.state()),
+            [
+                "lr",
+                "beta1",
+                "beta2",
+                "eps",
+                "weight_decay",
+                "amsgrad",
+                "decoupled"
+            ]
+        );
+        assert_eq!(
+            own(adam.state()),
             [
                 "lr",
                 "beta1",
@@ -1877,9 +2183,23 @@ mod tests {
             ]
         );
         let rmsprop = RmsProp::<f64>::new(RmsPropConfig::default(), &[1]);
-        assert_eq!(names(rmsprop.state()), ["lr", "momentum", "0.square_avg"]);
+        assert_eq!(
+            declared(rmsprop.state()),
+            ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]
+        );
+        assert_eq!(own(rmsprop.state()), ["lr", "momentum", "0.square_avg"]);
         let adagrad = Adagrad::<f64>::new(AdagradConfig::default(), &[1]);
-        assert_eq!(names(adagrad.state()), ["lr", "0.step", "0.sum"]);
+        assert_eq!(
+            declared(adagrad.state()),
+            [
+                "lr",
+                "lr_decay",
+                "weight_decay",
+                "initial_accumulator_value",
+                "eps"
+            ]
+        );
+        assert_eq!(own(adagrad.state()), ["lr", "0.step", "0.sum"]);
     }
 
     #[test]

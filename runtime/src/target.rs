@@ -56,6 +56,15 @@ pub trait Target<T: Float>: Sized + 'static {
     /// rows, or the range of class indices. The error names the sample.
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
 
+    /// Checks that the loss of `task` can read every target value; the
+    /// error names the first one that it cannot. Only BCE constrains its
+    /// float targets: probabilities in `[0, 1]` (outside, its loss goes
+    /// negative and has no minimum).
+    fn check_values(data: &Self::Data, task: Task) -> Result<(), crate::Error> {
+        let _ = (data, task);
+        Ok(())
+    }
+
     /// Adds the predictions `output` of a batch against its targets to the
     /// metric sums, reading the outputs as `task` says.
     fn score(output: ArrayView2<'_, T>, batch: Self::Batch<'_>, task: Task, scores: &mut Scores);
@@ -92,6 +101,24 @@ impl<T: Float> Target<T> for Rows {
             });
         }
         Ok(())
+    }
+
+    fn check_values(data: &Array2<T>, task: Task) -> Result<(), crate::Error> {
+        if task != Task::Binary {
+            return Ok(());
+        }
+        let outside = data
+            .indexed_iter()
+            .find(|(_, &v)| !(v >= T::zero() && v <= T::one()));
+        match outside {
+            Some(((row, column), &value)) => Err(crate::Error::TargetOutOfRange {
+                row,
+                column,
+                value: value.to_f64(),
+                expected: "[0, 1], which BCE needs",
+            }),
+            None => Ok(()),
+        }
     }
 
     fn score(output: ArrayView2<'_, T>, batch: ArrayView2<'_, T>, task: Task, scores: &mut Scores) {

@@ -28,6 +28,18 @@
 //!   accumulation over several batches;
 //! - callbacks at the end of every epoch or batch.
 //!
+//! Everything that can be checked is checked before the first batch, and
+//! an error then leaves the model as it was: every setting's range; the
+//! data's widths, labels and target values (BCE's in `[0, 1]`), the
+//! validation data's named as such ([`Error::ValidationData`]); a batch
+//! of one sample for a model whose batch norm needs two
+//! ([`Model::MIN_TRAINING_BATCH`]: use `drop_last(true)` or another batch
+//! size); a checkpoint path whose folder does not exist; a checkpoint to
+//! resume that does not fit the model, the optimizer's declaration or
+//! this run ([`Fit::resume_from`]). During the run, a schedule that sets a
+//! learning rate or momentum that is negative or not finite is an error
+//! (the model keeps its last update).
+//!
 //! Output: in a terminal, a progress bar per epoch (batches, running loss,
 //! rate, ETA) that leaves one line per epoch; elsewhere exactly one plain
 //! line per epoch, `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc:
@@ -423,7 +435,9 @@ impl<'a> Fit<'a> {
     /// Save a checkpoint (weights and batch-norm statistics, optimizer and
     /// schedule state, dropout generators, epoch, shuffling state, history;
     /// see [`crate::io::save_checkpoint`]) to `path` after every
-    /// `epochs`-th epoch, replacing the last one atomically.
+    /// `epochs`-th epoch, replacing the last one atomically. A `path` whose
+    /// folder does not exist, or that is a folder, is an error before
+    /// training.
     pub fn checkpoint_every(mut self, epochs: usize, path: impl Into<PathBuf>) -> Self {
         self.checkpoint_every = Some((epochs, path.into()));
         self
@@ -446,6 +460,17 @@ impl<'a> Fit<'a> {
     /// restored too; the best epoch's weights for `restore_best` are the
     /// model's own only if the best epoch came after the resume or at the
     /// saved epoch.
+    ///
+    /// The file is untrusted input: before the model takes anything from
+    /// it, `fit` checks (besides what [`crate::io::load_checkpoint`] checks)
+    /// that the saved epoch is below `epochs` (else nothing is left to
+    /// train: an error, not an empty run), that its history holds exactly
+    /// the epochs `1..=saved`, that it has a schedule's state exactly when
+    /// this run has a schedule, that its optimizer was declared with the
+    /// same hyperparameters as the model's (a run saved by `SGD(0.01)` is
+    /// not resumed by `SGD(0.01, momentum = 0.9)`), and that every value
+    /// is in the range its declaration allows. To start a new run from
+    /// saved weights, load them with [`crate::io::load_weights`] instead.
     pub fn resume_from(mut self, path: impl Into<PathBuf>) -> Self {
         self.resume = Some(path.into());
         self
@@ -489,6 +514,18 @@ impl<'a> Fit<'a> {
                 "expected a checkpoint every 1 or more epochs, found 0".into(),
             );
         }
+        let targets = [
+            (
+                "checkpoint_every",
+                self.checkpoint_every.as_ref().map(|(_, p)| p),
+            ),
+            ("checkpoint_best", self.checkpoint_best.as_ref()),
+        ];
+        for (name, path) in targets {
+            if let Some(problem) = path.and_then(|p| unwritable(p)) {
+                return invalid(name, problem);
+            }
+        }
         if self.accumulate == 0 {
             return invalid(
                 "accumulate",
@@ -529,6 +566,29 @@ impl<'a> Fit<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// Why a checkpoint cannot be saved at `path`, found before training so
+/// that a run is not lost at its first save: a folder that does not exist
+/// (or is not a folder), or a path that is a folder itself. (Permissions
+/// and a full disk show only when writing.)
+fn unwritable(path: &Path) -> Option<String> {
+    if path.is_dir() {
+        return Some(format!("{} is a folder, not a file", path.display()));
+    }
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if folder.is_dir() {
+        None
+    } else {
+        Some(format!(
+            "the folder {} of {} does not exist",
+            folder.display(),
+            path.display()
+        ))
     }
 }
 
@@ -603,7 +663,7 @@ struct Loop<'f, M: Model> {
 
 impl<'f, M: Model> Loop<'f, M> {
     fn run(model: &mut M, data: &Dataset<M::Elem, M::Target>, mut fit: Fit<'f>) -> Result<History> {
-        data.check_for(M::INPUTS, M::OUTPUTS)?;
+        check_data::<M>(data)?;
         let held;
         let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
             match std::mem::replace(&mut fit.validation, Validation::None) {
@@ -623,11 +683,12 @@ impl<'f, M: Model> Loop<'f, M> {
                             ),
                         });
                     };
-                    v.check_for(M::INPUTS, M::OUTPUTS)?;
+                    check_data::<M>(v).map_err(|e| Error::ValidationData(Box::new(e)))?;
                     (data, Some(v))
                 }
             };
         fit.validate(train.len())?;
+        check_batch_statistics::<M>(&fit, train.len())?;
         let metrics = fit
             .metrics
             .clone()
@@ -732,10 +793,11 @@ impl<'f, M: Model> Loop<'f, M> {
             Some((s, interval)) => interval.unwrap_or_else(|| s.interval()) == Interval::Iteration,
             None => false,
         };
-        if let Some((s, _)) = &mut schedule {
-            let start = s.start(model.learning_rate(), model.momentum());
-            apply(model, start);
-        }
+        // The schedule starts from the declared values; a resumed run
+        // then takes the schedule's and the optimizer's saved state instead.
+        let start = schedule
+            .as_mut()
+            .map(|(s, _)| s.start(model.learning_rate(), model.momentum()));
         let track_scores = !self.metrics.is_empty();
         let whole_batch = !self.fit.shuffle && iterations == 1 && batch_size == samples;
         let mut gathered = false;
@@ -746,22 +808,28 @@ impl<'f, M: Model> Loop<'f, M> {
         };
         let mut first = 1;
         if let Some(path) = self.fit.resume.clone() {
-            let info = crate::io::load_checkpoint(model, &path)?;
+            let invalid = |message: String| Error::InvalidSetting {
+                name: "resume_from",
+                message: format!("{}: {message}", path.display()),
+            };
+            // Everything is checked (and the schedule and stopping state
+            // taken) before the model takes anything from the file.
+            let (info, saved) = crate::io::load_checkpoint_checked(model, &path, |info| {
+                let saved = check_resume(info, epochs, schedule.is_some()).map_err(invalid)?;
+                if let (Some((s, _)), Some(state)) = (&mut schedule, &info.scheduler) {
+                    s.load_state(state).map_err(invalid)?;
+                }
+                self.restore_stopping_state(&info.metadata, info.epoch)
+                    .map_err(invalid)?;
+                Ok(saved)
+            })?;
             rng = Rng::from_state(info.rng_state);
-            if let (Some((s, _)), Some(state)) = (&mut schedule, &info.scheduler) {
-                s.load_state(state)
-                    .map_err(|message| Error::InvalidSetting {
-                        name: "resume_from",
-                        message: format!("{}: {message}", path.display()),
-                    })?;
-            }
-            if !info.history.is_empty() {
-                history.epochs = History::from_json(&info.history)?.epochs;
-            }
-            self.restore_stopping_state(&info.metadata);
+            history.epochs = saved.epochs;
             first = info.epoch + 1;
             self.output
                 .line(|| format!("Resumed from {} after epoch {}", path.display(), info.epoch));
+        } else if let Some(start) = start {
+            apply(model, start, "start")?;
         }
         'epochs: for epoch in first..=epochs {
             let start = Instant::now();
@@ -825,7 +893,7 @@ impl<'f, M: Model> Loop<'f, M> {
                     if per_iteration {
                         if let Some((s, _)) = &mut schedule {
                             let next = s.step(None);
-                            apply(model, next);
+                            apply(model, next, "step")?;
                         }
                     }
                 }
@@ -892,7 +960,7 @@ impl<'f, M: Model> Loop<'f, M> {
                         None
                     };
                     let next = s.step(metric);
-                    apply(model, next);
+                    apply(model, next, "step")?;
                 }
             }
             let show_lr = schedule.is_some();
@@ -991,23 +1059,62 @@ impl<'f, M: Model> Loop<'f, M> {
         crate::io::save_checkpoint(model, path, &info)
     }
 
-    /// Reads back what [`Loop::save`] wrote of the stopping state.
-    fn restore_stopping_state(&mut self, metadata: &std::collections::BTreeMap<String, String>) {
-        let bits = |key: &str| {
-            metadata
-                .get(key)
-                .and_then(|v| u64::from_str_radix(v, 16).ok())
-                .map(f64::from_bits)
+    /// Reads back what [`Loop::save`] wrote of the stopping state of a run
+    /// saved after epoch `saved`.
+    ///
+    /// # Errors
+    ///
+    /// A value that is present but not what `save` writes: a best value
+    /// that is not a finite number, a best epoch or a count of epochs
+    /// waited after `saved`, a best value without its epoch.
+    fn restore_stopping_state(
+        &mut self,
+        metadata: &std::collections::BTreeMap<String, String>,
+        saved: usize,
+    ) -> std::result::Result<(), String> {
+        let bits = |key: &str| -> std::result::Result<Option<f64>, String> {
+            let Some(text) = metadata.get(key) else {
+                return Ok(None);
+            };
+            match u64::from_str_radix(text, 16).map(f64::from_bits) {
+                Ok(v) if v.is_finite() => Ok(Some(v)),
+                _ => Err(format!(
+                    "metadata `meta.{key}` is not the bits of a finite number: {text:?}"
+                )),
+            }
         };
-        let count = |key: &str| metadata.get(key).and_then(|v| v.parse::<usize>().ok());
-        if let (Some(epoch), Some(best)) = (
-            count("early_stopping.best_epoch"),
-            bits("early_stopping.best"),
-        ) {
-            self.best = Some((epoch, best));
-        }
-        self.waited = count("early_stopping.waited").unwrap_or(0);
-        self.best_saved = bits("checkpoint.best");
+        let count = |key: &str| -> std::result::Result<Option<usize>, String> {
+            let Some(text) = metadata.get(key) else {
+                return Ok(None);
+            };
+            match text.parse::<usize>() {
+                Ok(n) if n <= saved => Ok(Some(n)),
+                _ => Err(format!(
+                    "metadata `meta.{key}` is not a number of epochs up to the saved epoch \
+                     {saved}: {text:?}"
+                )),
+            }
+        };
+        let (best_epoch, best) = (
+            count("early_stopping.best_epoch")?,
+            bits("early_stopping.best")?,
+        );
+        let waited = count("early_stopping.waited")?;
+        let best_saved = bits("checkpoint.best")?;
+        self.best = match (best_epoch, best) {
+            (Some(epoch), Some(best)) => Some((epoch, best)),
+            (None, None) => None,
+            _ => {
+                return Err(
+                    "metadata `meta.early_stopping.best_epoch` and `meta.early_stopping.best` \
+                     come together"
+                        .into(),
+                )
+            }
+        };
+        self.waited = waited.unwrap_or(0);
+        self.best_saved = best_saved;
+        Ok(())
     }
 
     /// The values of the chosen metrics.
@@ -1111,11 +1218,120 @@ fn short_type_name<X>() -> &'static str {
     full.rsplit("::").next().unwrap_or(full)
 }
 
-fn apply<M: Model>(model: &mut M, setting: Setting) {
+/// Checks what a checkpoint says of its run against the run that resumes
+/// it: the saved epoch must leave epochs to train (`epochs` is the total),
+/// a non-empty history must hold exactly the epochs `1..=saved` in order,
+/// and a schedule's state must be there exactly when this run has a
+/// schedule. Returns the saved history.
+fn check_resume(
+    info: &crate::io::CheckpointInfo,
+    epochs: usize,
+    has_schedule: bool,
+) -> std::result::Result<History, String> {
+    let saved = info.epoch;
+    if saved >= epochs {
+        return Err(format!(
+            "the checkpoint was saved after epoch {saved}, so `epochs({epochs})` leaves nothing \
+             to train; ask for more than {saved} epochs in all"
+        ));
+    }
+    let history = if info.history.is_empty() {
+        History {
+            epochs: Vec::new(),
+            stop: StopReason::MaxEpochs { epochs },
+            best_epoch: None,
+        }
+    } else {
+        History::from_json(&info.history).map_err(|e| e.to_string())?
+    };
+    if !history.epochs.is_empty() {
+        let numbers: Vec<usize> = history.epochs.iter().map(|e| e.epoch).collect();
+        if !numbers.iter().copied().eq(1..=saved) {
+            let shown = match numbers.as_slice() {
+                [] => "none".to_string(),
+                [one] => one.to_string(),
+                [first, .., last] => format!("{} epochs, {first} to {last}", numbers.len()),
+            };
+            return Err(format!(
+                "the history holds epochs {shown}, but the checkpoint was saved after epoch \
+                 {saved}: expected epochs 1 to {saved} in order"
+            ));
+        }
+    }
+    match (info.scheduler.is_some(), has_schedule) {
+        (true, false) => Err(
+            "the checkpoint holds a schedule's state, but this run has no schedule: resume \
+             with the schedule it was saved with"
+                .into(),
+        ),
+        (false, true) => Err(
+            "the checkpoint was saved without a schedule, but this run has one: resume \
+             without it (or start a new run)"
+                .into(),
+        ),
+        _ => Ok(history),
+    }
+}
+
+/// Sets what a schedule's `start` or `step` (`call`) returned, if the
+/// optimizer's declaration could hold it: a finite learning rate `>= 0`
+/// and a finite momentum `>= 0` (a checkpoint holding anything else would
+/// not load).
+fn apply<M: Model>(model: &mut M, setting: Setting, call: &str) -> Result<()> {
+    let invalid = |what: &str, value: f64| Error::InvalidSetting {
+        name: "schedule",
+        message: format!(
+            "its `{call}` set the {what} to {value}; expected a finite number >= 0 \
+             (the model keeps the weights of the last update)"
+        ),
+    };
+    if !(setting.lr.is_finite() && setting.lr >= 0.0) {
+        return Err(invalid("learning rate", setting.lr));
+    }
+    if let Some(m) = setting.momentum {
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(invalid("momentum", m));
+        }
+    }
     model.set_learning_rate(setting.lr);
     if let Some(m) = setting.momentum {
         model.set_momentum(m);
     }
+    Ok(())
+}
+
+/// Checks `data` against the model: its widths, its labels, and target
+/// values the loss reads (BCE's in `[0, 1]`).
+fn check_data<M: Model>(data: &Dataset<M::Elem, M::Target>) -> Result<()> {
+    data.check_for(M::INPUTS, M::OUTPUTS)?;
+    <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)
+}
+
+/// A model with batch statistics over single values per channel (batch
+/// norm after flat features, or after 1 x 1 images) cannot train on a
+/// batch of one sample (PyTorch raises "expected more than 1 value per
+/// channel when training"): such a batch is an error before training, not
+/// a panic in the middle of it.
+fn check_batch_statistics<M: Model>(fit: &Fit<'_>, samples: usize) -> Result<()> {
+    let needed = M::MIN_TRAINING_BATCH;
+    let batch = fit.batch_size.min(samples);
+    let tail = samples % batch;
+    let (smallest, which) = if tail != 0 && !fit.drop_last {
+        (tail, "the last batch")
+    } else {
+        (batch, "every batch")
+    };
+    if smallest >= needed {
+        return Ok(());
+    }
+    Err(Error::InvalidSetting {
+        name: "batch_size",
+        message: format!(
+            "the model's batch norm needs at least {needed} samples per training batch, but \
+             {samples} samples in batches of {batch} leave {which} with {smallest}; use \
+             drop_last(true) or another batch size"
+        ),
+    })
 }
 
 fn scale_grads<M: Model>(model: &mut M, factor: f64) {
@@ -1271,7 +1487,7 @@ pub fn evaluate<M: Model>(
     data: &Dataset<M::Elem, M::Target>,
     batch_size: usize,
 ) -> Result<f64> {
-    data.check_for(M::INPUTS, M::OUTPUTS)?;
+    check_data::<M>(data)?;
     if batch_size == 0 {
         return Err(Error::InvalidSetting {
             name: "batch_size",
