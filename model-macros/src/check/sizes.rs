@@ -30,16 +30,16 @@ use crate::ir::Dims;
 pub const MAX_VALUES: u64 = 1 << 32;
 
 /// The limit as messages write it.
-pub const MAX_TEXT: &str = "4294967296 (2^32)";
+const MAX_TEXT: &str = "4294967296 (2^32)";
 
 /// Whether `n` is within the limit.
-pub fn fits(n: usize) -> bool {
+fn fits(n: usize) -> bool {
     u64::try_from(n).is_ok_and(|n| n <= MAX_VALUES)
 }
 
 /// The product of `factors`, if it is within the limit (`None` when it is
 /// not, or would overflow on the way).
-pub fn product(factors: &[usize]) -> Option<usize> {
+fn product(factors: &[usize]) -> Option<usize> {
     factors
         .iter()
         .try_fold(1usize, |acc, &factor| acc.checked_mul(factor))
@@ -47,13 +47,13 @@ pub fn product(factors: &[usize]) -> Option<usize> {
 }
 
 /// `a + b`, if within the limit.
-pub fn checked_sum(a: usize, b: usize) -> Option<usize> {
+fn checked_sum(a: usize, b: usize) -> Option<usize> {
     a.checked_add(b).filter(|&n| fits(n))
 }
 
 /// `4294967296 x 4294967296 x 2`, with `= n` when the product is short
 /// enough to write (and there is more than one factor).
-pub fn product_text(factors: &[usize]) -> String {
+fn product_text(factors: &[usize]) -> String {
     let text: Vec<String> = factors.iter().map(usize::to_string).collect();
     let text = text.join(" x ");
     let total = factors.iter().try_fold(1u128, |acc, &factor| {
@@ -210,8 +210,9 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
 ///
 /// Returns, per layer, the lengths of its parameter tensors (weight, then
 /// bias, as the optimizer sees them), `None` where unknown or over the
-/// limit. A layer over the limit is reported once and left out of the
-/// total; the total is reported once, on the layer that crosses it.
+/// limit. A layer over the limit is reported once (its first tensor over
+/// it) and left out of the total; the total is reported once, on the layer
+/// that crosses it.
 pub fn check_sizes(
     layers: &[LayerSpec],
     shapes: &Shapes,
@@ -239,6 +240,8 @@ pub fn check_sizes(
                     }
                 }
                 None => {
+                    // One error per layer: its tensors share sizes, so a
+                    // second one over the limit is the same mistake.
                     errors.push(too_many(
                         layer.call,
                         format_args!("`{text}`"),
@@ -247,6 +250,7 @@ pub fn check_sizes(
                         tensor.per,
                     ));
                     lens = None;
+                    break;
                 }
             }
         }

@@ -1481,3 +1481,14 @@ fn huge_numbers_anywhere_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn a_layer_over_the_limit_is_one_error() {
+    // Both the weight (65537 x 65536 x 1 x 3) and the unfolded input
+    // (65536 x 1 x 3 x 1 x 65535) are over the limit: one mistake.
+    assert_eq!(
+        model_error("input [65536, 1, 65535]; Conv2d(65536, 65537, (1, 3), padding = (0, 1)); Flatten; Linear(_, 1)"),
+        "`Conv2d(65536, 65537, (1, 3), padding = (0, 1))` has 65537 x 65536 x 1 x 3 = \
+         12885098496 weights, more than the limit of 4294967296 (2^32) per tensor"
+    );
+}
