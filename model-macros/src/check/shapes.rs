@@ -237,13 +237,13 @@ pub fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Erro
                             Dims::Image {
                                 channels,
                                 height,
-                                width,
+                                width: image_width,
                             },
                             _,
                         ),
                         _,
                     ) if checked.entry.id == LayerId::Flatten => {
-                        Some(([*channels, *height, *width], true))
+                        Some(([*channels, *height, *image_width], true))
                     }
                     // Elementwise layers (and a second `Flatten`) pass on
                     // where the features came from.
