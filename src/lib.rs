@@ -88,6 +88,38 @@ pub use macrograd_runtime::{
 /// With `struct Name;` it is an item (a type with `Name::new()` and
 /// `Name::with_seed(seed)`); without, an expression that evaluates to a new
 /// model initialised from seed 0.
+///
+/// # Size limit
+///
+/// Every size a model declares (features, channels, kernel, stride,
+/// padding) is at most 2^32 = 4,294,967,296, and so is each tensor it
+/// allocates, in values (a weight, a bias, one sample after any layer, a
+/// convolution's unfolded input of `in_channels x kh x kw x oh x ow`
+/// values), a pooling window's `kh x kw`, and its parameter count in all.
+/// Going over is a compile error on the offending tokens that names the
+/// numbers:
+///
+/// ```compile_fail
+/// # use macrograd::prelude::*;
+/// // error: `Linear(100000000, 100000000)` has 100000000 x 100000000 =
+/// // 10000000000000000 weights, more than the limit of 4294967296 (2^32) per tensor
+/// let model = model! { Linear(100000000, 100000000); loss MSE; optim SGD(0.01) };
+/// ```
+///
+/// The macro does all its arithmetic on sizes checked, so no declaration
+/// can make it panic or wrap a size; the generated code holds the sizes as
+/// literals and does no arithmetic of its own on them. Under the limit,
+/// every size computation of the model is exact in 64 bits and no
+/// allocation `new()` makes is larger than Rust allows (`isize::MAX`
+/// bytes; one tensor is at most 32 GiB of `f64`), so `new()` cannot fail
+/// from a size overflow. Whether the memory is there is the machine's
+/// business: a model within the limit that needs more memory than the
+/// machine has fails to allocate in `new()`, as any Rust program does.
+///
+/// The limit is one number on every host and target, chosen for 64-bit
+/// targets. On a 32-bit target a size above `u32::MAX` does not compile
+/// (rustc's `overflowing_literals`), and a tensor larger than that target's
+/// `isize::MAX` bytes (2 GiB) fails in `new()`.
 #[macro_export]
 macro_rules! model {
     ($($body:tt)*) => {

@@ -9,6 +9,7 @@
 
 mod args;
 mod shapes;
+mod sizes;
 
 use proc_macro2::Span;
 use syn::{Error, Ident};
@@ -18,6 +19,7 @@ use crate::catalog::{self, Entry, LayerId, LossId, OptimId};
 use crate::ir::{Dims, Dtype, Layer, LayerKind, Loss, LossKind, Model, Optim, OptimKind};
 use args::{Args, Value};
 use shapes::{check_shapes, Declared, Shapes};
+use sizes::check_sizes;
 
 /// Checks the whole model.
 pub fn model(input: &Input) -> Result<Model, Error> {
@@ -43,6 +45,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
         }
     }
     let shapes = check_shapes(&declared, &layers, &mut errors);
+    let params = check_sizes(&layers, &shapes, &mut errors);
     check_softmax_last(&layers, &mut errors);
     if let Some(Some(loss)) = &loss {
         check_logits(&layers, loss, &mut errors);
@@ -57,6 +60,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
         dtype,
         &layers,
         &shapes,
+        &params,
         loss.flatten(),
         optim.flatten(),
     )
@@ -514,7 +518,7 @@ fn check_pool_padding(layer: &Checked<LayerId>, errors: &mut Errors) {
         return;
     }
     let square = kernel.0 == kernel.1 && padding.0 == padding.1;
-    let (dim, k, p) = if 2 * padding.0 > kernel.0 {
+    let (dim, k, p) = if padding.0 > kernel.0 / 2 {
         (".0", kernel.0, padding.0)
     } else {
         (".1", kernel.1, padding.1)
@@ -594,13 +598,16 @@ fn check_softmax_last(layers: &[LayerSpec], errors: &mut Errors) {
         .filter(|layer| bare_keyword(layer.call).is_none())
         .collect();
     for pair in layers.windows(2) {
-        if pair[0].id() == Some(LayerId::Softmax) {
-            errors.at(pair[0].stmt);
+        let [softmax, next] = pair else {
+            continue;
+        };
+        if softmax.id() == Some(LayerId::Softmax) {
+            errors.at(softmax.stmt);
             errors.push(Error::new_spanned(
-                &pair[0].call.name,
+                &softmax.call.name,
                 format!(
                     "expected `Softmax` only as the last layer, found it before `{}`",
-                    pair[1].call.name
+                    next.call.name
                 ),
             ));
         }
@@ -689,6 +696,7 @@ fn build(
     dtype: Option<Dtype>,
     layers: &[LayerSpec],
     shapes: &Shapes,
+    params: &[Option<Vec<usize>>],
     loss: Option<Checked<LossId>>,
     optim: Option<Checked<OptimId>>,
 ) -> Option<Model> {
@@ -703,6 +711,7 @@ fn build(
             output,
             span: layer.call.name.span(),
             text: shapes.texts.get(index)?.clone(),
+            params: params.get(index)?.clone()?,
         });
     }
     let (loss, optim) = (loss?, optim?);

@@ -315,7 +315,9 @@ impl<'a> Gen<'a> {
 
     /// Parameter tensor lengths in optimizer order (weight, then bias).
     fn param_lens(&self) -> Vec<usize> {
-        self.param_layers().flat_map(tensor_lens).collect()
+        self.param_layers()
+            .flat_map(|l| l.params.iter().copied())
+            .collect()
     }
 
     fn optim_value(&self) -> TokenStream {
@@ -1018,7 +1020,7 @@ impl<'a> Gen<'a> {
         let steps = self.param_layers().map(|l| {
             let field = self.layer_field(l);
             let first = index;
-            index += tensor_lens(l).len();
+            index += l.params.len();
             quote!(self.#field.step(&mut self.__optim, #first);)
         });
         quote!(#(#steps)*)
@@ -1218,42 +1220,11 @@ fn has_field(kind: &LayerKind) -> bool {
     )
 }
 
-/// Parameter count of a layer.
+/// Parameter count of a layer. (`check` bounds each layer's and the
+/// model's count by 2^32, so neither this sum nor the model's total can
+/// overflow.)
 fn params(l: &Layer) -> usize {
-    tensor_lens(l).iter().sum()
-}
-
-/// The lengths of a layer's parameter tensors, weight then bias (none for
-/// a layer without parameters).
-fn tensor_lens(l: &Layer) -> Vec<usize> {
-    match l.kind {
-        LayerKind::Linear { bias } => {
-            let weight = l.in_features() * l.out_features();
-            let bias = bias.then_some(l.out_features());
-            std::iter::once(weight).chain(bias).collect()
-        }
-        LayerKind::Conv2d {
-            in_channels,
-            out_channels,
-            kernel_size: (kh, kw),
-            bias,
-            ..
-        } => {
-            let weight = out_channels * in_channels * kh * kw;
-            std::iter::once(weight)
-                .chain(bias.then_some(out_channels))
-                .collect()
-        }
-        LayerKind::BatchNorm { .. } => {
-            let channels = match l.input {
-                Dims::Image { channels, .. } => channels,
-                Dims::Flat(n) => n,
-            };
-            vec![channels, channels]
-        }
-        LayerKind::LayerNorm { .. } => vec![l.in_features(), l.in_features()],
-        _ => Vec::new(),
-    }
+    l.params.iter().sum()
 }
 
 /// The seed tag of the `Dropout` at `index`: its generator is

@@ -61,7 +61,9 @@ pub enum Dims {
 }
 
 impl Dims {
-    /// Values per sample.
+    /// Values per sample. `check` admits only shapes of at most 2^32
+    /// values (`check::sizes`), so the product is exact; it saturates
+    /// rather than wrap or panic all the same.
     pub fn len(self) -> usize {
         match self {
             Dims::Flat(n) => n,
@@ -69,7 +71,7 @@ impl Dims {
                 channels,
                 height,
                 width,
-            } => channels * height * width,
+            } => channels.saturating_mul(height).saturating_mul(width),
         }
     }
 
@@ -113,6 +115,10 @@ pub struct Layer {
     /// The layer as the user wrote it, normalised (`Linear(10, 64)`), for the
     /// summary table and error messages.
     pub text: String,
+    /// The lengths of its parameter tensors, weight then bias, in the
+    /// optimizer's order (empty without parameters). Each, and their sum over
+    /// the model, is at most 2^32 (`check::sizes`).
+    pub params: Vec<usize>,
 }
 
 impl Layer {

@@ -9,7 +9,10 @@
 //!
 //! The pipeline is parse (`ast`, `parse`) -> check (`catalog`, `check`, into
 //! `ir`) -> expand (`expand`), with `fallback` emitting the errors and a stub
-//! when checking fails. Nothing here panics on user input.
+//! when checking fails. Nothing here panics on user input, and no
+//! arithmetic on the user's numbers wraps: every size, every tensor and the
+//! parameter count are checked against a limit of 2^32 (`check::sizes`),
+//! with exact (checked) products, so the expander only writes literals.
 
 mod ast;
 mod catalog;

@@ -140,6 +140,28 @@ fn syntax_errors_do_not_panic() {
     }
 }
 
+/// Sizes whose products overflow (the expander used to multiply them, and
+/// panic) or pass the 2^32 limit (a model that compiled and aborted in
+/// `new()`) expand to compile errors and the stub, never a panic.
+#[test]
+fn sizes_over_the_limit_expand_to_compile_errors() {
+    for input in [
+        quote!(Linear(4294967296, 4294967296)),
+        quote!(Linear(100000000, 100000000)),
+        quote!(input [4294967296, 4294967296, 2]; Flatten; Linear(_, 10)),
+        quote!(input [1, 8, 8]; Conv2d(1, 1, 3, padding = 9223372036854775807)),
+        quote!(input [1, 8, 8]; MaxPool2d(18446744073709551615, padding = 9223372036854775807)),
+        quote!(Linear(99999999999999999999999, 1)),
+        quote!(Linear(65536, 65535); Linear(65535, 65536)),
+    ] {
+        let out = crate::expand_input(quote!(::macrograd; #input; loss MSE; optim SGD(0.01)));
+        let text = out.to_string();
+        assert!(text.contains("compile_error"), "{input}: {text}");
+        assert!(text.contains("4294967296 (2^32)"), "{input}: {text}");
+        assert!(text.contains("Invalid"), "{input}: {text}");
+    }
+}
+
 /// Mutates valid models token by token (delete, duplicate, swap, replace)
 /// and expands every variant: the macro must never panic, whatever the input.
 #[test]
@@ -226,4 +248,27 @@ fn expansion_time_of_a_50_layer_model() {
     }
     let per = start.elapsed() / runs;
     println!("expansion of a 50-layer model: {per:?} per expansion (mean of {runs})");
+}
+
+/// Every size in the generated code is a literal the checker computed and
+/// bounded by 2^32 (`check::sizes`): the code does no arithmetic on sizes
+/// of its own, so nothing in it can overflow at compile or run time. (The
+/// one operator is the dropout seed's `^`, on `u64`.)
+#[test]
+fn generated_code_does_no_size_arithmetic() {
+    let code = pretty(quote! {
+        struct Cnn; input [1, 8, 8];
+        Conv2d(1, 4, 3, padding = 1); ReLU; MaxPool2d(2); AvgPool2d(2, stride = 1);
+        BatchNorm; Dropout(0.5); Flatten; LayerNorm; Linear(_, 10); Softmax;
+        loss MSE; optim Adam(lr = 0.01)
+    });
+    for op in [" + ", " - ", " * ", " / ", " % ", " << ", "+=", "-=", "*="] {
+        assert!(!code.contains(op), "`{op}` in {code}");
+    }
+    assert_eq!(code.matches(" ^ ").count(), 1, "{code}");
+    // The largest model the limit allows expands to plain literals too.
+    let code = pretty(quote! {
+        input [1, 65536, 65536]; Flatten; Linear(_, 1, bias = false); loss MSE; optim SGD(0.01)
+    });
+    assert!(code.contains("4294967296usize"), "{code}");
 }

@@ -5,7 +5,7 @@
 use quote::ToTokens;
 use syn::{Error, Expr, Ident, Lit, UnOp};
 
-use super::Errors;
+use super::{sizes, Errors};
 use crate::ast::{Arg, Call};
 use crate::catalog::{self, Default, Entry, Kind, Param, Range};
 
@@ -284,7 +284,7 @@ fn value(param: &Param, expr: &Expr) -> Result<Value, Error> {
     }
 }
 
-/// An integer >= `min` that fits a `usize`.
+/// An integer >= `min` and at most the size limit (`sizes::MAX_VALUES`).
 fn integer(name: &str, min: usize, expr: &Expr) -> Result<usize, Error> {
     match classify(expr) {
         Literal::Int { value, text, .. } => match value {
@@ -292,15 +292,18 @@ fn integer(name: &str, min: usize, expr: &Expr) -> Result<usize, Error> {
                 expr,
                 format!("expected `{name}` >= {min}, found {text}"),
             )),
-            _ => value.and_then(|n| usize::try_from(n).ok()).ok_or_else(|| {
-                Error::new_spanned(
-                    expr,
-                    format!("expected `{name}` <= {}, found {text}", usize::MAX),
-                )
-            }),
+            _ => bounded(value).ok_or_else(|| sizes::too_large(expr, name, &text)),
         },
         other => Err(kind_error(expr, "an integer", name, &other)),
     }
+}
+
+/// A literal's value as a size, if it is within the limit (`value` is
+/// `None` when the literal does not even fit an `i128`).
+fn bounded(value: Option<i128>) -> Option<usize> {
+    value
+        .filter(|&n| n <= i128::from(sizes::MAX_VALUES))
+        .and_then(|n| usize::try_from(n).ok())
 }
 
 /// A window size, stride or padding: an integer >= `min` for both
@@ -355,7 +358,16 @@ fn dims(name: &str, expr: &Expr) -> Result<Value, Error> {
             Err(error) => errors.push(error),
         }
     }
-    errors.finish().map(|()| Value::Dims(values))
+    errors.finish()?;
+    // The shape is one sample: within the limit as a whole.
+    sizes::check_shape(expr, format_args!("`{name}` {}", list(&values)), &values)?;
+    Ok(Value::Dims(values))
+}
+
+/// `[8, 3, 3]`.
+fn list(values: &[usize]) -> String {
+    let values: Vec<String> = values.iter().map(usize::to_string).collect();
+    format!("[{}]", values.join(", "))
 }
 
 /// `input N;` or `input [C, H, W];`: one size, or three (a list of one
@@ -372,7 +384,9 @@ pub fn input_shape(expr: &Expr) -> Result<Vec<usize>, Error> {
                     Err(error) => errors.push(error),
                 }
             }
-            errors.finish().map(|()| values)
+            errors.finish()?;
+            sizes::check_shape(expr, format_args!("`input {}`", list(&values)), &values)?;
+            Ok(values)
         }
         Literal::Array(elems) if elems.len() == 1 => integer("input", 1, elems[0]).map(|n| vec![n]),
         Literal::Array(elems) => Err(Error::new_spanned(
@@ -400,12 +414,9 @@ pub fn size(name: &str, infer: bool, expr: &Expr) -> Result<Value, Error> {
                 expr,
                 format!("expected `{name}` >= 1, found {text}"),
             )),
-            _ => match value.and_then(|n| usize::try_from(n).ok()) {
+            _ => match bounded(value) {
                 Some(n) => Ok(Value::Size(n)),
-                None => Err(Error::new_spanned(
-                    expr,
-                    format!("expected `{name}` <= {}, found {text}", usize::MAX),
-                )),
+                None => Err(sizes::too_large(expr, name, &text)),
             },
         },
         Literal::Infer if infer => Ok(Value::Infer),

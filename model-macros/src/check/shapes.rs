@@ -11,7 +11,7 @@
 use syn::{Error, Ident};
 
 use super::args::Value;
-use super::{Checked, Errors, LayerSpec};
+use super::{sizes, Checked, Errors, LayerSpec};
 use crate::catalog::{LayerId, Shape};
 use crate::ir::{Dims, Pair};
 
@@ -156,9 +156,24 @@ fn pair_text((h, w): Pair) -> String {
 /// window: `(input + 2 padding - kernel) / stride + 1` (PyTorch's
 /// `ceil_mode = False`), `None` if the kernel does not fit the padded input.
 /// The runtime's `conv_output_size`, which the constructors assert.
+///
+/// Checked: every size is at most 2^32 (`sizes`), so `input + 2 padding`
+/// is exact in 64 bits; were it not, the window would read as not fitting,
+/// never as a wrapped size.
 pub fn output_size(input: usize, kernel: usize, stride: usize, padding: usize) -> Option<usize> {
-    let padded = input + 2 * padding;
+    let padded = padded(input, padding)?;
     (stride > 0 && kernel > 0 && kernel <= padded).then(|| (padded - kernel) / stride + 1)
+}
+
+/// `input + 2 padding`, checked.
+fn padded(input: usize, padding: usize) -> Option<usize> {
+    padding.checked_mul(2)?.checked_add(input)
+}
+
+/// `input + 2 padding` as a message writes it: the sum, or the terms when
+/// it does not fit a `usize`.
+fn padded_text(input: usize, padding: usize) -> String {
+    padded(input, padding).map_or_else(|| format!("{input} + 2 x {padding}"), |n| n.to_string())
 }
 
 /// Rule: each layer's input is the output of the layer before it (or the
@@ -217,11 +232,18 @@ pub fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Erro
             Some(dims) => {
                 let flattened = match (&width, dims) {
                     (_, Dims::Image { .. }) => None,
-                    (Width::Known(image @ Dims::Image { .. }, _), _)
-                        if checked.entry.id == LayerId::Flatten =>
-                    {
-                        let shape = image.shape();
-                        Some(([shape[0], shape[1], shape[2]], true))
+                    (
+                        Width::Known(
+                            Dims::Image {
+                                channels,
+                                height,
+                                width: image_width,
+                            },
+                            _,
+                        ),
+                        _,
+                    ) if checked.entry.id == LayerId::Flatten => {
+                        Some(([*channels, *height, *image_width], true))
                     }
                     // Elementwise layers (and a second `Flatten`) pass on
                     // where the features came from.
@@ -433,8 +455,8 @@ fn check_window(
             (ph, pw) => format!(
                 "padding {}: {} x {}",
                 pair_text((ph, pw)),
-                height + 2 * ph,
-                image_width + 2 * pw
+                padded_text(height, ph),
+                padded_text(image_width, pw)
             ),
         };
         let message = format!(
@@ -447,18 +469,34 @@ fn check_window(
         errors.push(error);
         return (Some(input), None);
     };
-    let output = out_channels.map(|channels| Dims::Image {
-        channels,
+    let Some(out_channels) = out_channels else {
+        return (Some(input), None);
+    };
+    // Rule: the output image is within the size limit (`sizes`); a large
+    // padding, or many channels, can make it bigger than the input.
+    let shape = [out_channels, out_height, out_width];
+    if let Err(error) = sizes::check_shape(
+        checked.call,
+        format_args!("the output of `{name}` {}", list(&shape)),
+        &shape,
+    ) {
+        errors.push(error);
+        return (Some(input), None);
+    }
+    let output = Dims::Image {
+        channels: out_channels,
         height: out_height,
         width: out_width,
-    });
-    (Some(input), output)
+    };
+    (Some(input), Some(output))
 }
 
 /// PyTorch's rule for pools: padding at most half the window, per
 /// dimension (more would make windows of padding only).
+/// (`2 p <= k` written as `p <= k / 2`, the same for integers, without
+/// an overflow.)
 pub fn pool_padding_fits(kernel: Pair, padding: Pair) -> bool {
-    2 * padding.0 <= kernel.0 && 2 * padding.1 <= kernel.1
+    padding.0 <= kernel.0 / 2 && padding.1 <= kernel.1 / 2
 }
 
 /// `Flatten`: `[C, H, W] -> C * H * W`; flat features pass through.

@@ -1265,3 +1265,230 @@ fn every_image_mistake_is_reported_once() {
         ],
     );
 }
+
+// ---- sizes: every product checked, the 2^32 limit, no panic ----
+
+/// The only error of a model made of `layers`, a loss and an optimizer.
+fn model_error(layers: &str) -> String {
+    error(&format!("{layers}; loss MSE; optim SGD(0.01)"))
+}
+
+#[test]
+fn linear_weights_over_the_limit_are_named_not_wrapped() {
+    assert_eq!(
+        model_error("Linear(4294967296, 4294967296)"),
+        "`Linear(4294967296, 4294967296)` has 4294967296 x 4294967296 = 18446744073709551616 \
+         weights, more than the limit of 4294967296 (2^32) per tensor"
+    );
+    assert_eq!(
+        model_error("Linear(100000000, 100000000)"),
+        "`Linear(100000000, 100000000)` has 100000000 x 100000000 = 10000000000000000 \
+         weights, more than the limit of 4294967296 (2^32) per tensor"
+    );
+    // After `_`: the numbers are the inferred ones.
+    assert_eq!(
+        model_error("input 65536; Linear(_, 65537, bias = false)"),
+        "`Linear(65536, 65537, bias = false)` has 65537 x 65536 = 4295032832 weights, \
+         more than the limit of 4294967296 (2^32) per tensor"
+    );
+}
+
+#[test]
+fn the_limit_itself_is_allowed() {
+    let model = ok("Linear(65536, 65536, bias = false); loss MSE; optim SGD(0.01)");
+    assert_eq!(model.layers[0].params, [1 << 32]);
+    let model = ok(
+        "input [1, 65536, 65536]; Flatten; Linear(_, 1, bias = false); \
+                    loss MSE; optim SGD(0.01)",
+    );
+    assert_eq!(model.inputs(), 1 << 32);
+    assert_eq!(model.layers[1].params, [1 << 32]);
+    let model = ok("Linear(4294967296, 1, bias = false); loss MSE; optim SGD(0.01)");
+    assert_eq!(model.inputs(), 1 << 32);
+}
+
+#[test]
+fn parameter_tensors_are_in_the_ir() {
+    let model = image_ok(
+        "Conv2d(1, 4, 3, padding = 1); BatchNorm; MaxPool2d(2); Flatten; \
+         LayerNorm; Linear(_, 10, bias = false)",
+    );
+    let params: Vec<&[usize]> = model.layers.iter().map(|l| &l.params[..]).collect();
+    assert_eq!(params, [&[36, 4][..], &[4, 4], &[], &[], &[64, 64], &[640]]);
+}
+
+#[test]
+fn sizes_over_the_limit_are_errors_on_the_number() {
+    for (layers, name, found) in [
+        ("Linear(99999999999999999999999, 1)", "in_features", "99999999999999999999999"),
+        (
+            "Linear(999999999999999999999999999999999999999999, 1)",
+            "in_features",
+            "999999999999999999999999999999999999999999",
+        ),
+        ("Linear(10, 4294967297)", "out_features", "4294967297"),
+        ("Linear(10, 18446744073709551615)", "out_features", "18446744073709551615"),
+        ("input 18446744073709551616; Linear(_, 1)", "input", "18446744073709551616"),
+        ("input [1, 8, 18446744073709551615]; Flatten; Linear(_, 1)", "input width", "18446744073709551615"),
+        ("input [1, 8, 8]; Conv2d(1, 1, 3, padding = 9223372036854775807); Flatten; Linear(_, 1)", "padding", "9223372036854775807"),
+        ("input [1, 8, 8]; Conv2d(1, 1, 3, stride = (1, 9223372036854775808)); Flatten; Linear(_, 1)", "stride.1", "9223372036854775808"),
+        ("input [1, 8, 8]; MaxPool2d(2, padding = 9223372036854775807); Flatten; Linear(_, 1)", "padding", "9223372036854775807"),
+        ("input [1, 8, 8]; MaxPool2d(18446744073709551615); Flatten; Linear(_, 1)", "kernel_size", "18446744073709551615"),
+        ("input [1, 8, 8]; AvgPool2d(2, stride = 18446744073709551615); Flatten; Linear(_, 1)", "stride", "18446744073709551615"),
+        ("input [1, 8, 8]; BatchNorm(4294967297); Flatten; Linear(_, 1)", "num_features", "4294967297"),
+    ] {
+        assert_eq!(
+            model_error(layers),
+            format!(
+                "expected `{name}` <= 4294967296 (2^32), the largest size a model may have, \
+                 found {found}"
+            ),
+            "{layers}"
+        );
+    }
+}
+
+#[test]
+fn images_over_the_limit_are_errors_without_follow_ons() {
+    assert_eq!(
+        model_error("input [4294967296, 4294967296, 2]; Flatten; Linear(_, 10)"),
+        "`input [4294967296, 4294967296, 2]` has 4294967296 x 4294967296 x 2 = \
+         36893488147419103232 values per sample, more than the limit of 4294967296 (2^32) \
+         per tensor"
+    );
+    assert_eq!(
+        model_error("input [2, 65536, 65536]; Flatten; Linear(_, 10)"),
+        "`input [2, 65536, 65536]` has 2 x 65536 x 65536 = 8589934592 values per sample, \
+         more than the limit of 4294967296 (2^32) per tensor"
+    );
+    assert_eq!(
+        model_error("LayerNorm([4294967296, 4294967296, 2]); Flatten; Linear(_, 1)"),
+        "`normalized_shape` [4294967296, 4294967296, 2] has 4294967296 x 4294967296 x 2 = \
+         36893488147419103232 values per sample, more than the limit of 4294967296 (2^32) \
+         per tensor"
+    );
+    // A padding within the limit that makes the output image too large.
+    assert_eq!(
+        model_error(
+            "input [1, 1, 1]; Conv2d(1, 1, 1, padding = 2147483648); Flatten; Linear(_, 1)"
+        ),
+        "the output of `Conv2d` [1, 4294967297, 4294967297] has 1 x 4294967297 x 4294967297 = \
+         18446744082299486209 values per sample, more than the limit of 4294967296 (2^32) \
+         per tensor"
+    );
+    assert_eq!(
+        model_error(
+            "input [1, 1, 1]; Conv2d(1, 4294967296, 1, padding = 1); Flatten; Linear(_, 1)"
+        ),
+        "the output of `Conv2d` [4294967296, 3, 3] has 4294967296 x 3 x 3 = 38654705664 \
+         values per sample, more than the limit of 4294967296 (2^32) per tensor"
+    );
+}
+
+#[test]
+fn conv_and_pool_tensors_over_the_limit() {
+    assert_eq!(
+        model_error("input [65536, 1, 1]; Conv2d(65536, 65537, 1); Flatten; Linear(_, 1)"),
+        "`Conv2d(65536, 65537, 1)` has 65537 x 65536 x 1 x 1 = 4295032832 weights, \
+         more than the limit of 4294967296 (2^32) per tensor"
+    );
+    assert_eq!(
+        model_error("input [1, 65535, 65536]; Conv2d(1, 1, 3, padding = 1); Flatten; Linear(_, 1)"),
+        "`Conv2d(1, 1, 3, padding = 1)` has 1 x 3 x 3 x 65535 x 65536 = 38654115840 values \
+         in each sample's unfolded input (a patch per output position), more than the limit \
+         of 4294967296 (2^32) per tensor"
+    );
+    assert_eq!(
+        model_error("input [1, 8, 8]; AvgPool2d(100000, padding = 50000); Flatten; Linear(_, 1)"),
+        "`AvgPool2d(100000, padding = 50000)` has 100000 x 100000 = 10000000000 values in \
+         its window, more than the limit of 4294967296 (2^32) per window"
+    );
+    // The largest pool window and padding the limit allows: the arithmetic
+    // (`H + 2 padding`, the padding rule) stays exact.
+    let model = image_ok(
+        "MaxPool2d((4294967296, 1), padding = (2147483648, 0), stride = 1); Flatten; Linear(_, 10)",
+    );
+    assert_eq!(model.layers[0].output, image(1, 9, 8));
+    assert_eq!(
+        image_error("MaxPool2d(4294967296, padding = 2147483649)"),
+        "expected `padding` at most half of `kernel_size` (4294967296 / 2 = 2147483648), \
+         found 2147483649"
+    );
+    assert_eq!(
+        image_error("Conv2d(1, 1, 4294967296)"),
+        "`Conv2d` kernel 4294967296 does not fit the 8 x 8 input (padding 0)"
+    );
+}
+
+#[test]
+fn the_model_has_at_most_2_32_parameters() {
+    // Each tensor is within the limit; the two layers together are not.
+    assert_eq!(
+        model_error("Linear(65536, 65535); Linear(65535, 65536)"),
+        "`Linear(65535, 65536)` brings the model to 8589934591 parameters, more than the \
+         limit of 4294967296 (2^32) parameters per model"
+    );
+    // Reported once, on the layer that crosses the limit.
+    assert_eq!(
+        model_error(
+            "Linear(65536, 65535); Linear(65535, 65536); ReLU; Linear(65536, 65536, bias = false)"
+        ),
+        "`Linear(65535, 65536)` brings the model to 8589934591 parameters, more than the \
+         limit of 4294967296 (2^32) parameters per model"
+    );
+}
+
+#[test]
+fn several_size_errors_are_all_reported_once() {
+    let errors = errors(
+        "Linear(4294967296, 4294967296); ReLU; Linear(_, 99999999999999999999999); \
+         Dropout(2); Linear(10, 1); loss MSE; optim SGD(0.01)",
+    );
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert!(errors[0].contains("4294967296 x 4294967296"), "{errors:#?}");
+    assert!(
+        errors[1].contains("`out_features` <= 4294967296"),
+        "{errors:#?}"
+    );
+    assert!(errors[2].contains("`p` in [0, 1)"), "{errors:#?}");
+}
+
+#[test]
+fn huge_numbers_anywhere_do_not_panic() {
+    let huge = [
+        "4294967296",
+        "4294967297",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999999999999999999999999",
+    ];
+    for n in huge {
+        for src in [
+            format!("Linear({n}, {n}); loss MSE; optim SGD"),
+            format!("input {n}; Linear(_, {n}); BatchNorm; LayerNorm; loss CrossEntropy; optim SGD"),
+            format!("input [{n}, {n}, {n}]; Flatten; Linear(_, 1); loss MSE; optim SGD"),
+            format!("input [1, 8, 8]; Conv2d(1, {n}, {n}, stride = {n}, padding = {n}); loss MSE; optim SGD"),
+            format!("input [1, 8, 8]; Conv2d(1, 1, ({n}, 1), padding = ({n}, 0)); Flatten; Linear(_, 1); loss MSE; optim SGD"),
+            format!("input [1, 8, 8]; MaxPool2d({n}, padding = {n}); Flatten; loss MSE; optim SGD"),
+            format!("input [1, 8, 8]; AvgPool2d(({n}, {n}), stride = ({n}, 1)); loss MSE; optim SGD"),
+            format!("input [1, {n}, 1]; MaxPool2d((1, 1)); Flatten; Linear(_, 1); loss MSE; optim SGD"),
+            format!("LayerNorm([{n}, {n}, {n}]); Flatten; Linear(_, 1); loss MSE; optim SGD"),
+            format!("BatchNorm({n}); Linear(_, 2); loss CrossEntropy; optim SGD"),
+        ] {
+            let _ = model(&parse(&src));
+        }
+    }
+}
+
+#[test]
+fn a_layer_over_the_limit_is_one_error() {
+    // Both the weight (65537 x 65536 x 1 x 3) and the unfolded input
+    // (65536 x 1 x 3 x 1 x 65535) are over the limit: one mistake.
+    assert_eq!(
+        model_error("input [65536, 1, 65535]; Conv2d(65536, 65537, (1, 3), padding = (0, 1)); Flatten; Linear(_, 1)"),
+        "`Conv2d(65536, 65537, (1, 3), padding = (0, 1))` has 65537 x 65536 x 1 x 3 = \
+         12885098496 weights, more than the limit of 4294967296 (2^32) per tensor"
+    );
+}
