@@ -122,7 +122,7 @@ fn a_header_without_rows_says_so() {
 
 #[test]
 fn nan_and_infinity_are_refused() {
-    for (value, line) in [("NaN", 3), ("inf", 3), ("-Infinity", 3), ("1e999", 3)] {
+    for (value, line) in [("NaN", 3), ("inf", 3), ("-Infinity", 3), ("nan", 3)] {
         let text = format!("{IRIS_HEAD}5.1,3.5,1.4,0.2,0\n4.9,3.0,{value},0.2,0\n");
         let e = classification_error(
             "iris.csv",
@@ -140,8 +140,71 @@ fn nan_and_infinity_are_refused() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        r#"big.csv: line 2, column 1 ("x"): expected a number within the range of f32, found "1e39""#
+        r#"big.csv: line 2, column 1 ("x"): expected a number within the range of f32, found "1e39" (out of range: the largest finite f32 is about 3.4e38)"#
     );
+}
+
+#[test]
+fn a_number_beyond_f64_is_out_of_range() {
+    let long = format!("1{}", "0".repeat(309)); // 1e309, in digits
+    for value in ["1e999", "-1e400", &long] {
+        let text = format!("{IRIS_HEAD}5.1,3.5,1.4,0.2,0\n4.9,3.0,{value},0.2,0\n");
+        let e = Csv::from_reader("iris.csv", text.as_bytes())
+            .regression::<f64>()
+            .unwrap_err();
+        let message = e.to_string();
+        for part in [
+            r#"iris.csv: line 3, column 3 ("petal length"): "#,
+            "expected a number within the range of f64",
+            "(out of range: the largest finite f64 is about 1.8e308)",
+        ] {
+            assert!(message.contains(part), "{part:?} is not in {message:?}");
+        }
+        assert!(!message.contains("NaN"), "{e}");
+        let shown = match value.get(40..) {
+            Some(rest) if !rest.is_empty() => format!("{}...", &value[..40]),
+            _ => value.to_string(),
+        };
+        assert_at(&e, 3, Some(3), Some("petal length"), Some(&shown));
+    }
+}
+
+#[test]
+fn integer_labels_are_read_exactly() {
+    // 2^53 + 1 would round to 2^53 through f64; 2^53 - 0.5 to 2^53 - 1.
+    for (value, why) in [
+        (
+            "9007199254740993",
+            "an integer no larger than 2^53 (9007199254740992)",
+        ),
+        ("9007199254740991.5", "an integer"),
+    ] {
+        let text = format!("{IRIS_HEAD}5.1,3.5,1.4,0.2,0\n4.9,3.0,1.4,0.2,{value}\n");
+        let e = classification_error(
+            "iris.csv",
+            &text,
+            &[&format!(
+                r#"iris.csv: line 3, column 5 ("species"): expected a class label that is {why}, found "{value}""#
+            )],
+        );
+        assert_at(&e, 3, Some(5), Some("species"), Some(value));
+    }
+    let text = format!("{IRIS_HEAD}5.1,3.5,1.4,0.2,2.0\n4.9,3.0,1.4,0.2,10e-1\n");
+    let (data, labels) = Csv::from_reader("iris.csv", text.as_bytes())
+        .classification::<f32>()
+        .unwrap();
+    assert_eq!(data.targets(), &[2, 1]);
+    assert_eq!(labels, Labels::integers(3));
+}
+
+#[test]
+fn a_class_named_nan_is_a_class() {
+    let text = format!("{IRIS_HEAD}5.1,3.5,1.4,0.2,nan\n4.9,3.0,1.4,0.2,setosa\n");
+    let (data, labels) = Csv::from_reader("iris.csv", text.as_bytes())
+        .classification::<f32>()
+        .unwrap();
+    assert_eq!(labels.names().unwrap(), ["nan", "setosa"]);
+    assert_eq!(data.targets(), &[0, 1]);
 }
 
 #[test]

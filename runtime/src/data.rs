@@ -19,12 +19,15 @@
 //! The rest of the way in:
 //!
 //! - [`Csv`] reads a file (or any reader) into a dataset; class labels may
-//!   be integers or names ([`Labels`] keeps the mapping). Every error names
-//!   the file, line, column and value.
+//!   be integers (read exactly from their digits) or names, `nan` included
+//!   ([`Labels`] keeps the mapping). Every error names the file, line,
+//!   column and value.
 //! - [`Standardize`] (`(x - mean) / std`) and [`MinMax`] (`(x - min) /
 //!   (max - min)`) are fitted on the training data and then applied,
 //!   unchanged, to validation and test data; [`one_hot`] turns class indices
-//!   into rows.
+//!   into rows. Any finite data gives finite statistics and exact
+//!   transforms, values near `f64::MAX` or among the subnormals included;
+//!   a result that is not finite is an error, never written.
 //! - [`Dataset::shuffled`], [`Dataset::train_test_split`],
 //!   [`Dataset::split3`] and, for classes, the stratified variants
 //!   ([`Dataset::stratified_split`], ...) that split every class in the

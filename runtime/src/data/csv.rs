@@ -27,9 +27,10 @@ const SHOWN_CHARS: usize = 40;
 /// Names listed in the message of a target that names no column.
 const LISTED_NAMES: usize = 8;
 
-/// The largest integer class label: 2^53, beyond which `f64` (and a text
-/// like `1e300`) no longer names one integer.
-const MAX_LABEL: f64 = 9_007_199_254_740_992.0;
+/// The largest integer class label: 2^53, the largest integer below which
+/// `f64` holds every integer, so that a label survives being written as a
+/// float (one-hot rows, JSON, NumPy).
+const MAX_LABEL: u64 = 1 << 53;
 
 /// Where the bytes come from.
 enum Source<'a> {
@@ -52,18 +53,29 @@ enum Targets {
 /// target. Every column that is not a target is a feature, in file order.
 ///
 /// Every field of a feature (or regression target) column must be a finite
-/// number as Rust's `f32`/`f64` parsing reads it (`1`, `-2.5`, `1e-3`);
-/// spaces around a field are ignored, blank lines are skipped, quoting
-/// follows RFC 4180 (the `csv` crate), a UTF-8 byte-order mark is dropped.
+/// number as Rust's `f32`/`f64` parsing reads it (`1`, `-2.5`, `1e-3`),
+/// rounded to the nearest value of the type (so `1e-400` reads as 0). A
+/// number beyond the type's range (`1e400`, or `1e39` for `f32`) is an
+/// "out of range" error; `NaN`, `inf` and `infinity` (any case, any sign)
+/// are refused as not finite. An empty field is an error too: there are
+/// no missing values. Spaces around a field are ignored, blank lines are
+/// skipped, quoting follows RFC 4180 (the `csv` crate), a UTF-8 byte-order
+/// mark is dropped.
+///
 /// Class labels are integers or names:
 ///
-/// - If the first row's label is a number, the labels are integers and map
-///   to themselves: each must be a non-negative integer (`2` or `2.0`) no
-///   larger than 2^53, and [`Labels::len`] is the largest one plus 1.
-/// - Otherwise the labels are names (any text, `"3"` included), numbered
-///   in the sorted order of the distinct names, as scikit-learn's
-///   `LabelEncoder` numbers them: `cat, dog, cat, bird` gives `bird = 0`,
-///   `cat = 1`, `dog = 2`.
+/// - If the first row's label is a number in decimal notation (digits,
+///   maybe a sign, a `.` and an exponent: `2`, `2.0`, `+2`, `2e0`), the
+///   labels are integers and map to themselves: each must be a number
+///   whose exact value is a non-negative integer no larger than 2^53
+///   (9007199254740992), and [`Labels::len`] is the largest one plus 1.
+///   The value is worked out from the digits, never through a float:
+///   `20e-1` and `2.000` are 2, `9007199254740993` is too large (not
+///   rounded to 2^53), `9007199254740991.5` is not an integer, `-0` is 0.
+/// - Otherwise the labels are names (any text, `"3"` included, and `nan`
+///   or `inf`, which are not decimal notation), numbered in the sorted
+///   order of the distinct names, as scikit-learn's `LabelEncoder` numbers
+///   them: `cat, dog, cat, bird` gives `bird = 0`, `cat = 1`, `dog = 2`.
 ///
 /// Reading never panics and allocates in proportion to the input only: a
 /// huge number in a field is an error or a number, never a size. Errors
@@ -188,8 +200,8 @@ impl<'a> Csv<'a> {
     ///
     /// [`Error::Io`] if the file cannot be opened or read; [`Error::Csv`]
     /// for an empty file or one with a header only, a row shorter or longer
-    /// than the header (the first row without one), a field that is not a
-    /// number or is NaN, infinite or out of `T`'s range, and target columns
+    /// than the header (the first row without one), a field that is empty,
+    /// not a number, NaN or infinite, or beyond `T`'s range, and target columns
     /// that do not exist, repeat, or leave no feature. The message names the
     /// file, the line, the column (its header name too) and the value.
     pub fn regression<T: Float>(self) -> Result<Dataset<T, Rows>> {
@@ -210,8 +222,9 @@ impl<'a> Csv<'a> {
     /// # Errors
     ///
     /// As [`Csv::regression`], and for more than one target column, an
-    /// empty label, or (integer labels) a label that is not a number, is
-    /// negative, is not an integer, or is above 2^53.
+    /// empty label, or (integer labels) a label that is not a number in
+    /// decimal notation, is negative, is not exactly an integer, or is
+    /// above 2^53.
     pub fn classification<T: Float>(self) -> Result<(Dataset<T, Classes>, Labels)> {
         let table = self.read::<T>(Kind::Classification)?;
         let Labelled::Classes(state) = table.targets else {
@@ -599,22 +612,129 @@ fn number<T: Float>(field: &[u8]) -> std::result::Result<T, String> {
     match parsed {
         None => Err(format!("expected a number, found {:?}", shown(field))),
         Some(v) if v.is_finite() => Ok(v),
-        Some(_) => {
-            let wide = text.and_then(|s| s.parse::<f64>().ok());
-            if wide.is_some_and(f64::is_finite) {
-                Err(format!(
-                    "expected a number within the range of {}, found {:?}",
-                    T::NAME,
-                    shown(field)
-                ))
-            } else {
-                Err(format!(
-                    "expected a finite number, found {:?} (NaN and infinities are not allowed)",
-                    shown(field)
-                ))
+        // Parsing rounds a decimal beyond the type's range to infinity;
+        // `inf` and `NaN` are spelled with letters.
+        Some(_) if Decimal::parse(field).is_some() => Err(format!(
+            "expected a number within the range of {}, found {:?} (out of range: the largest \
+             finite {} is about {:.1e})",
+            T::NAME,
+            shown(field),
+            T::NAME,
+            T::max_value().to_f64()
+        )),
+        Some(_) => Err(format!(
+            "expected a finite number, found {:?} (NaN and infinities are not allowed)",
+            shown(field)
+        )),
+    }
+}
+
+/// A number in decimal notation, as Rust's float parsing spells it but
+/// without `inf` and `NaN`: a sign, digits with at most one `.` among them
+/// (at least one digit), and an exponent (`e` or `E`, a sign, digits).
+struct Decimal<'a> {
+    negative: bool,
+    /// The digits before and after the `.`.
+    whole: &'a [u8],
+    fraction: &'a [u8],
+    /// The exponent, clamped to +-10^15 (far beyond any digit count, so
+    /// clamping changes no answer below).
+    exponent: i64,
+}
+
+impl<'a> Decimal<'a> {
+    const EXPONENT_LIMIT: i64 = 1_000_000_000_000_000;
+
+    fn parse(text: &'a [u8]) -> Option<Self> {
+        let (negative, rest) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, text),
+        };
+        let (mantissa, exponent) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
+            Some(e) => (&rest[..e], Some(&rest[e + 1..])),
+            None => (rest, None),
+        };
+        let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+            None => (mantissa, &[][..]),
+        };
+        let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+        if whole.len() + fraction.len() == 0 || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        let exponent = match exponent {
+            None => 0,
+            Some(text) => {
+                let (sign, digits) = match text.split_first() {
+                    Some((b'-', rest)) => (-1, rest),
+                    Some((b'+', rest)) => (1, rest),
+                    _ => (1, text),
+                };
+                if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                let magnitude = digits.iter().fold(0_i64, |n, &d| {
+                    (n * 10 + i64::from(d - b'0')).min(Self::EXPONENT_LIMIT)
+                });
+                sign * magnitude
             }
+        };
+        Some(Decimal {
+            negative,
+            whole,
+            fraction,
+            exponent,
+        })
+    }
+
+    /// The exact value as an integer no larger than `max`, or what it is
+    /// instead, worked out on the digits (no rounding through a float).
+    fn integer(&self, max: u64) -> std::result::Result<u64, NotLabel> {
+        // The digits, with the point after `point` of them (which may be
+        // before the first or after the last).
+        let count = self.whole.len() + self.fraction.len();
+        let digit = |i: usize| match i.checked_sub(self.whole.len()) {
+            None => self.whole[i],
+            Some(j) => self.fraction[j],
+        };
+        let point = self.whole.len() as i64 + self.exponent;
+        let nonzero = |&i: &usize| digit(i) != b'0';
+        let (Some(first), Some(last)) = ((0..count).find(nonzero), (0..count).rfind(nonzero))
+        else {
+            return Ok(0); // `0`, `-0.0`, `0e99`
+        };
+        if self.negative {
+            return Err(NotLabel::Negative);
+        }
+        if last as i64 >= point {
+            return Err(NotLabel::Fraction);
+        }
+        // 20 digits fit in a u128; 21 are above any u64.
+        if point - first as i64 > 20 {
+            return Err(NotLabel::TooLarge);
+        }
+        let value = (first as i64..point).fold(0_u128, |n, i| {
+            let d = if i < count as i64 {
+                digit(i as usize) - b'0'
+            } else {
+                0
+            };
+            n * 10 + u128::from(d)
+        });
+        match u64::try_from(value) {
+            Ok(value) if value <= max => Ok(value),
+            _ => Err(NotLabel::TooLarge),
         }
     }
+}
+
+/// Why a number is not an integer class label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NotLabel {
+    Negative,
+    Fraction,
+    TooLarge,
 }
 
 /// Reads one class label into `state`, or says why not (with the value).
@@ -624,8 +744,10 @@ fn label(state: &mut LabelState, field: &[u8]) -> std::result::Result<(), String
     }
     let text = std::str::from_utf8(field)
         .map_err(|_| format!("expected a UTF-8 class label, found {:?}", shown(field)))?;
+    let decimal = Decimal::parse(field);
     if let LabelState::Undecided = state {
-        *state = if text.parse::<f64>().is_ok() {
+        // `nan` and `inf` are names here: a float parser would take them.
+        *state = if decimal.is_some() {
             LabelState::Integers {
                 labels: Vec::new(),
                 first: shown(field),
@@ -640,24 +762,26 @@ fn label(state: &mut LabelState, field: &[u8]) -> std::result::Result<(), String
     match state {
         LabelState::Undecided => unreachable!("decided above"),
         LabelState::Integers { labels, first } => {
-            let Ok(value) = text.parse::<f64>() else {
+            let Some(decimal) = decimal else {
                 return Err(format!(
                     "expected an integer class label (the first row's label {first:?} is a \
                      number, so every label must be one), found {:?}",
                     shown(field)
                 ));
             };
-            let why = if !value.is_finite() {
-                "a finite, non-negative integer"
-            } else if value < 0.0 {
-                "a non-negative integer"
-            } else if value.fract() != 0.0 {
-                "an integer"
-            } else if value > MAX_LABEL {
-                "an integer no larger than 2^53"
-            } else {
-                labels.push(value as usize);
-                return Ok(());
+            // Exactly, from the digits: no rounding through a float.
+            let max = MAX_LABEL.min(usize::MAX as u64);
+            let why = match decimal.integer(max) {
+                Ok(value) => {
+                    labels.push(value as usize); // <= usize::MAX, checked
+                    return Ok(());
+                }
+                Err(NotLabel::Negative) => "a non-negative integer".to_string(),
+                Err(NotLabel::Fraction) => "an integer".to_string(),
+                Err(NotLabel::TooLarge) if max == MAX_LABEL => {
+                    format!("an integer no larger than 2^53 ({MAX_LABEL})")
+                }
+                Err(NotLabel::TooLarge) => format!("an integer no larger than {max}"),
             };
             Err(format!(
                 "expected a class label that is {why}, found {:?}",
@@ -945,6 +1069,106 @@ mod tests {
         assert_eq!(labels.len(), 9_007_199_254_740_993);
         let e = csv("x,y\n1,1e300\n").classification::<f32>().unwrap_err();
         assert!(e.to_string().contains("no larger than 2^53"), "{e}");
+    }
+
+    /// The message of the error reading `text` as classification data.
+    fn label_error(text: &str) -> String {
+        csv(text).classification::<f32>().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn data_csv_integer_labels_are_read_from_the_text() {
+        // 2^53 + 1: through f64 it would become 2^53 and pass.
+        let e = label_error("x,y\n1,0\n2,9007199254740993\n");
+        assert_eq!(
+            e,
+            "t.csv: line 3, column 2 (\"y\"): expected a class label that is an integer no \
+             larger than 2^53 (9007199254740992), found \"9007199254740993\""
+        );
+        // Through f64 this is 2^53 - 1, an integer.
+        let e = label_error("x,y\n1,0\n2,9007199254740991.5\n");
+        assert!(e.ends_with("a class label that is an integer, found \"9007199254740991.5\""));
+        for bad in [
+            "0.5",
+            "1e-1",
+            "3.0000000000000000001",
+            "12345678901234567.5",
+        ] {
+            let e = label_error(&format!("x,y\n1,0\n2,{bad}\n"));
+            assert!(e.contains("that is an integer,"), "{bad}: {e}");
+        }
+        for big in ["1e17", "10000000000000000", "18446744073709551617"] {
+            let e = label_error(&format!("x,y\n1,0\n2,{big}\n"));
+            assert!(e.contains("no larger than 2^53"), "{big}: {e}");
+        }
+        // Integral spellings, exactly: decimals, exponents, signs, zeros.
+        let (d, labels) = csv(
+            "x,y\n1,3.0\n2,3e0\n3,30e-1\n4,+2\n5,-0\n6,0.0e99999999999999999999\n\
+             7,9007199254740991\n8,9007199254740992.000\n9,.3e1\n10,000004\n",
+        )
+        .classification::<f32>()
+        .unwrap();
+        assert_eq!(
+            d.targets(),
+            &[
+                3,
+                3,
+                3,
+                2,
+                0,
+                0,
+                9_007_199_254_740_991,
+                9_007_199_254_740_992,
+                3,
+                4
+            ]
+        );
+        assert_eq!(labels.len(), 9_007_199_254_740_993);
+        // Exponents too large for any integer type are still read.
+        let e = label_error("x,y\n1,0\n2,1e-99999999999999999999\n");
+        assert!(e.contains("that is an integer,"), "{e}");
+        let e = label_error("x,y\n1,0\n2,1e99999999999999999999\n");
+        assert!(e.contains("no larger than 2^53"), "{e}");
+    }
+
+    #[test]
+    fn data_csv_nan_and_inf_are_class_names() {
+        let (d, labels) = csv("x,y\n1,nan\n2,inf\n3,NaN\n4,nan\n5,Infinity\n")
+            .classification::<f32>()
+            .unwrap();
+        assert_eq!(labels.names().unwrap(), ["Infinity", "NaN", "inf", "nan"]);
+        assert_eq!(d.targets(), &[3, 2, 1, 3, 0]);
+        // After integer labels, `nan` is not a number.
+        let e = label_error("x,y\n1,0\n2,nan\n");
+        assert!(e.contains("expected an integer class label"), "{e}");
+    }
+
+    #[test]
+    fn data_csv_numbers_beyond_the_type_are_out_of_range() {
+        for (text, ty) in [("1e400", "f64"), ("-1e400", "f64"), ("1e39", "f32")] {
+            let e = csv(&format!("a,b\n1,2\n3,{text}\n"))
+                .regression::<f64>()
+                .and_then(|_| csv(&format!("a,b\n1,2\n3,{text}\n")).regression::<f32>())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "t.csv: line 3, column 2 (\"b\"): expected a number within the range of \
+                     {ty}, found \"{text}\" (out of range: "
+                )),
+                "{e}"
+            );
+        }
+        for text in ["nan", "-inf", "Infinity", "NaN"] {
+            let e = csv(&format!("a,b\n{text},1\n"))
+                .regression::<f64>()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("NaN and infinities are not allowed"), "{e}");
+        }
+        // Too small is not out of range: it rounds to zero, as in Rust.
+        let d = csv("a,b\n1e-400,1\n").regression::<f64>().unwrap();
+        assert_eq!(d.inputs()[[0, 0]], 0.0);
     }
 
     #[test]

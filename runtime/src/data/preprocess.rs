@@ -70,28 +70,62 @@ impl<T: Float> sealed::InputsMut<T> for Array2<T> {
     }
 }
 
+/// A column's affine map `x' = (x - offset) / scale`, with `half`, half of
+/// the scale, always finite for finite data (where `scale` may not be: the
+/// range of a column from -1e308 to 1e308).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Column {
+    offset: f64,
+    scale: f64,
+    half: f64,
+}
+
+impl Column {
+    /// `(x - offset) / scale`, in halves where `x - offset` or the scale
+    /// overflows though the result does not (halving is exact for these
+    /// magnitudes, so the result is as exact as the plain formula's).
+    fn forward(self, x: f64) -> f64 {
+        let difference = x - self.offset;
+        if difference.is_finite() && self.scale.is_finite() {
+            difference / self.scale
+        } else {
+            (0.5 * x - 0.5 * self.offset) / self.half
+        }
+    }
+
+    /// `x * scale + offset`, in halves where that overflows though the
+    /// result does not.
+    fn inverse(self, x: f64) -> f64 {
+        let y = x * self.scale + self.offset;
+        if y.is_finite() {
+            y
+        } else {
+            2.0 * (x * self.half + 0.5 * self.offset)
+        }
+    }
+}
+
 /// Applies `x' = (x - offset[j]) / scale[j]` (or its inverse) to every
 /// column `j`. The results are checked first and written only if all are
 /// finite, so on error the data is unchanged.
 fn apply<T: Float, D: Inputs<T> + ?Sized>(
     transform: &'static str,
-    offset: &[f64],
-    scale: &[f64],
+    columns: &[Column],
     data: &mut D,
     inverse: bool,
 ) -> Result<()> {
     let map = |x: T, j: usize| -> T {
         if inverse {
-            T::of(x.to_f64() * scale[j] + offset[j])
+            T::of(columns[j].inverse(x.to_f64()))
         } else {
-            T::of((x.to_f64() - offset[j]) / scale[j])
+            T::of(columns[j].forward(x.to_f64()))
         }
     };
     let view = data.input_view();
-    if view.ncols() != offset.len() {
+    if view.ncols() != columns.len() {
         return Err(Error::FittedWidth {
             transform,
-            fitted: offset.len(),
+            fitted: columns.len(),
             found: view.ncols(),
         });
     }
@@ -115,7 +149,9 @@ fn apply<T: Float, D: Inputs<T> + ?Sized>(
     Ok(())
 }
 
-/// Per-column `(min, max)` in `f64`; `(0, 0)` for a column of no samples.
+/// Per-column `(min, max)` in `f64`; `(0, 0)` for a column of no samples,
+/// `(NaN, NaN)` for one with a NaN (not skipped: the statistics of such a
+/// column are NaN, which `transform` reports).
 fn column_ranges<T: Float>(values: ArrayView2<'_, T>) -> Vec<(f64, f64)> {
     values
         .columns()
@@ -123,10 +159,38 @@ fn column_ranges<T: Float>(values: ArrayView2<'_, T>) -> Vec<(f64, f64)> {
         .map(|column| {
             let mut it = column.iter().map(|&x| x.to_f64());
             let first = it.next().unwrap_or(0.0);
-            it.fold((first, first), |(lo, hi), x| (lo.min(x), hi.max(x)))
+            // A NaN, once met, stays: no comparison with it is true.
+            it.fold((first, first), |(lo, hi), x| {
+                let lo = if x < lo || x.is_nan() { x } else { lo };
+                let hi = if x > hi || x.is_nan() { x } else { hi };
+                (lo, hi)
+            })
         })
         .collect()
 }
+
+/// `2^k`, for `k` in `-1022..=1023`.
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&k));
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// The power of two `2^k` that brings values of magnitude up to `max` near
+/// 1: `k = 0` if their squares and the squares of their differences can
+/// neither overflow nor underflow (`max` from 2^-400 to 2^400), and also
+/// for a `max` that is not finite.
+fn scale_exponent(max: f64) -> i32 {
+    if !max.is_finite() || max == 0.0 || (SAFE_BELOW..=SAFE_ABOVE).contains(&max) {
+        0
+    } else {
+        (max.log2().floor() as i32).clamp(-1020, 1020)
+    }
+}
+
+/// Magnitudes whose statistics the plain formulas compute without overflow
+/// or underflow; see [`scale_exponent`].
+const SAFE_BELOW: f64 = f64::from_bits((1023 - 400) << 52); // 2^-400
+const SAFE_ABOVE: f64 = f64::from_bits((1023 + 400) << 52); // 2^400
 
 /// Standardisation: `x' = (x - mean) / std` per column, with the mean and
 /// the population standard deviation (divided by `n`, as scikit-learn's
@@ -137,10 +201,21 @@ fn column_ranges<T: Float>(values: ArrayView2<'_, T>) -> Vec<(f64, f64)> {
 /// division by zero (scikit-learn does the same). Fitting on no samples
 /// gives mean 0 and scale 1, the identity. A NaN in an array it is fitted on
 /// makes that column's statistics NaN, which `transform` then reports.
+///
+/// Any finite data gives a finite mean and scale, correct to rounding: a
+/// column of values near `f64::MAX` (whose squares overflow) or near the
+/// smallest subnormals (whose squares vanish) is scaled by a power of two
+/// while the statistics are computed, which is exact. Data whose largest
+/// magnitude is between 2^-400 and 2^400 (about 4e-121 to 3e120) is not
+/// scaled: its statistics are those of the plain two-pass formula, bit for
+/// bit. A standard deviation below the smallest subnormal `f64` (data
+/// within a few of them of each other) rounds to 0, and `transform` reports
+/// the infinite results rather than dividing silently.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Standardize {
     mean: Vec<f64>,
     scale: Vec<f64>,
+    columns: Vec<Column>,
 }
 
 impl Standardize {
@@ -159,17 +234,34 @@ impl Standardize {
                 scale.push(1.0);
                 continue;
             }
+            // Computed on `x * 2^-k`, exactly scaled: the same bits as on
+            // `x` when neither overflows nor underflows.
+            let k = scale_exponent(lo.abs().max(hi.abs()));
+            let (down, up) = (pow2(-k), pow2(k));
             // LOOP 1: the mean; LOOP 2: the variance around it.
-            let m = column.iter().map(|&x| x.to_f64()).sum::<f64>() / n;
+            let m = column.iter().map(|&x| x.to_f64() * down).sum::<f64>() / n;
             let var = column
                 .iter()
-                .map(|&x| (x.to_f64() - m).powi(2))
+                .map(|&x| (x.to_f64() * down - m).powi(2))
                 .sum::<f64>()
                 / n;
-            mean.push(m);
-            scale.push(if var > 0.0 { var.sqrt() } else { 1.0 });
+            mean.push(m * up);
+            scale.push(if var > 0.0 { var.sqrt() * up } else { 1.0 });
         }
-        Standardize { mean, scale }
+        let columns = mean
+            .iter()
+            .zip(&scale)
+            .map(|(&offset, &scale)| Column {
+                offset,
+                scale,
+                half: 0.5 * scale,
+            })
+            .collect();
+        Standardize {
+            mean,
+            scale,
+            columns,
+        }
     }
 
     /// The fitted mean of each column.
@@ -191,7 +283,7 @@ impl Standardize {
     /// infinite (statistics fitted on a NaN, an overflow). On error the data
     /// is left unchanged.
     pub fn transform<T: Float, D: Inputs<T> + ?Sized>(&self, data: &mut D) -> Result<()> {
-        apply("Standardize", &self.mean, &self.scale, data, false)
+        apply("Standardize", &self.columns, data, false)
     }
 
     /// The inverse, `x * scale[j] + mean[j]`: back to the original units
@@ -201,7 +293,7 @@ impl Standardize {
     ///
     /// As [`Standardize::transform`].
     pub fn inverse_transform<T: Float, D: Inputs<T> + ?Sized>(&self, data: &mut D) -> Result<()> {
-        apply("Standardize", &self.mean, &self.scale, data, true)
+        apply("Standardize", &self.columns, data, true)
     }
 }
 
@@ -211,21 +303,40 @@ impl Standardize {
 ///
 /// A constant column (`max = min`) is only shifted: its range is taken as 1,
 /// so it becomes all zeros on the training data. Fitting on no samples gives
-/// the identity.
+/// the identity. A column wider than `f64` can say (from -1e308 to 1e308)
+/// has an infinite [`range`](Self::range), but its transforms are still
+/// computed exactly (in halves), so finite data maps to `[0, 1]` as always.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinMax {
     min: Vec<f64>,
     range: Vec<f64>,
+    columns: Vec<Column>,
 }
 
 impl MinMax {
     /// The minimum and maximum of each column of `data`.
     pub fn fit<T: Float, D: Inputs<T> + ?Sized>(data: &D) -> Self {
-        let (min, range) = column_ranges(data.input_view())
-            .into_iter()
-            .map(|(lo, hi)| (lo, if hi > lo { hi - lo } else { 1.0 }))
-            .unzip();
-        MinMax { min, range }
+        let ranges = column_ranges(data.input_view());
+        let columns: Vec<Column> = ranges
+            .iter()
+            .map(|&(lo, hi)| {
+                let (scale, half) = if hi > lo {
+                    (hi - lo, 0.5 * hi - 0.5 * lo)
+                } else {
+                    (1.0, 0.5)
+                };
+                Column {
+                    offset: lo,
+                    scale,
+                    half,
+                }
+            })
+            .collect();
+        MinMax {
+            min: columns.iter().map(|c| c.offset).collect(),
+            range: columns.iter().map(|c| c.scale).collect(),
+            columns,
+        }
     }
 
     /// The fitted minimum of each column.
@@ -233,7 +344,8 @@ impl MinMax {
         &self.min
     }
 
-    /// The fitted `max - min` of each column (1 for a constant one).
+    /// The fitted `max - min` of each column (1 for a constant one,
+    /// infinite where `max - min` overflows `f64`).
     pub fn range(&self) -> &[f64] {
         &self.range
     }
@@ -244,7 +356,7 @@ impl MinMax {
     ///
     /// As [`Standardize::transform`].
     pub fn transform<T: Float, D: Inputs<T> + ?Sized>(&self, data: &mut D) -> Result<()> {
-        apply("MinMax", &self.min, &self.range, data, false)
+        apply("MinMax", &self.columns, data, false)
     }
 
     /// The inverse, `x * range[j] + min[j]`.
@@ -253,7 +365,7 @@ impl MinMax {
     ///
     /// As [`Standardize::transform`].
     pub fn inverse_transform<T: Float, D: Inputs<T> + ?Sized>(&self, data: &mut D) -> Result<()> {
-        apply("MinMax", &self.min, &self.range, data, true)
+        apply("MinMax", &self.columns, data, true)
     }
 }
 
@@ -371,6 +483,103 @@ mod tests {
         assert_eq!((s.mean(), s.scale()), (&[0.0, 0.0][..], &[1.0, 1.0][..]));
         let m = MinMax::fit(&empty);
         assert_eq!((m.min(), m.range()), (&[0.0, 0.0][..], &[1.0, 1.0][..]));
+    }
+
+    #[test]
+    fn data_standardize_huge_and_tiny_columns() {
+        // Squares of 1e200 overflow, of 1e-200 underflow: the statistics
+        // must not.
+        for unit in [1e200, 1e-200, 1.0, f64::MAX / 8.0, 1e-310] {
+            let x = array![[1.0 * unit], [2.0 * unit], [3.0 * unit], [6.0 * unit]];
+            let s = Standardize::fit(&x);
+            let (mean, scale) = (s.mean()[0], s.scale()[0]);
+            let rel = |a: f64, b: f64| ((a - b) / b).abs();
+            // Subnormal units are themselves rounded: compare loosely there.
+            let tol = if unit < 1e-300 { 1e-6 } else { 1e-15 };
+            assert!(rel(mean, 3.0 * unit) < tol, "{unit}: mean {mean}");
+            assert!(
+                rel(scale, 3.5_f64.sqrt() * unit) < tol,
+                "{unit}: scale {scale}"
+            );
+            let mut y = x.clone();
+            s.transform(&mut y).unwrap();
+            let expected = [-2.0, -1.0, 0.0, 3.0].map(|v| v / 3.5_f64.sqrt());
+            for (a, b) in y.iter().zip(expected) {
+                assert!((a - b).abs() < 1e-6, "{unit}: {y}");
+            }
+        }
+        // Near the ends of f64, where `x - mean` and `x * scale` overflow
+        // though the results do not; and of f32.
+        let big = 0.9 * f64::MAX;
+        let x = array![[big, -big], [-big, big], [big, big]];
+        let s = Standardize::fit(&x);
+        assert!(s
+            .mean()
+            .iter()
+            .all(|m| (m / (big / 3.0) - 1.0).abs() < 1e-12));
+        let mut y = x.clone();
+        s.transform(&mut y).unwrap();
+        let (hi, lo) = (0.5_f64.sqrt(), -2.0_f64.sqrt());
+        for (a, b) in y.iter().zip([hi, lo, lo, hi, hi, hi]) {
+            assert!((a - b).abs() < 1e-12, "{y}");
+        }
+        s.inverse_transform(&mut y).unwrap();
+        for (a, b) in y.iter().zip(&x) {
+            assert!((a / b - 1.0).abs() < 1e-12, "{y}");
+        }
+        let x = array![[f32::MAX], [-f32::MAX], [f32::MAX]];
+        let s = Standardize::fit(&x);
+        let mut y = x.clone();
+        s.transform(&mut y).unwrap();
+        assert!((y[[1, 0]] + 2.0_f32.sqrt()).abs() < 1e-6, "{y}");
+    }
+
+    #[test]
+    fn data_standardize_normal_data_keeps_its_bits() {
+        // The statistics of ordinary data are those of the plain two-pass
+        // formula, bit for bit.
+        let x = array![[0.1_f64, -3.7, 1e5], [0.2, 2.9, 3e5], [0.7, 11.0, -7e4]];
+        let s = Standardize::fit(&x);
+        for (j, column) in x.columns().into_iter().enumerate() {
+            let n = column.len() as f64;
+            let m = column.sum() / n;
+            let var = column.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
+            assert_eq!((s.mean()[j], s.scale()[j]), (m, var.sqrt()));
+        }
+    }
+
+    #[test]
+    fn data_min_max_spans_beyond_f64() {
+        let x = array![[1e308_f64], [-1e308], [0.0]];
+        let m = MinMax::fit(&x);
+        assert_eq!(m.min(), &[-1e308]);
+        let mut y = x.clone();
+        m.transform(&mut y).unwrap();
+        assert_eq!(y, array![[1.0], [0.0], [0.5]]);
+        m.inverse_transform(&mut y).unwrap();
+        assert_eq!(y, x);
+        let x = array![[f64::MAX], [-f64::MAX]];
+        let m = MinMax::fit(&x);
+        let mut y = x.clone();
+        m.transform(&mut y).unwrap();
+        assert_eq!(y, array![[1.0], [0.0]]);
+    }
+
+    #[test]
+    fn data_fit_on_a_nan_reports_it() {
+        // The NaN is not skipped: its column's statistics are NaN, and
+        // `transform` says so.
+        for x in [
+            array![[f64::NAN], [1.0]],
+            array![[1.0], [f64::NAN]],
+            array![[1.0], [2.0], [f64::NAN]],
+        ] {
+            let mut y = array![[0.5]];
+            let e = Standardize::fit(&x).transform(&mut y).unwrap_err();
+            assert!(matches!(e, Error::NonFinite { .. }), "{x}: {e}");
+            let e = MinMax::fit(&x).transform(&mut y).unwrap_err();
+            assert!(matches!(e, Error::NonFinite { .. }), "{x}: {e}");
+        }
     }
 
     #[test]

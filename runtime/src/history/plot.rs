@@ -1,5 +1,18 @@
 //! Learning curves of a [`History`]: drawn with plotters into memory (an SVG
 //! string or an RGB buffer encoded as PNG), then written atomically.
+//!
+//! Drawing is total: any losses and epoch numbers give a picture, in a time
+//! bounded by the number of epochs, without a panic. Non-finite losses
+//! (NaN, infinities) are left out, the curve breaks there, and the line
+//! under the title counts them (`; 2 losses are NaN or infinite, not
+//! drawn`); with no finite loss the chart says "no finite loss". The axes
+//! always have finite, distinct ends: clamped to `f64`'s range where a
+//! margin would overflow (losses near `f64::MAX`), widened where it would
+//! round away (subnormal losses, epochs near 2^64), and mapped in halves
+//! where the span itself overflows (from `-f64::MAX` to `f64::MAX`). The
+//! tick search tries each power of ten at most once, from 10^-323 up, so a
+//! step cannot underflow to zero and loop. A best epoch that is not on the
+//! epoch axis is named in the legend without a line.
 
 use std::ffi::OsStr;
 use std::ops::Range;
@@ -76,24 +89,27 @@ pub(super) fn plot_runs(
 }
 
 fn render(curves: &Curves, format: Format, path: &Path) -> Result<()> {
-    register_embedded_font().map_err(|message| plot_error(path, message))?;
-    let bytes = match format {
+    let bytes = image(curves, format).map_err(|message| plot_error(path, message))?;
+    write_atomic(path, &bytes)
+}
+
+/// The bytes of the image file: SVG text or a PNG; `Err` with what the
+/// plotting library or the encoder reported.
+fn image(curves: &Curves, format: Format) -> std::result::Result<Vec<u8>, String> {
+    register_embedded_font()?;
+    match format {
         Format::Svg => {
             let mut svg = String::new();
-            draw(SVGBackend::with_string(&mut svg, SIZE), curves)
-                .map_err(|e| plot_error(path, e))?;
-            svg.into_bytes()
+            draw(SVGBackend::with_string(&mut svg, SIZE), curves).map_err(|e| e.to_string())?;
+            Ok(svg.into_bytes())
         }
         Format::Png => {
             let mut samples = raster::samples(SIZE);
-            let canvas = raster::Supersampled::new(&mut samples, SIZE, FONT)
-                .ok_or_else(|| plot_error(path, INVALID_FONT))?;
-            draw(canvas, curves).map_err(|e| plot_error(path, e))?;
-            encode_png(&raster::downsample(&samples, SIZE), SIZE)
-                .map_err(|e| plot_error(path, e))?
+            let canvas = raster::Supersampled::new(&mut samples, SIZE, FONT).ok_or(INVALID_FONT)?;
+            draw(canvas, curves).map_err(|e| e.to_string())?;
+            encode_png(&raster::downsample(&samples, SIZE), SIZE).map_err(|e| e.to_string())
         }
-    };
-    write_atomic(path, &bytes)
+    }
 }
 
 /// The image format named by the extension of `path`, in any case.
@@ -300,11 +316,24 @@ impl Curves {
         let first = epochs().fold(f64::INFINITY, f64::min);
         let first = if first.is_finite() { first } else { 1.0 };
         let last = epochs().fold(first, f64::max);
-        let margin = (0.02 * (last - first)).max(0.5);
-        let x = Axis {
-            range: first - margin..last + margin,
-            log: false,
-            ticks: linear_ticks(first, last, 10, 1.0),
+        // Half an epoch, unless that rounds away (epochs near 2^64).
+        let margin = (0.02 * (last - first)).max(0.5).max(last.abs() * 1e-12);
+        let x = Axis::linear(
+            first - margin,
+            last + margin,
+            linear_ticks(first, last, 10, 1.0),
+        );
+
+        // Left out of the curves, and said so under the title.
+        let skipped = series
+            .iter()
+            .flat_map(|s| &s.points)
+            .filter(|p| !p.1.is_finite())
+            .count();
+        let subtitle = match skipped {
+            0 => subtitle,
+            1 => format!("{subtitle}; 1 loss is NaN or infinite, not drawn"),
+            n => format!("{subtitle}; {n} losses are NaN or infinite, not drawn"),
         };
 
         // The loss range over the finite values of every curve.
@@ -316,11 +345,7 @@ impl Curves {
         finite.sort_by(f64::total_cmp);
         let y = match (finite.first(), finite.last()) {
             (Some(&lo), Some(&hi)) => loss_axis(lo, hi, finite[finite.len() / 2]),
-            _ => Axis {
-                range: 0.0..1.0,
-                log: false,
-                ticks: linear_ticks(0.0, 1.0, 8, 0.0),
-            },
+            _ => Axis::linear(0.0, 1.0, linear_ticks(0.0, 1.0, 8, 0.0)),
         };
         Curves {
             series,
@@ -434,8 +459,13 @@ fn chart<DB: DrawingBackend>(
         .axis_style(SUBTLE.stroke_width(1))
         .draw()?;
 
-    // The best epoch's line first, so that the curves are drawn over it.
-    if let Some(best) = &curves.best {
+    // The best epoch's line first, so that the curves are drawn over it
+    // (if that epoch is on the axis: `best_epoch` may name any number).
+    if let Some(best) = curves
+        .best
+        .as_ref()
+        .filter(|b| curves.x.range.contains(&b.epoch))
+    {
         let (lo, hi) = (curves.y.range.start, curves.y.range.end);
         chart.draw_series(std::iter::once(DashedPathElement::new(
             vec![(best.epoch, lo), (best.epoch, hi)],
@@ -537,15 +567,57 @@ struct Axis {
     ticks: Vec<f64>,
 }
 
+/// How far off the chart, in pixels, a point may be mapped: a value far
+/// outside the axis lands here, so pixel arithmetic stays within `i32`.
+const FAR: f64 = 100_000.0;
+
+impl Axis {
+    /// A linear axis over `start..end`; the unit interval if that is not a
+    /// finite, non-empty range (which the callers never ask for).
+    fn linear(start: f64, end: f64, ticks: Vec<f64>) -> Axis {
+        if start.is_finite() && end.is_finite() && start < end {
+            Axis {
+                range: start..end,
+                log: false,
+                ticks,
+            }
+        } else {
+            Axis {
+                range: 0.0..1.0,
+                log: false,
+                ticks: vec![0.0, 1.0],
+            }
+        }
+    }
+
+    /// Where `value` is along the axis: 0 at the start, 1 at the end. Finite
+    /// for every finite value in the range, even where `end - start`
+    /// overflows (from -1e308 to 1e308).
+    fn fraction(&self, value: f64) -> f64 {
+        let Range { start, end } = self.range;
+        if self.log {
+            return (value.ln() - start.ln()) / (end.ln() - start.ln());
+        }
+        let span = end - start;
+        if span.is_finite() {
+            (value - start) / span
+        } else {
+            (0.5 * value - 0.5 * start) / (0.5 * end - 0.5 * start)
+        }
+    }
+}
+
 impl Ranged for Axis {
     type FormatOption = DefaultFormatting;
     type ValueType = f64;
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let scale = |v: f64| if self.log { v.ln() } else { v };
-        let (start, end) = (scale(self.range.start), scale(self.range.end));
-        let t = (scale(*value) - start) / (end - start);
-        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+        let t = self.fraction(*value);
+        if t.is_nan() {
+            return limit.0;
+        }
+        let (from, to) = (f64::from(limit.0), f64::from(limit.1));
+        (from + t * (to - from)).clamp(-FAR, FAR).round() as i32
     }
 
     fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
@@ -565,16 +637,25 @@ impl Ranged for Axis {
 /// logarithmic if they span more than `LOG_RATIO`, or more than
 /// `LOG_RATIO_SKEWED` with the median in the bottom tenth; else linear,
 /// from 0 if no loss is negative and the range is wide.
+///
+/// Total for finite `lo <= hi`: the ends are finite (clamped to `f64`'s
+/// range) and apart, also for losses near `f64::MAX` or among the
+/// subnormals, where a margin overflows or rounds away.
 fn loss_axis(lo: f64, hi: f64, median: f64) -> Axis {
     let skewed = median - lo < 0.1 * (hi - lo);
     let log = lo > 0.0 && (hi / lo > LOG_RATIO || (hi / lo > LOG_RATIO_SKEWED && skewed));
     if log {
-        let range = lo / 1.25..hi * 1.25;
+        let start = lo / 1.25;
+        let start = if start > 0.0 { start } else { lo };
+        let range = start..(hi * 1.25).min(f64::MAX);
         let ticks = log_ticks(range.start, range.end);
         return Axis { range, log, ticks };
     }
-    let pad = if hi > lo {
-        0.06 * (hi - lo)
+    let span = hi - lo;
+    let pad = if hi > lo && span.is_finite() {
+        0.06 * span
+    } else if hi > lo {
+        0.06 * hi - 0.06 * lo // the span overflows; its 6% does not
     } else if lo != 0.0 {
         0.1 * lo.abs()
     } else {
@@ -584,42 +665,91 @@ fn loss_axis(lo: f64, hi: f64, median: f64) -> Axis {
     let bottom = if lo >= 0.0 {
         (lo - pad).max(0.0)
     } else {
-        lo - pad
+        (lo - pad).max(-f64::MAX)
     };
-    Axis {
-        range: bottom..hi + pad,
-        log,
-        ticks: linear_ticks(bottom, hi + pad, 8, 0.0),
-    }
+    let top = (hi + pad).min(f64::MAX);
+    // A margin that rounded away (one subnormal loss): as far again.
+    let top = if bottom < top { top } else { hi + hi.abs() };
+    Axis::linear(bottom, top, linear_ticks(bottom, top, 8, 0.0))
 }
 
 /// At most `max` ticks in `lo..=hi`: the multiples of the smallest step
 /// among 1, 2, 5 times a power of ten (and at least `min_step`) that needs
 /// no more.
+///
+/// Total: for any `lo`, `hi` it returns after at most one step per power of
+/// ten that `f64` has: the first power tried is at least 10^-323 (a
+/// subnormal span's tenth would be 0, a step that never grows), and the
+/// span is taken in halves where `hi - lo` overflows. Empty for a
+/// non-finite end; `[lo]` for `hi <= lo`.
 fn linear_ticks(lo: f64, hi: f64, max: usize, min_step: f64) -> Vec<f64> {
-    let span = hi - lo;
-    if span <= 0.0 || !span.is_finite() {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    if hi <= lo || max == 0 {
         return vec![lo];
     }
-    let mut decade = 10f64.powf((span / max as f64).log10().floor());
-    let step = 'search: loop {
+    let max = max as f64;
+    // `span / step`, for a span that may overflow.
+    let span = hi - lo;
+    let steps = |step: f64| {
+        if span.is_finite() {
+            span / step
+        } else {
+            2.0 * ((0.5 * hi - 0.5 * lo) / step)
+        }
+    };
+    let exponent = if span.is_finite() && (span / max).is_normal() {
+        (span / max).log10().floor()
+    } else {
+        ((0.5 * hi - 0.5 * lo).log10() + 2f64.log10() - max.log10()).floor()
+    };
+    let exponent = if exponent.is_nan() {
+        MIN_DECADE
+    } else {
+        exponent
+    };
+    let exponent = exponent.clamp(MIN_DECADE, MAX_DECADE);
+    let mut decade = 10f64.powf(exponent);
+    // LOOP: at most one pass per power of ten from 10^-323 to 10^308.
+    for _ in 0..=(MAX_DECADE - exponent) as usize + 1 {
         for m in [1.0, 2.0, 5.0] {
             let step = (m * decade).max(min_step);
-            if span / step < max as f64 {
-                break 'search step;
+            if !(step > 0.0 && step.is_finite()) || steps(step) >= max {
+                continue;
             }
+            let (first, last) = ((lo / step).ceil(), (hi / step).floor());
+            if !(first.is_finite() && last.is_finite()) || last - first > max {
+                continue;
+            }
+            // Multiplied, not accumulated: no 0.30000000000000004 from
+            // adding. `last - first <= max`: a handful of ticks.
+            let count = if last >= first {
+                (last - first) as usize + 1
+            } else {
+                0
+            };
+            return (0..count).map(|i| (first + i as f64) * step).collect();
         }
         decade *= 10.0;
-    };
-    let (first, last) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
-    // Multiplied, not accumulated: no 0.30000000000000004 from adding.
-    (first..=last).map(|i| i as f64 * step).collect()
+    }
+    // Only a span near 2 * f64::MAX with `max` = 1 gets here.
+    vec![lo, hi]
 }
+
+/// The powers of ten a tick step may take: 10^-323 is the smallest `f64`
+/// has (subnormal), 10^308 the largest.
+const MIN_DECADE: f64 = -323.0;
+const MAX_DECADE: f64 = 308.0;
 
 /// Ticks of a logarithmic axis over `lo..=hi` (`lo` > 0): 1, 2 and 5 times
 /// each power of ten when it spans up to two decades, else the powers of
 /// ten (every second, third ... one past eight decades).
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && lo < hi && hi.is_finite()) {
+        return Vec::new();
+    }
+    // From -324 to 309: at most 634 decades.
     let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let decades = (last - first) as usize;
     let (multiples, every): (&[f64], usize) = if decades <= 3 {
@@ -753,6 +883,182 @@ mod raster;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::{EpochLog, Monitor, Show};
+    use crate::rng::Rng;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::time::Duration;
+
+    fn log(epoch: usize, loss: f64, val_loss: Option<f64>) -> EpochLog {
+        EpochLog {
+            epoch,
+            loss,
+            val_loss,
+            metrics: vec![],
+            val_metrics: vec![],
+            lr: 0.1,
+            iterations: 1,
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn history(losses: &[f64], val: &[Option<f64>], first: usize, best: Option<usize>) -> History {
+        let epochs = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &loss)| log(first.wrapping_add(i), loss, val.get(i).copied().flatten()))
+            .collect();
+        History {
+            epochs,
+            stop: StopReason::MaxEpochs {
+                epochs: losses.len(),
+            },
+            best_epoch: best,
+        }
+    }
+
+    /// Value lists that broke the axis code: a step that underflows, an
+    /// axis end that overflows, spans wider than `f64`, subnormals.
+    const ADVERSARIAL: &[&[f64]] = &[
+        &[0.0, 5e-324],
+        &[0.5, 1.6e308],
+        &[f64::MAX, -f64::MAX],
+        &[-f64::MAX, f64::MAX, 0.0],
+        &[f64::MAX],
+        &[f64::MAX, f64::MAX],
+        &[-f64::MAX],
+        &[5e-324],
+        &[5e-324, 1e-323],
+        &[-5e-324, 5e-324],
+        &[f64::MIN_POSITIVE, f64::MAX],
+        &[5e-324, f64::MAX],
+        &[1e-300, 1e300],
+        &[-1e308, 1e-308],
+        &[0.0, -0.0],
+        &[1.0, 1.0, 1.0],
+        &[1.0, 1.0 + f64::EPSILON],
+        &[1e300, 1e300 * (1.0 + f64::EPSILON)],
+        &[f64::NAN],
+        &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
+        &[f64::INFINITY, 1.0],
+        &[1.0, f64::NAN, 2.0],
+        &[],
+        &[0.3],
+    ];
+
+    /// A random loss: any bit pattern, a special value, or a plain number
+    /// of a random magnitude.
+    fn value(rng: &mut Rng) -> f64 {
+        const SPECIAL: [f64; 10] = [
+            0.0,
+            -0.0,
+            5e-324,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            -f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0,
+        ];
+        match rng.below(4) {
+            0 => f64::from_bits(rng.next_u64()),
+            1 => SPECIAL[rng.below(SPECIAL.len())],
+            _ => rng.normal() * 10f64.powi(rng.below(640) as i32 - 320),
+        }
+    }
+
+    /// Draws `history` (alone, and compared with itself) to SVG, and to
+    /// PNG if `png`; `Err` with the input if any of them panics.
+    fn draw_all(history: &History, png: bool) -> std::result::Result<(), String> {
+        let runs = [("a", history), ("b", history)];
+        let mut curves = vec![Curves::of(history)];
+        for show in [Show::Both, Show::Validation, Show::Training] {
+            curves.push(Curves::compare("runs", show, &runs));
+        }
+        let formats: &[Format] = if png {
+            &[Format::Svg, Format::Png]
+        } else {
+            &[Format::Svg]
+        };
+        for (i, curves) in curves.iter().enumerate() {
+            // PNG for the single run only: the comparisons map the same way.
+            for &format in if i == 0 { formats } else { &formats[..1] } {
+                // A clean error is fine; a panic is not.
+                match catch_unwind(AssertUnwindSafe(|| image(curves, format))) {
+                    Ok(Ok(bytes)) if !bytes.is_empty() => {}
+                    Ok(Err(message)) if !message.is_empty() => {}
+                    Ok(_) => return Err(format!("an empty image or message: {history:?}")),
+                    Err(_) => return Err(format!("a panic: {history:?}")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn plot_never_panics_or_hangs() {
+        let mut rng = Rng::new(7);
+        let mut cases = Vec::new();
+        for values in ADVERSARIAL {
+            let val: Vec<Option<f64>> = values.iter().rev().map(|&v| Some(v)).collect();
+            cases.push((history(values, &[], 1, None), false));
+            cases.push((history(values, &val, 1, Some(1)), true));
+            cases.push((
+                history(values, &val, usize::MAX - 1, Some(usize::MAX)),
+                false,
+            ));
+        }
+        for case in 0..300 {
+            let n = match rng.below(10) {
+                0 => 0,
+                1 => 1,
+                _ => 2 + rng.below(80),
+            };
+            let losses: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            let val: Vec<Option<f64>> = (0..n)
+                .map(|_| (rng.below(3) > 0).then(|| value(&mut rng)))
+                .collect();
+            let first = match rng.below(4) {
+                0 => rng.next_u64() as usize,
+                1 => 0,
+                _ => 1,
+            };
+            let best = match rng.below(3) {
+                0 => None,
+                1 => Some(first.wrapping_add(rng.below(n + 2))),
+                _ => Some(rng.next_u64() as usize),
+            };
+            let mut h = history(&losses, &val, first, best);
+            if rng.below(4) == 0 {
+                h.stop = StopReason::EarlyStopping {
+                    monitor: Monitor::ValLoss,
+                    best_epoch: best.unwrap_or(0),
+                    best: value(&mut rng),
+                    epoch: first,
+                    patience: 3,
+                };
+            }
+            cases.push((h, case % 25 == 0));
+        }
+        // Many epochs, losses swinging across the whole range.
+        let many: Vec<f64> = (0..20_000).map(|_| value(&mut rng)).collect();
+        cases.push((history(&many, &[], 1, Some(7)), false));
+
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|(h, png)| draw_all(h, *png).err())
+            .collect();
+        std::panic::set_hook(hook);
+        assert!(
+            failures.is_empty(),
+            "{} of {} panicked:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
 
     #[test]
     fn linear_ticks_are_round_and_at_most_max() {
@@ -770,6 +1076,58 @@ mod tests {
         for (lo, hi) in [(0.0, 1e-7), (3.0, 1e9), (-2.0, 7.5)] {
             let ticks = linear_ticks(lo, hi, 8, 0.0);
             assert!((2..=8).contains(&ticks.len()), "{lo}..{hi}: {ticks:?}");
+        }
+    }
+
+    #[test]
+    fn ticks_and_axes_are_total() {
+        // A tenth of the span underflows to 0: the step must still grow.
+        assert_eq!(linear_ticks(0.0, 5e-324, 8, 0.0), [0.0]);
+        // The span overflows.
+        let ticks = linear_ticks(-f64::MAX, f64::MAX, 8, 0.0);
+        assert!((2..=8).contains(&ticks.len()), "{ticks:?}");
+        assert!(ticks.iter().all(|t| t.is_finite()), "{ticks:?}");
+        assert_eq!(linear_ticks(0.0, f64::INFINITY, 8, 0.0), [] as [f64; 0]);
+        assert_eq!(linear_ticks(f64::NAN, 1.0, 8, 0.0), [] as [f64; 0]);
+        let huge = usize::MAX as f64;
+        assert_eq!(linear_ticks(huge, huge, 10, 1.0), [huge]);
+        assert!(log_ticks(1.0, f64::INFINITY).is_empty());
+        assert!(log_ticks(0.0, 1.0).is_empty());
+
+        for (lo, hi) in [
+            (0.0, 5e-324),
+            (0.5, 1.6e308),
+            (-f64::MAX, f64::MAX),
+            (f64::MAX, f64::MAX),
+            (-f64::MAX, -f64::MAX),
+            (5e-324, 5e-324),
+            (-5e-324, -5e-324),
+            (5e-324, f64::MAX),
+            (0.0, 0.0),
+        ] {
+            let axis = loss_axis(lo, hi, lo);
+            let Range { start, end } = axis.range;
+            assert!(
+                start.is_finite() && end.is_finite() && start < end,
+                "{lo} {hi}: {start}..{end}"
+            );
+            assert!(start <= lo && hi <= end, "{lo} {hi}: {start}..{end}");
+            for v in [lo, hi] {
+                let t = axis.fraction(v);
+                assert!((0.0..=1.0).contains(&t), "{lo} {hi}: {v} at {t}");
+            }
+            assert!(axis.ticks.len() <= 16, "{lo} {hi}: {:?}", axis.ticks);
+            let pixel = axis.map(&f64::NAN, (0, 500));
+            assert_eq!(pixel, 0);
+            assert_eq!(axis.map(&f64::INFINITY, (0, 500)), FAR as i32);
+        }
+
+        // Epochs near 2^64 are on the epoch axis, not rounded off it.
+        for first in [usize::MAX - 1, usize::MAX / 2] {
+            let curves = Curves::of(&history(&[1.0, 2.0], &[], first, None));
+            let range = curves.x.range.clone();
+            let epoch = first as f64;
+            assert!(range.start < epoch && epoch < range.end, "{range:?}");
         }
     }
 
