@@ -535,3 +535,53 @@ fn checkpoint_scalars_round_trip_exactly() {
     let loaded = checkpoint_from_bytes(&mut Mlp::new(), &bytes).unwrap();
     assert!(loaded.scheduler.unwrap()[0].is_nan());
 }
+
+/// A save removes the temporary files that a killed save of the same
+/// target left (`.name.<pid>.<n>.tmp` of a process that no longer runs,
+/// or of this one but not being written), and nothing else.
+#[test]
+fn saves_remove_stale_temporaries_of_their_target() {
+    let dir = temp_dir("io");
+    let linux = Path::new("/proc/self").exists();
+    // A process that has ended: its id names no live process (unless
+    // reused in the meantime, which would only keep its file).
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    };
+    let me = std::process::id();
+    for target in ["w.safetensors", "run.ckpt"] {
+        let stale = [format!(".{target}.{me}.999999.tmp")]
+            .into_iter()
+            .chain(linux.then(|| format!(".{target}.{dead}.0.tmp")))
+            .collect::<Vec<_>>();
+        let kept = [
+            // Another target's, another pattern, a live process's.
+            format!(".other.{dead}.0.tmp"),
+            format!(".{target}.1.{dead}.0.tmp"),
+            format!(".{target}.{dead}.tmp"),
+            format!("{target}.{dead}.0.tmp"),
+            format!(".{target}.{dead}.0.tmp.keep"),
+            format!("{target}.bak"),
+            format!(".{target}.1.0.tmp"),
+        ];
+        for name in stale.iter().chain(&kept) {
+            fs::write(dir.join(name), "leftover").unwrap();
+        }
+        let path = dir.join(target);
+        if target.ends_with("ckpt") {
+            save_checkpoint(&Mlp::new(), &path, &CheckpointInfo::default()).unwrap();
+        } else {
+            save_weights(&Mlp::new(), &path).unwrap();
+        }
+        for name in &stale {
+            assert!(!dir.join(name).exists(), "{name} is still there");
+        }
+        for name in &kept {
+            assert!(dir.join(name).exists(), "{name} was removed");
+        }
+        load_weights(&mut Mlp::new(), &path).unwrap();
+    }
+    fs::remove_dir_all(dir).unwrap();
+}

@@ -36,8 +36,12 @@
 //! model as it was. A truncated or corrupted file is an error, never a
 //! panic: the header's length is checked against the file's size before
 //! the header is read, and safetensors then checks every tensor's offsets
-//! and size. Every write is atomic: a temporary file in the same directory,
-//! flushed to disk, renamed over the target.
+//! and size. Every write is atomic: a temporary file in the same directory
+//! (`.<name>.<pid>.<n>.tmp`), flushed to disk, renamed over the target; a
+//! save also removes the temporary files that killed saves of the same
+//! target left behind (those of processes that no longer run, as `/proc`
+//! tells; where there is none, only this process's own), never another
+//! target's or a live writer's.
 //!
 //! ```
 //! use macrograd_runtime::io::CheckpointInfo;
@@ -52,7 +56,8 @@ use std::path::Path;
 use safetensors::tensor::{Metadata, TensorInfo, TensorView};
 use safetensors::Dtype;
 
-use crate::history::{write_atomic, History};
+use crate::fs::write_atomic;
+use crate::history::History;
 use crate::model::{BufferValue, BufferValueMut, Model};
 use crate::{Error, Float, Result};
 
@@ -83,7 +88,8 @@ const MAX_HEADER: u64 = 100_000_000;
 /// # Errors
 ///
 /// [`Error::Io`] naming `path` if the file cannot be written; `path` is
-/// then left as it was.
+/// then left as it was. Temporary files left by killed saves of `path`
+/// are removed first (see the [module docs](self)).
 pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = weights_to_bytes(model).map_err(|e| rename(e, path))?;
@@ -226,6 +232,8 @@ const RNG: &str = "rng.";
 /// [`Error::Io`] naming `path` if the file cannot be written (`path` is
 /// then left as it was), or if safetensors refuses the header (over its
 /// 100 MB limit: a history of millions of epochs).
+/// Temporary files left by killed saves of `path` are removed first (see
+/// the [module docs](self)).
 pub fn save_checkpoint<M: Model>(
     model: &M,
     path: impl AsRef<Path>,
