@@ -778,3 +778,47 @@ fn saves_remove_stale_temporaries_of_their_target() {
     }
     fs::remove_dir_all(dir).unwrap();
 }
+
+/// The environment variable that makes `killed_saves_leave_nothing_behind`
+/// the saving child instead of the test.
+const SAVE_LOOP: &str = "MACROGRAD_TEST_SAVE_LOOP";
+
+/// A process killed while it saves (this test binary, run again as a
+/// child that saves in a loop) leaves the target whole or absent, and at
+/// most its temporary file, which the next save removes. Whether a kill
+/// lands mid-save is up to the clock; the assertions hold either way.
+#[test]
+fn killed_saves_leave_nothing_behind() {
+    if let Ok(path) = std::env::var(SAVE_LOOP) {
+        let model = Mlp::with_seed(1);
+        loop {
+            save_weights(&model, &path).unwrap();
+        }
+    }
+    let dir = temp_dir("io-kill");
+    let path = dir.join("w.safetensors");
+    let mut left = 0;
+    for round in 0..10u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["killed_saves_leave_nothing_behind", "--exact", "--quiet"])
+            .env(SAVE_LOOP, &path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(30 + 7 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if path.exists() {
+            load_weights(&mut Mlp::new(), &path).unwrap();
+        }
+        left += fs::read_dir(&dir).unwrap().count() - usize::from(path.exists());
+        save_weights(&Mlp::with_seed(2), &path).unwrap();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["w.safetensors"], "round {round}");
+    }
+    println!("{left} of 10 kills left a temporary file, removed by the next save");
+    fs::remove_dir_all(dir).unwrap();
+}
