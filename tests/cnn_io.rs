@@ -170,6 +170,26 @@ fn safetensors_file(tensors: &[(&str, &str, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
     file
 }
 
+/// `bytes` without the checksum entry (as a file PyTorch writes has none),
+/// its header padded again to a multiple of 8 bytes.
+fn without_checksum(bytes: &[u8]) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
+    let at = header.find(r#""macrograd.crc32":""#).unwrap();
+    let entry = &header[at..at + 28];
+    let mut header =
+        header
+            .replacen(&format!("{entry},"), "", 1)
+            .replacen(&format!(",{entry}"), "", 1);
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend(header.as_bytes());
+    out.extend(&bytes[8 + n..]);
+    out
+}
+
 /// The parameters of `model` as `(name, "F32", shape, bytes)`.
 fn parameter_tensors<M: Model<Elem = f32>>(model: &M) -> Vec<(&str, &str, Vec<usize>, Vec<u8>)> {
     model
@@ -253,7 +273,7 @@ fn python_reads_our_cnn_file() {
         r#""1.running_mean":{"data_offsets":["#,
         r#""1.running_var":{"data_offsets":["#,
         r#"],"dtype":"F32","shape":[3,64]}"#,
-        r#""__metadata__":{"format":"pt"}"#,
+        r#""__metadata__":{"format":"pt","macrograd.crc32":""#,
     ] {
         assert!(header.contains(part), "{part} not in {header}");
     }
@@ -366,6 +386,52 @@ fn buffers_are_checked_like_parameters() {
     weights_from_bytes(&mut cnn, &safetensors_file(&tensors)).unwrap();
     assert_eq!(buffers(&cnn)[2], ("1.num_batches_tracked", vec![3]));
     assert_eq!(bits(&cnn), bits(&source));
+
+    // Non-finite statistics are not loaded (a NaN variance would make
+    // every evaluation output NaN): each tensor named, with the first
+    // index and value.
+    let before = state(&cnn);
+    let floats = |values: [f32; 4]| values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tensors.retain(|t| !t.0.starts_with("1.running"));
+    tensors.push((
+        "1.running_mean",
+        "F32",
+        vec![4],
+        floats([f32::INFINITY, 0.0, 0.0, 0.0]),
+    ));
+    tensors.push((
+        "1.running_var",
+        "F32",
+        vec![4],
+        floats([1.0, 1.0, f32::NAN, 1.0]),
+    ));
+    let err = weights_from_bytes(&mut cnn, &safetensors_file(&tensors))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "(safetensors bytes): non-finite values, which a model does not load (a run that \
+         diverged, or a damaged file): `1.running_mean` holds inf at index 0 ([0]); \
+         `1.running_var` holds NaN at index 2 ([2])"
+    );
+    assert_eq!(state(&cnn), before);
+    // Saved by macrograd (with its checksum): the same.
+    let mut diverged = cnn.clone();
+    diverged.visit_buffers_mut(&mut |b| {
+        if let macrograd::layers::BufferValueMut::Float(mut v) = b.value {
+            if b.name == "1.running_var" {
+                v[1] = f32::NAN;
+            }
+        }
+    });
+    let err = weights_from_bytes(&mut cnn, &weights_to_bytes(&diverged).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("`1.running_var` holds NaN at index 1 ([1])"),
+        "{err}"
+    );
+    assert_eq!(state(&cnn), before);
 }
 
 /// `rng_states` names each dropout's generator by its position; models
@@ -481,11 +547,19 @@ fn checkpoints_keep_buffers_and_generators() {
     );
     assert_eq!((state(&plain), plain.optimizer_state()), plain_before);
 
-    // A state that is not a number.
+    // A state that is not a number: the checksum tells first; without
+    // the checksum, the state is named.
     let at = header.find(&format!("\"{rng}\"")).unwrap() + 9;
     let mut bad = bytes.clone();
     bad[at] = b'x';
     let err = checkpoint_from_bytes(&mut resumed, &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("(safetensors bytes): the file is corrupt: expected checksum "),
+        "{err}"
+    );
+    let err = checkpoint_from_bytes(&mut resumed, &without_checksum(&bad))
         .unwrap_err()
         .to_string();
     assert!(

@@ -339,8 +339,17 @@ fn python_reads_our_file() {
         String::from_utf8(bytes[8..8 + n].to_vec()).unwrap()
     };
     let ours = header(&fs::read(&path).unwrap());
+    // The checksum, last in the metadata: 8 hex digits.
+    let (ours_unsummed, sum) = ours
+        .trim_end()
+        .split_once(r#","macrograd.crc32":""#)
+        .unwrap();
+    assert!(
+        sum.len() == 11 && sum[..8].bytes().all(|b| b.is_ascii_hexdigit()) && &sum[8..] == "\"}}",
+        "{sum}"
+    );
     assert_eq!(
-        ours.trim_end(),
+        format!("{ours_unsummed}}}}}"),
         concat!(
             r#"{"0.bias":{"data_offsets":[0,32],"dtype":"F32","shape":[8]},"#,
             r#""0.weight":{"data_offsets":[32,160],"dtype":"F32","shape":[8,4]},"#,
@@ -534,4 +543,282 @@ fn checkpoint_scalars_round_trip_exactly() {
     let bytes = checkpoint_to_bytes(&model, &nan).unwrap();
     let loaded = checkpoint_from_bytes(&mut Mlp::new(), &bytes).unwrap();
     assert!(loaded.scheduler.unwrap()[0].is_nan());
+}
+
+/// `bytes` without the checksum entry (as a file PyTorch writes has none),
+/// its header padded again to a multiple of 8 bytes.
+fn without_checksum(bytes: &[u8]) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
+    let at = header.find(r#""macrograd.crc32":""#).unwrap();
+    let entry = &header[at..at + 28];
+    let mut header =
+        header
+            .replacen(&format!("{entry},"), "", 1)
+            .replacen(&format!(",{entry}"), "", 1);
+    assert!(!header.contains("crc32"), "{header}");
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend(header.as_bytes());
+    out.extend(&bytes[8 + n..]);
+    out
+}
+
+/// A changed byte of a file with a checksum is an error naming the file
+/// and both checksums, and changes nothing; the same file without its
+/// checksum (PyTorch writes none) loads, with the changed value.
+#[test]
+fn checksums_catch_corruption() {
+    let dir = temp_dir("io");
+    let mut trained = MlpAdam::with_seed(1);
+    train(&mut trained, 2, 3);
+    let weights = dir.join("mlp.safetensors");
+    let checkpoint = dir.join("run.ckpt");
+    save_weights(&trained, &weights).unwrap();
+    save_checkpoint(&trained, &checkpoint, &info(3)).unwrap();
+    for path in [&weights, &checkpoint] {
+        let good = fs::read(path).unwrap();
+        // A flip in the last tensor's last byte: a valid file otherwise.
+        let mut bad = good.clone();
+        *bad.last_mut().unwrap() ^= 0x10;
+        fs::write(path, &bad).unwrap();
+        let mut model = MlpAdam::with_seed(5);
+        let before = (bits(&model), model.optimizer_state());
+        for err in [
+            load_weights(&mut model, path).unwrap_err().to_string(),
+            load_checkpoint(&mut model, path).unwrap_err().to_string(),
+        ] {
+            let prefix = format!(
+                "{}: the file is corrupt: expected checksum ",
+                path.display()
+            );
+            assert!(err.starts_with(&prefix), "{err}");
+            assert!(
+                err.contains("(its metadata `macrograd.crc32`), found "),
+                "{err}"
+            );
+        }
+        assert_eq!((bits(&model), model.optimizer_state()), before);
+        // Without the checksum, nothing can tell: the flip is loaded.
+        let unsummed = without_checksum(&bad);
+        let mut model = MlpAdam::with_seed(5);
+        weights_from_bytes(&mut model, &unsummed).unwrap();
+        assert_ne!(bits(&model), bits(&trained));
+        // And the good file without its checksum loads as it is.
+        weights_from_bytes(&mut model, &without_checksum(&good)).unwrap();
+        assert_eq!(bits(&model), bits(&trained));
+        // A checksum that is not one.
+        let text = String::from_utf8_lossy(&good).into_owned();
+        let at = text.find(r#""macrograd.crc32":""#).unwrap() + 19;
+        let mut odd = good.clone();
+        odd[at] = b'G';
+        let err = weights_from_bytes(&mut model, &odd)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("the file is corrupt: its metadata `macrograd.crc32` is \"G"),
+            "{err}"
+        );
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// Sets parameter `index` of `model`, element `at`, to `value`.
+fn poison<M: Model<Elem = f32>>(model: &mut M, index: usize, at: usize, value: f32) {
+    let mut i = 0;
+    model.visit_parameters_mut(&mut |mut p| {
+        if i == index {
+            *p.value.iter_mut().nth(at).unwrap() = value;
+        }
+        i += 1;
+    });
+}
+
+/// A NaN or an infinity in the weights or the optimizer's state is an
+/// error that names the file, the tensor, the index and the value; the
+/// model is unchanged. Saving writes such a model as it is (a diverged
+/// run can be kept and inspected), so the error is the loader's.
+#[test]
+fn non_finite_values_are_not_loaded() {
+    let dir = temp_dir("io");
+    let path = dir.join("mlp.safetensors");
+    let mut target = Mlp::with_seed(9);
+    let before = bits(&target);
+    for (value, shown) in [
+        (f32::NAN, "NaN"),
+        (f32::INFINITY, "inf"),
+        (f32::NEG_INFINITY, "-inf"),
+    ] {
+        let mut bad = Mlp::with_seed(1);
+        // `0.weight` is [8, 4]: index 6 is [1, 2]; two in `2.bias`.
+        poison(&mut bad, 0, 6, value);
+        poison(&mut bad, 3, 0, value);
+        poison(&mut bad, 3, 2, value);
+        save_weights(&bad, &path).unwrap();
+        let err = load_weights(&mut target, &path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: non-finite values, which a model does not load (a run that diverged, or a \
+                 damaged file): `0.weight` holds {shown} at index 6 ([1, 2]); `2.bias` holds \
+                 {shown} at index 0 ([0]), and 1 more",
+                path.display()
+            )
+        );
+        assert_eq!(bits(&target), before);
+        // In a checkpoint: the weights, under their names there.
+        let bytes = checkpoint_to_bytes(&bad, &CheckpointInfo::default()).unwrap();
+        let err = checkpoint_from_bytes(&mut target, &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "`weights.0.weight` holds {shown} at index 6 ([1, 2])"
+            )),
+            "{err}"
+        );
+        assert_eq!(bits(&target), before);
+        // Without a checksum (as PyTorch writes it) too.
+        let err = weights_from_bytes(
+            &mut target,
+            &without_checksum(&weights_to_bytes(&bad).unwrap()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(&format!("`0.weight` holds {shown} at index 6")),
+            "{err}"
+        );
+        assert_eq!(bits(&target), before);
+    }
+
+    // Adam's moments after a step with a NaN weight: the weights are put
+    // back, the moments of `0.weight` stay NaN.
+    let mut adam = MlpAdam::with_seed(1);
+    train(&mut adam, 2, 1);
+    let clean = bits(&adam);
+    poison(&mut adam, 0, 0, f32::NAN);
+    train(&mut adam, 3, 1);
+    let mut i = 0;
+    adam.visit_parameters_mut(&mut |mut p| {
+        let n = p.value.len();
+        let values = &clean[i..i + n];
+        for (v, &b) in p.value.iter_mut().zip(values) {
+            *v = f64::from_bits(b) as f32;
+        }
+        i += n;
+    });
+    let bytes = checkpoint_to_bytes(&adam, &CheckpointInfo::default()).unwrap();
+    let mut resumed = MlpAdam::with_seed(4);
+    let before = (bits(&resumed), resumed.optimizer_state());
+    let err = checkpoint_from_bytes(&mut resumed, &bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("(safetensors bytes): non-finite values"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`optim.0.exp_avg` holds NaN at index "),
+        "{err}"
+    );
+    assert!(!err.contains("weights."), "{err}");
+    assert_eq!((bits(&resumed), resumed.optimizer_state()), before);
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// A save removes the temporary files that a killed save of the same
+/// target left (`.name.<pid>.<n>.tmp` of a process that no longer runs,
+/// or of this one but not being written), and nothing else.
+#[test]
+fn saves_remove_stale_temporaries_of_their_target() {
+    let dir = temp_dir("io");
+    let linux = Path::new("/proc/self").exists();
+    // A process that has ended: its id names no live process (unless
+    // reused in the meantime, which would only keep its file).
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    };
+    let me = std::process::id();
+    for target in ["w.safetensors", "run.ckpt"] {
+        let stale = [format!(".{target}.{me}.999999.tmp")]
+            .into_iter()
+            .chain(linux.then(|| format!(".{target}.{dead}.0.tmp")))
+            .collect::<Vec<_>>();
+        let kept = [
+            // Another target's, another pattern, a live process's.
+            format!(".other.{dead}.0.tmp"),
+            format!(".{target}.1.{dead}.0.tmp"),
+            format!(".{target}.{dead}.tmp"),
+            format!("{target}.{dead}.0.tmp"),
+            format!(".{target}.{dead}.0.tmp.keep"),
+            format!("{target}.bak"),
+            format!(".{target}.1.0.tmp"),
+        ];
+        for name in stale.iter().chain(&kept) {
+            fs::write(dir.join(name), "leftover").unwrap();
+        }
+        let path = dir.join(target);
+        if target.ends_with("ckpt") {
+            save_checkpoint(&Mlp::new(), &path, &CheckpointInfo::default()).unwrap();
+        } else {
+            save_weights(&Mlp::new(), &path).unwrap();
+        }
+        for name in &stale {
+            assert!(!dir.join(name).exists(), "{name} is still there");
+        }
+        for name in &kept {
+            assert!(dir.join(name).exists(), "{name} was removed");
+        }
+        load_weights(&mut Mlp::new(), &path).unwrap();
+    }
+    fs::remove_dir_all(dir).unwrap();
+}
+
+/// The environment variable that makes `killed_saves_leave_nothing_behind`
+/// the saving child instead of the test.
+const SAVE_LOOP: &str = "MACROGRAD_TEST_SAVE_LOOP";
+
+/// A process killed while it saves (this test binary, run again as a
+/// child that saves in a loop) leaves the target whole or absent, and at
+/// most its temporary file, which the next save removes. Whether a kill
+/// lands mid-save is up to the clock; the assertions hold either way.
+#[test]
+fn killed_saves_leave_nothing_behind() {
+    if let Ok(path) = std::env::var(SAVE_LOOP) {
+        let model = Mlp::with_seed(1);
+        loop {
+            save_weights(&model, &path).unwrap();
+        }
+    }
+    let dir = temp_dir("io-kill");
+    let path = dir.join("w.safetensors");
+    let mut left = 0;
+    for round in 0..10u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["killed_saves_leave_nothing_behind", "--exact", "--quiet"])
+            .env(SAVE_LOOP, &path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(30 + 7 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if path.exists() {
+            load_weights(&mut Mlp::new(), &path).unwrap();
+        }
+        left += fs::read_dir(&dir).unwrap().count() - usize::from(path.exists());
+        save_weights(&Mlp::with_seed(2), &path).unwrap();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["w.safetensors"], "round {round}");
+    }
+    println!("{left} of 10 kills left a temporary file, removed by the next save");
+    fs::remove_dir_all(dir).unwrap();
 }

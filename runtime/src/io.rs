@@ -9,9 +9,10 @@
 //! norm's `1.running_mean` and `1.running_var` `[C]`, and
 //! `1.num_batches_tracked`, an `I64` of shape `[]`); floats in dtype `F32`
 //! or `F64` from the model's element type; the metadata
-//! `{"format": "pt"}`. So PyTorch reads them with
+//! `{"format": "pt"}` and a checksum (below). So PyTorch reads them with
 //! `safetensors.torch.load_file` and `load_state_dict(strict=True)`, and a
-//! `state_dict` saved by `safetensors.torch.save_file` loads here:
+//! `state_dict` saved by `safetensors.torch.save_file` (without a
+//! checksum) loads here:
 //!
 //! ```text
 //! # Python
@@ -30,14 +31,47 @@
 //! far and free-form metadata. Its layout is documented on
 //! [`save_checkpoint`].
 //!
-//! Every load checks the whole file against the model before it changes
-//! anything, and reports every difference in one error that names the file
-//! (missing and unexpected names, shapes, dtypes); a failed load leaves the
-//! model as it was. A truncated or corrupted file is an error, never a
-//! panic: the header's length is checked against the file's size before
-//! the header is read, and safetensors then checks every tensor's offsets
-//! and size. Every write is atomic: a temporary file in the same directory,
-//! flushed to disk, renamed over the target.
+//! What is guaranteed, for files from anywhere (a file is untrusted
+//! input):
+//!
+//! - **A load either succeeds or changes nothing.** Every load checks the
+//!   whole file against the model before it changes anything, and reports
+//!   every difference in one [`Error::Io`] (kind `InvalidData`) that names
+//!   the file: missing and unexpected names, shapes, dtypes, malformed
+//!   metadata. Any input, truncated, corrupted or made up, gives `Ok` or
+//!   an error, never a panic (the header's length is checked against the
+//!   file's size before the header is read; every tensor's offsets and
+//!   size are checked).
+//! - **Corruption is detected in macrograd's files.** Every file that
+//!   macrograd writes holds a checksum in its metadata
+//!   ([`CHECKSUM_KEY`], `macrograd.crc32`: CRC-32 of the header without
+//!   it and of the tensor data), and every load verifies it before it
+//!   reads anything else: a changed value, name, shape, metadata entry or
+//!   history is an error saying the file is corrupt, with the expected
+//!   and the found checksum. CRC-32 catches every change of up to 32
+//!   consecutive bits of the tensor data, so every flipped bit there; a
+//!   flipped bit in the header either breaks it or changes the text the
+//!   checksum covers, and a change of that text goes unseen with a chance
+//!   of 1 in 2^32. (A flip in the checksum's own key leaves a file without
+//!   a checksum and with the same values.) The checksum is optional on
+//!   load: a file without one (written by PyTorch's `save_file`, or by
+//!   hand) gets every other check, so a flipped bit in its tensor data
+//!   loads as the changed value.
+//! - **No NaN or infinity is loaded.** A non-finite value in a parameter,
+//!   a float buffer (batch norm's running statistics) or the optimizer's
+//!   state is an error naming the file, each such tensor, the index of its
+//!   first non-finite value and that value. Counts
+//!   (`num_batches_tracked`) must not be negative. Saving writes the model
+//!   as it is, NaN included, so a diverged run can still be saved and
+//!   looked at; it is loading that refuses it.
+//! - **Writes are atomic.** A save writes a temporary file in the same
+//!   directory (`.<name>.<pid>.<n>.tmp`), flushes it to disk and renames
+//!   it over the target, so the target is the old file or the new one,
+//!   whole, even if the process is killed. A save also removes the
+//!   temporary files that killed saves of the same target left behind:
+//!   those of processes that no longer run (as `/proc` tells; where there
+//!   is none, only this process's own), never another target's or a live
+//!   writer's.
 //!
 //! ```
 //! use macrograd_runtime::io::CheckpointInfo;
@@ -52,13 +86,23 @@ use std::path::Path;
 use safetensors::tensor::{Metadata, TensorInfo, TensorView};
 use safetensors::Dtype;
 
-use crate::history::{write_atomic, History};
+use crate::fs::write_atomic;
+use crate::history::History;
 use crate::model::{BufferValue, BufferValueMut, Model};
 use crate::{Error, Float, Result};
 
 /// The metadata key that marks a checkpoint, and its format version.
 const CHECKPOINT_KEY: &str = "macrograd.checkpoint";
 const CHECKPOINT_VERSION: &str = "1";
+
+/// The metadata key of a file's checksum: CRC-32 (IEEE, as zlib's
+/// `crc32`) of the header's JSON without this entry, keys sorted, no
+/// whitespace, then of the tensor data; 8 lowercase hex digits.
+pub const CHECKSUM_KEY: &str = "macrograd.crc32";
+
+/// What an error about NaN or infinite values says first.
+const NON_FINITE: &str =
+    "non-finite values, which a model does not load (a run that diverged, or a damaged file)";
 
 /// The name safetensors errors carry for data read from memory.
 const BYTES: &str = "(safetensors bytes)";
@@ -75,7 +119,8 @@ const MAX_HEADER: u64 = 100_000_000;
 /// norm's `1.running_mean`, `1.running_var` `[C]`); dtype `F32` or `F64`
 /// from the model's element type, except counts (`1.num_batches_tracked`),
 /// which are `I64` of shape `[]` as in PyTorch; little-endian as the format
-/// says; metadata `{"format": "pt"}`. `safetensors.torch.load_file(path)`
+/// says; metadata `{"format": "pt"}` and the file's checksum
+/// ([`CHECKSUM_KEY`]), which PyTorch ignores. `safetensors.torch.load_file(path)`
 /// gives a `state_dict` that the same `nn.Sequential` loads with
 /// `load_state_dict(strict=True)`. Nothing else is written: the dropout
 /// generators' states are only in checkpoints.
@@ -83,7 +128,8 @@ const MAX_HEADER: u64 = 100_000_000;
 /// # Errors
 ///
 /// [`Error::Io`] naming `path` if the file cannot be written; `path` is
-/// then left as it was.
+/// then left as it was. Temporary files left by killed saves of `path`
+/// are removed first (see the [module docs](self)).
 pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = weights_to_bytes(model).map_err(|e| rename(e, path))?;
@@ -118,7 +164,13 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 /// # Errors
 ///
 /// [`Error::Io`] naming `path`: the file cannot be read; it is not a valid
-/// safetensors file (truncated, corrupted: kind `InvalidData`); or it does
+/// safetensors file (truncated, corrupted: kind `InvalidData`); its
+/// checksum ([`CHECKSUM_KEY`], when it has one) does not match its
+/// contents (``mlp.safetensors: the file is corrupt: expected checksum
+/// 1c291ca3 (its metadata `macrograd.crc32`), found 5e6f7a8b``); it holds
+/// NaN or an infinity (``mlp.safetensors: non-finite values, which a
+/// model does not load (a run that diverged, or a damaged file):
+/// `0.weight` holds NaN at index 6 ([1, 2]), and 3 more``); or it does
 /// not match the model (kind `InvalidData`), e.g.
 /// ``mlp.safetensors: the file does not match the model: missing `2.bias`;
 /// unexpected `4.weight`; `0.weight`: shape [8, 5] in the file vs [8, 4]
@@ -160,6 +212,7 @@ fn load_weights_named<M: Model>(model: &mut M, bytes: &[u8], source: &str) -> Re
         }
     }
     file.fail_on(problems, "the file does not match the model")?;
+    file.fail_on(weights.non_finite.clone(), NON_FINITE)?;
     weights.apply(model);
     Ok(())
 }
@@ -208,6 +261,7 @@ const RNG: &str = "rng.";
 /// | tensor | `optim.<name>` | each entry of [`Model::optimizer_state`] of more than one value, `F64`, shape `[len]` |
 /// | metadata | `optim.<name>` | each entry of one value (`lr`, `momentum`, step counts), as below |
 /// | metadata | `macrograd.checkpoint` | `1`, the format's version |
+/// | metadata | `macrograd.crc32` | the file's checksum ([`CHECKSUM_KEY`]) |
 /// | metadata | `format` | `pt` |
 /// | metadata | `epoch` | [`CheckpointInfo::epoch`], decimal |
 /// | metadata | `rng_state` | [`CheckpointInfo::rng_state`], decimal |
@@ -226,6 +280,8 @@ const RNG: &str = "rng.";
 /// [`Error::Io`] naming `path` if the file cannot be written (`path` is
 /// then left as it was), or if safetensors refuses the header (over its
 /// 100 MB limit: a history of millions of epochs).
+/// Temporary files left by killed saves of `path` are removed first (see
+/// the [module docs](self)).
 pub fn save_checkpoint<M: Model>(
     model: &M,
     path: impl AsRef<Path>,
@@ -280,9 +336,11 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 /// Restores `model` (parameters, buffers, optimizer state and dropout
 /// generators) from the checkpoint at `path` and returns the rest of it.
 ///
-/// Everything is checked before anything changes: the file's integrity,
-/// the format's version, every weight's and buffer's name, shape and dtype
-/// against the model, the generators' names against
+/// Everything is checked before anything changes: the file's integrity
+/// (its checksum, if it has one), the format's version, every weight's
+/// and buffer's name, shape and dtype against the model, that every
+/// weight, buffer and optimizer value is finite, the generators' names
+/// against
 /// [`Model::rng_states`], the metadata's numbers and the history, then
 /// each optimizer entry (by [`Model::load_optimizer_state`], which changes
 /// nothing on an error). On an error the model is unchanged. The schedule's state is
@@ -295,10 +353,13 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 ///
 /// [`Error::Io`] naming `path`: the file cannot be read; or (kind
 /// `InvalidData`) it is not a valid safetensors file, not a checkpoint, of
-/// another format version, or does not match the model, listing every
+/// another format version, corrupt (its checksum differs), holds NaN or
+/// an infinity in a weight, a buffer or an optimizer entry (each named,
+/// as by [`load_weights`]), or does not match the model, listing every
 /// difference: missing and unexpected names (tensors and `rng.`
-/// generators), shapes, dtypes, malformed metadata; the optimizer's entries (missing, unexpected, of the wrong
-/// length) once the rest matches.
+/// generators), shapes, dtypes, malformed metadata; the optimizer's
+/// entries (missing, unexpected, of the wrong length) once the rest
+/// matches.
 pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<CheckpointInfo> {
     load_checkpoint_checked(model, path.as_ref(), |_| Ok(())).map(|(info, ())| info)
 }
@@ -349,6 +410,7 @@ fn load_checkpoint_named<M: Model, R>(
 
     // STEP 1: the weights, checked and decoded.
     let weights = file.state(model, WEIGHTS, &mut problems);
+    let mut non_finite = weights.non_finite.clone();
 
     // STEP 2: the optimizer entries, from tensors and metadata.
     let mut optim: Vec<(String, Vec<f64>)> = Vec::new();
@@ -363,8 +425,9 @@ fn load_checkpoint_named<M: Model, R>(
                 ));
                 continue;
             }
-            let data = file.data(info);
-            optim.push((entry.to_string(), decode::<f64>(data, Dtype::F64)));
+            let values = decode::<f64>(file.data(info), Dtype::F64);
+            non_finite.extend(describe_non_finite(&name, &info.shape, &values));
+            optim.push((entry.to_string(), values));
         } else if let Some(param) = name.strip_prefix(WEIGHTS) {
             if !weights.names.contains(&param) {
                 problems.push(format!("unexpected `{name}`"));
@@ -382,7 +445,12 @@ fn load_checkpoint_named<M: Model, R>(
                 problems.push(format!("`{key}` is both a tensor and a metadata entry"));
             }
             match parse_number(value) {
-                Some(v) => optim.push((entry.to_string(), vec![v])),
+                Some(v) => {
+                    if !v.is_finite() {
+                        non_finite.push(format!("metadata `{key}` is {v:?}"));
+                    }
+                    optim.push((entry.to_string(), vec![v]));
+                }
                 None => problems.push(format!("metadata `{key}` is not a number: {value:?}")),
             }
         } else if let Some(key) = key.strip_prefix(META) {
@@ -459,6 +527,7 @@ fn load_checkpoint_named<M: Model, R>(
         parsed
     });
     file.fail_on(problems, "the checkpoint does not match the model")?;
+    file.fail_on(non_finite, NON_FINITE)?;
     let (Some(epoch), Some(rng_state), Some(history)) = (epoch, rng_state, history) else {
         unreachable!("a missing value is a problem reported above")
     };
@@ -533,6 +602,32 @@ fn number(value: f64) -> String {
 /// Reads [`number`]'s form back, exactly.
 fn parse_number(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
+}
+
+/// Where `values` (of tensor `name`, of `shape`) first hold NaN or an
+/// infinity, and how many such values it holds: ``"`0.weight` holds NaN
+/// at index 5 ([1, 1]), and 2 more"``; `None` if all are finite.
+fn describe_non_finite<T: Float>(name: &str, shape: &[usize], values: &[T]) -> Option<String> {
+    let first = values.iter().position(|&v| !Float::to_f64(v).is_finite())?;
+    let value = Float::to_f64(values[first]);
+    // The index in each dimension, row-major.
+    let mut element = vec![0; shape.len()];
+    let mut rest = first;
+    for (i, &n) in element.iter_mut().zip(shape).rev() {
+        *i = rest % n.max(1);
+        rest /= n.max(1);
+    }
+    let more = values[first + 1..]
+        .iter()
+        .filter(|&&v| !Float::to_f64(v).is_finite())
+        .count();
+    let more = match more {
+        0 => String::new(),
+        n => format!(", and {n} more"),
+    };
+    Some(format!(
+        "`{name}` holds {value:?} at index {first} ({element:?}){more}"
+    ))
 }
 
 /// A tensor to write: little-endian bytes of its values.
@@ -633,25 +728,33 @@ fn serialize(tensors: &[Tensor], metadata: HashMap<String, String>) -> Result<Ve
         .map_err(|e| invalid_data(BYTES, format!("cannot write safetensors: {e}")))?;
     let bytes = safetensors::serialize(views, Some(metadata))
         .map_err(|e| invalid_data(BYTES, format!("cannot write safetensors: {e}")))?;
-    Ok(canonical(bytes))
+    Ok(canonical_with_checksum(bytes))
 }
 
 /// The same file with its header's keys sorted (tensors and metadata), so
-/// that the same model and state always give the same bytes: safetensors
-/// writes the metadata in a `HashMap`'s random order. The header is padded
-/// with spaces to a multiple of 8 bytes, as safetensors pads it.
-fn canonical(bytes: Vec<u8>) -> Vec<u8> {
+/// that the same model and state always give the same bytes (safetensors
+/// writes the metadata in a `HashMap`'s random order), and with its
+/// [`checksum`] in the metadata under [`CHECKSUM_KEY`]. The header is
+/// padded with spaces to a multiple of 8 bytes, as safetensors pads it.
+fn canonical_with_checksum(bytes: Vec<u8>) -> Vec<u8> {
     let Some((prefix, rest)) = bytes.split_first_chunk::<8>() else {
         return bytes;
     };
     let n = u64::from_le_bytes(*prefix) as usize;
     // serde_json's map is sorted by key (its `preserve_order` is off).
-    let Some(Ok(header)) = rest
+    let Some(Ok(mut header)) = rest
         .get(..n)
         .map(serde_json::from_slice::<serde_json::Value>)
     else {
         return bytes;
     };
+    let crc = checksum(&header, &rest[n..]);
+    if let Some(metadata) = header
+        .get_mut("__metadata__")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        metadata.insert(CHECKSUM_KEY.to_string(), format!("{crc:08x}").into());
+    }
     let mut text = header.to_string().into_bytes();
     text.resize(text.len().next_multiple_of(8), b' ');
     let mut out = Vec::with_capacity(8 + text.len() + rest.len() - n);
@@ -659,6 +762,27 @@ fn canonical(bytes: Vec<u8>) -> Vec<u8> {
     out.extend(text);
     out.extend(&rest[n..]);
     out
+}
+
+/// CRC-32 of `header`'s JSON without the checksum entry (keys sorted, no
+/// whitespace: serde_json's form) followed by `data`, the tensors' bytes.
+///
+/// The header is hashed in this form, not as the file spells it, so that
+/// the checksum can sit inside it; a change of the file's bytes that
+/// leaves the parsed header the same (a `\u` escape for a letter) changes
+/// nothing that is loaded.
+fn checksum(header: &serde_json::Value, data: &[u8]) -> u32 {
+    let mut header = header.clone();
+    if let Some(metadata) = header
+        .get_mut("__metadata__")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        metadata.remove(CHECKSUM_KEY);
+    }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(header.to_string().as_bytes());
+    hasher.update(data);
+    hasher.finalize()
 }
 
 /// A safetensors file whose header and offsets have been checked.
@@ -680,6 +804,9 @@ struct Weights<T> {
     values: Vec<Option<Vec<T>>>,
     /// Each buffer's value, likewise.
     buffers: Vec<Option<Stored<T>>>,
+    /// The tensors that hold NaN or an infinity, described (then the load
+    /// fails).
+    non_finite: Vec<String>,
 }
 
 /// A buffer's value read from a file.
@@ -736,8 +863,8 @@ impl<'a> SafetensorsFile<'a> {
                 rest.len()
             )));
         }
-        let (header, data) = rest.split_at(claimed as usize);
-        let header: Metadata = serde_json::from_slice(header).map_err(|e| {
+        let (header_bytes, data) = rest.split_at(claimed as usize);
+        let header: Metadata = serde_json::from_slice(header_bytes).map_err(|e| {
             invalid(format!(
                 "not a safetensors file: its header is invalid: {e}"
             ))
@@ -749,6 +876,29 @@ impl<'a> SafetensorsFile<'a> {
                 header.data_len(),
                 data.len()
             )));
+        }
+        // The checksum, where the file has one (PyTorch's files do not).
+        if let Some(stored) = header.metadata().as_ref().and_then(|m| m.get(CHECKSUM_KEY)) {
+            let corrupt = |what: String| invalid(format!("the file is corrupt: {what}"));
+            let expected = Some(stored)
+                .filter(|s| {
+                    s.len() == 8 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                })
+                .and_then(|s| u32::from_str_radix(s, 16).ok())
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "its metadata `{CHECKSUM_KEY}` is {stored:?}, not 8 hex digits"
+                    ))
+                })?;
+            let value: serde_json::Value = serde_json::from_slice(header_bytes)
+                .map_err(|e| corrupt(format!("its header is invalid: {e}")))?;
+            let found = checksum(&value, data);
+            if found != expected {
+                return Err(corrupt(format!(
+                    "expected checksum {expected:08x} (its metadata `{CHECKSUM_KEY}`), found \
+                     {found:08x}"
+                )));
+            }
         }
         Ok(SafetensorsFile {
             source,
@@ -816,22 +966,33 @@ impl<'a> SafetensorsFile<'a> {
             names: Vec::new(),
             values: Vec::new(),
             buffers: Vec::new(),
+            non_finite: Vec::new(),
         };
         model.visit_parameters(&mut |p| {
             weights.names.push(p.name);
             let name = format!("{prefix}{}", p.name);
             let info = self.checked(&name, p.value.shape(), dtype, problems);
-            weights
-                .values
-                .push(info.map(|info| decode(self.data(info), dtype)));
+            let values = info.map(|info| decode::<M::Elem>(self.data(info), dtype));
+            if let Some(values) = &values {
+                weights
+                    .non_finite
+                    .extend(describe_non_finite(&name, p.value.shape(), values));
+            }
+            weights.values.push(values);
         });
         model.visit_buffers(&mut |b| {
             weights.names.push(b.name);
             let name = format!("{prefix}{}", b.name);
             let stored = match b.value {
-                BufferValue::Float(v) => self
-                    .checked(&name, v.shape(), dtype, problems)
-                    .map(|info| Stored::Float(decode(self.data(info), dtype))),
+                BufferValue::Float(v) => {
+                    self.checked(&name, v.shape(), dtype, problems).map(|info| {
+                        let values = decode::<M::Elem>(self.data(info), dtype);
+                        weights
+                            .non_finite
+                            .extend(describe_non_finite(&name, v.shape(), &values));
+                        Stored::Float(values)
+                    })
+                }
                 BufferValue::Count(_) => {
                     self.checked(&name, &[], Dtype::I64, problems)
                         .and_then(|info| {

@@ -22,6 +22,7 @@ pub mod clip;
 pub mod data;
 pub mod datasets;
 mod error;
+mod fs;
 pub mod gemm;
 pub mod history;
 pub mod io;

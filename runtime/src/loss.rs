@@ -317,3 +317,54 @@ impl<T: Float> Loss<T> for CrossEntropy {
         T::of(sum / n as f64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2};
+
+    /// A NaN output gives a NaN loss, and the gradients PyTorch gives
+    /// (torch 2.15, f64): MSE `[nan, 1]`, L1 `[0, 0.5]` (its `sign(nan)`
+    /// is 0), Huber `[nan, 0.5]`, BCE `[nan, 0.3655...]`; cross-entropy
+    /// makes the NaN sample's row NaN and leaves the others alone.
+    #[test]
+    fn nan_outputs_as_in_pytorch() {
+        let nan = f64::NAN;
+        let x = array![[nan, 1.0]];
+        let y = array![[0.0, 0.0]];
+        let cases: [(&str, &dyn Loss<f64, Target = Rows>, f64); 3] = [
+            ("MSE", &MSE, 1.0),
+            ("L1", &L1, 0.5),
+            ("Huber", &Huber::default(), 0.5),
+        ];
+        for (name, loss, second) in cases {
+            let mut g = Array2::zeros((1, 2));
+            let l = loss.compute(x.view(), y.view(), Some(g.view_mut()));
+            assert!(l.is_nan(), "{name}");
+            assert_eq!(g[[0, 0]].is_nan(), name != "L1", "{name}: {g}");
+            if name == "L1" {
+                assert_eq!(g[[0, 0]], 0.0);
+            }
+            assert_eq!(g[[0, 1]], second, "{name}");
+        }
+
+        let mut g = Array2::zeros((1, 2));
+        let l = BCE::default().compute(x.view(), array![[1.0, 0.0]].view(), Some(g.view_mut()));
+        assert!(l.is_nan() && g[[0, 0]].is_nan());
+        assert!((g[[0, 1]] - 0.365_529_289_315_002_45).abs() < 1e-15, "{g}");
+
+        let x = array![[nan, 1.0, 2.0], [0.0, 1.0, 2.0]];
+        let mut g = Array2::zeros((2, 3));
+        let l = CrossEntropy::default().compute(x.view(), &[1, 0], Some(g.view_mut()));
+        assert!(l.is_nan());
+        assert!(g.row(0).iter().all(|v| v.is_nan()), "{g}");
+        let torch = [
+            -0.454_984_713_414_809_8,
+            0.122_364_235_527_398_82,
+            0.332_620_477_887_410_9,
+        ];
+        for (got, want) in g.row(1).iter().zip(torch) {
+            assert!((got - want).abs() < 1e-15, "{g}");
+        }
+    }
+}

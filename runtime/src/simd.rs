@@ -8,26 +8,17 @@
 //! instruction on eight (or sixteen) lanes. Every path gives the same
 //! bits: `mul_add` is a fused multiply-add on each, and square roots and
 //! divisions are correctly rounded at every width.
+//!
+//! The crate's own tests reach every path this CPU has by lowering the
+//! level one thread may use (`with_level`, over `levels`).
 
-/// Whether the AVX2 + FMA versions can run here.
+/// Whether the AVX2 + FMA versions can run here (and, in the crate's
+/// tests, are not turned off by `with_level`).
 #[inline]
 pub(crate) fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// Whether the AVX-512F versions can run here.
-#[inline]
-pub(crate) fn has_avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
+        allowed(Level::Avx2)
             && std::is_x86_feature_detected!("avx2")
             && std::is_x86_feature_detected!("fma")
     }
@@ -35,6 +26,86 @@ pub(crate) fn has_avx512() -> bool {
     {
         false
     }
+}
+
+/// Whether the AVX-512F versions can run here (and, in the crate's tests,
+/// are not turned off by `with_level`).
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        allowed(Level::Avx512)
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The instruction sets the dispatched functions choose from, narrowest
+/// first.
+// Read only by the x86-64 detection and the tests.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// The baseline target, as compiled.
+    // Named only by the tests: the level with neither feature.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Baseline,
+    /// AVX2 + FMA.
+    Avx2,
+    /// AVX-512F (with AVX2 + FMA).
+    Avx512,
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The widest level this thread's dispatches may use (tests only).
+    static CAP: std::cell::Cell<Level> = const { std::cell::Cell::new(Level::Avx512) };
+}
+
+/// Whether `level` is within this thread's cap: always outside the
+/// crate's tests.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[inline(always)]
+fn allowed(level: Level) -> bool {
+    #[cfg(test)]
+    {
+        CAP.with(|cap| level <= cap.get())
+    }
+    #[cfg(not(test))]
+    {
+        let _ = level;
+        true
+    }
+}
+
+/// Runs `f` with this thread's dispatches (and every other user of
+/// [`has_avx2_fma`] and [`has_avx512`]) limited to `level`, so that a test
+/// reaches each path the CPU has. Other threads are not affected.
+#[cfg(test)]
+pub(crate) fn with_level<R>(level: Level, f: impl FnOnce() -> R) -> R {
+    let before = CAP.with(|cap| cap.replace(level));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CAP.with(|cap| cap.set(before));
+    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+}
+
+/// Every level this CPU runs, narrowest first: what a test of a dispatched
+/// function loops over with [`with_level`].
+#[cfg(test)]
+pub(crate) fn levels() -> Vec<Level> {
+    let mut levels = vec![Level::Baseline];
+    if with_level(Level::Avx2, has_avx2_fma) {
+        levels.push(Level::Avx2);
+    }
+    if has_avx512() {
+        levels.push(Level::Avx512);
+    }
+    levels
 }
 
 /// Lane masks of `P` consecutive 16-lane pieces covering `n` values:

@@ -43,6 +43,11 @@ pub trait Activation<T: Float> {
 }
 
 /// `max(x, 0)`; its gradient at 0 is 0, as in PyTorch.
+///
+/// NaN is not hidden: as PyTorch's `relu` (`clamp_min(x, 0)`), it maps NaN
+/// to NaN (and `-0.0` to `-0.0`), and its backward (PyTorch's
+/// `threshold_backward(g, y, 0)`: 0 where `y <= 0`, else `g`) passes the
+/// gradient through at NaN.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ReLU;
 
@@ -109,23 +114,27 @@ impl<T: Float> Activation<T> for ReLU {
     }
 }
 
-/// `max(x, 0)`, with NaN giving 0.
+/// `max(x, 0)` as PyTorch's `std::max(x, 0)`: 0 where `x < 0`, else `x`,
+/// so NaN stays NaN and `-0.0` stays `-0.0`. Written as this comparison,
+/// it is x86's `max(0, x)` (which returns its second operand when either
+/// is NaN), one instruction per vector, with the same bits as here.
 #[inline(always)]
 fn relu<T: Float>(x: T) -> T {
-    if x > T::zero() {
-        x
-    } else {
+    if x < T::zero() {
         T::zero()
+    } else {
+        x
     }
 }
 
-/// The gradient `g` where `x > 0`, else 0.
+/// 0 where `x <= 0`, else `g`, as PyTorch's `threshold_backward`: a NaN
+/// input (whose output is NaN) passes `g` through.
 #[inline(always)]
 fn relu_grad<T: Float>(x: T, g: T) -> T {
-    if x > T::zero() {
-        g
-    } else {
+    if x <= T::zero() {
         T::zero()
+    } else {
+        g
     }
 }
 
@@ -295,4 +304,137 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
 #[inline]
 fn normal_cdf<T: Float>(x: T) -> T {
     T::of(0.5) * (T::one() + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{levels, with_level};
+    use ndarray::{s, Array2};
+
+    /// Inputs with every special value among ordinary ones, 37 long so
+    /// that each vector width has a remainder.
+    fn specials<T: Float>() -> Vec<T> {
+        let special = [
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+        ];
+        (0..37)
+            .map(|i| match i % 5 {
+                0 => T::of(special[(i / 5) % special.len()]),
+                _ => T::of((i as f64 - 18.0) / 3.0),
+            })
+            .collect()
+    }
+
+    fn bits<T: Float>(values: &[T]) -> Vec<u64> {
+        values.iter().map(|&v| Float::to_f64(v).to_bits()).collect()
+    }
+
+    /// The dispatched ReLU, forward and backward, gives the scalar
+    /// function's bits on every instruction set this CPU has, NaN, the
+    /// infinities and signed zeros included; and the strided path agrees.
+    fn relu_paths_agree<T: Float>() {
+        let x = specials::<T>();
+        let g: Vec<T> = (0..x.len()).map(|i| T::of(i as f64 + 0.5)).collect();
+        let want_y: Vec<T> = x.iter().map(|&x| relu(x)).collect();
+        let want_gi: Vec<T> = x.iter().zip(&g).map(|(&x, &g)| relu_grad(x, g)).collect();
+        for level in levels() {
+            let (mut y, mut gi) = (vec![T::zero(); x.len()], vec![T::zero(); x.len()]);
+            with_level(level, || {
+                relu_forward(&x, &mut y);
+                relu_backward(&x, &g, &mut gi);
+            });
+            assert_eq!(bits(&y), bits(&want_y), "{level:?} forward");
+            assert_eq!(bits(&gi), bits(&want_gi), "{level:?} backward");
+        }
+        // Every other column of a wider array: the `Zip` path.
+        let n = x.len();
+        let wide = Array2::from_shape_fn((1, 2 * n), |(_, j)| x[j / 2]);
+        let mut out = Array2::zeros((1, 2 * n));
+        let strided = wide.slice(s![.., ..;2]);
+        ReLU.forward(strided, out.slice_mut(s![.., ..;2]));
+        let got: Vec<T> = out.slice(s![.., ..;2]).iter().copied().collect();
+        assert_eq!(bits(&got), bits(&want_y), "strided forward");
+    }
+
+    #[test]
+    fn relu_paths_agree_f32() {
+        relu_paths_agree::<f32>();
+    }
+
+    #[test]
+    fn relu_paths_agree_f64() {
+        relu_paths_agree::<f64>();
+    }
+
+    /// PyTorch's values: `relu(nan) = nan`, `relu(-0.0) = -0.0`,
+    /// `relu(-inf) = 0`; the backward passes the gradient at NaN and
+    /// stops it at 0 and below.
+    #[test]
+    fn relu_keeps_nan_as_pytorch() {
+        for level in levels() {
+            let x = [
+                f32::NAN,
+                -0.0,
+                0.0,
+                f32::NEG_INFINITY,
+                f32::INFINITY,
+                -2.0,
+                3.0,
+            ];
+            let mut y = [0.0_f32; 7];
+            let mut gi = [9.0_f32; 7];
+            with_level(level, || {
+                relu_forward(&x, &mut y);
+                relu_backward(&x, &[1.0; 7], &mut gi);
+            });
+            assert!(y[0].is_nan(), "{level:?}");
+            assert_eq!(
+                bits(&y[1..]),
+                bits(&[-0.0, 0.0, 0.0, f32::INFINITY, 0.0, 3.0])
+            );
+            assert_eq!(gi, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0], "{level:?}");
+        }
+    }
+
+    /// Every activation keeps a NaN input NaN; the gradient at it is
+    /// PyTorch's: `g` for ReLU (`threshold_backward`), `slope * g` for
+    /// LeakyReLU (`x > 0 ? g : slope * g`), NaN for the others. Softmax
+    /// makes its whole row NaN.
+    #[test]
+    fn nan_passes_every_activation() {
+        let x = ndarray::array![[f64::NAN, 1.0, -2.0]];
+        let g = ndarray::array![[1.0, 1.0, 1.0]];
+        let layers: [(&str, &dyn Activation<f64>, Option<f64>); 6] = [
+            ("ReLU", &ReLU, Some(1.0)),
+            ("LeakyReLU", &LeakyReLU::default(), Some(0.01)),
+            ("Sigmoid", &Sigmoid, None),
+            ("Tanh", &Tanh, None),
+            ("GELU", &GELU, None),
+            ("Softmax", &Softmax, None),
+        ];
+        for (name, layer, grad_at_nan) in layers {
+            let mut y = Array2::zeros((1, 3));
+            layer.forward(x.view(), y.view_mut());
+            assert!(y[[0, 0]].is_nan(), "{name} forward: {y}");
+            assert_eq!(
+                name == "Softmax",
+                y.iter().all(|v| v.is_nan()),
+                "{name}: {y}"
+            );
+            let mut gi = Array2::zeros((1, 3));
+            layer.backward(x.view(), y.view(), g.view(), gi.view_mut());
+            match grad_at_nan {
+                Some(want) => assert_eq!(gi[[0, 0]], want, "{name} backward"),
+                None => assert!(gi[[0, 0]].is_nan(), "{name} backward: {gi}"),
+            }
+        }
+    }
 }
