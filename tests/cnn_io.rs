@@ -432,6 +432,23 @@ fn buffers_are_checked_like_parameters() {
         "{err}"
     );
     assert_eq!(state(&cnn), before);
+    // A negative variance, which evaluation would take the root of.
+    tensors.retain(|t| !t.0.starts_with("1.running"));
+    tensors.push(("1.running_mean", "F32", vec![4], floats([0.0; 4])));
+    tensors.push((
+        "1.running_var",
+        "F32",
+        vec![4],
+        floats([1.0, 1.0, 1.0, -0.5]),
+    ));
+    let err = weights_from_bytes(&mut cnn, &safetensors_file(&tensors))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`1.running_var` holds -0.5 at index 3, but a variance is not negative"),
+        "{err}"
+    );
+    assert_eq!(state(&cnn), before);
 }
 
 /// `rng_states` names each dropout's generator by its position; models

@@ -35,17 +35,15 @@
 //! );
 //! ```
 
-use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use crate::fs::write_atomic;
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::metrics::Metric;
 
 #[cfg(feature = "plot")]
@@ -474,6 +472,10 @@ impl History {
     /// in the crate, so no system font is needed). The file is written atomically, as by
     /// [`write_csv`](Self::write_csv).
     ///
+    /// Drawing never panics or hangs, whatever the losses and epoch
+    /// numbers: NaN and infinite losses are left out of the curves, and the
+    /// line under the title counts them.
+    ///
     /// Needs the `plot` feature of `macrograd-runtime` (on by default).
     ///
     /// # Errors
@@ -643,62 +645,6 @@ impl Serialize for JsonMetrics<'_> {
                 .map(|(_, (m, v))| (m.name(), v)),
         )
     }
-}
-
-/// Writes `bytes` to `path` atomically: into a new temporary file next to
-/// it (same directory, so same file system), flushed to disk, then renamed
-/// over `path`. A crash or an error leaves `path` as it was, and the
-/// temporary file is removed on error.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io_error = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let name = path.file_name().ok_or_else(|| {
-        io_error(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the path does not name a file",
-        ))
-    })?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-
-    // A name no other writer uses: this process's id and a counter; a
-    // leftover of a crashed run with the same name is skipped, not
-    // overwritten.
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let (temp, mut file) = loop {
-        let mut temp_name = OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(
-            ".{}.{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let temp = dir.join(temp_name);
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => break (temp, file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io_error(e)),
-        }
-    };
-
-    // The data reaches the disk before the rename makes it visible, so the
-    // target is never a renamed but still empty file.
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| fs::rename(&temp, path)) {
-        let _ = fs::remove_file(&temp);
-        return Err(io_error(e));
-    }
-    // Make the rename itself durable; a failure here does not undo it.
-    #[cfg(unix)]
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 /// Which losses [`plot_runs`] draws for each run.
@@ -933,6 +879,8 @@ mod read_json {
 
 #[cfg(test)]
 mod tests {
+    use crate::Error;
+    use std::fs;
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;

@@ -990,6 +990,15 @@ impl<'a> SafetensorsFile<'a> {
                         weights
                             .non_finite
                             .extend(describe_non_finite(&name, v.shape(), &values));
+                        // A variance (batch norm's `running_var`) is never
+                        // negative: evaluation would take the root of one.
+                        let negative = values.iter().position(|&x| Float::to_f64(x) < 0.0);
+                        if let (true, Some(at)) = (b.name.ends_with("running_var"), negative) {
+                            problems.push(format!(
+                                "`{name}` holds {:?} at index {at}, but a variance is not negative",
+                                Float::to_f64(values[at])
+                            ));
+                        }
                         Stored::Float(values)
                     })
                 }

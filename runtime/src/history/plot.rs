@@ -26,8 +26,9 @@ use plotters::prelude::*;
 use plotters::style::register_font;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{write_atomic, History, StopReason};
+use super::{History, StopReason};
 use crate::error::{Error, Result};
+use crate::fs::write_atomic;
 
 /// DejaVu Sans cut down to Latin, Greek and common signs (37 KB); see
 /// `assets/README.md` for how and `assets/LICENSE-DejaVu.txt` for its terms.
