@@ -957,13 +957,32 @@ fn one_full_unshuffled_batch_trains_on_its_own_rows_with_validation() {
 #[test]
 fn fit_is_the_plain_loop_for_random_settings() {
     let mut rng = Rng::new(2026);
-    for case in 0..150 {
-        let samples = 1 + rng.below(30);
+    // The first 96 cases are every combination of full or partial batches,
+    // shuffling, `drop_last`, metrics and validation (none, split, data),
+    // twice; the rest are drawn at random.
+    for case in 0..200 {
+        let samples = if case < 96 {
+            3 + rng.below(28)
+        } else {
+            1 + rng.below(30)
+        };
         let data = regression(samples, rng.next_u64());
         let validation = regression(1 + rng.below(12), rng.next_u64());
         let labelled = classes(samples, rng.next_u64());
         let labelled_validation = classes(1 + rng.below(12), rng.next_u64());
-        let plan = Plan::draw(&mut rng, samples);
+        let mut plan = Plan::draw(&mut rng, samples);
+        if case < 96 {
+            let c = case % 48;
+            plan.shuffle = c % 2 == 1;
+            plan.drop_last = (c / 2) % 2 == 1;
+            plan.metrics = (c / 4) % 2 == 1;
+            plan.validation = (c / 8) % 3;
+            plan.batch = if c / 24 == 1 {
+                samples + rng.below(4)
+            } else {
+                1 + rng.below(samples - 1)
+            };
+        }
         let what = format!("case {case}: {samples} samples, {plan:?}");
         let seed = rng.next_u64();
         let trained = match plan.validation {
