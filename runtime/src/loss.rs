@@ -72,7 +72,8 @@ impl Default for Huber {
 }
 
 /// Binary cross-entropy on logits (`nn.BCEWithLogitsLoss`), targets in
-/// `[0, 1]`, one column per independent label.
+/// `[0, 1]` (anything else panics: PyTorch computes a loss without a
+/// minimum), one column per independent label.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BCE {
     /// Weight of positive examples: empty (all 1), one value for every
@@ -244,6 +245,13 @@ impl<T: Float> Loss<T> for BCE {
         for (r, (x_row, y_row)) in output.rows().into_iter().zip(target.rows()).enumerate() {
             for c in 0..cols {
                 let (x, y) = (x_row[c], y_row[c]);
+                // Outside [0, 1] the loss has no minimum (it goes negative
+                // and falls forever); `fit` refuses such data up front.
+                assert!(
+                    y >= T::zero() && y <= T::one(),
+                    "BCE: target {} at sample {r}, column {c} is outside [0, 1]",
+                    y.to_f64()
+                );
                 let p = weight(c);
                 // log sigmoid(x) = min(x, 0) - log1p(e^-|x|), stable for any x.
                 let log_sig = x.min(T::zero()) - (-x.abs()).exp().ln_1p();
@@ -366,5 +374,12 @@ mod tests {
         for (got, want) in g.row(1).iter().zip(torch) {
             assert!((got - want).abs() < 1e-15, "{g}");
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "BCE: target 1.5 at sample 1, column 0 is outside [0, 1]")]
+    fn bce_targets_outside_zero_one_panic() {
+        let x = array![[0.5], [0.5]];
+        BCE::default().compute(x.view(), array![[1.0], [1.5]].view(), None);
     }
 }

@@ -263,7 +263,8 @@ pub trait Model {
     ///
     /// # Panics
     ///
-    /// If no forward pass ran, or the targets do not match its batch.
+    /// If no forward pass ran, the targets do not match its batch, or (BCE)
+    /// a target is outside `[0, 1]`.
     #[track_caller]
     fn loss<'a>(&mut self, targets: impl IntoTargets<'a, Self::Elem, Self::Target>) -> Self::Elem
     where
