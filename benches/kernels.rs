@@ -1,5 +1,5 @@
 //! Criterion micro-benchmarks of the runtime's public kernels, at the sizes
-//! the four workloads of `shared/bench/WORKLOADS.md` use them.
+//! the four workloads of `docs/workloads.md` use them.
 //!
 //! ```sh
 //! cargo bench --bench kernels            # everything, a few minutes

@@ -1,5 +1,5 @@
-//! This machine's f32 FMA peak, measured the way `shared/bench/RESULTS.md`
-//! measures it, for 256-bit (AVX2 + FMA) and 512-bit (AVX-512F) vectors.
+//! This machine's f32 FMA peak, measured as `docs/workloads.md` describes,
+//! for 256-bit (AVX2 + FMA) and 512-bit (AVX-512F) vectors.
 //!
 //! ```sh
 //! cargo bench --bench peak

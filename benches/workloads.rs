@@ -1,4 +1,4 @@
-//! The four benchmark workloads of `shared/bench/WORKLOADS.md`, trained by
+//! The four benchmark workloads of `docs/workloads.md`, trained by
 //! models declared with `model!` (through `fit`) and by the same networks
 //! written by hand against the runtime's kernels.
 //!

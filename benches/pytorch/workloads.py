@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The four benchmark workloads of shared/bench/WORKLOADS.md in PyTorch (eager, CPU, f32).
+"""The four benchmark workloads of docs/workloads.md in PyTorch (eager, CPU, f32).
 
     python3 benches/pytorch/workloads.py --threads 1 --workloads W1,W2,W3,W4
 

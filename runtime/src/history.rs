@@ -306,7 +306,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming `path` if the file cannot be written (missing
+    /// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written (missing
     /// directory, no permission, disk full); `path` is then left as it was.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), self.to_csv().as_bytes())
@@ -428,7 +428,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] (kind `InvalidData`, path `history JSON`) naming the
+    /// [`Error::Io`](crate::Error::Io) (kind `InvalidData`, path `history JSON`) naming the
     /// first problem: text that is not JSON (with the byte offset), a
     /// missing key, a value of the wrong kind (`epochs[2].iterations must
     /// be a whole number, found 1.5`), an unknown metric, monitor or stop
@@ -443,7 +443,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming `path` if the file cannot be written; `path` is
+    /// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written; `path` is
     /// then left as it was.
     pub fn write_json(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut json = self.to_json();
@@ -480,10 +480,10 @@ impl History {
     ///
     /// # Errors
     ///
-    /// - [`Error::InvalidSetting`] (`path`) if the extension is neither
+    /// - [`Error::InvalidSetting`](crate::Error::InvalidSetting) (`path`) if the extension is neither
     ///   `svg` nor `png`; nothing is written.
-    /// - [`Error::Plot`] naming `path` if drawing or PNG encoding fails.
-    /// - [`Error::Io`] naming `path` if the file cannot be written.
+    /// - [`Error::Plot`](crate::Error::Plot) naming `path` if drawing or PNG encoding fails.
+    /// - [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written.
     ///
     /// # Examples
     ///
