@@ -1000,56 +1000,61 @@ fn fit_is_the_plain_loop_for_random_settings() {
             continue;
         }
 
-        let metric_list = [macrograd::metrics::Metric::MAE];
-        let mut a = Reg::with_seed(seed);
-        let mut fit = plan.fit(&validation);
-        if plan.metrics {
-            fit = fit.metrics(&metric_list);
-        }
-        let by_fit = reported(&a.fit(&data, fit).unwrap());
-        let mut b = Reg::with_seed(seed);
-        let by_hand = plain_loop(
-            &mut b,
-            &data,
-            &validation,
+        let mae_only = [macrograd::metrics::Metric::MAE];
+        let loss = |m: &mut _, d: &Dataset<f64, _>| Reg::loss(m, d.targets());
+        let run = Run {
             plan,
-            &|m, d| m.loss(d.targets()),
-            &mae,
-        );
-        assert_same_run(&by_fit, &by_hand, &format!("Reg, {what}"));
-        assert_eq!(weights(&a), weights(&b), "Reg, {what}");
-
-        let mut a = Noisy::with_seed(seed);
-        let mut fit = plan.fit(&validation);
-        if plan.metrics {
-            fit = fit.metrics(&metric_list);
-        }
-        let by_fit = reported(&a.fit(&data, fit).unwrap());
-        let mut b = Noisy::with_seed(seed);
-        let by_hand = plain_loop(
-            &mut b,
-            &data,
-            &validation,
-            plan,
-            &|m, d| m.loss(d.targets()),
-            &mae,
-        );
-        assert_same_run(&by_fit, &by_hand, &format!("Noisy, {what}"));
-        assert_eq!(weights(&a), weights(&b), "Noisy, {what}");
-
-        let mut a = Clf::with_seed(seed);
-        let by_fit = reported(&a.fit(&labelled, plan.fit(&labelled_validation)).unwrap());
-        let mut b = Clf::with_seed(seed);
-        let by_hand = plain_loop(
-            &mut b,
+            seed,
+            what: &what,
+        };
+        run.check(Reg::with_seed, &data, &validation, &mae_only, &loss, &mae);
+        let loss = |m: &mut _, d: &Dataset<f64, _>| Noisy::loss(m, d.targets());
+        run.check(Noisy::with_seed, &data, &validation, &mae_only, &loss, &mae);
+        let loss = |m: &mut _, d: &Dataset<f64, _>| Clf::loss(m, d.targets());
+        let accuracy_only = [macrograd::metrics::Metric::Accuracy];
+        run.check(
+            Clf::with_seed,
             &labelled,
             &labelled_validation,
-            plan,
-            &|m, d| m.loss(d.targets()),
+            &accuracy_only,
+            &loss,
             &accuracy,
         );
-        assert_same_run(&by_fit, &by_hand, &format!("Clf, {what}"));
-        assert_eq!(weights(&a), weights(&b), "Clf, {what}");
+    }
+}
+
+/// One case of [`fit_is_the_plain_loop_for_random_settings`].
+struct Run<'a> {
+    plan: Plan,
+    seed: u64,
+    what: &'a str,
+}
+
+impl Run<'_> {
+    /// Trains a model from `new(seed)` by `fit` (with `metrics` when the
+    /// plan asks for metrics) and another by [`plain_loop`]; their epochs
+    /// and final weights must agree.
+    #[allow(clippy::type_complexity)]
+    fn check<M: Model<Elem = f64>>(
+        &self,
+        new: fn(u64) -> M,
+        data: &Dataset<f64, M::Target>,
+        validation: &Dataset<f64, M::Target>,
+        metrics: &[macrograd::metrics::Metric],
+        loss: &dyn Fn(&mut M, &Dataset<f64, M::Target>) -> f64,
+        metric: &dyn Fn(ndarray::ArrayView2<'_, f64>, &Dataset<f64, M::Target>) -> (f64, f64),
+    ) {
+        let what = format!("{}, {}", std::any::type_name::<M>(), self.what);
+        let mut a = new(self.seed);
+        let mut fit = self.plan.fit(validation);
+        if self.plan.metrics {
+            fit = fit.metrics(metrics);
+        }
+        let by_fit = reported(&a.fit(data, fit).unwrap());
+        let mut b = new(self.seed);
+        let by_hand = plain_loop(&mut b, data, validation, self.plan, loss, metric);
+        assert_same_run(&by_fit, &by_hand, &what);
+        assert_eq!(weights(&a), weights(&b), "{what}");
     }
 }
 
