@@ -144,24 +144,59 @@ pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
     pub use macrograd_runtime::layers::{
-        Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout,
-        ImageShape, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig, ReLU,
-        Sigmoid, Softmax, Tanh, GELU,
+        rng_states, set_rng_states, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
+        Dropout, ImageShape, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pass,
+        Pool2dConfig, ReLU, Sigmoid, Slot, Softmax, Tanh, GELU,
     };
-    pub use macrograd_runtime::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
+    pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::Task;
     pub use macrograd_runtime::model::{
-        match_rng_states, LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter,
-        ParameterMut, Summary, TargetBatch,
+        LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter, ParameterMut, Summary,
+        TargetBatch,
     };
-    pub use macrograd_runtime::ndarray::{
-        Array2, ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2,
-    };
+    pub use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
     pub use macrograd_runtime::optim::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+        Adagrad, AdagradConfig, Adam, AdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
     };
-    pub use macrograd_runtime::target::{Classes, Rows, Target};
+    pub use macrograd_runtime::target::{Classes, Rows};
     pub use macrograd_runtime::{Buffer, Rng, StepState};
+
+    /// A summary's rows from `(index, layer, output, shape, params)`
+    /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
+    /// that the rows are a constant.
+    pub const fn summary_rows<const N: usize>(
+        rows: [(usize, &'static str, usize, &'static [usize], usize); N],
+    ) -> [LayerSummary; N] {
+        let mut out = [LayerSummary {
+            index: 0,
+            layer: "",
+            output: 0,
+            shape: &[],
+            params: 0,
+        }; N];
+        let mut i = 0;
+        while i < N {
+            let (index, layer, output, shape, params) = rows[i];
+            out[i] = LayerSummary {
+                index,
+                layer,
+                output,
+                shape,
+                params,
+            };
+            i += 1;
+        }
+        out
+    }
+
+    /// The rows of `outputs` as arrays of `N` values (`predict_rows`).
+    pub fn fixed_rows<T: Copy, const N: usize>(outputs: &Array2<T>) -> Vec<[T; N]> {
+        outputs
+            .rows()
+            .into_iter()
+            .map(|row| core::array::from_fn(|j| row[j]))
+            .collect()
+    }
 }
 
 /// Not public API: what a model that failed to compile stands in for, so
@@ -172,6 +207,7 @@ pub mod __invalid {
 
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
     use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
+    use macrograd_runtime::optim::Sgd;
     use macrograd_runtime::target::{IntoTargets, Target};
     use macrograd_runtime::Float;
 
@@ -232,6 +268,7 @@ pub mod __invalid {
     impl<T: Float, K: Target<T>> Model for Invalid<T, K> {
         type Elem = T;
         type Target = K;
+        type Optim = Sgd<T>;
         const INPUTS: usize = 0;
         const OUTPUTS: usize = 0;
         const TASK: macrograd_runtime::metrics::Task = macrograd_runtime::metrics::Task::Regression;
@@ -248,18 +285,10 @@ pub mod __invalid {
         fn backward(&mut self) {}
         fn step(&mut self) {}
         fn set_training(&mut self, _: bool) {}
-        fn learning_rate(&self) -> f64 {
+        fn optimizer(&self) -> &Sgd<T> {
             unreachable!()
         }
-        fn set_learning_rate(&mut self, _: f64) {}
-        fn momentum(&self) -> Option<f64> {
-            unreachable!()
-        }
-        fn set_momentum(&mut self, _: f64) {}
-        fn optimizer_state(&self) -> Vec<(String, Vec<f64>)> {
-            unreachable!()
-        }
-        fn load_optimizer_state(&mut self, _: &[(String, Vec<f64>)]) -> Result<(), String> {
+        fn optimizer_mut(&mut self) -> &mut Sgd<T> {
             unreachable!()
         }
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}
