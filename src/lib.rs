@@ -34,43 +34,58 @@
 //! ```
 //!
 //! the macro writes, in outline (the real names are prefixed with `__` and
-//! every path is absolute, so nothing in the caller's scope can shadow it):
+//! every path is absolute or goes through one alias of this crate's hidden
+//! module, so nothing in the caller's scope can shadow it; the whole
+//! expansion of a three-layer MLP is committed, pretty-printed, as
+//! `model-macros/tests/snapshots/mlp.rs` in the repository, and a test keeps
+//! it current):
 //!
 //! ```text
 //! /// (the layer table, as `summary()` prints it)
 //! pub struct Net {
 //!     l0: Linear<f32>,        // weight [64, 10], bias [64], their gradients
+//!     l1: ReLU,               // every layer is a field (Flatten excepted), activations zero-sized
 //!     l2: Linear<f32>,        // weight [1, 64], bias [1]
-//!     a0, a1, a2, a3: Buffer, // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
-//!     g1, g2, g3: Buffer,     // dL/d(activation); none for the input
 //!     loss: MSE,
 //!     optim: Sgd<f32>,        // hyperparameters checked at compile time, state per parameter
 //!     state: StepState,       // which of forward / loss / backward ran, for clear panics
-//! }
+//!     s0, s1, s2, s3: Slot,   // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
+//! }                           //   and their gradients, where a layer before needs one
 //! impl Net {
 //!     pub fn new() -> Self;               // PyTorch's init from seed 0
 //!     pub fn with_seed(seed: u64) -> Self;
-//!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // typed entries:
+//!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> ArrayView2<f32>;  // typed entries:
 //!     pub fn predict_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // a wrong width
 //!     pub fn train_step_rows(&mut self, input: &[[f32; 10]], targets: ..) -> f32; // does not compile
 //! }
 //! impl Model for Net {
-//!     type Elem = f32; type Target = Rows; const INPUTS: usize = 10; const OUTPUTS: usize = 1;
+//!     type Elem = f32; type Target = Rows; type Optim = Sgd<f32>;
+//!     const INPUTS: usize = 10; const OUTPUTS: usize = 1;
 //!     fn forward_buffered(&mut self) -> ArrayView2<f32> {
-//!         self.l0.forward(a0, a1);            // a1 = a0 W0^T + b0 (one gemm)
-//!         ReLU.forward(a1, a2);
-//!         self.l2.forward(a2, a3);
-//!         a3
+//!         let p = Pass::for_forward(&self.state);  // batch size, training mode
+//!         p.forward(&mut self.l0, &self.s0, &mut self.s1);  // Layer::forward: a1 = a0 W0^T + b0
+//!         p.forward(&mut self.l1, &self.s1, &mut self.s2);  // a2 = relu(a1)
+//!         p.forward(&mut self.l2, &self.s2, &mut self.s3);
+//!         self.s3.view(p.batch)
 //!     }
 //!     fn backward(&mut self) {                // straight-line, last layer first
-//!         self.l2.backward(a2, g3, Some(g2)); // dW2 = g3^T a2, db2 = sum g3, g2 = g3 W2
-//!         ReLU.backward(a1, a2, g2, g1);
-//!         self.l0.backward(a0, g1, None);     // the first layer needs no input gradient
+//!         let p = Pass::for_backward(&mut self.state);
+//!         p.backward(&mut self.l2, &mut self.s2, &self.s3); // dW2 = g3^T a2, db2 = sum g3, g2 = g3 W2
+//!         p.backward(&mut self.l1, &mut self.s1, &self.s2);
+//!         p.backward(&mut self.l0, &mut self.s0, &self.s1); // s0 keeps no gradient: none computed
 //!     }
-//!     fn step(&mut self) { /* optim.update(0.weight), (0.bias), (2.weight), (2.bias) */ }
-//!     // compute_loss, zero_grad, set_training, parameters, summary, ...
+//!     fn step(&mut self) { Layer::step(&mut self.l0, &mut self.optim, 0); Layer::step(&mut self.l2, ..., 2); }
+//!     fn optimizer(&self) -> &Sgd<f32> { &self.optim }  // learning_rate & co. are provided
+//!     // compute_loss, zero_grad, set_training, visit_parameters, summary, ...
 //! }
 //! ```
+//!
+//! Every layer is called through one trait, [`layers::Layer`], by its
+//! concrete type: static dispatch, inlined, no allocation. The macro keeps
+//! only what it alone knows: the shapes and checks, the names (PyTorch's
+//! `state_dict` names, `"0.weight"`), and the wiring (which slot each layer
+//! reads and writes, which slots keep a gradient, the order of the
+//! optimizer's parameters).
 //!
 //! Every size is a constant in that code; the only loops are inside the
 //! runtime's kernels. Buffers grow to the largest batch seen and are then
@@ -84,6 +99,10 @@ pub use macrograd_runtime::{
 };
 
 /// Declares a model; see the crate docs and the README for the language.
+///
+/// What it generates is outlined in the crate docs; the whole expansion of
+/// a three-layer MLP is committed, pretty-printed, as
+/// `model-macros/tests/snapshots/mlp.rs` in the repository.
 ///
 /// With `struct Name;` it is an item (a type with `Name::new()` and
 /// `Name::with_seed(seed)`); without, an expression that evaluates to a new

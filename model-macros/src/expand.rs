@@ -15,12 +15,13 @@
 //!     __s0 .. __s3: Slot<f32>,   // slot i: a_i, the input of layer i, and dL/da_i
 //! }
 //! const _: () = {
-//!     use $crate::__private as __mg;
+//!     use $crate::__private::{self as __mg, Layer as __Layer};
+//!     use ::core::primitive::{bool, f32, u64, usize};
 //!     impl Net { fn new(), fn with_seed(u64), typed `*_rows` entries }
 //!     impl Model for Net {
 //!         forward: __p.forward(&mut self.__l0, &self.__s0, &mut self.__s1); ...
 //!         backward: __p.backward(&mut self.__l2, &mut self.__s2, &self.__s3); ...
-//!         step: Layer::step(&mut self.__l0, &mut self.__optim, 0); ...
+//!         step: __Layer::step(&mut self.__l0, &mut self.__optim, 0usize); ...
 //!     }
 //! };
 //! ```
@@ -28,9 +29,11 @@
 //! `Flatten` generates no code at all: slot `i + 1` is slot `i`. The
 //! struct is declared with full paths; everything else sits in an
 //! anonymous `const` block that names the runtime `__mg` (`$crate`'s hidden
-//! module), so nothing in the caller's scope can shadow a path and nothing
-//! leaks into it. Generated names start with `__`, std is reached through
-//! `::core` and `::std`.
+//! module), its `Layer` trait `__Layer`, and imports the primitive types,
+//! so nothing in the caller's scope can shadow a path or a type (a user's
+//! `struct f32` or `struct Layer`) and nothing leaks into it. Generated
+//! names start with `__`; other std paths are spelled from `::core` and
+//! `::std`.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};

@@ -19,7 +19,6 @@ use std::fmt;
 use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD};
 
 use crate::data::Dataset;
-use crate::optim::Optimizer;
 use crate::target::{IntoTargets, Target};
 use crate::train::{Fit, History};
 use crate::{Error, Float, Result};
@@ -100,7 +99,7 @@ pub trait Model {
     type Target: Target<Self::Elem>;
     /// The optimizer's type, from `optim`
     /// ([`Sgd`](crate::optim::Sgd), [`Adam`](crate::optim::Adam), ...).
-    type Optim: Optimizer<Self::Elem>;
+    type Optim: crate::optim::Optimizer<Self::Elem>;
     /// Features per input sample.
     const INPUTS: usize;
     /// Features per output sample (classes for CrossEntropy).
@@ -159,23 +158,23 @@ pub trait Model {
 
     /// The optimizer's current learning rate.
     fn learning_rate(&self) -> f64 {
-        self.optimizer().learning_rate()
+        crate::optim::Optimizer::learning_rate(self.optimizer())
     }
 
     /// Sets the optimizer's learning rate.
     fn set_learning_rate(&mut self, lr: f64) {
-        self.optimizer_mut().set_learning_rate(lr);
+        crate::optim::Optimizer::set_learning_rate(self.optimizer_mut(), lr);
     }
 
     /// The optimizer's momentum as schedulers cycle it (SGD's and RMSprop's
     /// `momentum`, Adam's `beta1`); `None` if it has none.
     fn momentum(&self) -> Option<f64> {
-        self.optimizer().momentum()
+        crate::optim::Optimizer::momentum(self.optimizer())
     }
 
     /// Sets the momentum [`Model::momentum`] reads.
     fn set_momentum(&mut self, momentum: f64) {
-        self.optimizer_mut().set_momentum(momentum);
+        crate::optim::Optimizer::set_momentum(self.optimizer_mut(), momentum);
     }
 
     /// The optimizer's state as named values (its learning rate, momentum
@@ -183,7 +182,7 @@ pub trait Model {
     /// `i`-th of [`Model::visit_parameters`]), for a checkpoint; see
     /// [`Optimizer::state`](crate::optim::Optimizer::state) for the names.
     fn optimizer_state(&self) -> Vec<(String, Vec<f64>)> {
-        self.optimizer().state()
+        crate::optim::Optimizer::state(self.optimizer())
     }
 
     /// Restores the optimizer's state from [`Model::optimizer_state`] of a
@@ -196,7 +195,7 @@ pub trait Model {
     /// [`Optimizer::load_state`](crate::optim::Optimizer::load_state);
     /// the optimizer is then left unchanged.
     fn load_optimizer_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
-        self.optimizer_mut().load_state(state)
+        crate::optim::Optimizer::load_state(self.optimizer_mut(), state)
     }
 
     /// Calls `f` on every parameter, in PyTorch's order.

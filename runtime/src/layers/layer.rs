@@ -11,8 +11,24 @@
 //! implements two methods.
 //!
 //! Generated models call each layer through this trait by its concrete type
-//! (`Layer::forward(&mut self.__l0, ..)`): static dispatch, inlined, with
-//! no allocation.
+//! (through [`Pass`](super::Pass), or `Layer::step(&mut self.__l0, ..)`):
+//! static dispatch, inlined, with no allocation.
+//!
+//! Decisions:
+//! - The mode is an argument of `forward`, not state of the layer: the
+//!   model owns one flag, and a layer cannot be left in the wrong mode.
+//! - `backward` gets the forward's input and output and an optional
+//!   `grad_input`, the union of what the layers read: each ignores the
+//!   rest, and the first layer with parameters is given `None`.
+//! - Names come from the caller: a parameter's name is a `&'static str`
+//!   holding the layer's position (`"2.weight"`), which only the macro
+//!   knows at compile time. Its catalog lists each layer's tensor names.
+//! - A layer's summary row (the layer as declared, its output shape, its
+//!   parameter count) is no method here: it is known at compile time, so
+//!   the macro writes it as a constant.
+//! - The inherent methods of each layer (`Linear::forward(input, output)`,
+//!   ...) stay, with their own narrower signatures, for hand-written code;
+//!   the trait's methods forward to them.
 //!
 //! ```
 //! use macrograd_runtime::layers::{Layer, ReLU};
