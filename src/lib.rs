@@ -34,43 +34,58 @@
 //! ```
 //!
 //! the macro writes, in outline (the real names are prefixed with `__` and
-//! every path is absolute, so nothing in the caller's scope can shadow it):
+//! every path is absolute or goes through one alias of this crate's hidden
+//! module, so nothing in the caller's scope can shadow it; the whole
+//! expansion of a three-layer MLP is committed, pretty-printed, as
+//! `model-macros/tests/snapshots/mlp.rs` in the repository, and a test keeps
+//! it current):
 //!
 //! ```text
 //! /// (the layer table, as `summary()` prints it)
 //! pub struct Net {
 //!     l0: Linear<f32>,        // weight [64, 10], bias [64], their gradients
+//!     l1: ReLU,               // every layer is a field (Flatten excepted), activations zero-sized
 //!     l2: Linear<f32>,        // weight [1, 64], bias [1]
-//!     a0, a1, a2, a3: Buffer, // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
-//!     g1, g2, g3: Buffer,     // dL/d(activation); none for the input
 //!     loss: MSE,
 //!     optim: Sgd<f32>,        // hyperparameters checked at compile time, state per parameter
 //!     state: StepState,       // which of forward / loss / backward ran, for clear panics
-//! }
+//!     s0, s1, s2, s3: Slot,   // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
+//! }                           //   and their gradients, where a layer before needs one
 //! impl Net {
 //!     pub fn new() -> Self;               // PyTorch's init from seed 0
 //!     pub fn with_seed(seed: u64) -> Self;
-//!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // typed entries:
+//!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> ArrayView2<f32>;  // typed entries:
 //!     pub fn predict_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // a wrong width
 //!     pub fn train_step_rows(&mut self, input: &[[f32; 10]], targets: ..) -> f32; // does not compile
 //! }
 //! impl Model for Net {
-//!     type Elem = f32; type Target = Rows; const INPUTS: usize = 10; const OUTPUTS: usize = 1;
+//!     type Elem = f32; type Target = Rows; type Optim = Sgd<f32>;
+//!     const INPUTS: usize = 10; const OUTPUTS: usize = 1;
 //!     fn forward_buffered(&mut self) -> ArrayView2<f32> {
-//!         self.l0.forward(a0, a1);            // a1 = a0 W0^T + b0 (one gemm)
-//!         ReLU.forward(a1, a2);
-//!         self.l2.forward(a2, a3);
-//!         a3
+//!         let p = Pass::for_forward(&self.state);  // batch size, training mode
+//!         p.forward(&mut self.l0, &self.s0, &mut self.s1);  // Layer::forward: a1 = a0 W0^T + b0
+//!         p.forward(&mut self.l1, &self.s1, &mut self.s2);  // a2 = relu(a1)
+//!         p.forward(&mut self.l2, &self.s2, &mut self.s3);
+//!         self.s3.view(p.batch)
 //!     }
 //!     fn backward(&mut self) {                // straight-line, last layer first
-//!         self.l2.backward(a2, g3, Some(g2)); // dW2 = g3^T a2, db2 = sum g3, g2 = g3 W2
-//!         ReLU.backward(a1, a2, g2, g1);
-//!         self.l0.backward(a0, g1, None);     // the first layer needs no input gradient
+//!         let p = Pass::for_backward(&mut self.state);
+//!         p.backward(&mut self.l2, &mut self.s2, &self.s3); // dW2 = g3^T a2, db2 = sum g3, g2 = g3 W2
+//!         p.backward(&mut self.l1, &mut self.s1, &self.s2);
+//!         p.backward(&mut self.l0, &mut self.s0, &self.s1); // s0 keeps no gradient: none computed
 //!     }
-//!     fn step(&mut self) { /* optim.update(0.weight), (0.bias), (2.weight), (2.bias) */ }
-//!     // compute_loss, zero_grad, set_training, parameters, summary, ...
+//!     fn step(&mut self) { Layer::step(&mut self.l0, &mut self.optim, 0); Layer::step(&mut self.l2, ..., 2); }
+//!     fn optimizer(&self) -> &Sgd<f32> { &self.optim }  // learning_rate & co. are provided
+//!     // compute_loss, zero_grad, set_training, visit_parameters, summary, ...
 //! }
 //! ```
+//!
+//! Every layer is called through one trait, [`layers::Layer`], by its
+//! concrete type: static dispatch, inlined, no allocation. The macro keeps
+//! only what it alone knows: the shapes and checks, the names (PyTorch's
+//! `state_dict` names, `"0.weight"`), and the wiring (which slot each layer
+//! reads and writes, which slots keep a gradient, the order of the
+//! optimizer's parameters).
 //!
 //! Every size is a constant in that code; the only loops are inside the
 //! runtime's kernels. Buffers grow to the largest batch seen and are then
@@ -84,6 +99,10 @@ pub use macrograd_runtime::{
 };
 
 /// Declares a model; see the crate docs and the README for the language.
+///
+/// What it generates is outlined in the crate docs; the whole expansion of
+/// a three-layer MLP is committed, pretty-printed, as
+/// `model-macros/tests/snapshots/mlp.rs` in the repository.
 ///
 /// With `struct Name;` it is an item (a type with `Name::new()` and
 /// `Name::with_seed(seed)`); without, an expression that evaluates to a new
@@ -144,24 +163,59 @@ pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
     pub use macrograd_runtime::layers::{
-        Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout,
-        ImageShape, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig, ReLU,
-        Sigmoid, Softmax, Tanh, GELU,
+        rng_states, set_rng_states, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
+        Dropout, ImageShape, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pass,
+        Pool2dConfig, ReLU, Sigmoid, Slot, Softmax, Tanh, GELU,
     };
-    pub use macrograd_runtime::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
+    pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::Task;
     pub use macrograd_runtime::model::{
-        match_rng_states, LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter,
-        ParameterMut, Summary, TargetBatch,
+        LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter, ParameterMut, Summary,
+        TargetBatch,
     };
-    pub use macrograd_runtime::ndarray::{
-        Array2, ArrayView2, ArrayViewMut2, IntoDimension, Ix1, Ix2,
-    };
+    pub use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
     pub use macrograd_runtime::optim::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+        Adagrad, AdagradConfig, Adam, AdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
     };
-    pub use macrograd_runtime::target::{Classes, Rows, Target};
+    pub use macrograd_runtime::target::{Classes, Rows};
     pub use macrograd_runtime::{Buffer, Rng, StepState};
+
+    /// A summary's rows from `(index, layer, output, shape, params)`
+    /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
+    /// that the rows are a constant.
+    pub const fn summary_rows<const N: usize>(
+        rows: [(usize, &'static str, usize, &'static [usize], usize); N],
+    ) -> [LayerSummary; N] {
+        let mut out = [LayerSummary {
+            index: 0,
+            layer: "",
+            output: 0,
+            shape: &[],
+            params: 0,
+        }; N];
+        let mut i = 0;
+        while i < N {
+            let (index, layer, output, shape, params) = rows[i];
+            out[i] = LayerSummary {
+                index,
+                layer,
+                output,
+                shape,
+                params,
+            };
+            i += 1;
+        }
+        out
+    }
+
+    /// The rows of `outputs` as arrays of `N` values (`predict_rows`).
+    pub fn fixed_rows<T: Copy, const N: usize>(outputs: &Array2<T>) -> Vec<[T; N]> {
+        outputs
+            .rows()
+            .into_iter()
+            .map(|row| core::array::from_fn(|j| row[j]))
+            .collect()
+    }
 }
 
 /// Not public API: what a model that failed to compile stands in for, so
@@ -172,6 +226,7 @@ pub mod __invalid {
 
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
     use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
+    use macrograd_runtime::optim::Sgd;
     use macrograd_runtime::target::{IntoTargets, Target};
     use macrograd_runtime::Float;
 
@@ -232,6 +287,7 @@ pub mod __invalid {
     impl<T: Float, K: Target<T>> Model for Invalid<T, K> {
         type Elem = T;
         type Target = K;
+        type Optim = Sgd<T>;
         const INPUTS: usize = 0;
         const OUTPUTS: usize = 0;
         const TASK: macrograd_runtime::metrics::Task = macrograd_runtime::metrics::Task::Regression;
@@ -248,18 +304,10 @@ pub mod __invalid {
         fn backward(&mut self) {}
         fn step(&mut self) {}
         fn set_training(&mut self, _: bool) {}
-        fn learning_rate(&self) -> f64 {
+        fn optimizer(&self) -> &Sgd<T> {
             unreachable!()
         }
-        fn set_learning_rate(&mut self, _: f64) {}
-        fn momentum(&self) -> Option<f64> {
-            unreachable!()
-        }
-        fn set_momentum(&mut self, _: f64) {}
-        fn optimizer_state(&self) -> Vec<(String, Vec<f64>)> {
-            unreachable!()
-        }
-        fn load_optimizer_state(&mut self, _: &[(String, Vec<f64>)]) -> Result<(), String> {
+        fn optimizer_mut(&mut self) -> &mut Sgd<T> {
             unreachable!()
         }
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}

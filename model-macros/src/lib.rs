@@ -21,6 +21,7 @@ mod expand;
 mod fallback;
 mod ir;
 mod parse;
+mod runtime;
 
 use proc_macro::TokenStream;
 use proc_macro2::{TokenStream as TokenStream2, TokenTree};

@@ -27,17 +27,22 @@ fn item_form_expands_to_a_struct_and_impls() {
         Linear(10, 64); ReLU; Linear(_, 1); loss MSE; optim SGD(0.01)
     });
     assert!(code.contains("pub struct Net"), "{code}");
+    assert!(code.contains("impl __mg::Model for Net"), "{code}");
     assert!(
-        code.contains("impl ::macrograd::__private::Model for Net"),
+        code.contains("use ::macrograd::__private::{self as __mg, Layer as __Layer};"),
         "{code}"
     );
-    assert!(
-        code.contains("const INPUTS: ::core::primitive::usize = 10usize"),
-        "{code}"
-    );
+    assert!(code.contains("const INPUTS: usize = 10usize"), "{code}");
     assert!(code.contains("\"2.weight\""), "{code}");
-    // The first Linear computes no input gradient: no `__g0` buffer.
-    assert!(!code.contains("__g0"), "{code}");
+    // The first Linear computes no input gradient: slot 0 keeps none.
+    assert!(
+        code.contains("__s0: __mg::Slot::new(10usize, false)"),
+        "{code}"
+    );
+    assert!(
+        code.contains("__s1: __mg::Slot::new(64usize, true)"),
+        "{code}"
+    );
     assert!(code.contains("/// A regressor."), "{code}");
 }
 
@@ -52,12 +57,10 @@ fn cross_entropy_targets_are_classes_and_f64_is_used() {
     let code = pretty(quote! {
         dtype f64; input 4; Linear(_, 8); Tanh; Linear(_, 3); loss CrossEntropy; optim Adam(lr = 0.01)
     });
+    assert!(code.contains("type Target = __mg::Classes"), "{code}");
+    assert!(code.contains("type Elem = f64"), "{code}");
     assert!(
-        code.contains("type Target = ::macrograd::__private::Classes"),
-        "{code}"
-    );
-    assert!(
-        code.contains("type Elem = ::core::primitive::f64"),
+        code.contains("__l0: ::macrograd::__private::Linear<::core::primitive::f64>"),
         "{code}"
     );
 }
@@ -76,32 +79,41 @@ fn cnn_expands_to_image_layers_and_aliases_the_flattened_buffer() {
     });
     for part in [
         "__l0: ::macrograd::__private::Conv2d<::core::primitive::f64>",
+        "__l1: ::macrograd::__private::ReLU",
         "__l2: ::macrograd::__private::MaxPool2d",
         "__l4: ::macrograd::__private::BatchNorm<::core::primitive::f64>",
         "__l6: ::macrograd::__private::Dropout<::core::primitive::f64>",
-        "const INPUTS: ::core::primitive::usize = 64usize",
-        ">::new_2d(",
+        "const INPUTS: usize = 64usize",
+        "__mg::BatchNorm::new_2d(",
         "\"4.running_mean\"",
         "\"8.weight\"",
+        "\"6.dropout_rng\"",
         "pub fn predict_proba",
-        "let __training = self.__state.training();",
-        "shape: &[6usize, 2usize, 2usize]",
+        "let __p = __mg::Pass::for_forward(&self.__state);",
+        "&[6usize, 2usize, 2usize]",
     ] {
         assert!(code.contains(part), "missing {part}:\n{code}");
     }
-    // `Flatten` (layer 7) moves nothing: a_8 is a_7, and there is no g_8.
-    assert!(!code.contains("__a8"), "{code}");
-    assert!(!code.contains("__g8"), "{code}");
+    // `Flatten` (layer 7) has no field and moves nothing: slot 8 is slot 7.
+    assert!(!code.contains("__l7"), "{code}");
+    assert!(!code.contains("__s8"), "{code}");
     assert!(
-        code.contains("self.__l8.forward(self.__a7.view(__b), self.__a9.view_mut(__b))"),
+        code.contains("__p.forward(&mut self.__l8, &self.__s7, &mut self.__s9);"),
+        "{code}"
+    );
+    assert!(
+        code.contains("__p.backward(&mut self.__l8, &mut self.__s7, &self.__s9);"),
         "{code}"
     );
     // The first layer computes no input gradient; nothing before it has one.
-    assert!(!code.contains("__g0"), "{code}");
+    assert!(
+        code.contains("__s0: __mg::Slot::new(64usize, false)"),
+        "{code}"
+    );
     // Dropout's generator is not the weights' (which draws Conv2d and
     // Linear only).
     assert!(
-        code.contains("Rng::new(seed ^ 4923084547685351430u64)"),
+        code.contains("__mg::Rng::new(seed ^ 4923084547685351430u64)"),
         "{code}"
     );
 }
@@ -113,7 +125,7 @@ fn regressors_have_no_predict_proba_and_no_buffers() {
     );
     assert!(!code.contains("predict_proba"), "{code}");
     assert!(!code.contains("visit_buffers"), "{code}");
-    assert!(!code.contains("__training"), "{code}");
+    assert!(!code.contains("rng_states"), "{code}");
 }
 
 #[test]
@@ -271,4 +283,43 @@ fn generated_code_does_no_size_arithmetic() {
         input [1, 65536, 65536]; Flatten; Linear(_, 1, bias = false); loss MSE; optim SGD(0.01)
     });
     assert!(code.contains("4294967296usize"), "{code}");
+}
+
+/// The model of the committed snapshot: the three-layer MLP of the docs.
+const SNAPSHOT_MODEL: &str = "pub struct Net; Linear(10, 64); ReLU; Linear(64, 64); ReLU; \
+                              Linear(64, 1); loss MSE; optim Adam(lr = 1e-3)";
+
+/// The whole expansion of one representative model is committed
+/// (`model-macros/tests/snapshots/mlp.rs`, linked from the `model!` docs):
+/// it is the best explanation of what the macro writes, and this test makes
+/// any change to it visible in review. After an intended change, rewrite it
+/// with `MACROGRAD_BLESS=1 cargo test -p macrograd-macros snapshot` and read
+/// the diff.
+#[test]
+fn snapshot_of_a_three_layer_mlp() {
+    let body: proc_macro2::TokenStream = SNAPSHOT_MODEL.parse().expect("the model tokenizes");
+    let code = format!(
+        "// The code `macrograd::model! {{ {SNAPSHOT_MODEL} }}` expands to,\n\
+         // pretty-printed. Generated by `MACROGRAD_BLESS=1 cargo test -p macrograd-macros\n\
+         // snapshot`; checked by that test. Not compiled on its own.\n\n{}",
+        pretty(body)
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/mlp.rs");
+    if std::env::var_os("MACROGRAD_BLESS").is_some() {
+        std::fs::write(path, &code).expect("the snapshot is writable");
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed != code {
+        let line = committed
+            .lines()
+            .zip(code.lines())
+            .position(|(a, b)| a != b)
+            .map_or(committed.lines().count().min(code.lines().count()), |i| i)
+            + 1;
+        panic!(
+            "the expansion differs from {path} from line {line} on; if the change is \
+             intended, rerun with MACROGRAD_BLESS=1 and review the diff\n\n{code}"
+        );
+    }
 }

@@ -97,6 +97,9 @@ pub trait Model {
     /// [`Rows`](crate::target::Rows) or [`Classes`](crate::target::Classes),
     /// from the loss.
     type Target: Target<Self::Elem>;
+    /// The optimizer's type, from `optim`
+    /// ([`Sgd`](crate::optim::Sgd), [`Adam`](crate::optim::Adam), ...).
+    type Optim: crate::optim::Optimizer<Self::Elem>;
     /// Features per input sample.
     const INPUTS: usize;
     /// Features per output sample (classes for CrossEntropy).
@@ -145,24 +148,42 @@ pub trait Model {
     /// Training mode (`true`, the default) or evaluation mode.
     fn set_training(&mut self, training: bool);
 
+    /// The optimizer: its hyperparameters and per-parameter state
+    /// (parameter `i` being the `i`-th of [`Model::visit_parameters`]).
+    /// The optimizer methods below forward to it.
+    fn optimizer(&self) -> &Self::Optim;
+
+    /// The optimizer, writable.
+    fn optimizer_mut(&mut self) -> &mut Self::Optim;
+
     /// The optimizer's current learning rate.
-    fn learning_rate(&self) -> f64;
+    fn learning_rate(&self) -> f64 {
+        crate::optim::Optimizer::learning_rate(self.optimizer())
+    }
 
     /// Sets the optimizer's learning rate.
-    fn set_learning_rate(&mut self, lr: f64);
+    fn set_learning_rate(&mut self, lr: f64) {
+        crate::optim::Optimizer::set_learning_rate(self.optimizer_mut(), lr);
+    }
 
     /// The optimizer's momentum as schedulers cycle it (SGD's and RMSprop's
     /// `momentum`, Adam's `beta1`); `None` if it has none.
-    fn momentum(&self) -> Option<f64>;
+    fn momentum(&self) -> Option<f64> {
+        crate::optim::Optimizer::momentum(self.optimizer())
+    }
 
     /// Sets the momentum [`Model::momentum`] reads.
-    fn set_momentum(&mut self, momentum: f64);
+    fn set_momentum(&mut self, momentum: f64) {
+        crate::optim::Optimizer::set_momentum(self.optimizer_mut(), momentum);
+    }
 
     /// The optimizer's state as named values (its learning rate, momentum
     /// and per-parameter buffers and step counts, parameter `i` being the
     /// `i`-th of [`Model::visit_parameters`]), for a checkpoint; see
     /// [`Optimizer::state`](crate::optim::Optimizer::state) for the names.
-    fn optimizer_state(&self) -> Vec<(String, Vec<f64>)>;
+    fn optimizer_state(&self) -> Vec<(String, Vec<f64>)> {
+        crate::optim::Optimizer::state(self.optimizer())
+    }
 
     /// Restores the optimizer's state from [`Model::optimizer_state`] of a
     /// model of the same declaration, so that training continues bit for
@@ -173,7 +194,9 @@ pub trait Model {
     /// A message listing every missing, unexpected or malformed entry, as
     /// [`Optimizer::load_state`](crate::optim::Optimizer::load_state);
     /// the optimizer is then left unchanged.
-    fn load_optimizer_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String>;
+    fn load_optimizer_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+        crate::optim::Optimizer::load_state(self.optimizer_mut(), state)
+    }
 
     /// Calls `f` on every parameter, in PyTorch's order.
     fn visit_parameters<'a>(&'a self, f: &mut dyn FnMut(Parameter<'a, Self::Elem>));

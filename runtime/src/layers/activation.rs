@@ -24,6 +24,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
+use super::Layer;
 use crate::Float;
 
 /// A parameter-free layer that keeps the width of its input.
@@ -305,6 +306,37 @@ pub(crate) fn sigmoid<T: Float>(x: T) -> T {
 fn normal_cdf<T: Float>(x: T) -> T {
     T::of(0.5) * (T::one() + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf())
 }
+
+/// Every activation is a [`Layer`] without state: `forward` and `backward`
+/// are [`Activation`]'s, whatever the mode.
+macro_rules! activation_layers {
+    ($($name:ty),*) => {$(
+        impl<T: Float> Layer<T> for $name {
+            #[inline]
+            fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+                let _ = training;
+                Activation::forward(self, input, output);
+            }
+
+            #[inline]
+            fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+                let _ = accumulate;
+                if let Some(grad_input) = grad_input {
+                    Activation::backward(self, input, output, grad_output, grad_input);
+                }
+            }
+        }
+    )*};
+}
+
+activation_layers!(ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax);
 
 #[cfg(test)]
 mod tests {

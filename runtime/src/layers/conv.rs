@@ -35,6 +35,7 @@ use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD,
 };
 
+use super::Layer;
 use crate::gemm::gemm;
 use crate::model::{Parameter, ParameterMut};
 use crate::optim::Optimizer;
@@ -472,6 +473,49 @@ impl<T: Float> Conv2d<T> {
                 grad: bias_grad.view_mut().into_dyn(),
             });
         }
+    }
+}
+
+impl<T: Float> Layer<T> for Conv2d<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
+        Conv2d::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        Conv2d::backward(self, input, grad_output, grad_input, accumulate);
+    }
+
+    #[inline]
+    fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        Conv2d::step(self, optimizer, first);
+    }
+
+    fn visit_parameters<'a>(
+        &'a self,
+        names: &[&'static str],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        Conv2d::visit_parameters(self, [names[0], names[1]], has_grads, f);
+    }
+
+    fn visit_parameters_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        Conv2d::visit_parameters_mut(self, [names[0], names[1]], f);
     }
 }
 

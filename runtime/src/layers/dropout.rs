@@ -22,6 +22,7 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
+use super::Layer;
 use crate::{Float, Rng};
 
 /// Dropout with probability `p`, its generator and the last mask.
@@ -153,6 +154,38 @@ impl<T: Float> Dropout<T> {
                     .for_each(|gi, &g, &m| *gi = g * m);
             }
         }
+    }
+}
+
+impl<T: Float> Layer<T> for Dropout<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+        Dropout::forward(self, input, output, training);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let _ = (input, output, accumulate);
+        if let Some(grad_input) = grad_input {
+            Dropout::backward(self, grad_output, grad_input);
+        }
+    }
+
+    fn rng(&self) -> Option<&Rng> {
+        Some(&self.rng)
+    }
+
+    fn rng_mut(&mut self) -> Option<&mut Rng> {
+        Some(&mut self.rng)
     }
 }
 

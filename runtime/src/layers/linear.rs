@@ -17,6 +17,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 
+use super::Layer;
 use crate::model::{Parameter, ParameterMut};
 use crate::optim::Optimizer;
 use crate::{gemm::gemm, Float, Rng};
@@ -210,6 +211,49 @@ impl<T: Float> Linear<T> {
                 grad: bias_grad.view_mut().into_dyn(),
             });
         }
+    }
+}
+
+impl<T: Float> Layer<T> for Linear<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
+        Linear::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        Linear::backward(self, input, grad_output, grad_input, accumulate);
+    }
+
+    #[inline]
+    fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        Linear::step(self, optimizer, first);
+    }
+
+    fn visit_parameters<'a>(
+        &'a self,
+        names: &[&'static str],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        Linear::visit_parameters(self, [names[0], names[1]], has_grads, f);
+    }
+
+    fn visit_parameters_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        Linear::visit_parameters_mut(self, [names[0], names[1]], f);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Layers: the parameterised [`Linear`], the [`Activation`]s, and the image
 //! and regularisation layers ([`Conv2d`], [`MaxPool2d`], [`AvgPool2d`],
-//! [`BatchNorm`], [`LayerNorm`], [`Dropout`]).
+//! [`BatchNorm`], [`LayerNorm`], [`Dropout`]), each a [`Layer`], the one
+//! trait generated models call; and the [`Slot`]s and [`Pass`] through
+//! which a generated model runs them.
 //!
 //! A layer reads a `[batch, in]` view and writes a `[batch, out]` view that
 //! the caller owns; no layer allocates while it runs (beyond growing its own
@@ -18,17 +20,21 @@
 mod activation;
 mod conv;
 mod dropout;
+mod layer;
 mod linear;
 mod norm;
+mod pass;
 mod pool;
 
 pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use conv::{conv_output_size, Conv2d, Conv2dConfig, ImageShape};
 pub use dropout::Dropout;
+pub use layer::Layer;
 pub use linear::{add_column_sums, Linear};
 pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
 // The buffer types live with `Parameter` in `model`; re-exported here, where
 // the layer that has buffers is.
 pub use crate::model::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
+pub use pass::{rng_states, set_rng_states, Pass, Slot};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};

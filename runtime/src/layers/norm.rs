@@ -35,6 +35,7 @@
 use ndarray::{Array1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::conv::{combine, row, row_mut, sum, ImageShape, LANES};
+use super::Layer;
 use crate::model::{
     BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut, Parameter, ParameterMut,
 };
@@ -828,6 +829,107 @@ fn visit_pair_mut<T: Float>(
             value: value.view_mut().into_dyn(),
             grad: grad.view_mut().into_dyn(),
         });
+    }
+}
+
+impl<T: Float> Layer<T> for BatchNorm<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+        BatchNorm::forward(self, input, output, training);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let _ = output;
+        BatchNorm::backward(self, input, grad_output, grad_input, accumulate);
+    }
+
+    #[inline]
+    fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        BatchNorm::step(self, optimizer, first);
+    }
+
+    fn visit_parameters<'a>(
+        &'a self,
+        names: &[&'static str],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        BatchNorm::visit_parameters(self, [names[0], names[1]], has_grads, f);
+    }
+
+    fn visit_parameters_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        BatchNorm::visit_parameters_mut(self, [names[0], names[1]], f);
+    }
+
+    fn visit_buffers<'a>(&'a self, names: &[&'static str], f: &mut dyn FnMut(NamedBuffer<'a, T>)) {
+        BatchNorm::visit_buffers(self, [names[0], names[1], names[2]], f);
+    }
+
+    fn visit_buffers_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(NamedBufferMut<'_, T>),
+    ) {
+        BatchNorm::visit_buffers_mut(self, [names[0], names[1], names[2]], f);
+    }
+}
+
+impl<T: Float> Layer<T> for LayerNorm<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+        let _ = training;
+        LayerNorm::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let _ = output;
+        LayerNorm::backward(self, input, grad_output, grad_input, accumulate);
+    }
+
+    #[inline]
+    fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        LayerNorm::step(self, optimizer, first);
+    }
+
+    fn visit_parameters<'a>(
+        &'a self,
+        names: &[&'static str],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        LayerNorm::visit_parameters(self, [names[0], names[1]], has_grads, f);
+    }
+
+    fn visit_parameters_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        LayerNorm::visit_parameters_mut(self, [names[0], names[1]], f);
     }
 }
 

@@ -29,6 +29,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::conv::{conv_output_size, inside, row, row_mut, ImageShape};
+use super::Layer;
 use crate::Float;
 
 /// Hyperparameters of a pooling layer, with PyTorch's defaults for the
@@ -546,6 +547,56 @@ impl AvgPool2d {
                     }
                 }
             }
+        }
+    }
+}
+
+impl<T: Float> Layer<T> for MaxPool2d {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+        let _ = training;
+        MaxPool2d::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let _ = accumulate;
+        if let Some(grad_input) = grad_input {
+            MaxPool2d::backward(self, input, output, grad_output, grad_input);
+        }
+    }
+}
+
+impl<T: Float> Layer<T> for AvgPool2d {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
+        let _ = training;
+        AvgPool2d::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        let _ = (input, output, accumulate);
+        if let Some(grad_input) = grad_input {
+            AvgPool2d::backward(self, grad_output, grad_input);
         }
     }
 }
