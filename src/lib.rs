@@ -19,7 +19,8 @@
 //! offending token), and generates a struct with straight-line forward and
 //! backward code over the runtime's kernels. The generated type implements
 //! [`Model`]: the four steps of the training loop (`forward`, `loss`,
-//! `zero_grad` + `backward`, `step`) are its methods, and `fit` runs them in
+//! `zero_grad` + `backward`, `step`) are its methods, and `fit` (a method of
+//! every model through [`train::Train`], in the prelude) runs them in
 //! batches over a [`Dataset`](data::Dataset).
 //!
 //! # What `model!` expands to
@@ -134,7 +135,7 @@ pub mod prelude {
     pub use macrograd_runtime::metrics::Metric;
     pub use macrograd_runtime::model::{Model, Summary};
     pub use macrograd_runtime::ndarray::{array, s, Array1, Array2, ArrayView2};
-    pub use macrograd_runtime::train::{Fit, History};
+    pub use macrograd_runtime::train::{Fit, History, Train};
     pub use macrograd_runtime::{Error, Rng};
 }
 
