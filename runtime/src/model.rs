@@ -46,7 +46,8 @@ pub trait Model {
     /// The fewest samples a training batch may hold: 2 when a batch norm
     /// sees one value per channel and sample (after flat features, or
     /// after 1 x 1 images), whose batch variance needs two; else 1.
-    /// [`Model::fit`] checks its batches against it before training.
+    /// `fit` ([`Train::fit`](crate::train::Train::fit)) checks its batches
+    /// against it before training.
     const MIN_TRAINING_BATCH: usize = 1;
 
     /// Starts a batch of `batch` samples and returns the input buffer to

@@ -33,7 +33,7 @@ impl History {
     ///
     /// # Examples
     ///
-    /// See the [module documentation](self).
+    /// See the [module documentation](crate::history).
     pub fn to_csv(&self) -> String {
         let metrics = metric_columns(self.epochs.iter().map(|e| e.metrics.as_slice()));
         let val_metrics = metric_columns(self.epochs.iter().map(|e| e.val_metrics.as_slice()));
@@ -70,7 +70,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming `path` if the file cannot be written (missing
+    /// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written (missing
     /// directory, no permission, disk full); `path` is then left as it was.
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
         write_atomic(path.as_ref(), self.to_csv().as_bytes())

@@ -52,7 +52,7 @@ impl History {
     ///
     /// `stop` is the [`StopReason`]: `reason` (`max_epochs`,
     /// `target_reached`, `early_stopping`, `non_finite`, `callback`), then
-    /// the variant's fields under their names (a [`Monitor`] as its
+    /// the variant's fields under their names (a [`Monitor`](crate::history::Monitor) as its
     /// `Display` name: `loss`, `val_loss`, `acc`, `val_mae`, ...), then
     /// `message`, the reason's `Display` text.
     ///
@@ -134,7 +134,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] (kind `InvalidData`, path `history JSON`) naming the
+    /// [`Error::Io`](crate::Error::Io) (kind `InvalidData`, path `history JSON`) naming the
     /// first problem: text that is not JSON (with the byte offset), a
     /// missing key, a value of the wrong kind (`epochs[2].iterations must
     /// be a whole number, found 1.5`), an unknown metric, monitor or stop
@@ -149,7 +149,7 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming `path` if the file cannot be written; `path` is
+    /// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written; `path` is
     /// then left as it was.
     pub fn write_json(&self, path: impl AsRef<Path>) -> Result<()> {
         let mut json = self.to_json();

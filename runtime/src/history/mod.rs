@@ -283,10 +283,10 @@ impl History {
     ///
     /// # Errors
     ///
-    /// - [`Error::InvalidSetting`] (`path`) if the extension is neither
+    /// - [`Error::InvalidSetting`](crate::Error::InvalidSetting) (`path`) if the extension is neither
     ///   `svg` nor `png`; nothing is written.
-    /// - [`Error::Plot`] naming `path` if drawing or PNG encoding fails.
-    /// - [`Error::Io`] naming `path` if the file cannot be written.
+    /// - [`Error::Plot`](crate::Error::Plot) naming `path` if drawing or PNG encoding fails.
+    /// - [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written.
     ///
     /// # Examples
     ///

@@ -48,17 +48,17 @@ pub struct CheckpointInfo {
 ///
 /// | where | key | value |
 /// | --- | --- | --- |
-/// | tensor | `weights.<name>` | each parameter and buffer, as [`save_weights`] writes it (`weights.0.weight`, `weights.1.running_mean`, `weights.1.num_batches_tracked`) |
-/// | tensor | `optim.<name>` | each entry of [`Model::optimizer_state`] of more than one value, `F64`, shape `[len]` |
+/// | tensor | `weights.<name>` | each parameter and buffer, as [`save_weights`](crate::io::save_weights) writes it (`weights.0.weight`, `weights.1.running_mean`, `weights.1.num_batches_tracked`) |
+/// | tensor | `optim.<name>` | each entry of [`Model::optimizer_state`](crate::model::Model::optimizer_state) of more than one value, `F64`, shape `[len]` |
 /// | metadata | `optim.<name>` | each entry of one value (`lr`, `momentum`, step counts), as below |
 /// | metadata | `macrograd.checkpoint` | `1`, the format's version |
-/// | metadata | `macrograd.crc32` | the file's checksum ([`CHECKSUM_KEY`]) |
+/// | metadata | `macrograd.crc32` | the file's checksum ([`CHECKSUM_KEY`](crate::io::CHECKSUM_KEY)) |
 /// | metadata | `format` | `pt` |
 /// | metadata | `epoch` | [`CheckpointInfo::epoch`], decimal |
 /// | metadata | `rng_state` | [`CheckpointInfo::rng_state`], decimal |
 /// | metadata | `scheduler` | [`CheckpointInfo::scheduler`] as a JSON array of numbers written as strings; absent for `None` |
 /// | metadata | `history` | [`CheckpointInfo::history`], as it is |
-/// | metadata | `rng.<name>` | each entry of [`Model::rng_states`] (`rng.3.dropout_rng`: a dropout's mask generator), decimal |
+/// | metadata | `rng.<name>` | each entry of [`Model::rng_states`](crate::model::Model::rng_states) (`rng.3.dropout_rng`: a dropout's mask generator), decimal |
 /// | metadata | `meta.<key>` | each entry of [`CheckpointInfo::metadata`] |
 ///
 /// A number in the metadata is Rust's shortest decimal form that reads
@@ -68,11 +68,11 @@ pub struct CheckpointInfo {
 ///
 /// # Errors
 ///
-/// [`Error::Io`] naming `path` if the file cannot be written (`path` is
+/// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written (`path` is
 /// then left as it was), or if safetensors refuses the header (over its
 /// 100 MB limit: a history of millions of epochs).
 /// Temporary files left by killed saves of `path` are removed first (see
-/// the [module docs](self)).
+/// the [module docs](crate::io)).
 pub fn save_checkpoint<M: Model>(
     model: &M,
     path: impl AsRef<Path>,
@@ -83,11 +83,11 @@ pub fn save_checkpoint<M: Model>(
     write_atomic(path, &bytes)
 }
 
-/// The file [`save_checkpoint`] writes, in memory.
+/// The file [`save_checkpoint`](crate::io::save_checkpoint) writes, in memory.
 ///
 /// # Errors
 ///
-/// As [`weights_to_bytes`].
+/// As [`weights_to_bytes`](crate::io::weights_to_bytes).
 pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result<Vec<u8>> {
     let mut tensors = state_tensors(model, WEIGHTS);
     let mut metadata = HashMap::from([
@@ -132,8 +132,8 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 /// and buffer's name, shape and dtype against the model, that every
 /// weight, buffer and optimizer value is finite, the generators' names
 /// against
-/// [`Model::rng_states`], the metadata's numbers and the history, then
-/// each optimizer entry (by [`Model::load_optimizer_state`], which changes
+/// [`Model::rng_states`](crate::model::Model::rng_states), the metadata's numbers and the history, then
+/// each optimizer entry (by [`Model::load_optimizer_state`](crate::model::Model::load_optimizer_state), which changes
 /// nothing on an error). On an error the model is unchanged. The schedule's state is
 /// returned, not checked: [`Scheduler::load_state`] checks it (and changes
 /// nothing on an error either).
@@ -142,11 +142,11 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 ///
 /// # Errors
 ///
-/// [`Error::Io`] naming `path`: the file cannot be read; or (kind
+/// [`Error::Io`](crate::Error::Io) naming `path`: the file cannot be read; or (kind
 /// `InvalidData`) it is not a valid safetensors file, not a checkpoint, of
 /// another format version, corrupt (its checksum differs), holds NaN or
 /// an infinity in a weight, a buffer or an optimizer entry (each named,
-/// as by [`load_weights`]), or does not match the model, listing every
+/// as by [`load_weights`](crate::io::load_weights)), or does not match the model, listing every
 /// difference: missing and unexpected names (tensors and `rng.`
 /// generators), shapes, dtypes, malformed metadata; the optimizer's
 /// entries (missing, unexpected, of the wrong length) once the rest

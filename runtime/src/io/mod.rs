@@ -3,9 +3,9 @@
 //!
 //! **Weights** ([`save_weights`], [`load_weights`]) are a safetensors file
 //! with one tensor per entry of PyTorch's `state_dict`: each parameter,
-//! under the names and layouts of [`Model::visit_parameters`] (PyTorch's
+//! under the names and layouts of [`Model::visit_parameters`](crate::model::Model::visit_parameters) (PyTorch's
 //! `nn.Sequential` names: `0.weight` `[out, in]`, `0.bias` `[out]`,
-//! `2.weight`, ...), then each buffer of [`Model::visit_buffers`] (batch
+//! `2.weight`, ...), then each buffer of [`Model::visit_buffers`](crate::model::Model::visit_buffers) (batch
 //! norm's `1.running_mean` and `1.running_var` `[C]`, and
 //! `1.num_batches_tracked`, an `I64` of shape `[]`); floats in dtype `F32`
 //! or `F64` from the model's element type; the metadata
@@ -25,8 +25,8 @@
 //!
 //! **Checkpoints** ([`save_checkpoint`], [`load_checkpoint`]) are one
 //! safetensors file with the weights (parameters and buffers), the
-//! optimizer's state ([`Model::optimizer_state`]), the state of each
-//! dropout's generator ([`Model::rng_states`]) and a [`CheckpointInfo`]:
+//! optimizer's state ([`Model::optimizer_state`](crate::model::Model::optimizer_state)), the state of each
+//! dropout's generator ([`Model::rng_states`](crate::model::Model::rng_states)) and a [`CheckpointInfo`]:
 //! the epoch, the run's RNG state, the scheduler's state, the history so
 //! far and free-form metadata. Its layout is documented on
 //! [`save_checkpoint`].
@@ -109,7 +109,7 @@ pub(super) const WEIGHTS: &str = "weights.";
 pub(super) const OPTIM: &str = "optim.";
 /// The prefix of a checkpoint's free-form metadata.
 pub(super) const META: &str = "meta.";
-/// The prefix of a checkpoint's generator states ([`Model::rng_states`]).
+/// The prefix of a checkpoint's generator states ([`Model::rng_states`](crate::model::Model::rng_states)).
 pub(super) const RNG: &str = "rng.";
 
 /// What an error about NaN or infinite values says first.

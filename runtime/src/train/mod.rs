@@ -24,7 +24,7 @@
 //!   [`Fit::target_loss`]; [`EarlyStopping`]; a NaN or infinite batch loss
 //!   (on by default, [`Fit::stop_on_non_finite`]); a callback. The reason is
 //!   in [`History::stop`] and printed at the end;
-//! - a learning-rate [`Scheduler`], stepped after the optimizer;
+//! - a learning-rate [`Scheduler`](crate::schedule::Scheduler), stepped after the optimizer;
 //! - gradient clipping by global norm or by value, and gradient
 //!   accumulation over several batches;
 //! - callbacks at the end of every epoch or batch.
@@ -32,7 +32,7 @@
 //! Everything that can be checked is checked before the first batch, and
 //! an error then leaves the model as it was: every setting's range; the
 //! data's widths, labels and target values (BCE's in `[0, 1]`), the
-//! validation data's named as such ([`Error::ValidationData`]); a batch
+//! validation data's named as such ([`Error::ValidationData`](crate::Error::ValidationData)); a batch
 //! of one sample for a model whose batch norm needs two
 //! ([`Model::MIN_TRAINING_BATCH`]: use `drop_last(true)` or another batch
 //! size); a checkpoint path whose folder does not exist; a checkpoint to
