@@ -19,7 +19,8 @@
 //! offending token), and generates a struct with straight-line forward and
 //! backward code over the runtime's kernels. The generated type implements
 //! [`Model`]: the four steps of the training loop (`forward`, `loss`,
-//! `zero_grad` + `backward`, `step`) are its methods, and `fit` runs them in
+//! `zero_grad` + `backward`, `step`) are its methods, and `fit` (a method of
+//! every model through [`train::Train`], in the prelude) runs them in
 //! batches over a [`Dataset`](data::Dataset).
 //!
 //! # What `model!` expands to
@@ -153,7 +154,7 @@ pub mod prelude {
     pub use macrograd_runtime::metrics::Metric;
     pub use macrograd_runtime::model::{Model, Summary};
     pub use macrograd_runtime::ndarray::{array, s, Array1, Array2, ArrayView2};
-    pub use macrograd_runtime::train::{Fit, History};
+    pub use macrograd_runtime::train::{Fit, History, Train};
     pub use macrograd_runtime::{Error, Rng};
 }
 
@@ -163,9 +164,9 @@ pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
     pub use macrograd_runtime::layers::{
-        rng_states, set_rng_states, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig,
-        Dropout, ImageShape, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pass,
-        Pool2dConfig, ReLU, Sigmoid, Slot, Softmax, Tanh, GELU,
+        AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, ImageShape, Layer,
+        LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig, ReLU, Sigmoid,
+        Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::Task;
@@ -177,6 +178,7 @@ pub mod __private {
     pub use macrograd_runtime::optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
     };
+    pub use macrograd_runtime::pass::{rng_states, set_rng_states, Pass, Slot};
     pub use macrograd_runtime::target::{Classes, Rows};
     pub use macrograd_runtime::{Buffer, Rng, StepState};
 

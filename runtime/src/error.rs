@@ -97,7 +97,7 @@ pub enum Error {
     /// line and column (with the header's name for it) and the offending
     /// value (boxed, so that every `Result` stays small).
     #[error("{0}")]
-    Csv(Box<crate::data::CsvError>),
+    Csv(Box<CsvError>),
     /// A fitted preprocessing step applied to data of another width.
     #[error("`{transform}` was fitted on {fitted} columns, but the data has {found}")]
     FittedWidth {
@@ -118,5 +118,53 @@ pub enum Error {
     },
 }
 
+/// What [`Error::Csv`] carries: where in which file, and what is wrong.
+///
+/// Displayed as `path: line 4, column 2 ("sepal width"): message`, leaving
+/// out the parts that are not known; the message quotes the value too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvError {
+    /// The file, or the name given to a reader.
+    pub path: String,
+    /// 1-based line where the record starts, if the error has one.
+    pub line: Option<u64>,
+    /// 1-based column, if the error is about one field.
+    pub column: Option<usize>,
+    /// The header's name of that column, if the file has a header.
+    pub column_name: Option<String>,
+    /// The offending text (a field), cut to 40 characters, if there is one.
+    pub value: Option<String>,
+    /// What is wrong, quoting the value.
+    pub message: String,
+}
+
+impl std::fmt::Display for CsvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ": line {line}")?;
+        }
+        if let Some(column) = self.column {
+            let sep = if self.line.is_some() { "," } else { ":" };
+            write!(f, "{sep} column {column}")?;
+            if let Some(name) = &self.column_name {
+                write!(f, " ({name:?})")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for CsvError {}
+
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An [`Error::Io`] of kind `InvalidData` for `path` (a file, or what the
+/// data is, such as `history JSON`).
+pub(crate) fn invalid_data(path: &str, message: impl Into<String>) -> Error {
+    Error::Io {
+        path: path.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, message.into()),
+    }
+}

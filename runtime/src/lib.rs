@@ -14,34 +14,81 @@
 //! gemm(1.0, x.view(), w.t(), 0.0, y.view_mut()); // y = x W^T
 //! assert_eq!(y[[0, 0]], 1.0);
 //! ```
+//!
+//! # Floors
+//!
+//! The modules are stacked in floors; a module imports (`use crate::..`)
+//! only modules on floors below its own, never one above or one that
+//! imports it back (unit tests inside a module may reach further up):
+//!
+//! 1. leaves: `error` (the one error type), `fs` (atomic file writes),
+//!    `parallel` (the thread count and the split of work), `simd` (run-time
+//!    choice of instruction set);
+//! 2. `gemm/`: matrix multiply, and the only place that picks a kernel for
+//!    an element type (`gemm::Element`, sealed) and names `matrixmultiply`;
+//! 3. `float` (`Float`: an `Element` with conversions, so sealed too),
+//!    `rng` (draws `Float`s), `gather` (copies a batch's rows);
+//! 4. `param` (named parameters and buffers, the summary rows), `buffer`;
+//! 5. `optim/`: one file per optimizer; it sits below the layers because
+//!    a layer hands its parameters to an `Optimizer` in `step`;
+//! 6. `layers/`;
+//! 7. `metrics`, then `target` (scores batches for the metrics), then `loss`
+//!    (reads targets, uses the layers' sigmoid), then `pass` (how generated
+//!    code drives the layers and the loss through one batch);
+//! 8. `schedule/`: one file per schedule family;
+//! 9. `data/` (datasets, CSV, preprocessing, splits), then `datasets`;
+//! 10. `model`: the `Model` trait only (re-exporting `param`'s types);
+//! 11. `history/`: epoch logs, stop reasons, CSV/JSON/plots; below `io`,
+//!     which checks the history a checkpoint holds;
+//! 12. `io/`: weights and checkpoints;
+//! 13. `train/`: the `Fit` builder, the epoch loop (resume, one epoch, end
+//!     of epoch), clipping, and `Train`, the extension trait that makes
+//!     `fit` and `evaluate` methods of every model.
 
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
-mod buffer;
-pub mod clip;
-pub mod data;
-pub mod datasets;
+// Floor 1: leaves.
 mod error;
 mod fs;
+mod parallel;
+mod simd;
+// Floor 2.
 pub mod gemm;
-pub mod history;
-pub mod io;
+// Floor 3.
+mod float;
+mod gather;
+mod rng;
+// Floor 4.
+mod buffer;
+mod param;
+// Floor 5.
+pub mod optim;
+// Floor 6.
 pub mod layers;
+// Floor 7.
 pub mod loss;
 pub mod metrics;
-pub mod model;
-pub mod optim;
-mod parallel;
-mod rng;
-mod scalar;
-pub mod schedule;
-mod simd;
+pub mod pass;
 pub mod target;
+// Floor 8.
+pub mod schedule;
+// Floor 9.
+pub mod data;
+pub mod datasets;
+// Floor 10.
+pub mod model;
+// Floor 11.
+pub mod history;
+// Floor 12.
+pub mod io;
+// Floor 13.
 pub mod train;
 
 pub use buffer::{Buffer, StepState};
 pub use error::{Error, Result};
+pub use float::Float;
 pub use ndarray;
 pub use parallel::{set_threads, threads};
 pub use rng::Rng;
-pub use scalar::Float;
+pub use train::clip;

@@ -189,9 +189,9 @@ pub(crate) fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
                 .spawn(|| worker(self::pool()))
                 .expect("cannot spawn a worker thread");
         }
-        // SAFETY (lifetime erasure): `f` is only called until `remaining`
-        // reaches 0, which this function waits for below.
         let f: *const (dyn Fn(usize) + Sync + '_) = f;
+        // SAFETY: lifetime erasure only; `f` is called until `remaining`
+        // reaches 0, which this function waits for below.
         let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
         state.job = Some(Job { f, parts });
         state.next_part = 1;

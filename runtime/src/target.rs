@@ -86,7 +86,7 @@ impl<T: Float> Target<T> for Rows {
         if buffer.nrows() < indices.len() || buffer.ncols() != data.ncols() {
             *buffer = Array2::zeros((indices.len(), data.ncols()));
         }
-        crate::data::gather_rows(data.view(), indices, buffer.view_mut());
+        crate::gather::gather_rows(data.view(), indices, buffer.view_mut());
     }
 
     fn view(data: &Array2<T>, samples: usize) -> ArrayView2<'_, T> {
@@ -222,5 +222,45 @@ impl<'a, T: Float> IntoTargets<'a, T, Classes> for &'a Vec<usize> {
 impl<'a, T: Float, const N: usize> IntoTargets<'a, T, Classes> for &'a [usize; N] {
     fn into_targets(self) -> &'a [usize] {
         self
+    }
+}
+
+#[cfg(test)]
+mod score_tests {
+    //! The metrics as the targets score them.
+    use super::*;
+    use crate::metrics::{Metric, Scores, Task};
+    use ndarray::array;
+
+    #[test]
+    fn regression_metrics_match_their_definitions() {
+        let pred = array![[1.0f64], [2.0], [4.0]];
+        let y = array![[1.5f64], [2.0], [3.0]];
+        let mut s = Scores::default();
+        <Rows as Target<f64>>::score(pred.view(), y.view(), Task::Regression, &mut s);
+        assert_eq!(s.get(Metric::MAE), Some(0.5));
+        assert_eq!(s.get(Metric::RMSE), Some((1.25f64 / 3.0).sqrt()));
+        // mean 6.5/3; SST = 1.5^2 + 2^2 + 3^2 - 6.5^2/3
+        let sst = 2.25 + 4.0 + 9.0 - 6.5 * 6.5 / 3.0;
+        let r2 = s.get(Metric::R2).unwrap();
+        assert!((r2 - (1.0 - 1.25 / sst)).abs() < 1e-12, "{r2}");
+        assert_eq!(s.get(Metric::Accuracy), None);
+    }
+
+    #[test]
+    fn binary_accuracy_thresholds_logits_at_zero() {
+        let logits = array![[0.3f32, -2.0], [-0.1, 4.0]];
+        let y = array![[1.0f32, 0.0], [1.0, 1.0]];
+        let mut s = Scores::default();
+        <Rows as Target<f32>>::score(logits.view(), y.view(), Task::Binary, &mut s);
+        assert_eq!(s.get(Metric::Accuracy), Some(0.75));
+    }
+
+    #[test]
+    fn ties_pick_the_first_class() {
+        let logits = array![[1.0f32, 1.0, 0.0]];
+        let mut s = Scores::default();
+        <Classes as Target<f32>>::score(logits.view(), &[0], Task::Multiclass, &mut s);
+        assert_eq!(s.get(Metric::Accuracy), Some(1.0));
     }
 }

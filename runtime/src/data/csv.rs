@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 
 use super::Dataset;
+use crate::error::CsvError;
 use crate::target::{Classes, Rows};
 use crate::{Error, Float, Result};
 
@@ -796,45 +797,6 @@ fn label(state: &mut LabelState, field: &[u8]) -> std::result::Result<(), String
         }
     }
 }
-
-/// What [`Error::Csv`] carries: where in which file, and what is wrong.
-///
-/// Displayed as `path: line 4, column 2 ("sepal width"): message`, leaving
-/// out the parts that are not known; the message quotes the value too.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CsvError {
-    /// The file, or the name given to a reader.
-    pub path: String,
-    /// 1-based line where the record starts, if the error has one.
-    pub line: Option<u64>,
-    /// 1-based column, if the error is about one field.
-    pub column: Option<usize>,
-    /// The header's name of that column, if the file has a header.
-    pub column_name: Option<String>,
-    /// The offending text (a field), cut to 40 characters, if there is one.
-    pub value: Option<String>,
-    /// What is wrong, quoting the value.
-    pub message: String,
-}
-
-impl std::fmt::Display for CsvError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.path)?;
-        if let Some(line) = self.line {
-            write!(f, ": line {line}")?;
-        }
-        if let Some(column) = self.column {
-            let sep = if self.line.is_some() { "," } else { ":" };
-            write!(f, "{sep} column {column}")?;
-            if let Some(name) = &self.column_name {
-                write!(f, " ({name:?})")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for CsvError {}
 
 /// A reader that notes where lines begin, so that a record's line can be
 /// told even after blank lines, which the `csv` crate skips without

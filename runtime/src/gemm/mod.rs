@@ -21,10 +21,11 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::Float;
-
+mod element;
 pub(crate) mod sgemm;
 mod small;
+
+pub use element::Element;
 
 /// `C <- alpha A B + beta C` with `A: [m, k]`, `B: [k, n]`, `C: [m, n]`.
 ///
@@ -35,7 +36,7 @@ mod small;
 /// If the shapes do not chain (`A`'s columns differ from `B`'s rows, or `C`
 /// is not `m x n`); the message names every dimension.
 #[track_caller]
-pub fn gemm<T: Float>(
+pub fn gemm<T: Element>(
     alpha: T,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,

@@ -822,6 +822,8 @@ mod tests {
             for &(m, k, n) in &SIZES {
                 let name = format!("{isa:?}");
                 // Row-major operands.
+                // SAFETY: the buffers hold the m x k, k x n and m x n
+                // matrices the strides describe; `isa` was detected above.
                 check(&name, m, k, n, &|a, b, c| unsafe {
                     let am = Mat {
                         ptr: a.as_ptr(),
@@ -837,6 +839,7 @@ mod tests {
                 });
                 // Transposed copies (A and B column-major), and C written
                 // column-major: the strided packing and store paths.
+                // SAFETY: as above, with the transposed strides.
                 check(&name, m, k, n, &|a, b, c| unsafe {
                     let at: Vec<f32> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
                     let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();

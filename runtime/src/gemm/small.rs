@@ -12,7 +12,7 @@
 //!
 //! Both are compiled for AVX2 + FMA when the CPU has them.
 
-use crate::Float;
+use super::Element;
 
 /// Products up to this many multiply-adds take the unpacked path.
 pub(crate) const SMALL_MAX: usize = 1 << 15;
@@ -38,9 +38,9 @@ pub(crate) struct View<T> {
 ///
 /// # Safety
 ///
-/// As [`crate::Float::gemm_raw`]: valid operands, `c` aliasing neither.
+/// As [`Element::gemm_raw`]: valid operands, `c` aliasing neither.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn try_gemm<T: Float>(
+pub(crate) unsafe fn try_gemm<T: Element>(
     m: usize,
     k: usize,
     n: usize,
@@ -73,7 +73,9 @@ pub(crate) unsafe fn try_gemm<T: Float>(
                 rs: v.rs,
                 cs: v.cs,
             };
-            let (alpha, beta) = (alpha.to_f64() as f32, beta.to_f64() as f32);
+            // T is f32: the conversion is the identity (never `None`).
+            let f32_of = |v: T| v.to_f32().unwrap_or(f32::NAN);
+            let (alpha, beta) = (f32_of(alpha), f32_of(beta));
             axpy_rows_avx512(dims, alpha, cast(a), cast(b), beta, c.cast::<f32>());
         }
         return true;
@@ -100,15 +102,15 @@ struct Dims {
 }
 
 crate::simd::dispatch! {
-    unsafe fn axpy_form<T: Float>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T) => axpy_body
+    unsafe fn axpy_form<T: Element>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T) => axpy_body
 }
 
 crate::simd::dispatch! {
-    unsafe fn dot_form<T: Float>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T, csc: isize) => dot_body
+    unsafe fn dot_form<T: Element>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T, csc: isize) => dot_body
 }
 
 #[inline(always)]
-unsafe fn axpy_body<T: Float>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T) {
+unsafe fn axpy_body<T: Element>(d: Dims, alpha: T, a: View<T>, b: View<T>, beta: T, c: *mut T) {
     for i in 0..d.m {
         // SAFETY: row i of C holds n contiguous values (csc == 1).
         let row = unsafe { std::slice::from_raw_parts_mut(c.offset(i as isize * d.rsc), d.n) };
@@ -189,7 +191,7 @@ unsafe fn axpy_rows_avx512(
 }
 
 #[inline(always)]
-unsafe fn dot_body<T: Float>(
+unsafe fn dot_body<T: Element>(
     d: Dims,
     alpha: T,
     a: View<T>,
@@ -204,6 +206,7 @@ unsafe fn dot_body<T: Float>(
         // SAFETY: row i of A and column j of B hold k contiguous values.
         let arow = unsafe { std::slice::from_raw_parts(a.ptr.offset(i as isize * a.rs), d.k) };
         for j in 0..d.n {
+            // SAFETY: as for the row: column j of B holds k contiguous values.
             let bcol = unsafe { std::slice::from_raw_parts(b.ptr.offset(j as isize * b.cs), d.k) };
             let mut acc = [T::zero(); LANES];
             for (ac, bc) in arow[..full]

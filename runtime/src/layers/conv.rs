@@ -37,8 +37,8 @@ use ndarray::{
 
 use super::Layer;
 use crate::gemm::gemm;
-use crate::model::{Parameter, ParameterMut};
 use crate::optim::Optimizer;
+use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
 
 /// The shape of one sample of an image layer: `channels x height x width`,

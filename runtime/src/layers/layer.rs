@@ -44,8 +44,8 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use crate::model::{NamedBuffer, NamedBufferMut, Parameter, ParameterMut};
 use crate::optim::Optimizer;
+use crate::param::{NamedBuffer, NamedBufferMut, Parameter, ParameterMut};
 use crate::{Float, Rng};
 
 /// A layer of a model over elements `T`: its two passes, and the state a

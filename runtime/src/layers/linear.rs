@@ -18,8 +18,8 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 
 use super::Layer;
-use crate::model::{Parameter, ParameterMut};
 use crate::optim::Optimizer;
+use crate::param::{Parameter, ParameterMut};
 use crate::{gemm::gemm, Float, Rng};
 
 /// A linear layer's parameters and their gradients.

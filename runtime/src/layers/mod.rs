@@ -23,7 +23,6 @@ mod dropout;
 mod layer;
 mod linear;
 mod norm;
-mod pass;
 mod pool;
 
 pub(crate) use activation::sigmoid;
@@ -35,6 +34,5 @@ pub use linear::{add_column_sums, Linear};
 pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
 // The buffer types live with `Parameter` in `model`; re-exported here, where
 // the layer that has buffers is.
-pub use crate::model::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
-pub use pass::{rng_states, set_rng_states, Pass, Slot};
+pub use crate::param::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};

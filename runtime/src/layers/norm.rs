@@ -36,10 +36,10 @@ use ndarray::{Array1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::conv::{combine, row, row_mut, sum, ImageShape, LANES};
 use super::Layer;
-use crate::model::{
+use crate::optim::Optimizer;
+use crate::param::{
     BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut, Parameter, ParameterMut,
 };
-use crate::optim::Optimizer;
 use crate::Float;
 
 /// Hyperparameters of [`BatchNorm`], with PyTorch's defaults.

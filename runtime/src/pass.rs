@@ -12,7 +12,8 @@
 //! ```
 //!
 //! ```
-//! use macrograd_runtime::layers::{Linear, Pass, ReLU, Slot};
+//! use macrograd_runtime::layers::{Linear, ReLU};
+//! use macrograd_runtime::pass::{Pass, Slot};
 //! use macrograd_runtime::Rng;
 //! let mut layer = Linear::<f64>::new(2, 3, true, &mut Rng::new(0));
 //! let (mut s0, mut s1, mut s2) = (Slot::new(2, false), Slot::new(3, true), Slot::new(3, true));
@@ -31,9 +32,9 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::Layer;
+use crate::layers::Layer;
 use crate::loss::Loss;
-use crate::model::match_rng_states;
+use crate::param::match_rng_states;
 use crate::target::Target;
 use crate::{Buffer, Float, Rng, StepState};
 

@@ -50,11 +50,13 @@ mod csv;
 mod preprocess;
 mod split;
 
-pub use self::csv::{Csv, CsvError, Labels};
+pub use self::csv::{Csv, Labels};
 pub use self::preprocess::{one_hot, Inputs, MinMax, Standardize};
+pub use crate::error::CsvError;
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::gather::gather_rows;
 use crate::target::{Classes, Rows, Target};
 use crate::{Error, Float, Result};
 
@@ -63,34 +65,6 @@ use crate::{Error, Float, Result};
 pub struct Dataset<T: Float, K: Target<T>> {
     inputs: Array2<T>,
     targets: K::Data,
-}
-
-/// Copies rows `indices` of `src` into the first rows of `dst`. When both
-/// are row-major, each run of consecutive indices is one `memcpy` (an
-/// unshuffled batch is a single run).
-pub(crate) fn gather_rows<T: Float>(
-    src: ArrayView2<'_, T>,
-    indices: &[usize],
-    mut dst: ndarray::ArrayViewMut2<'_, T>,
-) {
-    let width = src.ncols();
-    if let (Some(from), Some(to)) = (src.as_slice(), dst.as_slice_mut()) {
-        let mut k = 0;
-        while k < indices.len() {
-            let start = indices[k];
-            let mut run = 1;
-            while k + run < indices.len() && indices[k + run] == start + run {
-                run += 1;
-            }
-            to[k * width..(k + run) * width]
-                .copy_from_slice(&from[start * width..(start + run) * width]);
-            k += run;
-        }
-        return;
-    }
-    for (mut row, &i) in dst.rows_mut().into_iter().zip(indices) {
-        row.assign(&src.row(i));
-    }
 }
 
 fn check_finite<T: Float>(what: &'static str, values: ArrayView2<'_, T>) -> Result<()> {

@@ -32,7 +32,7 @@ use crate::fs::write_atomic;
 
 /// DejaVu Sans cut down to Latin, Greek and common signs (37 KB); see
 /// `assets/README.md` for how and `assets/LICENSE-DejaVu.txt` for its terms.
-const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans-subset.ttf");
+const FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans-subset.ttf");
 
 const INVALID_FONT: &str = "the embedded font is not a valid TrueType font";
 

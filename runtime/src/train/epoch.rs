@@ -1,0 +1,171 @@
+//! One epoch's batches: gather, forward, loss, backward, and an update
+//! every `accumulate` batches (clipped, then stepped, then the schedule if
+//! it steps per iteration).
+
+use super::callback::{BatchLog, Control};
+use super::checks::apply;
+use super::clip::{clip_grad_norm, clip_grad_value};
+use super::fit::Clip;
+use super::output::Output;
+use super::run::{Loop, Run};
+use crate::gather::gather_rows;
+use crate::history::StopReason;
+use crate::metrics::Scores;
+use crate::model::Model;
+use crate::target::Target;
+use crate::{Float, Result};
+
+/// What the batches of a completed epoch add up to.
+pub(super) struct Totals {
+    /// The sum of the batch losses, each times its samples.
+    pub(super) loss_sum: f64,
+    /// The samples seen.
+    pub(super) seen: usize,
+    /// The training metrics' sums.
+    pub(super) scores: Scores,
+}
+
+impl<'f, M: Model> Loop<'f, M> {
+    /// Runs the batches of `epoch`; returns their totals, or `None` if the
+    /// run stopped within the epoch (a non-finite loss, a batch callback),
+    /// `run.history.stop` saying why.
+    pub(super) fn epoch(
+        &mut self,
+        model: &mut M,
+        run: &mut Run<'_, 'f, M>,
+        epoch: usize,
+    ) -> Result<Option<Totals>> {
+        let iterations = run.iterations;
+        let k = self.fit.accumulate;
+        let inputs = run.train.inputs();
+        if self.fit.shuffle {
+            run.rng.permutation(&mut run.order);
+        }
+        let bar = self.epoch_bar(epoch, iterations);
+        let mut loss_sum = 0.0;
+        let mut seen = 0usize;
+        let mut scores = Scores::default();
+        let mut in_group = 0usize;
+        // LOOP 1: the epoch's batches; `iterations` excludes a dropped tail.
+        for (b, batch) in run
+            .order
+            .chunks(run.batch_size)
+            .take(iterations)
+            .enumerate()
+        {
+            let x = model.input_buffer(batch.len());
+            if !run.gathered {
+                gather_rows(inputs, batch, x);
+                <M::Target as Target<M::Elem>>::gather(
+                    run.train.targets(),
+                    batch,
+                    &mut run.targets,
+                );
+                // One unshuffled batch of every sample is the same batch
+                // each epoch: the model's input buffer still holds it
+                // next epoch unless something else wrote it (validation
+                // does, and resets `gathered`).
+                run.gathered = run.whole_batch;
+            }
+            let view = <M::Target as Target<M::Elem>>::view(&run.targets, batch.len());
+            let out = model.forward_buffered();
+            if run.track_scores {
+                <M::Target as Target<M::Elem>>::score(out, view, M::TASK, &mut scores);
+            }
+            let loss = model.compute_loss(view, true).to_f64();
+            if !loss.is_finite() && self.fit.stop_on_non_finite {
+                if let Some(bar) = bar {
+                    bar.abandon();
+                }
+                run.history.stop = StopReason::NonFinite {
+                    epoch,
+                    batch: b + 1,
+                    loss,
+                };
+                return Ok(None);
+            }
+            if in_group == 0 {
+                model.zero_grad();
+            }
+            model.backward();
+            in_group += 1;
+            let last = b + 1 == iterations;
+            if in_group == k || last {
+                if in_group > 1 {
+                    scale_grads(model, 1.0 / in_group as f64);
+                }
+                match self.fit.clip {
+                    Some(Clip::Norm(max)) => {
+                        clip_grad_norm(model, max);
+                    }
+                    Some(Clip::Value(v)) => clip_grad_value(model, v),
+                    None => {}
+                }
+                model.step();
+                in_group = 0;
+                if run.per_iteration {
+                    if let Some((s, _)) = &mut run.schedule {
+                        let next = s.step(None);
+                        apply(model, next, "step")?;
+                    }
+                }
+            }
+            loss_sum += loss * batch.len() as f64;
+            seen += batch.len();
+            if let Some(bar) = &bar {
+                if let Output::Bar { loss: shared, .. } = &self.output {
+                    shared.set(loss_sum / seen as f64);
+                }
+                bar.inc(1);
+            }
+            if !self.fit.on_batch_end.is_empty() {
+                let log = BatchLog {
+                    epoch,
+                    batch: b + 1,
+                    loss,
+                    lr: model.learning_rate(),
+                };
+                let mut stop = false;
+                for f in &mut self.fit.on_batch_end {
+                    stop |= f(&log) == Control::Stop;
+                }
+                if stop {
+                    if let Some(bar) = bar {
+                        bar.finish_and_clear();
+                    }
+                    run.history.stop = StopReason::Callback { epoch };
+                    return Ok(None);
+                }
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        Ok(Some(Totals {
+            loss_sum,
+            seen,
+            scores,
+        }))
+    }
+
+    fn epoch_bar(&self, epoch: usize, iterations: usize) -> Option<indicatif::ProgressBar> {
+        let Output::Bar { style, .. } = &self.output else {
+            return None;
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(iterations as u64),
+            indicatif::ProgressDrawTarget::stdout(),
+        )
+        .with_style(style.clone())
+        .with_prefix(format!("Epoch [{epoch}/{}]", self.fit.epochs));
+        Some(bar)
+    }
+}
+
+fn scale_grads<M: Model>(model: &mut M, factor: f64) {
+    let f = M::Elem::of(factor);
+    model.visit_parameters_mut(&mut |p| {
+        let mut g = p.grad;
+        g.mapv_inplace(|v| v * f);
+    });
+}
