@@ -6,7 +6,7 @@
 //! Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d -> Linear chain wired as the
 //! generated code will wire it. Each analytic gradient is compared with the
 //! central difference `(L(p + h) - L(p - h)) / 2h` of `L = sum(y * r)`, with
-//! the bound of `tests/gradcheck.rs`.
+//! the bound of `tests/numerics/gradcheck.rs`.
 
 use macrograd::layers::{
     Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, ImageShape,

@@ -4,7 +4,7 @@
 //! and shapes, training vs evaluation mode, `predict_proba`, seeding, and a
 //! small image task that training learns.
 
-mod common;
+use crate::common;
 
 use common::images::bars;
 use macrograd::layers::{BufferValue, BufferValueMut};
@@ -54,7 +54,7 @@ model! {
 const H: f64 = 1e-6;
 
 /// Checks `analytic` against central differences of `f` around `point`,
-/// with the bound of `tests/gradcheck.rs`.
+/// with the bound of `tests/numerics/gradcheck.rs`.
 #[track_caller]
 fn check(what: &str, point: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) {
     assert_eq!(point.len(), analytic.len());
