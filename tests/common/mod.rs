@@ -4,6 +4,7 @@
 
 pub mod counting;
 pub mod files;
+pub mod finite_diff;
 pub mod images;
 
 /// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the

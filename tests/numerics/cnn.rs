@@ -6,6 +6,7 @@
 
 use crate::common;
 
+use common::finite_diff::check;
 use common::images::bars;
 use macrograd::layers::{BufferValue, BufferValueMut};
 use macrograd::prelude::*;
@@ -49,30 +50,6 @@ model! {
     Linear(_, 3);
     loss MSE;
     optim Adam(lr = 1e-3)
-}
-
-const H: f64 = 1e-6;
-
-/// Checks `analytic` against central differences of `f` around `point`,
-/// with the bound of `tests/numerics/gradcheck.rs`.
-#[track_caller]
-fn check(what: &str, point: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) {
-    assert_eq!(point.len(), analytic.len());
-    for i in 0..point.len() {
-        let keep = point[i];
-        point[i] = keep + H;
-        let up = f(point);
-        point[i] = keep - H;
-        let down = f(point);
-        point[i] = keep;
-        let numeric = (up - down) / (2.0 * H);
-        let error = (numeric - analytic[i]).abs() / analytic[i].abs().max(1.0);
-        assert!(
-            error < 1e-6,
-            "{what}[{i}]: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
-    }
 }
 
 /// Checks every parameter gradient of a generated model on one batch, in
