@@ -8,6 +8,7 @@ use crate::common;
 
 use common::finite_diff::check;
 use common::images::bars;
+use common::Tol;
 use macrograd::layers::{BufferValue, BufferValueMut};
 use macrograd::prelude::*;
 use macrograd::target::Target;
@@ -247,9 +248,7 @@ fn batch_norm_tracks_statistics_in_training_and_uses_them_in_evaluation() {
     let batch = cnn.forward(&x).to_owned();
     let first = cnn.forward(x.slice(s![..1, ..])).to_owned();
     assert_eq!(statistics(&cnn), after);
-    assert!((&batch.slice(s![..1, ..]) - &first)
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(batch.slice(s![..1, ..]), first, Tol::Abs(1e-12));
     // Loading statistics (as from a checkpoint) changes the outputs.
     cnn.visit_buffers_mut(&mut |b| match b.value {
         BufferValueMut::Float(mut v) => v.fill(2.0),
@@ -420,5 +419,5 @@ fn restore_best_puts_back_the_running_statistics_too() {
     // Validation ran in evaluation mode, with the running statistics of
     // that epoch: only with those back does the loss come out the same.
     let loss = model.evaluate(&validation, 10).unwrap();
-    assert!((loss - best_loss).abs() < 1e-6, "{loss} vs {best_loss}");
+    assert_close!([loss], [best_loss], Tol::Abs(1e-6));
 }

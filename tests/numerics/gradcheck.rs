@@ -3,6 +3,7 @@
 //! compared with the central difference `(L(p + h) - L(p - h)) / 2h`.
 
 use crate::common::finite_diff::check;
+use crate::common::Tol;
 use macrograd::layers::{Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, GELU};
 use macrograd::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
 use macrograd::prelude::*;
@@ -71,9 +72,7 @@ fn linear_weight_bias_and_input() {
         // Accumulation adds a second copy of the same gradients.
         layer.backward(x.view(), r.view(), None, true);
         let twice = &wg * 2.0;
-        assert!((&layer.weight_grad - &twice)
-            .iter()
-            .all(|d| d.abs() < 1e-12));
+        assert_close!(layer.weight_grad, twice, Tol::Abs(1e-12));
     }
 }
 

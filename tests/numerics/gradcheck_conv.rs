@@ -9,6 +9,7 @@
 //! the bound of `tests/common/finite_diff.rs`.
 
 use crate::common::finite_diff::check;
+use crate::common::Tol;
 use macrograd::layers::{
     Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, ImageShape,
     LayerNorm, LayerNormConfig, Linear, MaxPool2d, Pool2dConfig, ReLU,
@@ -87,11 +88,9 @@ fn check_conv(name: &str, config: Conv2dConfig, hw: (usize, usize), batch: usize
     // gradient is asked for.
     let bg = layer.bias_grad.clone();
     layer.backward(x.view(), r.view(), None, true);
-    assert!((&layer.weight_grad - &(&wg * 2.0))
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(layer.weight_grad, &wg * 2.0, Tol::Abs(1e-12));
     if let (Some(now), Some(before)) = (&layer.bias_grad, bg) {
-        assert!((now - &(&before * 2.0)).iter().all(|d| d.abs() < 1e-12));
+        assert_close!(now, &before * 2.0, Tol::Abs(1e-12));
     }
 }
 
@@ -265,9 +264,7 @@ fn layer_norm_weight_bias_and_input() {
     );
     check_input("LayerNorm dx", &x, &gx, |x| loss(&layer, x));
     layer.backward(x.view(), r.view(), None, true);
-    assert!((&layer.weight_grad - &(&wg * 2.0))
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(layer.weight_grad, &wg * 2.0, Tol::Abs(1e-12));
 }
 
 #[test]
