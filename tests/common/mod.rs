@@ -4,17 +4,22 @@
 
 pub mod counting;
 pub mod files;
+pub mod finite_diff;
 pub mod images;
 
-/// Asserts `|a - b| <= tol` elementwise for scalars or slices, naming the
-/// index. Tolerances are per precision: `F64` (1e-9 absolute, the golden
-/// tables' precision) and `F32` (1e-5 relative).
+/// Asserts `|a - b| <= tol` elementwise, naming the index, for anything
+/// whose `.iter()` gives `&f64`: arrays (`[x]` for a scalar), slices,
+/// `Vec`s and ndarray arrays (compared in logical order). Tolerances are
+/// per precision: `F64` (1e-9 absolute, the golden tables' precision) and
+/// `F32` (1e-5 relative); a test that needs another bound names it with
+/// `Tol::Abs` or `Tol::Rel`.
 #[macro_export]
 macro_rules! assert_close {
     ($a:expr, $b:expr, $tol:expr) => {{
-        let (a, b): (&[f64], &[f64]) = (&$a[..], &$b[..]);
+        let a: Vec<f64> = $a.iter().copied().collect();
+        let b: Vec<f64> = $b.iter().copied().collect();
         assert_eq!(a.len(), b.len(), "lengths differ: {:?} vs {:?}", a, b);
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             let ok = $tol.accepts(*x, *y);
             assert!(
                 ok,

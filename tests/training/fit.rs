@@ -1,6 +1,7 @@
 //! The epoch loop around the four steps: validation, metrics, stopping,
 //! schedules, accumulation, callbacks, output, determinism.
 
+use crate::common::Tol;
 use macrograd::metrics::Metric;
 use macrograd::prelude::*;
 use macrograd::schedule::{Interval, Scheduler, Setting, StepLR};
@@ -163,11 +164,7 @@ fn regression_metrics_on_request_and_invalid_ones_refused() {
     assert!(last.metric(Metric::MAE).unwrap() < 0.1);
     // RMSE^2 is the MSE of the epoch's batches, which is the loss.
     let rmse = last.metric(Metric::RMSE).unwrap();
-    assert!(
-        (rmse * rmse - last.loss).abs() < 1e-12,
-        "{rmse} {}",
-        last.loss
-    );
+    assert_close!([rmse * rmse], [last.loss], Tol::Abs(1e-12));
 
     let err = Reg::new()
         .fit(&data, Fit::epochs(1).metrics(&[Metric::Accuracy]).quiet())
@@ -446,9 +443,7 @@ fn accumulating_two_half_batches_is_one_full_batch() {
         )
         .unwrap();
     assert_eq!(history.epochs[0].iterations, 1);
-    for (a, b) in weights(&whole).iter().zip(weights(&halves)) {
-        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
-    }
+    assert_close!(weights(&whole), weights(&halves), Tol::Abs(1e-12));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! `tests/fixtures/make_conv_fixture.py`. Every case runs in f64 (to 1e-9)
 //! and in f32 (to 1e-5).
 
-mod common;
+use crate::common;
 
 use common::{Tol, F64};
 use macrograd::layers::{
@@ -20,7 +20,7 @@ use macrograd::Float;
 
 #[allow(clippy::all)]
 mod fixture {
-    include!("fixtures/conv_layers.rs");
+    include!("../fixtures/conv_layers.rs");
 }
 use fixture::*;
 

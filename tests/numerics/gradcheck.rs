@@ -2,35 +2,11 @@
 //! whole generated models of 1, 2 and 4 layers. Each analytic gradient is
 //! compared with the central difference `(L(p + h) - L(p - h)) / 2h`.
 
+use crate::common::finite_diff::check;
+use crate::common::Tol;
 use macrograd::layers::{Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, GELU};
 use macrograd::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};
 use macrograd::prelude::*;
-
-const H: f64 = 1e-6;
-
-/// Checks `analytic` against central differences of `f` around `point`.
-#[track_caller]
-fn check(what: &str, point: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) {
-    assert_eq!(point.len(), analytic.len());
-    let mut worst = 0.0_f64;
-    for i in 0..point.len() {
-        let keep = point[i];
-        point[i] = keep + H;
-        let up = f(point);
-        point[i] = keep - H;
-        let down = f(point);
-        point[i] = keep;
-        let numeric = (up - down) / (2.0 * H);
-        let error = (numeric - analytic[i]).abs() / analytic[i].abs().max(1.0);
-        worst = worst.max(error);
-        assert!(
-            error < 1e-6,
-            "{what}[{i}]: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
-    }
-    assert!(worst.is_finite(), "{what}: no finite comparison");
-}
 
 fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     let mut rng = Rng::new(seed);
@@ -96,9 +72,7 @@ fn linear_weight_bias_and_input() {
         // Accumulation adds a second copy of the same gradients.
         layer.backward(x.view(), r.view(), None, true);
         let twice = &wg * 2.0;
-        assert!((&layer.weight_grad - &twice)
-            .iter()
-            .all(|d| d.abs() < 1e-12));
+        assert_close!(layer.weight_grad, twice, Tol::Abs(1e-12));
     }
 }
 

@@ -4,15 +4,12 @@
 //! and an evaluation forward allocates nothing either.
 //!
 //! A counting global allocator counts the allocations of this thread, as in
-//! `tests/alloc.rs`.
-mod common;
+//! `tests/alloc/step.rs`.
+use crate::common;
 
 use common::counting::allocations;
 
 use macrograd::prelude::*;
-
-#[global_allocator]
-static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 model! {
     struct Cnn;

@@ -4,7 +4,7 @@
 //! hyperparameters a scheduler reads, training that lowers the loss, and an
 //! f32 training step that allocates nothing.
 
-mod common;
+use crate::common;
 
 use common::counting::allocations;
 
@@ -253,11 +253,8 @@ fn training_lowers_the_loss() {
     assert!(last < 0.01 * first, "Adagrad: {first} -> {last}");
 }
 
-#[global_allocator]
-static GLOBAL: common::counting::Counting = common::counting::Counting;
-
 /// Allocations of one f32 `train_step` after a warm-up (the state of both
-/// optimizers exists from construction; see `tests/alloc.rs`).
+/// optimizers exists from construction; see `tests/alloc/step.rs`).
 fn step_allocations<M: Model<Elem = f32, Target = macrograd::target::Rows>>(
     model: &mut M,
 ) -> usize {

@@ -6,14 +6,11 @@
 //! grow only with the batch; the optimizer state exists from construction.
 //! (f64 models multiply with `matrixmultiply`, which allocates a packing
 //! buffer per product; they serve checks, not speed.)
-mod common;
+use crate::common;
 
 use common::counting::allocations;
 
 use macrograd::prelude::*;
-
-#[global_allocator]
-static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// Allocations of one `train_step` after a warm-up, on batches of `sizes`.
 fn step_allocations<M: Model<Elem = f32>>(

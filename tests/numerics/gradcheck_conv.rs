@@ -6,39 +6,15 @@
 //! Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d -> Linear chain wired as the
 //! generated code will wire it. Each analytic gradient is compared with the
 //! central difference `(L(p + h) - L(p - h)) / 2h` of `L = sum(y * r)`, with
-//! the bound of `tests/gradcheck.rs`.
+//! the bound of `tests/common/finite_diff.rs`.
 
+use crate::common::finite_diff::check;
+use crate::common::Tol;
 use macrograd::layers::{
     Activation, AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, ImageShape,
     LayerNorm, LayerNormConfig, Linear, MaxPool2d, Pool2dConfig, ReLU,
 };
 use macrograd::prelude::*;
-
-const H: f64 = 1e-6;
-
-/// Checks `analytic` against central differences of `f` around `point`.
-#[track_caller]
-fn check(what: &str, point: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) {
-    assert_eq!(point.len(), analytic.len());
-    let mut worst = 0.0_f64;
-    for i in 0..point.len() {
-        let keep = point[i];
-        point[i] = keep + H;
-        let up = f(point);
-        point[i] = keep - H;
-        let down = f(point);
-        point[i] = keep;
-        let numeric = (up - down) / (2.0 * H);
-        let error = (numeric - analytic[i]).abs() / analytic[i].abs().max(1.0);
-        worst = worst.max(error);
-        assert!(
-            error < 1e-6,
-            "{what}[{i}]: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
-    }
-    assert!(worst.is_finite(), "{what}: no finite comparison");
-}
 
 fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     Rng::new(seed).randn((rows, cols))
@@ -112,11 +88,9 @@ fn check_conv(name: &str, config: Conv2dConfig, hw: (usize, usize), batch: usize
     // gradient is asked for.
     let bg = layer.bias_grad.clone();
     layer.backward(x.view(), r.view(), None, true);
-    assert!((&layer.weight_grad - &(&wg * 2.0))
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(layer.weight_grad, &wg * 2.0, Tol::Abs(1e-12));
     if let (Some(now), Some(before)) = (&layer.bias_grad, bg) {
-        assert!((now - &(&before * 2.0)).iter().all(|d| d.abs() < 1e-12));
+        assert_close!(now, &before * 2.0, Tol::Abs(1e-12));
     }
 }
 
@@ -290,9 +264,7 @@ fn layer_norm_weight_bias_and_input() {
     );
     check_input("LayerNorm dx", &x, &gx, |x| loss(&layer, x));
     layer.backward(x.view(), r.view(), None, true);
-    assert!((&layer.weight_grad - &(&wg * 2.0))
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(layer.weight_grad, &wg * 2.0, Tol::Abs(1e-12));
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //!
 //! (`CARGO_TARGET_TMPDIR` is `target/tmp`, or `$CARGO_TARGET_DIR/tmp`.)
 
-mod common;
+use crate::common;
 
 use common::files::{fixture, numbers, temp_dir, write_outputs_json};
 
@@ -802,7 +802,11 @@ fn killed_saves_leave_nothing_behind() {
     let mut left = 0;
     for round in 0..10u64 {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["killed_saves_leave_nothing_behind", "--exact", "--quiet"])
+            .args([
+                "io::killed_saves_leave_nothing_behind",
+                "--exact",
+                "--quiet",
+            ])
             .env(SAVE_LOOP, &path)
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -1,6 +1,7 @@
 //! Behaviour of generated models and of `fit`: the four steps, typed
 //! entries, summaries, names, errors before training, determinism.
 
+use crate::common::Tol;
 use macrograd::prelude::*;
 use macrograd::Error;
 
@@ -278,7 +279,7 @@ fn evaluate_matches_the_loss_of_a_full_batch() {
     let batched = net.evaluate(&train, 4).unwrap();
     net.forward(&x);
     let full = net.loss(&y) as f64;
-    assert!((batched - full).abs() < 1e-6, "{batched} vs {full}");
+    assert_close!([batched], [full], Tol::Abs(1e-6));
 }
 
 #[test]
@@ -298,13 +299,16 @@ fn init_matches_the_benchmark_checksums() {
     model! { struct W2; Linear(10, 64); ReLU; Linear(64, 64); ReLU; Linear(64, 1); loss MSE; optim Adam(1e-3) }
     model! { struct W3; Linear(784, 256); ReLU; Linear(256, 128); ReLU; Linear(128, 10); loss CrossEntropy; optim SGD(0.01, momentum = 0.9) }
     let sum = |w: Vec<f64>| w.iter().sum::<f64>();
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
-    let w1 = sum(weights(&W1::with_seed(2001)));
-    assert!(close(w1, 0.07563572376966476), "{w1}");
-    let w2 = sum(weights(&W2::with_seed(2002)));
-    assert!(close(w2, 1.1786496655549854), "{w2}");
-    let w3 = sum(weights(&W3::with_seed(2003)));
-    assert!(close(w3, -3.283050441470934), "{w3}");
+    let sums = [
+        sum(weights(&W1::with_seed(2001))),
+        sum(weights(&W2::with_seed(2002))),
+        sum(weights(&W3::with_seed(2003))),
+    ];
+    assert_close!(
+        sums,
+        [0.07563572376966476, 1.1786496655549854, -3.283050441470934],
+        Tol::Rel(1e-9)
+    );
 }
 
 model! {

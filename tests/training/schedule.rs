@@ -3,7 +3,7 @@
 //! 2, ...: `start` gives step 0, each `step` the next), to the precision
 //! the table prints; then the argument checks of `Scheduler::validate`.
 
-mod common;
+use crate::common;
 
 use common::Tol;
 use macrograd::schedule::*;

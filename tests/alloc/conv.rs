@@ -3,8 +3,8 @@
 //! made at construction; MaxPool2d keeps no state; BatchNorm2d's per-channel
 //! statistics have a fixed size; Dropout's mask grows only with the batch.
 //! A counting global allocator counts the allocations of this thread, as in
-//! `tests/alloc.rs`.
-mod common;
+//! `tests/alloc/step.rs`.
+use crate::common;
 
 use common::counting::allocations;
 
@@ -15,9 +15,6 @@ use macrograd::layers::{
 // The runtime's batch buffer, through the path generated code uses.
 use macrograd::__private::Buffer;
 use macrograd::prelude::*;
-
-#[global_allocator]
-static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// Conv2d(1 -> 8, 3x3, padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(2)
 /// -> Dropout -> LayerNorm over 12x12 images, with one buffer per

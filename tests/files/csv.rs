@@ -2,6 +2,7 @@
 //! good files read back exactly), preprocessing fitted on training data,
 //! stratified splits, and the built-in datasets.
 
+use crate::common::Tol;
 use macrograd::data::{Csv, Dataset, Labels, MinMax, Standardize};
 use macrograd::datasets;
 use macrograd::ndarray::{array, Array2};
@@ -375,15 +376,18 @@ fn standardize_applies_the_training_statistics_to_the_test_set() {
         let column = train.inputs().column(j).mapv(f64::from);
         let mean = column.mean().unwrap();
         let std = column.std(0.0);
-        assert!((scaler.mean()[j] - mean).abs() < 1e-9);
-        assert!((scaler.scale()[j] - std).abs() < 1e-9);
+        assert_close!(
+            [scaler.mean()[j], scaler.scale()[j]],
+            [mean, std],
+            Tol::Abs(1e-9)
+        );
     }
     scaler.transform(&mut train).unwrap();
     scaler.transform(&mut test).unwrap();
     // The test set is mapped with them, not with its own statistics.
     for ((i, j), &v) in test.inputs().indexed_iter() {
         let expected = (f64::from(original_test[[i, j]]) - scaler.mean()[j]) / scaler.scale()[j];
-        assert!((f64::from(v) - expected).abs() < 1e-5, "{v} vs {expected}");
+        assert_close!([f64::from(v)], [expected], Tol::Abs(1e-5));
     }
     let own = Standardize::fit(&original_test);
     assert_ne!(own.mean(), scaler.mean());

@@ -3,7 +3,7 @@
 //! reference leaves out), on a generated model whose gradients are set by
 //! hand after a real forward, loss and backward; and without allocating.
 
-mod common;
+use crate::common;
 
 use common::counting::allocations_of;
 
@@ -19,9 +19,6 @@ model! {
     loss MSE;
     optim SGD(0.1)
 }
-
-#[global_allocator]
-static GLOBAL: common::counting::Counting = common::counting::Counting;
 
 /// A model after a real forward, loss and backward, whose gradients are
 /// then overwritten: `0.weight` (2 values) and `0.bias` (1 value).

@@ -4,9 +4,11 @@
 //! and shapes, training vs evaluation mode, `predict_proba`, seeding, and a
 //! small image task that training learns.
 
-mod common;
+use crate::common;
 
+use common::finite_diff::check;
 use common::images::bars;
+use common::Tol;
 use macrograd::layers::{BufferValue, BufferValueMut};
 use macrograd::prelude::*;
 use macrograd::target::Target;
@@ -49,30 +51,6 @@ model! {
     Linear(_, 3);
     loss MSE;
     optim Adam(lr = 1e-3)
-}
-
-const H: f64 = 1e-6;
-
-/// Checks `analytic` against central differences of `f` around `point`,
-/// with the bound of `tests/gradcheck.rs`.
-#[track_caller]
-fn check(what: &str, point: &mut [f64], analytic: &[f64], mut f: impl FnMut(&[f64]) -> f64) {
-    assert_eq!(point.len(), analytic.len());
-    for i in 0..point.len() {
-        let keep = point[i];
-        point[i] = keep + H;
-        let up = f(point);
-        point[i] = keep - H;
-        let down = f(point);
-        point[i] = keep;
-        let numeric = (up - down) / (2.0 * H);
-        let error = (numeric - analytic[i]).abs() / analytic[i].abs().max(1.0);
-        assert!(
-            error < 1e-6,
-            "{what}[{i}]: analytic {} vs numeric {numeric}",
-            analytic[i]
-        );
-    }
 }
 
 /// Checks every parameter gradient of a generated model on one batch, in
@@ -270,9 +248,7 @@ fn batch_norm_tracks_statistics_in_training_and_uses_them_in_evaluation() {
     let batch = cnn.forward(&x).to_owned();
     let first = cnn.forward(x.slice(s![..1, ..])).to_owned();
     assert_eq!(statistics(&cnn), after);
-    assert!((&batch.slice(s![..1, ..]) - &first)
-        .iter()
-        .all(|d| d.abs() < 1e-12));
+    assert_close!(batch.slice(s![..1, ..]), first, Tol::Abs(1e-12));
     // Loading statistics (as from a checkpoint) changes the outputs.
     cnn.visit_buffers_mut(&mut |b| match b.value {
         BufferValueMut::Float(mut v) => v.fill(2.0),
@@ -443,5 +419,5 @@ fn restore_best_puts_back_the_running_statistics_too() {
     // Validation ran in evaluation mode, with the running statistics of
     // that epoch: only with those back does the loss come out the same.
     let loss = model.evaluate(&validation, 10).unwrap();
-    assert!((loss - best_loss).abs() < 1e-6, "{loss} vs {best_loss}");
+    assert_close!([loss], [best_loss], Tol::Abs(1e-6));
 }

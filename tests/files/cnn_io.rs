@@ -14,7 +14,7 @@
 //! python3 tests/fixtures/make_fixture.py --check-cnn $CARGO_TARGET_TMPDIR/rust_cnn.safetensors
 //! ```
 
-mod common;
+use crate::common;
 
 use common::files::{fixture, numbers, temp_dir, write_outputs_json};
 use common::images::bars;

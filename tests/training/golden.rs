@@ -2,7 +2,7 @@
 //! (losses) and §2.14 (whole runs), in f64 to 1e-9 and f32 to 1e-5 relative.
 //! Optimizer trajectories (§2.10) are tested in `runtime/src/optim.rs`.
 
-mod common;
+use crate::common;
 
 use common::{F32, F64};
 use macrograd::loss::{CrossEntropy, Huber, Loss, BCE, L1, MSE};

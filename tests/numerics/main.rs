@@ -1,0 +1,12 @@
+//! Numerics: every layer's, loss's and generated model's gradients against
+//! finite differences in f64, and the image layers' outputs against
+//! PyTorch's.
+
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cnn;
+mod conv_parity;
+mod gradcheck;
+mod gradcheck_conv;
