@@ -96,7 +96,8 @@
 
 pub use macrograd_runtime::{
     clip, data, datasets, gemm, history, io, layers, loss, metrics, model::Model, ndarray, optim,
-    schedule, set_threads, target, threads, train, Error, Float, Result, Rng,
+    schedule, set_threads, target, threads, train, Error, Float, Result, Rng, StateError,
+    StateProblem,
 };
 
 /// Declares a model; see the crate docs and the README for the language.

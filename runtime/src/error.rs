@@ -85,6 +85,28 @@ pub enum Error {
         /// What is wrong, with the value.
         message: String,
     },
+    /// A file (or bytes given in its place) that is not what it claims to
+    /// be: a truncated or corrupt safetensors file, a checksum that does
+    /// not match, weights for another model, a history that is not the
+    /// JSON [`History::to_json`](crate::history::History::to_json) writes.
+    /// Nothing was changed.
+    #[error("{path}: {message}")]
+    InvalidFile {
+        /// The file, or what the bytes are (`history JSON`).
+        path: String,
+        /// What is wrong, with every problem found.
+        message: String,
+    },
+    /// A checkpoint whose optimizer or schedule state this model's
+    /// declaration cannot take (another optimizer, a value out of range, a
+    /// missing entry). Nothing was changed.
+    #[error("{path}: the checkpoint does not match the model: {source}")]
+    State {
+        /// The checkpoint.
+        path: String,
+        /// Whose state was refused, and why.
+        source: StateError,
+    },
     /// An input/output error, with the file involved.
     #[error("{path}: {source}")]
     Io {
@@ -160,11 +182,154 @@ impl std::error::Error for CsvError {}
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An [`Error::Io`] of kind `InvalidData` for `path` (a file, or what the
-/// data is, such as `history JSON`).
+/// An [`Error::InvalidFile`] for `path` (a file, or what the data is, such
+/// as `history JSON`).
 pub(crate) fn invalid_data(path: &str, message: impl Into<String>) -> Error {
-    Error::Io {
+    Error::InvalidFile {
         path: path.to_string(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, message.into()),
+        message: message.into(),
+    }
+}
+
+/// Why a saved state cannot be loaded into an optimizer
+/// ([`Optimizer::load_state`](crate::optim::Optimizer::load_state)) or a
+/// schedule ([`Scheduler::load_state`](crate::schedule::Scheduler::load_state)):
+/// whose state it is and every problem found. The loader changed nothing.
+///
+/// ```
+/// use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
+/// use macrograd_runtime::StateProblem;
+/// let mut sgd = Sgd::<f64>::new(SgdConfig { lr: 0.01, ..SgdConfig::default() }, &[2]);
+/// let mut state = sgd.state();
+/// state[0].1[0] = -1.0; // the learning rate
+/// let err = sgd.load_state(&state).unwrap_err();
+/// assert!(err.problems.iter().any(|p| matches!(p, StateProblem::OutOfRange { name, .. } if name == "lr")));
+/// assert!(err.to_string().starts_with("cannot load the SGD state: "));
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("cannot load the {owner} state: {}", join(.problems))]
+pub struct StateError {
+    /// The optimizer or schedule (`SGD`, `StepLR`).
+    pub owner: String,
+    /// Every problem, in the order found (at least one).
+    pub problems: Vec<StateProblem>,
+}
+
+impl StateError {
+    /// A state refused for one problem.
+    pub fn new(owner: impl Into<String>, problem: StateProblem) -> Self {
+        StateError {
+            owner: owner.into(),
+            problems: vec![problem],
+        }
+    }
+}
+
+fn join(problems: &[StateProblem]) -> String {
+    let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    texts.join("; ")
+}
+
+/// One problem of a saved state ([`StateError`]). Entries are named as
+/// saved (`lr`, `momentum_buffer.0`, `declared.lr`, or a schedule's `t`).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateProblem {
+    /// An entry given more than once.
+    #[error("`{name}` is given more than once")]
+    Repeated {
+        /// The entry.
+        name: String,
+    },
+    /// A required entry that is absent.
+    #[error("`{name}` is missing")]
+    Missing {
+        /// The entry.
+        name: String,
+    },
+    /// An entry the loader does not know.
+    #[error("unexpected entry `{name}`")]
+    Unexpected {
+        /// The entry.
+        name: String,
+    },
+    /// An entry with another number of values than the model needs.
+    #[error("`{name}` has {found} values, expected {expected}")]
+    Length {
+        /// The entry.
+        name: String,
+        /// Values the model needs.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A schedule's state with another number of values than its layout.
+    #[error("a state holds {expected} values ({layout}), found {found}")]
+    Layout {
+        /// The values, in order (`base_lr, t`).
+        layout: &'static str,
+        /// The layout's length.
+        expected: usize,
+        /// Values given.
+        found: usize,
+    },
+    /// A value outside the range its entry may take.
+    #[error("{}", out_of_range(.name, *.index, *.value, .expected))]
+    OutOfRange {
+        /// The entry.
+        name: String,
+        /// The value's index in a buffer; `None` for a single value.
+        index: Option<usize>,
+        /// The value.
+        value: f64,
+        /// The range (`a finite number >= 0`, `in [0, 1)`).
+        expected: &'static str,
+    },
+    /// A value the model's element type cannot hold exactly.
+    #[error("`{name}` holds {value:?} at index {index}, which {dtype} cannot represent exactly")]
+    Inexact {
+        /// The entry.
+        name: String,
+        /// The value's index.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The element type (`f32`).
+        dtype: &'static str,
+    },
+    /// A hyperparameter saved with another value than this declaration's:
+    /// resuming continues the run that was declared.
+    #[error(
+        "the state was saved by an optimizer declared with {name} = {saved:?}, \
+         this one is declared with {name} = {declared:?}"
+    )]
+    Declared {
+        /// The hyperparameter (`lr`, `momentum`).
+        name: String,
+        /// Its value in the state.
+        saved: f64,
+        /// Its value in this declaration.
+        declared: f64,
+    },
+    /// Values that disagree with each other (a SequentialLR index that
+    /// does not match its step count), or a schedule's own state refused.
+    #[error("{message}")]
+    Inconsistent {
+        /// What disagrees, with the values.
+        message: String,
+    },
+    /// A schedule that does not save its state, so that a run cannot
+    /// resume it (a schedule written outside this crate that keeps the
+    /// default [`Scheduler::state`](crate::schedule::Scheduler::state)).
+    #[error("this schedule does not save its state, so a run cannot resume it")]
+    NotSaved,
+}
+
+/// [`StateProblem::OutOfRange`]'s text, for a buffer's value or a single
+/// value.
+fn out_of_range(name: &str, index: Option<usize>, value: f64, expected: &str) -> String {
+    match index {
+        Some(i) => format!("`{name}` holds {value:?} at index {i}, expected {expected}"),
+        None => format!("`{name}` must be {expected}, found {value:?}"),
     }
 }

@@ -86,7 +86,7 @@ pub mod io;
 pub mod train;
 
 pub use buffer::{Buffer, StepState};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StateError, StateProblem};
 pub use float::Float;
 pub use ndarray;
 pub use parallel::{set_threads, threads};

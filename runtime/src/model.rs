@@ -132,10 +132,14 @@ pub trait Model {
     ///
     /// # Errors
     ///
-    /// A message listing every missing, unexpected or malformed entry, as
+    /// A [`StateError`](crate::StateError) listing every missing,
+    /// unexpected or malformed entry, as
     /// [`Optimizer::load_state`](crate::optim::Optimizer::load_state);
     /// the optimizer is then left unchanged.
-    fn load_optimizer_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+    fn load_optimizer_state(
+        &mut self,
+        state: &[(String, Vec<f64>)],
+    ) -> std::result::Result<(), crate::StateError> {
         crate::optim::Optimizer::load_state(self.optimizer_mut(), state)
     }
 

@@ -29,7 +29,7 @@ use macrograd::io::{
 };
 use macrograd::prelude::*;
 use macrograd::schedule::{Scheduler, StepLR};
-use macrograd::Float;
+use macrograd::{Float, StateProblem};
 
 model! {
     /// PyTorch's `nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))`.
@@ -269,7 +269,7 @@ fn broken_files_are_errors_naming_the_file() {
         let path = dir.join(format!("{name}.safetensors"));
         fs::write(&path, &bytes).unwrap();
         let err = load_weights(&mut mlp, &path).unwrap_err();
-        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(matches!(err, Error::InvalidFile { .. }), "{err:?}");
         let message = err.to_string();
         assert!(
             message.starts_with(&path.display().to_string()),
@@ -455,9 +455,17 @@ fn failed_checkpoint_loads_leave_the_model_unchanged() {
     let mut sgd = MlpMomentum::with_seed(3);
     train(&mut sgd, 4, 2);
     let (weights, state) = (bits(&sgd), sgd.optimizer_state());
-    let err = checkpoint_from_bytes(&mut sgd, &adam_bytes)
-        .unwrap_err()
-        .to_string();
+    let err = checkpoint_from_bytes(&mut sgd, &adam_bytes).unwrap_err();
+    match &err {
+        Error::State { source, .. } => {
+            assert_eq!(source.owner, "SGD");
+            assert!(source.problems.contains(&StateProblem::Missing {
+                name: "momentum".into()
+            }));
+        }
+        other => panic!("expected a state error, found {other:?}"),
+    }
+    let err = err.to_string();
     assert!(err.contains("cannot load the SGD state"), "{err}");
     assert!(err.contains("`momentum` is missing"), "{err}");
     assert!(err.contains("unexpected entry `0.exp_avg`"), "{err}");

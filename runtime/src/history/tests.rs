@@ -302,7 +302,7 @@ fn from_json_names_what_is_wrong() {
     ];
     for (text, expected) in cases {
         let err = History::from_json(&text).unwrap_err();
-        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(matches!(err, Error::InvalidFile { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.starts_with("history JSON: "), "{message}");
         assert!(message.contains(expected), "{expected:?} not in {message}");

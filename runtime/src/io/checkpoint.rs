@@ -15,7 +15,7 @@ use super::{
 use crate::fs::write_atomic;
 use crate::history::History;
 use crate::model::Model;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Everything of a training run a checkpoint keeps besides the model's own
 /// state (parameters, buffers, optimizer state, dropout generators).
@@ -142,15 +142,17 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) naming `path`: the file cannot be read; or (kind
-/// `InvalidData`) it is not a valid safetensors file, not a checkpoint, of
+/// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be read;
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) naming `path` if it is not a valid safetensors file, not a checkpoint, of
 /// another format version, corrupt (its checksum differs), holds NaN or
 /// an infinity in a weight, a buffer or an optimizer entry (each named,
 /// as by [`load_weights`](crate::io::load_weights)), or does not match the model, listing every
 /// difference: missing and unexpected names (tensors and `rng.`
-/// generators), shapes, dtypes, malformed metadata; the optimizer's
-/// entries (missing, unexpected, of the wrong length) once the rest
-/// matches.
+/// generators), shapes, dtypes, malformed metadata;
+/// [`Error::State`](crate::Error::State) naming `path` if the optimizer's
+/// entries do not match its declaration (missing, unexpected, of the wrong
+/// length, out of range: every [`StateProblem`](crate::StateProblem)) once
+/// the rest matches.
 pub fn load_checkpoint<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<CheckpointInfo> {
     load_checkpoint_checked(model, path.as_ref(), |_| Ok(())).map(|(info, ())| info)
 }
@@ -340,10 +342,13 @@ fn load_checkpoint_named<M: Model, R>(
         ))
     };
     model.set_rng_states(&rngs).map_err(mismatch)?;
-    if let Err(message) = model.load_optimizer_state(&optim) {
+    if let Err(source) = model.load_optimizer_state(&optim) {
         // The model's own states, which it always takes back.
         let _ = model.set_rng_states(&generators);
-        return Err(mismatch(message));
+        return Err(Error::State {
+            path: file.source.to_string(),
+            source,
+        });
     }
     weights.apply(model);
     Ok((info, checked))

@@ -36,8 +36,8 @@
 //!
 //! - **A load either succeeds or changes nothing.** Every load checks the
 //!   whole file against the model before it changes anything, and reports
-//!   every difference in one [`Error::Io`] (kind `InvalidData`) that names
-//!   the file: missing and unexpected names, shapes, dtypes, malformed
+//!   every difference in one [`Error::InvalidFile`] that names
+//!   the file (or an [`Error::State`] for a checkpoint's optimizer state): missing and unexpected names, shapes, dtypes, malformed
 //!   metadata. Any input, truncated, corrupted or made up, gives `Ok` or
 //!   an error, never a panic (the header's length is checked against the
 //!   file's size before the header is read; every tensor's offsets and
@@ -126,6 +126,7 @@ pub(super) const MAX_HEADER: u64 = 100_000_000;
 pub(super) fn source_message(error: &Error) -> String {
     match error {
         Error::Io { source, .. } => source.to_string(),
+        Error::InvalidFile { message, .. } => message.clone(),
         other => other.to_string(),
     }
 }
@@ -136,6 +137,10 @@ pub(super) fn rename(error: Error, path: &Path) -> Error {
         Error::Io { source, .. } => Error::Io {
             path: path.display().to_string(),
             source,
+        },
+        Error::InvalidFile { message, .. } => Error::InvalidFile {
+            path: path.display().to_string(),
+            message,
         },
         other => other,
     }

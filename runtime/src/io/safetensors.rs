@@ -170,7 +170,7 @@ pub(super) fn checksum(header: &serde_json::Value, data: &[u8]) -> u32 {
 /// A safetensors file whose header and offsets have been checked.
 pub(super) struct SafetensorsFile<'a> {
     /// The file's name, for errors.
-    source: &'a str,
+    pub(super) source: &'a str,
     header: Metadata,
     /// The bytes after the header.
     pub(super) data: &'a [u8],

@@ -40,7 +40,7 @@ pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) (kind `InvalidData`) if safetensors refuses to serialize
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) if safetensors refuses to serialize
 /// the tensors (a header over its 100 MB limit).
 pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
     let tensors = state_tensors(model, "");
@@ -63,15 +63,16 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) naming `path`: the file cannot be read; it is not a valid
-/// safetensors file (truncated, corrupted: kind `InvalidData`); its
+/// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be read;
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) naming `path` if it is not a valid
+/// safetensors file (truncated, corrupted); its
 /// checksum ([`CHECKSUM_KEY`](crate::io::CHECKSUM_KEY), when it has one) does not match its
 /// contents (``mlp.safetensors: the file is corrupt: expected checksum
 /// 1c291ca3 (its metadata `macrograd.crc32`), found 5e6f7a8b``); it holds
 /// NaN or an infinity (``mlp.safetensors: non-finite values, which a
 /// model does not load (a run that diverged, or a damaged file):
 /// `0.weight` holds NaN at index 6 ([1, 2]), and 3 more``); or it does
-/// not match the model (kind `InvalidData`), e.g.
+/// not match the model, e.g.
 /// ``mlp.safetensors: the file does not match the model: missing `2.bias`;
 /// unexpected `4.weight`; `0.weight`: shape [8, 5] in the file vs [8, 4]
 /// in the model; `2.weight`: dtype F64 in the file vs F32 in the model``,

@@ -3,7 +3,7 @@
 use super::state::*;
 use super::Optimizer;
 use crate::parallel::{for_ranges, Split};
-use crate::Float;
+use crate::{Float, StateError};
 
 /// Hyperparameters of [`Adam`], with PyTorch's defaults for `Adam`
 /// (`AdamConfig::adamw()` gives `AdamW`'s).
@@ -141,7 +141,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         state
     }
 
-    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), StateError> {
         let mut r = StateReader::new(state);
         let lr = r.hyperparameter("lr", Range::NonNegative);
         let beta1 = r.hyperparameter("beta1", Range::UnitOpen);

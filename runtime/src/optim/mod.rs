@@ -41,7 +41,7 @@
 //! assert_eq!(p, [0.95, -1.9]);
 //! ```
 
-use crate::Float;
+use crate::{Float, StateError};
 
 mod adagrad;
 mod adam;
@@ -115,7 +115,8 @@ pub trait Optimizer<T: Float> {
     ///
     /// # Errors
     ///
-    /// A message naming the optimizer and every problem found: a missing
+    /// A [`StateError`] naming the optimizer and every problem found
+    /// ([`StateProblem`](crate::StateProblem)): a missing
     /// entry, an unexpected or repeated name, a wrong number of values, a
     /// declared hyperparameter that differs from this optimizer's
     /// declaration (a state saved by `SGD(0.01)` given to an optimizer
@@ -126,7 +127,7 @@ pub trait Optimizer<T: Float> {
     /// for the sums and averages of squares), a value the element type
     /// cannot hold exactly (an `f32` optimizer given `0.1`). Nothing is
     /// changed then.
-    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String>;
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), StateError>;
 
     /// One update of parameter `index` from its gradient.
     ///

@@ -3,7 +3,7 @@
 use super::state::*;
 use super::Optimizer;
 use crate::parallel::{for_ranges, Split};
-use crate::Float;
+use crate::{Float, StateError};
 
 /// Hyperparameters of [`RmsProp`], with PyTorch's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -151,7 +151,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         state
     }
 
-    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), String> {
+    fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), StateError> {
         let mut r = StateReader::new(state);
         let lr = r.hyperparameter("lr", Range::NonNegative);
         let momentum = r.hyperparameter("momentum", Range::NonNegative);

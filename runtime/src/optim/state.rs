@@ -2,7 +2,7 @@
 //! the declared hyperparameters, the ranges they may take, and a reader
 //! that checks every entry and lists every problem.
 
-use crate::Float;
+use crate::{Float, StateError, StateProblem};
 
 /// The prefix of the declared hyperparameters in [`Optimizer::state`].
 pub(super) const DECLARED: &str = "declared.";
@@ -63,7 +63,7 @@ pub(super) struct StateReader<'a> {
     /// Name -> index of its first entry.
     index: std::collections::HashMap<&'a str, usize>,
     used: Vec<bool>,
-    problems: Vec<String>,
+    problems: Vec<StateProblem>,
 }
 
 /// The largest whole number every smaller one of which `f64` holds.
@@ -76,7 +76,7 @@ impl<'a> StateReader<'a> {
         for (i, (name, _)) in entries.iter().enumerate() {
             // The first entry of a name counts; a repeat is a problem.
             if *index.entry(name.as_str()).or_insert(i) != i {
-                problems.push(format!("`{name}` is given more than once"));
+                problems.push(StateProblem::Repeated { name: name.clone() });
             }
         }
         StateReader {
@@ -100,15 +100,17 @@ impl<'a> StateReader<'a> {
         match self.find(name) {
             None => {
                 if required {
-                    self.problems.push(format!("`{name}` is missing"));
+                    self.problems
+                        .push(StateProblem::Missing { name: name.into() });
                 }
                 None
             }
             Some(values) if values.len() != len => {
-                self.problems.push(format!(
-                    "`{name}` has {} values, expected {len}",
-                    values.len()
-                ));
+                self.problems.push(StateProblem::Length {
+                    name: name.into(),
+                    expected: len,
+                    found: values.len(),
+                });
                 None
             }
             Some(values) => Some(values),
@@ -122,10 +124,12 @@ impl<'a> StateReader<'a> {
         match self.values(name, 1, true) {
             Some(&[value]) if range.holds(value) => value,
             Some(&[value]) => {
-                self.problems.push(format!(
-                    "`{name}` must be {}, found {value:?}",
-                    range.text()
-                ));
+                self.problems.push(StateProblem::OutOfRange {
+                    name: name.into(),
+                    index: None,
+                    value,
+                    expected: range.text(),
+                });
                 0.0
             }
             _ => 0.0,
@@ -141,10 +145,11 @@ impl<'a> StateReader<'a> {
             let key = format!("{DECLARED}{name}");
             if let Some(&[saved]) = self.values(&key, 1, true) {
                 if saved != value {
-                    self.problems.push(format!(
-                        "the state was saved by an optimizer declared with {name} = {saved:?}, \
-                         this one is declared with {name} = {value:?}"
-                    ));
+                    self.problems.push(StateProblem::Declared {
+                        name: name.into(),
+                        saved,
+                        declared: value,
+                    });
                 }
             }
         }
@@ -158,9 +163,12 @@ impl<'a> StateReader<'a> {
                 value as u64
             }
             Some(&[value]) => {
-                self.problems.push(format!(
-                    "`{name}` must be a whole number of steps, found {value:?}"
-                ));
+                self.problems.push(StateProblem::OutOfRange {
+                    name: name.into(),
+                    index: None,
+                    value,
+                    expected: "a whole number of steps",
+                });
                 0
             }
             _ => 0,
@@ -197,20 +205,22 @@ impl<'a> StateReader<'a> {
     ) -> Option<&'a [f64]> {
         let values = self.values(name, len, required)?;
         if let Some(at) = values.iter().position(|&v| !range.holds(v)) {
-            self.problems.push(format!(
-                "`{name}` holds {:?} at index {at}, expected {}",
-                values[at],
-                range.text()
-            ));
+            self.problems.push(StateProblem::OutOfRange {
+                name: name.into(),
+                index: Some(at),
+                value: values[at],
+                expected: range.text(),
+            });
             return None;
         }
         let inexact = values.iter().position(|&v| Float::to_f64(T::of(v)) != v);
         if let Some(at) = inexact {
-            self.problems.push(format!(
-                "`{name}` holds {:?} at index {at}, which {} cannot represent exactly",
-                values[at],
-                T::NAME
-            ));
+            self.problems.push(StateProblem::Inexact {
+                name: name.into(),
+                index: at,
+                value: values[at],
+                dtype: T::NAME,
+            });
             return None;
         }
         Some(values)
@@ -218,19 +228,20 @@ impl<'a> StateReader<'a> {
 
     /// `Ok` if every entry was read and no problem was found; else every
     /// problem, unexpected names included, after the optimizer's name.
-    pub(super) fn finish(mut self, optimizer: &str) -> Result<(), String> {
+    pub(super) fn finish(mut self, optimizer: &str) -> Result<(), StateError> {
         for (i, (name, _)) in self.entries.iter().enumerate() {
             if !self.used[i] && self.index.get(name.as_str()) == Some(&i) {
-                self.problems.push(format!("unexpected entry `{name}`"));
+                self.problems
+                    .push(StateProblem::Unexpected { name: name.clone() });
             }
         }
         if self.problems.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "cannot load the {optimizer} state: {}",
-                self.problems.join("; ")
-            ))
+            Err(StateError {
+                owner: optimizer.into(),
+                problems: self.problems,
+            })
         }
     }
 }

@@ -2,6 +2,7 @@
 //! its threads.
 
 use super::*;
+use crate::StateProblem;
 
 /// Updates of a parameter long enough to be split across threads give
 /// the bits of one thread, for every optimizer and option that adds a
@@ -622,7 +623,34 @@ fn load_state_reports_every_problem_and_changes_nothing() {
     }
     state.push(("0.max_exp_avg_sq".to_string(), vec![0.0, 0.0]));
     state.push(("lr".to_string(), vec![0.1]));
-    let err = adam.load_state(&state).unwrap_err();
+    let typed = adam.load_state(&state).unwrap_err();
+    assert_eq!(typed.owner, "Adam");
+    let problem = |name: &str| typed.problems.iter().find(|p| p.to_string().contains(name));
+    assert!(
+        matches!(problem("`lr` is given"), Some(StateProblem::Repeated { name }) if name == "lr")
+    );
+    assert!(matches!(
+        problem("`0.exp_avg` has"),
+        Some(StateProblem::Length {
+            expected: 2,
+            found: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        problem("`1.exp_avg` holds"),
+        Some(StateProblem::Inexact {
+            index: 0,
+            dtype: "f32",
+            ..
+        })
+    ));
+    assert!(matches!(
+        problem("`1.exp_avg_sq`"),
+        Some(StateProblem::Missing { .. })
+    ));
+    assert_eq!(typed.problems.len(), 7, "{typed}");
+    let err = typed.to_string();
     for part in [
         "cannot load the Adam state",
         "`lr` is given more than once",
@@ -639,7 +667,7 @@ fn load_state_reports_every_problem_and_changes_nothing() {
 
     // Another optimizer's state names what it lacks.
     let mut sgd = Sgd::<f32>::new(SgdConfig::default(), &[2, 1]);
-    let err = sgd.load_state(&before).unwrap_err();
+    let err = sgd.load_state(&before).unwrap_err().to_string();
     assert!(
         err.starts_with("cannot load the SGD state: `momentum` is missing"),
         "{err}"
@@ -665,7 +693,7 @@ fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
         ..SgdConfig::default()
     };
     let mut sgd = Sgd::<f64>::new(with_momentum, &[2]);
-    let err = sgd.load_state(&plain.state()).unwrap_err();
+    let err = sgd.load_state(&plain.state()).unwrap_err().to_string();
     assert!(
         err.contains(
             "the state was saved by an optimizer declared with momentum = 0.0, this one is \
@@ -704,7 +732,7 @@ fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
     ] {
         let mut state = before.clone();
         set(&mut state, key, value);
-        let err = adam.load_state(&state).unwrap_err();
+        let err = adam.load_state(&state).unwrap_err().to_string();
         assert!(err.contains(message), "{key}: {err}");
         assert_eq!(adam.state(), before);
     }
@@ -718,7 +746,7 @@ fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
     );
     let mut state = nesterov.state();
     set(&mut state, "momentum", 0.0);
-    let err = nesterov.load_state(&state).unwrap_err();
+    let err = nesterov.load_state(&state).unwrap_err().to_string();
     assert!(
         err.contains("`momentum` must be a finite number > 0, found 0.0"),
         "{err}"
