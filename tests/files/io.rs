@@ -16,7 +16,7 @@
 
 use crate::common;
 
-use common::files::{fixture, numbers, temp_dir, write_outputs_json};
+use common::files::{fixture, numbers, temp_dir, without_checksum, write_outputs_json};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -551,27 +551,6 @@ fn checkpoint_scalars_round_trip_exactly() {
     let bytes = checkpoint_to_bytes(&model, &nan).unwrap();
     let loaded = checkpoint_from_bytes(&mut Mlp::new(), &bytes).unwrap();
     assert!(loaded.scheduler.unwrap()[0].is_nan());
-}
-
-/// `bytes` without the checksum entry (as a file PyTorch writes has none),
-/// its header padded again to a multiple of 8 bytes.
-fn without_checksum(bytes: &[u8]) -> Vec<u8> {
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
-    let at = header.find(r#""macrograd.crc32":""#).unwrap();
-    let entry = &header[at..at + 28];
-    let mut header =
-        header
-            .replacen(&format!("{entry},"), "", 1)
-            .replacen(&format!(",{entry}"), "", 1);
-    assert!(!header.contains("crc32"), "{header}");
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut out = (header.len() as u64).to_le_bytes().to_vec();
-    out.extend(header.as_bytes());
-    out.extend(&bytes[8 + n..]);
-    out
 }
 
 /// A changed byte of a file with a checksum is an error naming the file

@@ -19,6 +19,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::common::files::without_checksum;
 use macrograd::history::{EpochLog, History, Monitor, StopReason};
 use macrograd::io::{
     checkpoint_from_bytes, checkpoint_to_bytes, weights_from_bytes, weights_to_bytes,
@@ -235,26 +236,6 @@ fn check(name: &str, bytes: &[u8]) -> bool {
         bytes.len()
     );
     loaded
-}
-
-/// `bytes` without the checksum entry (as a file PyTorch writes has none),
-/// its header padded again to a multiple of 8 bytes.
-fn without_checksum(bytes: &[u8]) -> Vec<u8> {
-    let n = header_end(bytes) - 8;
-    let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
-    let at = header.find(r#""macrograd.crc32":""#).unwrap();
-    let entry = &header[at..at + 28];
-    let mut header =
-        header
-            .replacen(&format!("{entry},"), "", 1)
-            .replacen(&format!(",{entry}"), "", 1);
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut out = (header.len() as u64).to_le_bytes().to_vec();
-    out.extend(header.as_bytes());
-    out.extend(&bytes[8 + n..]);
-    out
 }
 
 /// The files of [`valid_inputs`], with their checksums and without.

@@ -315,21 +315,23 @@ fn predict_proba_is_the_softmax_of_the_logits() {
     let logits = cnn.predict(&x);
     let probs = cnn.predict_proba(&x);
     for (l, p) in logits.rows().into_iter().zip(probs.rows()) {
-        assert!((p.sum() - 1.0).abs() < 1e-12);
+        assert_close!([p.sum()], [1.0], Tol::Abs(1e-12));
         let max = l.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
         let z: f64 = l.iter().map(|v| (v - max).exp()).sum();
-        for (&lv, &pv) in l.iter().zip(p) {
-            assert!((pv - (lv - max).exp() / z).abs() < 1e-12);
-        }
+        let softmax = l.mapv(|v| (v - max).exp() / z);
+        assert_close!(p, softmax, Tol::Abs(1e-12));
     }
     // BCE: the sigmoid of each logit.
     let mut binary = model! { input [1, 2, 2]; Flatten; Linear(_, 2); loss BCE; optim SGD(0.1) };
     let x = Array2::<f32>::from_elem((1, 4), 0.5);
     let logits = binary.predict(&x);
     let probs = binary.predict_proba(&x);
-    for (&l, &p) in logits.iter().zip(&probs) {
-        assert!((p - 1.0 / (1.0 + (-l).exp())).abs() < 1e-6);
-    }
+    let sigmoid = logits.mapv(|l| 1.0 / (1.0 + (-l).exp()));
+    assert_close!(
+        probs.mapv(f64::from),
+        sigmoid.mapv(f64::from),
+        Tol::Abs(1e-6)
+    );
 }
 
 #[test]

@@ -894,11 +894,7 @@ fn assert_same_run(by_fit: &[Epoch], by_hand: &[Epoch], what: &str) {
         assert_eq!((f.0, f.1), (h.0, h.1), "epoch {}: {what}", k + 1);
         for (a, b) in [(f.2, h.2), (f.3, h.3)] {
             match (a, b) {
-                (Some(a), Some(b)) => assert!(
-                    (a - b).abs() <= 1e-12,
-                    "epoch {}: {a} vs {b}: {what}",
-                    k + 1
-                ),
+                (Some(a), Some(b)) => assert_close!([a], [b], Tol::Abs(1e-12)),
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "epoch {}: {what}", k + 1),
             }
         }

@@ -114,9 +114,11 @@ fn batched_forward_equals_row_by_row() {
     let batched = net.predict(&x);
     for i in 0..7 {
         let row = net.predict(x.slice(s![i..i + 1, ..]));
-        for j in 0..2 {
-            assert!((row[[0, j]] - batched[[i, j]]).abs() < 1e-6);
-        }
+        assert_close!(
+            row.mapv(f64::from),
+            batched.row(i).mapv(f64::from),
+            Tol::Abs(1e-6)
+        );
     }
 }
 
