@@ -6,7 +6,7 @@ use macrograd::metrics::Metric;
 use macrograd::prelude::*;
 use macrograd::schedule::{Interval, Scheduler, Setting, StepLR};
 use macrograd::train::{Clip, EarlyStopping, Monitor, StopReason};
-use macrograd::Error;
+use macrograd::{Error, StateProblem};
 
 model! {
     struct Reg;
@@ -1230,6 +1230,21 @@ fn a_checkpoint_of_another_optimizer_declaration_is_refused() {
     let err = model
         .fit(&data, Fit::epochs(2).resume_from(&path).quiet())
         .unwrap_err();
+    match &err {
+        Error::State {
+            path: named,
+            source,
+        } => {
+            assert_eq!(named, &path.display().to_string());
+            assert_eq!(source.owner, "SGD");
+            assert!(source.problems.contains(&StateProblem::Declared {
+                name: "momentum".into(),
+                saved: 0.0,
+                declared: 0.9
+            }));
+        }
+        other => panic!("expected a state error, found {other:?}"),
+    }
     assert!(
         err.to_string().contains(
             "the state was saved by an optimizer declared with momentum = 0.0, this one is declared with momentum = 0.9"

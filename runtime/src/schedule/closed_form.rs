@@ -7,6 +7,7 @@ use super::{
     cosine, load_closed_form, require, require_at_least_one, require_non_negative, Scheduler,
     Setting,
 };
+use crate::StateError;
 
 /// A schedule whose lr is a closed form of `t`, the steps since `start`.
 ///
@@ -53,7 +54,7 @@ macro_rules! closed_form_schedulers {
                 vec![self.base_lr, self.t as f64]
             }
 
-            fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+            fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
                 (self.base_lr, self.t) = load_closed_form(Self::NAME, state)?;
                 Ok(())
             }

@@ -6,6 +6,7 @@ use super::{
     cosine, load_cycle, require, require_at_least_one, require_momentum, require_non_negative,
     require_positive, Interval, Scheduler, Setting,
 };
+use crate::StateError;
 
 /// The [`Scheduler`] methods of the cycles, which set their own lr from
 /// `t` and whether the optimizer has a momentum: each has the fields
@@ -28,7 +29,7 @@ macro_rules! cycle_methods {
             vec![f64::from(u8::from(self.has_momentum)), self.t as f64]
         }
 
-        fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+        fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
             (self.has_momentum, self.t) = load_cycle($name, state)?;
             Ok(())
         }

@@ -50,6 +50,7 @@
 // and state checks, the cosine anneal, the builder setters); each family
 // of schedules has its own file.
 
+use crate::{StateError, StateProblem};
 use std::f64::consts::PI;
 use std::fmt::Debug;
 
@@ -196,75 +197,87 @@ pub trait Scheduler {
     ///
     /// # Errors
     ///
-    /// A message naming the schedule and what is wrong: the number of
-    /// values, a count that is not a whole number, a learning rate that is
-    /// not finite, a SequentialLR index that does not match its step count.
-    /// Nothing is changed then. The default implementation always fails.
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+    /// A [`StateError`] naming the schedule and what is wrong
+    /// ([`StateProblem`]): the number of values, a count that is not a
+    /// whole number, a learning rate that is not finite, a SequentialLR
+    /// index that does not match its step count. Nothing is changed then.
+    /// The default implementation always fails
+    /// ([`StateProblem::NotSaved`]).
+    fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
         let _ = state;
-        Err(format!(
-            "{}: this schedule does not save its state, so a run cannot resume it",
-            self.describe()
-        ))
+        Err(StateError::new(self.describe(), StateProblem::NotSaved))
     }
 }
 
 // ---------------------------------------------------------------------------
-// State checks: each returns the message of `Scheduler::load_state`.
+// State checks: each returns the error of `Scheduler::load_state`.
+
+/// A state of `schedule` refused for `problem`.
+fn refuse(schedule: &str, problem: StateProblem) -> StateError {
+    StateError::new(schedule, problem)
+}
 
 /// The `N` values of a state laid out as `layout`.
 fn state_values<const N: usize>(
     schedule: &str,
-    layout: &str,
+    layout: &'static str,
     state: &[f64],
-) -> Result<[f64; N], String> {
+) -> Result<[f64; N], StateError> {
     state.try_into().map_err(|_| {
-        format!(
-            "{schedule}: a state holds {N} values ({layout}), found {}",
-            state.len()
+        let found = state.len();
+        refuse(
+            schedule,
+            StateProblem::Layout {
+                layout,
+                expected: N,
+                found,
+            },
         )
     })
 }
 
+/// `Ok(value)` if `ok`, else `name` is out of the range `expected`.
+fn state_check(
+    ok: bool,
+    schedule: &str,
+    name: &str,
+    expected: &'static str,
+    value: f64,
+) -> Result<f64, StateError> {
+    if ok {
+        Ok(value)
+    } else {
+        let name = name.to_string();
+        let problem = StateProblem::OutOfRange {
+            name,
+            index: None,
+            value,
+            expected,
+        };
+        Err(refuse(schedule, problem))
+    }
+}
+
 /// A step or epoch count: a whole, non-negative number (saturating at
 /// `usize::MAX`, as the counts themselves do).
-fn state_count(schedule: &str, name: &str, value: f64) -> Result<usize, String> {
-    require(
-        value >= 0.0 && value.fract() == 0.0,
-        schedule,
-        name,
-        "must be a whole number in a state",
-        value,
-    )?;
-    Ok(value as usize)
+fn state_count(schedule: &str, name: &str, value: f64) -> Result<usize, StateError> {
+    let whole = value >= 0.0 && value.fract() == 0.0;
+    state_check(whole, schedule, name, "a whole number", value).map(|v| v as usize)
 }
 
 /// A learning rate or momentum: finite.
-fn state_finite(schedule: &str, name: &str, value: f64) -> Result<f64, String> {
-    require(
-        value.is_finite(),
-        schedule,
-        name,
-        "must be finite in a state",
-        value,
-    )?;
-    Ok(value)
+fn state_finite(schedule: &str, name: &str, value: f64) -> Result<f64, StateError> {
+    state_check(value.is_finite(), schedule, name, "finite", value)
 }
 
 /// A yes/no flag: 0 or 1.
-fn state_flag(schedule: &str, name: &str, value: f64) -> Result<bool, String> {
-    require(
-        value == 0.0 || value == 1.0,
-        schedule,
-        name,
-        "must be 0 or 1 in a state",
-        value,
-    )?;
-    Ok(value == 1.0)
+fn state_flag(schedule: &str, name: &str, value: f64) -> Result<bool, StateError> {
+    let flag = value == 0.0 || value == 1.0;
+    state_check(flag, schedule, name, "0 or 1", value).map(|v| v == 1.0)
 }
 
 /// Reads `[base_lr, t]`.
-fn load_closed_form(schedule: &str, state: &[f64]) -> Result<(f64, usize), String> {
+fn load_closed_form(schedule: &str, state: &[f64]) -> Result<(f64, usize), StateError> {
     let [base_lr, t] = state_values(schedule, "base_lr, t", state)?;
     Ok((
         state_finite(schedule, "base_lr", base_lr)?,
@@ -273,7 +286,7 @@ fn load_closed_form(schedule: &str, state: &[f64]) -> Result<(f64, usize), Strin
 }
 
 /// Reads `[has_momentum, t]`, the state of the cycles.
-fn load_cycle(schedule: &str, state: &[f64]) -> Result<(bool, usize), String> {
+fn load_cycle(schedule: &str, state: &[f64]) -> Result<(bool, usize), StateError> {
     let [has_momentum, t] = state_values(schedule, "has_momentum, t", state)?;
     Ok((
         state_flag(schedule, "has_momentum", has_momentum)?,

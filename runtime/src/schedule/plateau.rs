@@ -2,8 +2,10 @@
 //! improving.
 
 use super::{
-    require, require_non_negative, state_count, state_finite, state_values, Scheduler, Setting,
+    require, require_non_negative, state_check, state_count, state_finite, state_values, Scheduler,
+    Setting,
 };
+use crate::StateError;
 
 /// Whether [`ReduceLROnPlateau`]'s metric should go down or up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,18 +183,12 @@ impl Scheduler for ReduceLROnPlateau {
         ]
     }
 
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+    fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
         let name = "ReduceLROnPlateau";
         let layout = "lr, best, num_bad_epochs, cooldown_counter";
         let [lr, best, bad, cooldown] = state_values(name, layout, state)?;
         // `best` starts at an infinity; a NaN never becomes the best.
-        require(
-            !best.is_nan(),
-            name,
-            "best",
-            "must not be NaN in a state",
-            best,
-        )?;
+        state_check(!best.is_nan(), name, "best", "a number (not NaN)", best)?;
         let loaded = (
             state_finite(name, "lr", lr)?,
             state_count(name, "num_bad_epochs", bad)?,

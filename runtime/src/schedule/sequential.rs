@@ -1,6 +1,7 @@
 //! SequentialLR: schedules run one after another, switching at milestones.
 
 use super::{require, state_count, state_finite, state_flag, Interval, Scheduler, Setting};
+use crate::{StateError, StateProblem};
 
 /// Runs schedules one after another, switching at each milestone
 /// (`torch.optim.lr_scheduler.SequentialLR`).
@@ -105,13 +106,17 @@ impl Scheduler for SequentialLR {
         state
     }
 
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+    fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
         let name = "SequentialLR";
         let layout = "t, base_lr, has_momentum, base_momentum, index, then the active schedule's";
         let Some((head, rest)) = state.split_first_chunk::<5>() else {
-            return Err(format!(
-                "{name}: a state holds at least 5 values ({layout}), found {}",
+            let message = format!(
+                "a state holds at least 5 values ({layout}), found {}",
                 state.len()
+            );
+            return Err(StateError::new(
+                name,
+                StateProblem::Inconsistent { message },
             ));
         };
         let &[t, base_lr, has_momentum, base_momentum, index] = head;
@@ -124,18 +129,27 @@ impl Scheduler for SequentialLR {
         let index = state_count(name, "index", index)?;
         let expected = self.active_at(t);
         if index != expected {
-            return Err(format!(
-                "{name}: a state at step {t} has schedule {expected} active (milestones {:?}), \
+            let message = format!(
+                "a state at step {t} has schedule {expected} active (milestones {:?}), \
                  found index {index}",
                 self.milestones
+            );
+            return Err(StateError::new(
+                name,
+                StateProblem::Inconsistent { message },
             ));
         }
         let Some(active) = self.schedulers.get_mut(index) else {
-            return Err(format!("{name}: there is no schedule to load a state into"));
+            let message = "there is no schedule to load a state into".to_string();
+            return Err(StateError::new(
+                name,
+                StateProblem::Inconsistent { message },
+            ));
         };
-        active
-            .load_state(rest)
-            .map_err(|e| format!("{name}: `schedulers[{index}]`: {e}"))?;
+        active.load_state(rest).map_err(|e| StateError {
+            owner: format!("{} (`schedulers[{index}]` of {name})", e.owner),
+            problems: e.problems,
+        })?;
         (self.t, self.base_lr, self.base_momentum) = (t, base_lr, base_momentum);
         Ok(())
     }

@@ -3,6 +3,7 @@
 
 use super::closed_form::{closed_form_schedulers, ClosedForm};
 use super::{load_closed_form, require_at_least_one, require_positive, Scheduler, Setting};
+use crate::StateError;
 
 closed_form_schedulers!(StepLR, MultiStepLR, ExponentialLR);
 

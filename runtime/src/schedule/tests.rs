@@ -405,17 +405,28 @@ fn load_state_reports_bad_states_and_changes_nothing() {
     s.start(0.1, None);
     s.step(None);
     let before = s.state();
+    let problem = |p: StateProblem| Err(StateError::new("StepLR", p));
+    let layout = "base_lr, t";
     assert_eq!(
         s.load_state(&[0.1]),
-        Err("StepLR: a state holds 2 values (base_lr, t), found 1".to_string())
+        problem(StateProblem::Layout {
+            layout,
+            expected: 2,
+            found: 1
+        })
+    );
+    let err = s.load_state(&[0.1, 1.5]).unwrap_err();
+    assert!(matches!(
+        &err.problems[..],
+        [StateProblem::OutOfRange { name, index: None, value: 1.5, .. }] if name == "t"
+    ));
+    assert_eq!(
+        err.to_string(),
+        "cannot load the StepLR state: `t` must be a whole number, found 1.5"
     );
     assert_eq!(
-        s.load_state(&[0.1, 1.5]),
-        Err("StepLR: `t` must be a whole number in a state, found 1.5".to_string())
-    );
-    assert_eq!(
-        s.load_state(&[f64::NAN, 1.0]),
-        Err("StepLR: `base_lr` must be finite in a state, found NaN".to_string())
+        s.load_state(&[f64::NAN, 1.0]).unwrap_err().to_string(),
+        "cannot load the StepLR state: `base_lr` must be finite, found NaN"
     );
     assert_eq!(s.state(), before);
 
@@ -427,8 +438,8 @@ fn load_state_reports_bad_states_and_changes_nothing() {
 
     let mut cycle = OneCycleLR::new(0.1, 10);
     assert_eq!(
-        cycle.load_state(&[0.5, 1.0]),
-        Err("OneCycleLR: `has_momentum` must be 0 or 1 in a state, found 0.5".to_string())
+        cycle.load_state(&[0.5, 1.0]).unwrap_err().to_string(),
+        "cannot load the OneCycleLR state: `has_momentum` must be 0 or 1, found 0.5"
     );
 
     let make = || {
@@ -442,16 +453,18 @@ fn load_state_reports_bad_states_and_changes_nothing() {
     let mut state = seq.state();
     assert_eq!(state, [0.0, 0.1, 0.0, 0.0, 0.0, 0.1, 0.0]);
     state[4] = 1.0;
-    let err = make().load_state(&state).unwrap_err();
+    let err = make().load_state(&state).unwrap_err().to_string();
     assert_eq!(
         err,
-        "SequentialLR: a state at step 0 has schedule 0 active (milestones [2]), found index 1"
+        "cannot load the SequentialLR state: a state at step 0 has schedule 0 active \
+         (milestones [2]), found index 1"
     );
     let mut seq = make();
     let err = seq.load_state(&[0.0, 0.1, 0.0, 0.0, 0.0, 0.1]).unwrap_err();
     assert_eq!(
-        err,
-        "SequentialLR: `schedulers[0]`: LinearLR: a state holds 2 values (base_lr, t), found 1"
+        err.to_string(),
+        "cannot load the LinearLR (`schedulers[0]` of SequentialLR) state: a state holds 2 \
+         values (base_lr, t), found 1"
     );
     assert_eq!(seq.state(), make().state());
     assert!(make().load_state(&[1.0]).is_err());
@@ -475,18 +488,13 @@ fn a_schedule_without_state_refuses_to_resume() {
     assert!(Constant.state().is_empty());
     assert_eq!(
         Constant.load_state(&[]),
-        Err(
-            "Constant: this schedule does not save its state, so a run cannot resume it"
-                .to_string()
-        )
+        Err(StateError::new("Constant", StateProblem::NotSaved))
     );
     // Inside a sequence, the error names the part.
     let mut seq = SequentialLR::new(vec![Box::new(Constant)], []);
     let err = seq.load_state(&seq.state()).unwrap_err();
-    assert!(
-        err.starts_with("SequentialLR: `schedulers[0]`: Constant:"),
-        "{err}"
-    );
+    assert_eq!(err.owner, "Constant (`schedulers[0]` of SequentialLR)");
+    assert_eq!(err.problems, [StateProblem::NotSaved]);
 }
 
 #[test]

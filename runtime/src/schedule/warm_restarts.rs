@@ -5,6 +5,7 @@ use super::{
     cosine, require_at_least_one, require_non_negative, state_count, state_finite, state_values,
     Scheduler, Setting,
 };
+use crate::StateError;
 
 /// Cosine annealing with warm restarts, SGDR
 /// (`torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`).
@@ -78,7 +79,7 @@ impl Scheduler for CosineAnnealingWarmRestarts {
         vec![self.base_lr, self.t_cur as f64, self.t_i as f64]
     }
 
-    fn load_state(&mut self, state: &[f64]) -> Result<(), String> {
+    fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {
         let name = "CosineAnnealingWarmRestarts";
         let [base_lr, t_cur, t_i] = state_values(name, "base_lr, T_cur, T_i", state)?;
         let loaded = (

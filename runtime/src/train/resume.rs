@@ -45,7 +45,10 @@ impl<'f, M: Model> Loop<'f, M> {
         let (info, saved) = load_checkpoint_checked(model, &path, |info| {
             let saved = check_resume(info, epochs, has_schedule).map_err(invalid)?;
             if let (Some((s, _)), Some(state)) = (schedule, &info.scheduler) {
-                s.load_state(state).map_err(invalid)?;
+                s.load_state(state).map_err(|source| Error::State {
+                    path: path.display().to_string(),
+                    source,
+                })?;
             }
             self.restore_stopping_state(&info.metadata, info.epoch)
                 .map_err(invalid)?;
