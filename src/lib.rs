@@ -95,9 +95,9 @@
 #![warn(missing_docs)]
 
 pub use macrograd_runtime::{
-    clip, data, datasets, gemm, history, io, layers, loss, metrics, model::Model, ndarray, optim,
-    schedule, set_threads, target, threads, train, Error, Float, Result, Rng, StateError,
-    StateProblem,
+    clip, data, datasets, gemm, history, io, layers, loss, metrics, model, model::Model, ndarray,
+    optim, pass, schedule, set_threads, target, threads, train, Buffer, Error, Float, Result, Rng,
+    StateError, StateProblem, StepState,
 };
 
 /// Declares a model; see the crate docs and the README for the language.

@@ -5,7 +5,8 @@
 //! last, smaller batch of an epoch reuses the storage of the full ones.
 //!
 //! ```
-//! use macrograd_runtime::Buffer;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::Buffer;
 //! let mut buf = Buffer::<f32>::new(3);
 //! buf.reserve(4);
 //! buf.view_mut(2).fill(1.0);

@@ -18,7 +18,8 @@
 //! the training part. Origins and licences: `data/README.md`.
 //!
 //! ```
-//! use macrograd_runtime::datasets;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::datasets;
 //! let (iris, species) = datasets::iris();
 //! assert_eq!((iris.len(), iris.features(), species.len()), (150, 4, 3));
 //! assert_eq!(species.name(iris.targets()[0]).as_deref(), Some("setosa"));

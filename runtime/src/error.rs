@@ -2,7 +2,8 @@
 //! the numbers involved.
 //!
 //! ```
-//! use macrograd_runtime::Error;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::Error;
 //! let e = Error::InputWidth { expected: 10, found: 3 };
 //! assert_eq!(e.to_string(), "inputs have 3 features per sample, but the model expects 10");
 //! ```
@@ -197,8 +198,9 @@ pub(crate) fn invalid_data(path: &str, message: impl Into<String>) -> Error {
 /// whose state it is and every problem found. The loader changed nothing.
 ///
 /// ```
-/// use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
-/// use macrograd_runtime::StateProblem;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::optim::{Optimizer, Sgd, SgdConfig};
+/// use macrograd::StateProblem;
 /// let mut sgd = Sgd::<f64>::new(SgdConfig { lr: 0.01, ..SgdConfig::default() }, &[2]);
 /// let mut state = sgd.state();
 /// state[0].1[0] = -1.0; // the learning rate

@@ -6,7 +6,8 @@
 //! the `f64` hyperparameters.
 //!
 //! ```
-//! use macrograd_runtime::Float;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::Float;
 //! assert_eq!(<f32 as Float>::NAME, "f32");
 //! assert_eq!(f64::of(0.5), 0.5);
 //! ```

@@ -6,7 +6,8 @@
 //! definitions, defaults and parameter layout (`weight: [out, in]`).
 //!
 //! ```
-//! use macrograd_runtime::{gemm::gemm, Float};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::{gemm::gemm, Float};
 //! use ndarray::array;
 //! let x = array![[1.0_f32, 2.0]];
 //! let w = array![[0.5_f32, 0.25]];

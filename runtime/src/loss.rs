@@ -13,7 +13,8 @@
 //! | [`CrossEntropy`] | -(1 - e) log p_y - (e / C) sum_c log p_c, p = softmax(x) | samples |
 //!
 //! ```
-//! use macrograd_runtime::loss::{Loss, MSE};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::loss::{Loss, MSE};
 //! use ndarray::array;
 //! let x = array![[0.5_f64, -1.5], [2.0, 0.25], [-0.3, 0.8]];
 //! let y = array![[1.0, -1.0], [0.0, 0.5], [-0.3, 2.0]];

@@ -13,9 +13,10 @@
 //! `1 - SSE / SST` with `SST` around the mean of all target elements.
 //!
 //! ```
-//! use macrograd_runtime::metrics::{Metric, Scores, Task};
-//! use macrograd_runtime::ndarray::array;
-//! use macrograd_runtime::target::{Classes, Target};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::metrics::{Metric, Scores, Task};
+//! use macrograd::ndarray::array;
+//! use macrograd::target::{Classes, Target};
 //! let logits = array![[2.0f32, 0.5], [0.1, 0.3], [1.0, -1.0]];
 //! let mut scores = Scores::default();
 //! <Classes as Target<f32>>::score(logits.view(), &[0, 1, 1], Task::Multiclass, &mut scores);
@@ -168,8 +169,9 @@ impl Scores {
 /// as a table by `Display` (rows: true class, columns: predicted).
 ///
 /// ```
-/// use macrograd_runtime::metrics::ConfusionMatrix;
-/// use macrograd_runtime::ndarray::array;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::metrics::ConfusionMatrix;
+/// use macrograd::ndarray::array;
 /// let logits = array![[2.0f32, 0.1], [0.3, 0.9], [1.5, 0.2]];
 /// let m = ConfusionMatrix::from_logits(logits.view(), &[0, 1, 1]).with_names(["cat", "dog"]);
 /// assert_eq!(m.counts()[1][0], 1); // one dog taken for a cat

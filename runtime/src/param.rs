@@ -3,7 +3,8 @@
 //! epoch loop exchange, with nothing to import above the element type.
 //!
 //! ```
-//! use macrograd_runtime::model::{LayerSummary, Summary};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::model::{LayerSummary, Summary};
 //! static LAYERS: [LayerSummary; 1] =
 //!     [LayerSummary { index: 0, layer: "Linear(2, 1)", output: 1, shape: &[1], params: 3 }];
 //! let summary = Summary {
@@ -172,7 +173,8 @@ impl fmt::Display for Summary {
 /// [`Model::set_rng_states`](crate::model::Model::set_rng_states) assigns to the generators called `names`.
 ///
 /// ```
-/// use macrograd_runtime::model::match_rng_states;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::model::match_rng_states;
 /// let states = [("5.dropout_rng".to_string(), 7), ("2.dropout_rng".to_string(), 9)];
 /// assert_eq!(match_rng_states(&["2.dropout_rng", "5.dropout_rng"], &states), Ok(vec![9, 7]));
 /// let err = match_rng_states(&["2.dropout_rng"], &states).unwrap_err();

@@ -12,9 +12,10 @@
 //! ```
 //!
 //! ```
-//! use macrograd_runtime::layers::{Linear, ReLU};
-//! use macrograd_runtime::pass::{Pass, Slot};
-//! use macrograd_runtime::Rng;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{Linear, ReLU};
+//! use macrograd::pass::{Pass, Slot};
+//! use macrograd::Rng;
 //! let mut layer = Linear::<f64>::new(2, 3, true, &mut Rng::new(0));
 //! let (mut s0, mut s1, mut s2) = (Slot::new(2, false), Slot::new(3, true), Slot::new(3, true));
 //! for s in [&mut s0, &mut s1, &mut s2] {

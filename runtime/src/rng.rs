@@ -7,7 +7,8 @@
 //! `sym()` = `2 unit() - 1`, both exactly representable in `f32`.
 //!
 //! ```
-//! use macrograd_runtime::Rng;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::Rng;
 //! let mut rng = Rng::new(0);
 //! assert_eq!(rng.next_u64(), 0xE220A8397B1DCDAF);
 //! let x = rng.sym();
@@ -44,7 +45,8 @@ impl Rng {
     /// `Rng::new(state)`; the name says which is meant.)
     ///
     /// ```
-    /// use macrograd_runtime::Rng;
+    /// # use macrograd_runtime as macrograd;
+    /// use macrograd::Rng;
     /// let mut rng = Rng::new(7);
     /// rng.next_u64();
     /// let mut resumed = Rng::from_state(rng.state());

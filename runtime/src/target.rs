@@ -6,7 +6,8 @@
 //! model, or the reverse, does not compile.
 //!
 //! ```
-//! use macrograd_runtime::target::{Classes, Target};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::target::{Classes, Target};
 //! let labels = vec![2, 0, 1];
 //! let mut batch = Vec::new();
 //! <Classes as Target<f32>>::gather(&labels, &[2, 0], &mut batch);

@@ -3,11 +3,12 @@
 //! column and value. The rules are in [`Csv`]'s documentation.
 //!
 //! ```
-//! use macrograd_runtime::data::Csv;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::data::Csv;
 //! let text = "x,y\n1,2\n3,4\n";
 //! let data = Csv::from_reader("t.csv", text.as_bytes()).regression::<f64>()?;
 //! assert_eq!(data.targets()[[1, 0]], 4.0);
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 
 use std::borrow::Cow;
@@ -86,7 +87,8 @@ enum Targets {
 /// # Examples
 ///
 /// ```
-/// use macrograd_runtime::data::Csv;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::data::Csv;
 /// let text = "\
 /// length,width,species
 /// 5.1,3.5,setosa
@@ -105,7 +107,7 @@ enum Targets {
 ///     e.to_string(),
 ///     r#"flowers.csv: line 4, column 2 ("width"): expected a number, found "wide""#
 /// );
-/// # Ok::<(), macrograd_runtime::Error>(())
+/// # Ok::<(), macrograd::Error>(())
 /// ```
 pub struct Csv<'a> {
     name: String,
@@ -879,14 +881,15 @@ fn shown(bytes: &[u8]) -> String {
 /// in any order by [`Labels::named`].
 ///
 /// ```
-/// use macrograd_runtime::data::Labels;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::data::Labels;
 /// let labels = Labels::named(["malignant", "benign"])?;
 /// assert_eq!(labels.index("benign"), Some(1));
 /// assert_eq!(labels.name(0).as_deref(), Some("malignant"));
 /// let digits = Labels::integers(10);
 /// assert_eq!((digits.len(), digits.name(7).as_deref()), (10, Some("7")));
 /// assert_eq!(digits.index("7"), Some(7));
-/// # Ok::<(), macrograd_runtime::Error>(())
+/// # Ok::<(), macrograd::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Labels {

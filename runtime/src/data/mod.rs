@@ -7,13 +7,14 @@
 //! value is finite, and the error names the sample and column.
 //!
 //! ```
-//! use macrograd_runtime::data::Dataset;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::data::Dataset;
 //! use ndarray::array;
 //! let data = Dataset::regression(array![[1.0_f32, 2.0], [3.0, 4.0]], array![[1.0], [0.0]])?;
 //! assert_eq!(data.len(), 2);
 //! let bad = Dataset::regression(array![[1.0_f32, f32::NAN]], array![[1.0]]);
 //! assert!(bad.unwrap_err().to_string().contains("sample 0, column 1"));
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 //!
 //! The rest of the way in:
@@ -34,7 +35,8 @@
 //!   same proportion. One seed always gives the same parts.
 //!
 //! ```
-//! use macrograd_runtime::data::{Csv, Standardize};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::data::{Csv, Standardize};
 //! let text = "x,y,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n";
 //! let (data, labels) = Csv::from_reader("pets.csv", text.as_bytes()).classification::<f32>()?;
 //! assert_eq!(labels.index("dog"), Some(1)); // names in sorted order
@@ -43,7 +45,7 @@
 //! scaler.transform(&mut train)?;
 //! scaler.transform(&mut test)?;
 //! assert_eq!((train.len(), test.len()), (2, 2));
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 
 mod csv;

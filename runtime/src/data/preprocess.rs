@@ -9,7 +9,8 @@
 //! `f64`, whatever the element type.
 //!
 //! ```
-//! use macrograd_runtime::data::Standardize;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::data::Standardize;
 //! use ndarray::array;
 //! let mut train = array![[1.0_f64, 5.0], [3.0, 5.0]];
 //! let mut test = array![[5.0_f64, 6.0]];
@@ -19,7 +20,7 @@
 //! scaler.transform(&mut test)?; // the training mean and deviation, not the test's
 //! assert_eq!(train, array![[-1.0, 0.0], [1.0, 0.0]]);
 //! assert_eq!(test, array![[3.0, 1.0]]);
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
@@ -379,7 +380,8 @@ impl MinMax {
 /// # Examples
 ///
 /// ```
-/// use macrograd_runtime::data::one_hot;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::data::one_hot;
 /// use ndarray::array;
 /// assert_eq!(one_hot::<f32>(&[2, 0], 3), array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]);
 /// ```

@@ -7,7 +7,8 @@
 //! seed.
 //!
 //! ```
-//! use macrograd_runtime::data::Dataset;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::data::Dataset;
 //! use ndarray::Array2;
 //! let labels: Vec<usize> = (0..100).map(|i| usize::from(i >= 80)).collect(); // 80 / 20
 //! let data = Dataset::classification(Array2::<f32>::zeros((100, 2)), labels)?;
@@ -15,7 +16,7 @@
 //! assert_eq!(test.class_counts()[&0], 20); // a quarter of each class
 //! assert_eq!(test.class_counts()[&1], 5);
 //! assert_eq!(train.len(), 75);
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 
 use std::collections::BTreeMap;

@@ -2,7 +2,8 @@
 //! form.
 //!
 //! ```
-//! use macrograd_runtime::history::{History, StopReason};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::history::{History, StopReason};
 //! let empty = History { epochs: vec![], stop: StopReason::MaxEpochs { epochs: 0 }, best_epoch: None };
 //! assert_eq!(empty.to_csv(), "epoch,loss,val_loss,lr,iterations,seconds\n");
 //! ```

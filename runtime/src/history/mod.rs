@@ -8,9 +8,10 @@
 //! leaves either the old file or the new one, never half of one.
 //!
 //! ```
+//! # use macrograd_runtime as macrograd;
 //! use std::time::Duration;
-//! use macrograd_runtime::history::{EpochLog, History, StopReason};
-//! use macrograd_runtime::metrics::Metric;
+//! use macrograd::history::{EpochLog, History, StopReason};
+//! use macrograd::metrics::Metric;
 //!
 //! let log = |epoch, loss, val_loss| EpochLog {
 //!     epoch,
@@ -291,7 +292,8 @@ impl History {
     /// # Examples
     ///
     /// ```no_run
-    /// # fn run(history: &macrograd_runtime::history::History) -> macrograd_runtime::Result<()> {
+    /// # use macrograd_runtime as macrograd;
+    /// # fn run(history: &macrograd::history::History) -> macrograd::Result<()> {
     /// history.plot("loss.png")?;
     /// history.plot("loss.svg")?;
     /// # Ok(())

@@ -74,7 +74,8 @@
 //!   writer's.
 //!
 //! ```
-//! use macrograd_runtime::io::CheckpointInfo;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::io::CheckpointInfo;
 //! let info = CheckpointInfo { epoch: 3, rng_state: 42, ..CheckpointInfo::default() };
 //! assert_eq!(info.scheduler, None);
 //! ```

@@ -14,7 +14,8 @@
 //! | `Softmax` | y_i = e^x_i / sum_j e^x_j | y_i (g_i - sum_j g_j y_j) |
 //!
 //! ```
-//! use macrograd_runtime::layers::{Activation, ReLU};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{Activation, ReLU};
 //! use ndarray::{array, Array2};
 //! let x = array![[-1.0_f32, 2.0]];
 //! let mut y = Array2::zeros((1, 2));

@@ -18,8 +18,9 @@
 //! nothing.
 //!
 //! ```
-//! use macrograd_runtime::layers::{Conv2d, Conv2dConfig};
-//! use macrograd_runtime::Rng;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{Conv2d, Conv2dConfig};
+//! use macrograd::Rng;
 //! use ndarray::{array, Array2};
 //! // One 1x3x3 image, a 2x2 kernel of ones, no bias: sums of 2x2 windows.
 //! let config = Conv2dConfig { bias: false, ..Conv2dConfig::new(1, 1, (2, 2)) };
@@ -87,7 +88,8 @@ impl ImageShape {
 /// padded input.
 ///
 /// ```
-/// use macrograd_runtime::layers::conv_output_size;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::layers::conv_output_size;
 /// assert_eq!(conv_output_size(28, 3, 1, 1), Some(28));
 /// assert_eq!(conv_output_size(7, 2, 2, 0), Some(3));
 /// assert_eq!(conv_output_size(2, 3, 1, 0), None);
@@ -110,7 +112,8 @@ pub const fn conv_output_size(
 /// zero padding).
 ///
 /// ```
-/// use macrograd_runtime::layers::Conv2dConfig;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::layers::Conv2dConfig;
 /// let c = Conv2dConfig { stride: (2, 2), padding: (1, 1), ..Conv2dConfig::new(3, 16, (3, 3)) };
 /// assert!(c.bias);
 /// ```

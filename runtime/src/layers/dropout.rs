@@ -9,7 +9,8 @@
 //! multiplies by the mask of the last forward.
 //!
 //! ```
-//! use macrograd_runtime::layers::Dropout;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::Dropout;
 //! use ndarray::Array2;
 //! let mut dropout = Dropout::<f32>::new(0.5, 7);
 //! let x = Array2::ones((4, 8));

@@ -31,7 +31,8 @@
 //!   the trait's methods forward to them.
 //!
 //! ```
-//! use macrograd_runtime::layers::{Layer, ReLU};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{Layer, ReLU};
 //! use ndarray::{array, Array2};
 //! let x = array![[-1.0_f32, 2.0]];
 //! let mut y = Array2::zeros((1, 2));

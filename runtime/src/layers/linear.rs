@@ -5,7 +5,8 @@
 //! `dL/dW = g^T x`, `dL/db = sum over rows of g`, `dL/dx = g W`.
 //!
 //! ```
-//! use macrograd_runtime::{layers::Linear, Rng};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::{layers::Linear, Rng};
 //! use ndarray::{array, Array2};
 //! let mut layer = Linear::<f64>::new(2, 1, true, &mut Rng::new(0));
 //! layer.weight.assign(&array![[1.0, 2.0]]);

@@ -10,7 +10,8 @@
 //! flattened row-major into one row ([`ImageShape`]), so `Flatten` is free.
 //!
 //! ```
-//! use macrograd_runtime::layers::{Activation, Tanh};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{Activation, Tanh};
 //! use ndarray::{array, Array2};
 //! let mut y = Array2::<f64>::zeros((1, 1));
 //! Tanh.forward(array![[0.0]].view(), y.view_mut());

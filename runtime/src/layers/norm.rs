@@ -21,7 +21,8 @@
 //! per row, with `gamma g` in place of `g` inside the parentheses.
 //!
 //! ```
-//! use macrograd_runtime::layers::{BatchNorm, BatchNormConfig};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{BatchNorm, BatchNormConfig};
 //! use ndarray::{array, Array2};
 //! let mut bn = BatchNorm::<f64>::new_1d(1, BatchNormConfig::default());
 //! let mut y = Array2::zeros((2, 1));

@@ -16,7 +16,8 @@
 //! reads both), so both layers are plain values.
 //!
 //! ```
-//! use macrograd_runtime::layers::{ImageShape, MaxPool2d, Pool2dConfig};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::layers::{ImageShape, MaxPool2d, Pool2dConfig};
 //! use ndarray::{array, Array2};
 //! // One 1x2x4 image, 2x2 windows: the maximum of each half.
 //! let pool = MaxPool2d::new(Pool2dConfig::new((2, 2)), ImageShape::new(1, 2, 4));
@@ -36,7 +37,8 @@ use crate::Float;
 /// optional ones (`stride = kernel_size`, `padding = 0`).
 ///
 /// ```
-/// use macrograd_runtime::layers::Pool2dConfig;
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::layers::Pool2dConfig;
 /// let c = Pool2dConfig::new((2, 2));
 /// assert_eq!((c.stride, c.padding), ((2, 2), (0, 0)));
 /// ```

@@ -141,7 +141,8 @@ impl ClosedForm for CosineAnnealingLR {
 /// `lr = base * (start_factor + (end_factor - start_factor) min(t, total_iters) / total_iters)`.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{LinearLR, Scheduler};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{LinearLR, Scheduler};
 /// let mut warmup = LinearLR::new().start_factor(0.5).total_iters(2);
 /// assert_eq!(warmup.start(1.0, None).lr, 0.5);
 /// assert_eq!(warmup.step(None).lr, 0.75);
@@ -351,7 +352,8 @@ impl ClosedForm for PolynomialLR {
 /// (`torch.optim.lr_scheduler.LambdaLR`): `lr = base * lr_lambda(t)`.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{LambdaLR, Scheduler};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{LambdaLR, Scheduler};
 /// let mut s = LambdaLR::new(|t| 1.0 / (t + 1) as f64);
 /// assert_eq!(s.start(0.1, None).lr, 0.1);
 /// assert_eq!(s.step(None).lr, 0.05);

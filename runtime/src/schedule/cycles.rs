@@ -75,7 +75,8 @@ pub enum Anneal {
 /// total_steps = 1`, where PyTorch divides by zero) takes its end value.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{OneCycleLR, Scheduler};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{OneCycleLR, Scheduler};
 /// let mut s = OneCycleLR::new(0.1, 10);
 /// let first = s.start(0.01, Some(0.9));
 /// assert!((first.lr - 0.004).abs() < 1e-12); // max_lr / 25

@@ -31,7 +31,8 @@
 //! rules.
 //!
 //! ```
-//! use macrograd_runtime::schedule::{Scheduler, StepLR};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::schedule::{Scheduler, StepLR};
 //!
 //! let mut schedule = StepLR::new(2, 0.5);
 //! assert_eq!(schedule.validate(), Ok(()));
@@ -186,7 +187,8 @@ pub trait Scheduler {
     /// (it would restart from step 0).
     ///
     /// ```
-    /// use macrograd_runtime::schedule::{CosineAnnealingLR, Scheduler};
+    /// # use macrograd_runtime as macrograd;
+    /// use macrograd::schedule::{CosineAnnealingLR, Scheduler};
     /// let mut original = CosineAnnealingLR::new(10);
     /// original.start(0.1, None);
     /// original.step(None);

@@ -41,7 +41,8 @@ pub enum ThresholdMode {
 /// metric) changes nothing.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{ReduceLROnPlateau, Scheduler};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{ReduceLROnPlateau, Scheduler};
 /// let mut s = ReduceLROnPlateau::new().factor(0.5).patience(1);
 /// s.start(0.1, None);
 /// assert_eq!(s.step(Some(1.0)).lr, 0.1); // best

@@ -17,7 +17,8 @@ use crate::{StateError, StateProblem};
 /// sequence steps per iteration if any part does.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{CosineAnnealingLR, LinearLR, Scheduler, SequentialLR};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{CosineAnnealingLR, LinearLR, Scheduler, SequentialLR};
 /// // Linear warmup over 3 steps, then cosine annealing over 7.
 /// let mut s = SequentialLR::new(
 ///     vec![

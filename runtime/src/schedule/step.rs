@@ -11,7 +11,8 @@ closed_form_schedulers!(StepLR, MultiStepLR, ExponentialLR);
 /// `lr = base * gamma^floor(t / step_size)`.
 ///
 /// ```
-/// use macrograd_runtime::schedule::{Scheduler, StepLR};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::schedule::{Scheduler, StepLR};
 /// let mut s = StepLR::new(1, 0.5);
 /// s.start(0.1, None);
 /// assert_eq!(s.step(None).lr, 0.05);

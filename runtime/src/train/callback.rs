@@ -2,7 +2,8 @@
 //! and [`Control`].
 //!
 //! ```
-//! use macrograd_runtime::train::Control;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::train::Control;
 //! assert_eq!(Control::from(true), Control::Stop);
 //! assert_eq!(Control::from(()), Control::Continue);
 //! ```

@@ -12,8 +12,9 @@
 //! each element to `[-clip, clip]`. Both allocate nothing.
 //!
 //! ```
-//! use macrograd_runtime::clip::clip_grad_norm;
-//! use macrograd_runtime::model::Model;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::clip::clip_grad_norm;
+//! use macrograd::model::Model;
 //! # fn train<M: Model>(model: &mut M) {
 //! model.backward();
 //! let norm = clip_grad_norm(model, 1.0); // the norm before clipping
@@ -46,7 +47,8 @@ use crate::Float;
 /// # Examples
 ///
 /// ```
-/// # use macrograd_runtime::{clip::clip_grad_norm, model::Model};
+/// # use macrograd_runtime as macrograd;
+/// # use macrograd::{clip::clip_grad_norm, model::Model};
 /// # fn f<M: Model>(model: &mut M) {
 /// model.backward();
 /// let total = clip_grad_norm(model, 5.0);
@@ -68,7 +70,8 @@ pub fn clip_grad_norm<M: Model + ?Sized>(model: &mut M, max_norm: f64) -> f64 {
 /// # Examples
 ///
 /// ```
-/// # use macrograd_runtime::{clip::clip_grad_norm_p, model::Model};
+/// # use macrograd_runtime as macrograd;
+/// # use macrograd::{clip::clip_grad_norm_p, model::Model};
 /// # fn f<M: Model>(model: &mut M) {
 /// model.backward();
 /// let largest = clip_grad_norm_p(model, 1.0, f64::INFINITY); // max |g| <= 1
@@ -152,7 +155,8 @@ fn total_norm<M: Model + ?Sized>(model: &M, norm_type: f64) -> Option<f64> {
 /// # Examples
 ///
 /// ```
-/// # use macrograd_runtime::{clip::clip_grad_value, model::Model};
+/// # use macrograd_runtime as macrograd;
+/// # use macrograd::{clip::clip_grad_value, model::Model};
 /// # fn f<M: Model>(model: &mut M) {
 /// model.backward();
 /// clip_grad_value(model, 1.0);

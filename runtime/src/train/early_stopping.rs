@@ -2,7 +2,8 @@
 //! wait for it to improve.
 //!
 //! ```
-//! use macrograd_runtime::train::{EarlyStopping, Mode, Monitor};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::train::{EarlyStopping, Mode, Monitor};
 //! let es = EarlyStopping::patience(5).monitor(Monitor::ValLoss).mode(Mode::Min);
 //! # let _ = es;
 //! ```
@@ -29,7 +30,8 @@ pub enum Mode {
 /// state is not rewound).
 ///
 /// ```
-/// use macrograd_runtime::train::{EarlyStopping, Fit, Monitor};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::train::{EarlyStopping, Fit, Monitor};
 /// let fit = Fit::epochs(200).early_stopping(EarlyStopping::patience(10).restore_best());
 /// # let _ = fit;
 /// ```

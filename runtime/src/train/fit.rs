@@ -2,7 +2,8 @@
 //! the first batch.
 //!
 //! ```
-//! use macrograd_runtime::train::Fit;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::train::Fit;
 //! let fit = Fit::epochs(5).batch_size(100).drop_last(true).quiet();
 //! assert_eq!(fit.iterations_per_epoch(1050), 10);
 //! ```

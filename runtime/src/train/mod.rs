@@ -49,7 +49,8 @@
 //! prints nothing; [`Fit::log_to`] writes the plain lines anywhere.
 //!
 //! ```
-//! use macrograd_runtime::train::Fit;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::train::Fit;
 //! let fit = Fit::epochs(5).batch_size(100).quiet();
 //! assert_eq!(fit.iterations_per_epoch(1000), 10);
 //! ```
@@ -79,7 +80,7 @@ use crate::Result;
 
 /// `fit` and `evaluate` as methods of every [`Model`]: `model.fit(&data,
 /// Fit::epochs(5))`. In the prelude; elsewhere,
-/// `use macrograd_runtime::train::Train`.
+/// `use macrograd::train::Train`.
 pub trait Train: Model + Sized {
     /// Trains on `data` as `fit` says (epochs, batch size, shuffling) and
     /// returns the per-epoch history. Prints one line per epoch,
