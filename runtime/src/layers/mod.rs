@@ -1,8 +1,9 @@
 //! Layers: the parameterised [`Linear`], the [`Activation`]s, and the image
 //! and regularisation layers ([`Conv2d`], [`MaxPool2d`], [`AvgPool2d`],
 //! [`BatchNorm`], [`LayerNorm`], [`Dropout`]), each a [`Layer`], the one
-//! trait generated models call; and the [`Slot`]s and [`Pass`] through
-//! which a generated model runs them.
+//! trait generated models call. A generated model runs them through the
+//! [`Slot`](crate::pass::Slot)s and [`Pass`](crate::pass::Pass) of
+//! [`pass`](crate::pass).
 //!
 //! A layer reads a `[batch, in]` view and writes a `[batch, out]` view that
 //! the caller owns; no layer allocates while it runs (beyond growing its own
