@@ -1,6 +1,7 @@
 //! The four benchmark workloads of `docs/workloads.md`, trained by
 //! models declared with `model!` (through `fit`) and by the same networks
-//! written by hand against the runtime's kernels.
+//! written by hand, against the runtime's kernels and against
+//! `matrixmultiply`'s sgemm (the baseline, a dev-dependency).
 //!
 //! ```sh
 //! cargo bench --bench workloads -- --threads 1 --workloads W1,W2,W3,W4
@@ -243,6 +244,55 @@ fn runtime_gemm(
     macrograd::gemm::gemm(alpha, a, b, beta, c)
 }
 
+/// `C <- alpha A B + beta C` in f32 on `matrixmultiply`'s sgemm: the
+/// baseline the runtime's kernel is measured against. Same contract as the
+/// runtime's gemm.
+///
+/// # Panics
+///
+/// If the shapes do not chain.
+#[track_caller]
+fn matrixmultiply_gemm(
+    alpha: f32,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    beta: f32,
+    mut c: ndarray::ArrayViewMut2<'_, f32>,
+) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(
+        k == k2 && c.dim() == (m, n),
+        "gemm: shapes do not chain: A is {m}x{k}, B is {k2}x{n}, C is {}x{}",
+        c.nrows(),
+        c.ncols()
+    );
+    let strides = |s: &[isize]| (s[0], s[1]);
+    let (rsa, csa) = strides(a.strides());
+    let (rsb, csb) = strides(b.strides());
+    let (rsc, csc) = strides(c.strides());
+    // SAFETY: the views hold valid storage for the checked shapes and
+    // strides, and `c`, a unique mutable view, aliases neither input.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            rsc,
+            csc,
+        );
+    }
+}
+
 /// A stack of `Linear` layers with ReLU between, its buffers and optimizer,
 /// driven step by step without `model!` or `fit`.
 struct Hand<O> {
@@ -431,7 +481,7 @@ fn report(kind: &str, spec: &Spec, threads: usize, data: &Data, run: &Run) -> f6
 /// Trains workload `w` three ways: `model!` + `fit`, by hand on the
 /// runtime's gemm, by hand on `matrixmultiply`.
 fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
-    let gemms: [Gemm; 2] = [runtime_gemm, macrograd::gemm::gemm_matrixmultiply];
+    let gemms: [Gemm; 2] = [runtime_gemm, matrixmultiply_gemm];
     let sgd = |lr, momentum| {
         move |l: &[usize]| {
             Sgd::new(

@@ -10,6 +10,11 @@
 //! the same sums in the same order, so results do not depend on the
 //! thread count.
 //!
+//! The optimizers split an update through `split_update`, which is safe to
+//! call: it hands each thread `&mut` pieces of one range of the slices it
+//! borrows. The raw pointers behind that, and behind the pool's borrowed
+//! jobs, stay in this module.
+//!
 //! ```
 //! use macrograd_runtime::{set_threads, threads};
 //! assert_eq!(threads(), 1);
@@ -19,6 +24,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -65,8 +71,9 @@ const ELEMENTWISE_MIN: usize = 1 << 16;
 
 /// Runs `f` over `0..len` in contiguous ranges, one per thread when the
 /// loop is long enough to pay for it (else one range, on this thread).
-/// Every index is in exactly one range; ranges start at multiples of 64.
-pub(crate) fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
+/// Every index is in exactly one range, inside `0..len`; ranges start at
+/// multiples of 64. [`split_update`] relies on this for its safety.
+fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
     let threads = threads();
     if threads <= 1 || len < ELEMENTWISE_MIN {
         f(0..len);
@@ -80,23 +87,67 @@ pub(crate) fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
     });
 }
 
-/// A mutable slice shared with the pool's workers, each of which takes a
-/// disjoint range of it (see [`for_ranges`]).
-#[derive(Clone, Copy)]
-pub(crate) struct Split<T> {
-    ptr: *mut T,
-    len: usize,
+/// Updates `N` mutable slices elementwise alongside a read-only `grad`, on
+/// as many threads as a long loop pays for: `f` runs once per contiguous
+/// range (see [`for_ranges`]), with `grad`'s values in the range and each
+/// slice's values in the same range, so element `i` of every piece is
+/// element `i` of the others. The ranges, and the thread that runs each,
+/// depend only on `grad.len()` and the thread count; nothing is allocated.
+///
+/// An empty slice (a buffer not in use) gives empty pieces.
+///
+/// # Panics
+///
+/// If a slice is neither empty nor `grad.len()` long.
+pub(crate) fn split_update<T, F, const N: usize>(grad: &[T], slices: [&mut [T]; N], f: F)
+where
+    T: Send + Sync,
+    F: Fn(&[T], [&mut [T]; N]) + Sync,
+{
+    let len = grad.len();
+    for s in &slices {
+        assert!(
+            s.is_empty() || s.len() == len,
+            "split_update: a slice has {} values, expected {len} or none",
+            s.len()
+        );
+    }
+    let splits = slices.map(Split::new);
+    for_ranges(len, &|r| {
+        let pieces = splits.each_ref().map(|s| {
+            // SAFETY: `for_ranges` hands out disjoint ranges inside `0..len`,
+            // each to one call, and every slice holds `len` values or none
+            // (checked above); `splits` borrows the slices until
+            // `for_ranges` has returned, after every call has ended, and
+            // `f` cannot keep a piece past its call (it takes them for any
+            // lifetime).
+            unsafe { s.part(r.clone()) }
+        });
+        f(&grad[r], pieces)
+    });
 }
 
-// SAFETY: a `Split` only hands out disjoint ranges (the caller's contract on
-// `part`), so sharing it is sharing `&mut` to distinct elements.
-unsafe impl<T: Send> Sync for Split<T> {}
+/// A mutable slice shared with the pool's workers, each of which takes a
+/// disjoint range of it (see [`split_update`]). It borrows the slice for
+/// `'a`, so it cannot outlive it, and no other reference can reach the
+/// slice meanwhile.
+struct Split<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _slice: PhantomData<&'a mut [T]>,
+}
 
-impl<T> Split<T> {
-    pub(crate) fn new(slice: &mut [T]) -> Self {
+// SAFETY: a `Split` only hands out disjoint ranges (the contract of `part`),
+// so sharing it is sending `&mut` to distinct elements to other threads,
+// which `T: Send` allows.
+unsafe impl<T: Send> Sync for Split<'_, T> {}
+
+impl<'a, T> Split<'a, T> {
+    fn new(slice: &'a mut [T]) -> Self {
         Split {
             ptr: slice.as_mut_ptr(),
             len: slice.len(),
+            _slice: PhantomData,
         }
     }
 
@@ -105,14 +156,16 @@ impl<T> Split<T> {
     ///
     /// # Safety
     ///
-    /// `range` lies inside the slice, no other live reference overlaps it,
-    /// and the slice outlives the result.
-    pub(crate) unsafe fn part<'a>(self, range: Range<usize>) -> &'a mut [T] {
+    /// `range` lies inside the slice, and no other live reference overlaps
+    /// it while the result lives.
+    unsafe fn part(&self, range: Range<usize>) -> &'a mut [T] {
         if self.len == 0 {
             return &mut [];
         }
-        debug_assert!(range.end <= self.len);
-        // SAFETY: the caller's contract.
+        debug_assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: the pointer and length come from the `&'a mut [T]` that
+        // `self` holds, so the values live as long as the result; the range
+        // is inside them and not aliased (the caller's contract).
         unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
     }
 }
@@ -266,6 +319,37 @@ mod tests {
                 assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
             }
         }
+    }
+
+    #[test]
+    fn split_update_hands_out_matching_pieces_of_every_index_once() {
+        let len = 2 * ELEMENTWISE_MIN + 5;
+        let grad: Vec<u64> = (0..len as u64).collect();
+        for threads in [1, 2, 3] {
+            let (mut a, mut b, mut unused) = (vec![0; len], vec![0; len], Vec::new());
+            let calls = AtomicUsize::new(0);
+            with_threads(threads, || {
+                split_update(&grad, [&mut a, &mut b, &mut unused], |g, [a, b, u]| {
+                    assert!(u.is_empty());
+                    assert!(a.len() == g.len() && b.len() == g.len());
+                    for i in 0..g.len() {
+                        a[i] += g[i];
+                        b[i] += 1;
+                    }
+                    calls.fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert_eq!(a, grad);
+            assert!(b.iter().all(|&v| v == 1));
+            assert_eq!(calls.load(Ordering::Relaxed), threads);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a slice has 3 values, expected 4 or none")]
+    fn split_update_rejects_a_slice_of_another_length() {
+        let (grad, mut short) = ([0.0_f32; 4], [0.0_f32; 3]);
+        split_update(&grad, [&mut short], |_, _| {});
     }
 
     #[test]

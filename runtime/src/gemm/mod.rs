@@ -3,8 +3,7 @@
 //! `f32` products run on the runtime's own packed kernel (`sgemm`: an
 //! AVX-512F or AVX2+FMA microkernel picked at run time, a portable fallback, packing
 //! buffers reused across calls so a training step allocates nothing);
-//! `f64` products on `matrixmultiply`'s dgemm. [`gemm_matrixmultiply`] keeps
-//! `matrixmultiply` callable for comparison.
+//! `f64` products on `matrixmultiply`'s dgemm.
 //!
 //! Operands are ndarray views with any strides, so a transpose is a view
 //! (`w.t()`) and costs nothing. With `beta = 0`, `C` is not read (it may hold
@@ -86,53 +85,6 @@ pub fn gemm<T: Element>(
     // SAFETY: as above.
     unsafe {
         T::gemm_raw(
-            m,
-            k,
-            n,
-            alpha,
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            rsc,
-            csc,
-        );
-    }
-}
-
-/// `C <- alpha A B + beta C` in f32 on `matrixmultiply`'s sgemm: the
-/// baseline the benchmarks measure the runtime's kernel against. Same
-/// contract as [`gemm`].
-///
-/// # Panics
-///
-/// If the shapes do not chain.
-#[track_caller]
-pub fn gemm_matrixmultiply(
-    alpha: f32,
-    a: ArrayView2<'_, f32>,
-    b: ArrayView2<'_, f32>,
-    beta: f32,
-    mut c: ArrayViewMut2<'_, f32>,
-) {
-    let (m, k) = a.dim();
-    let (k2, n) = b.dim();
-    assert!(
-        k == k2 && c.dim() == (m, n),
-        "gemm: shapes do not chain: A is {m}x{k}, B is {k2}x{n}, C is {}x{}",
-        c.nrows(),
-        c.ncols()
-    );
-    let [rsa, csa] = strides(a.strides());
-    let [rsb, csb] = strides(b.strides());
-    let [rsc, csc] = strides(c.strides());
-    // SAFETY: as in `gemm`.
-    unsafe {
-        matrixmultiply::sgemm(
             m,
             k,
             n,

@@ -3,7 +3,7 @@
 
 use super::state::*;
 use super::Optimizer;
-use crate::parallel::{for_ranges, Split};
+use crate::parallel::split_update;
 use crate::{Float, StateError};
 
 /// Hyperparameters of [`Adagrad`], with PyTorch's defaults.
@@ -154,12 +154,8 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             weight_decay: T::of(c.weight_decay),
             decay: c.weight_decay != 0.0,
         };
-        let (p, sum) = (Split::new(param), Split::new(&mut state.sum));
-        for_ranges(grad.len(), &|r| {
-            // SAFETY: the ranges are disjoint and inside the slices, which
-            // outlive the call.
-            let (param, sum) = unsafe { (p.part(r.clone()), sum.part(r.clone())) };
-            adagrad_step(param, &grad[r], sum, s);
+        split_update(grad, [param, &mut state.sum], |grad, [param, sum]| {
+            adagrad_step(param, grad, sum, s)
         });
     }
 }

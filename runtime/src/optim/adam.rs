@@ -2,7 +2,7 @@
 
 use super::state::*;
 use super::Optimizer;
-use crate::parallel::{for_ranges, Split};
+use crate::parallel::split_update;
 use crate::{Float, StateError};
 
 /// Hyperparameters of [`Adam`], with PyTorch's defaults for `Adam`
@@ -210,25 +210,8 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             amsgrad: c.amsgrad,
         };
         let AdamState { m, v, v_max, .. } = state;
-        let (p, m, v, v_max) = (
-            Split::new(param),
-            Split::new(m),
-            Split::new(v),
-            Split::new(v_max),
-        );
-        for_ranges(grad.len(), &|r| {
-            // SAFETY: the ranges are disjoint and inside the slices, which
-            // outlive the call.
-            unsafe {
-                adam_step(
-                    p.part(r.clone()),
-                    &grad[r.clone()],
-                    m.part(r.clone()),
-                    v.part(r.clone()),
-                    v_max.part(r),
-                    s,
-                );
-            }
+        split_update(grad, [param, m, v, v_max], |grad, [param, m, v, v_max]| {
+            adam_step(param, grad, m, v, v_max, s)
         });
     }
 }

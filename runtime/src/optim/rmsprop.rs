@@ -2,7 +2,7 @@
 
 use super::state::*;
 use super::Optimizer;
-use crate::parallel::{for_ranges, Split};
+use crate::parallel::split_update;
 use crate::{Float, StateError};
 
 /// Hyperparameters of [`RmsProp`], with PyTorch's defaults.
@@ -211,25 +211,9 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             grad_avg,
             momentum,
         } = state;
-        let (p, sq, ga, mo) = (
-            Split::new(param),
-            Split::new(square_avg),
-            Split::new(grad_avg),
-            Split::new(momentum),
-        );
-        for_ranges(grad.len(), &|r| {
-            // SAFETY: the ranges are disjoint and inside the slices, which
-            // outlive the call.
-            unsafe {
-                rmsprop_step(
-                    p.part(r.clone()),
-                    &grad[r.clone()],
-                    sq.part(r.clone()),
-                    ga.part(r.clone()),
-                    mo.part(r),
-                    s,
-                );
-            }
+        let slices = [param, square_avg, grad_avg, momentum];
+        split_update(grad, slices, |grad, [param, sq, ga, mo]| {
+            rmsprop_step(param, grad, sq, ga, mo, s)
         });
     }
 }

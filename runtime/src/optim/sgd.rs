@@ -2,7 +2,7 @@
 
 use super::state::*;
 use super::Optimizer;
-use crate::parallel::{for_ranges, Split};
+use crate::parallel::split_update;
 use crate::{Float, StateError};
 
 /// Hyperparameters of [`Sgd`], with PyTorch's defaults.
@@ -193,12 +193,8 @@ impl<T: Float> SgdScalars<T> {
 
 /// [`sgd_step`] on as many threads as a long parameter pays for.
 fn sgd_split<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) {
-    let (p, b) = (Split::new(param), Split::new(buf));
-    for_ranges(grad.len(), &|r| {
-        // SAFETY: the ranges are disjoint and inside the slices, which
-        // outlive the call.
-        let (param, buf) = unsafe { (p.part(r.clone()), b.part(r.clone())) };
-        sgd_step(param, &grad[r], buf, s);
+    split_update(grad, [param, buf], |grad, [param, buf]| {
+        sgd_step(param, grad, buf, s)
     });
 }
 
