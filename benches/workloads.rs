@@ -23,7 +23,7 @@ use std::time::Instant;
 use macrograd::layers::{add_column_sums, Activation, Linear, ReLU};
 use macrograd::loss::{CrossEntropy, Loss, MSE};
 use macrograd::ndarray;
-use macrograd::optim::{Adam, AdamConfig, Optimizer, Sgd, SgdConfig};
+use macrograd::optim::{Adam, AdamConfig, Optimizer, SGDConfig, SGD};
 use macrograd::prelude::*;
 use macrograd::Float;
 
@@ -484,11 +484,11 @@ fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
     let gemms: [Gemm; 2] = [runtime_gemm, matrixmultiply_gemm];
     let sgd = |lr, momentum| {
         move |l: &[usize]| {
-            Sgd::new(
-                SgdConfig {
+            SGD::new(
+                SGDConfig {
                     lr,
                     momentum,
-                    ..SgdConfig::default()
+                    ..SGDConfig::default()
                 },
                 l,
             )

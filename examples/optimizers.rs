@@ -14,7 +14,7 @@ use macrograd::history::{plot_runs, Show};
 use macrograd::prelude::*;
 
 // The optimizer is part of a model's type: one declaration each.
-model! { struct Sgd; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim SGD(0.05) }
+model! { struct SGD; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim SGD(0.05) }
 model! { struct Momentum; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim SGD(0.05, momentum = 0.9) }
 model! { struct AdamNet; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim Adam(lr = 0.005) }
 model! { struct AdamWNet; input 4; Linear(4, 32); Tanh; Linear(_, 3); loss CrossEntropy; optim AdamW(lr = 0.005, weight_decay = 0.01) }
@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let runs = [
-        ("SGD", Sgd::new().fit(&data, fit())?),
+        ("SGD", SGD::new().fit(&data, fit())?),
         ("SGD + momentum", Momentum::new().fit(&data, fit())?),
         ("Adam", AdamNet::new().fit(&data, fit())?),
         ("AdamW", AdamWNet::new().fit(&data, fit())?),

@@ -48,7 +48,7 @@
 //!     l1: ReLU,               // every layer is a field (Flatten excepted), activations zero-sized
 //!     l2: Linear<f32>,        // weight [1, 64], bias [1]
 //!     loss: MSE,
-//!     optim: Sgd<f32>,        // hyperparameters checked at compile time, state per parameter
+//!     optim: SGD<f32>,        // hyperparameters checked at compile time, state per parameter
 //!     state: StepState,       // which of forward / loss / backward ran, for clear panics
 //!     s0, s1, s2, s3: Slot,   // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
 //! }                           //   and their gradients, where a layer before needs one
@@ -60,7 +60,7 @@
 //!     pub fn train_step_rows(&mut self, input: &[[f32; 10]], targets: ..) -> f32; // does not compile
 //! }
 //! impl Model for Net {
-//!     type Elem = f32; type Target = Rows; type Optim = Sgd<f32>;
+//!     type Elem = f32; type Target = Rows; type Optim = SGD<f32>;
 //!     const INPUTS: usize = 10; const OUTPUTS: usize = 1;
 //!     fn forward_buffered(&mut self) -> ArrayView2<f32> {
 //!         let p = Pass::for_forward(&self.state);  // batch size, training mode
@@ -76,7 +76,7 @@
 //!         p.backward(&mut self.l0, &mut self.s0, &self.s1); // s0 keeps no gradient: none computed
 //!     }
 //!     fn step(&mut self) { Layer::step(&mut self.l0, &mut self.optim, 0); Layer::step(&mut self.l2, ..., 2); }
-//!     fn optimizer(&self) -> &Sgd<f32> { &self.optim }  // learning_rate & co. are provided
+//!     fn optimizer(&self) -> &SGD<f32> { &self.optim }  // learning_rate & co. are provided
 //!     // compute_loss, zero_grad, set_training, visit_parameters, summary, ...
 //! }
 //! ```
@@ -177,7 +177,7 @@ pub mod __private {
     };
     pub use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
     pub use macrograd_runtime::optim::{
-        Adagrad, AdagradConfig, Adam, AdamConfig, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+        Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, RMSprop, RMSpropConfig, SGDConfig, SGD,
     };
     pub use macrograd_runtime::pass::{rng_states, set_rng_states, Pass, Slot};
     pub use macrograd_runtime::target::{Classes, Rows};
@@ -229,7 +229,7 @@ pub mod __invalid {
 
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
     use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
-    use macrograd_runtime::optim::Sgd;
+    use macrograd_runtime::optim::SGD;
     use macrograd_runtime::target::{IntoTargets, Target};
     use macrograd_runtime::Float;
 
@@ -290,7 +290,7 @@ pub mod __invalid {
     impl<T: Float, K: Target<T>> Model for Invalid<T, K> {
         type Elem = T;
         type Target = K;
-        type Optim = Sgd<T>;
+        type Optim = SGD<T>;
         const INPUTS: usize = 0;
         const OUTPUTS: usize = 0;
         const TASK: macrograd_runtime::metrics::Task = macrograd_runtime::metrics::Task::Regression;
@@ -307,10 +307,10 @@ pub mod __invalid {
         fn backward(&mut self) {}
         fn step(&mut self) {}
         fn set_training(&mut self, _: bool) {}
-        fn optimizer(&self) -> &Sgd<T> {
+        fn optimizer(&self) -> &SGD<T> {
             unreachable!()
         }
-        fn optimizer_mut(&mut self) -> &mut Sgd<T> {
+        fn optimizer_mut(&mut self) -> &mut SGD<T> {
             unreachable!()
         }
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}

@@ -11,7 +11,7 @@
 //! /// (the layer table)
 //! struct Net {
 //!     __l0: Linear<f32>, __l1: ReLU, __l2: Linear<f32>,  // every layer but Flatten
-//!     __loss: MSE, __optim: Sgd<f32>, __state: StepState,
+//!     __loss: MSE, __optim: SGD<f32>, __state: StepState,
 //!     __s0 .. __s3: Slot<f32>,   // slot i: a_i, the input of layer i, and dL/da_i
 //! }
 //! const _: () = {

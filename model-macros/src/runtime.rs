@@ -334,9 +334,12 @@ impl OptimKind {
     /// module `rt`.
     pub fn runtime_type(&self, rt: &TokenStream, t: &impl ToTokens) -> TokenStream {
         match self {
-            OptimKind::SGD { .. } => quote!(#rt::Sgd<#t>),
-            OptimKind::Adam { .. } => quote!(#rt::Adam<#t>),
-            OptimKind::RMSprop { .. } => quote!(#rt::RmsProp<#t>),
+            OptimKind::SGD { .. } => quote!(#rt::SGD<#t>),
+            OptimKind::Adam {
+                decoupled: false, ..
+            } => quote!(#rt::Adam<#t>),
+            OptimKind::Adam { .. } => quote!(#rt::AdamW<#t>),
+            OptimKind::RMSprop { .. } => quote!(#rt::RMSprop<#t>),
             OptimKind::Adagrad { .. } => quote!(#rt::Adagrad<#t>),
         }
     }
@@ -344,7 +347,7 @@ impl OptimKind {
     /// The expression that builds the optimizer over parameter tensors of
     /// lengths `lens`, every hyperparameter written out.
     ///
-    /// Expands to something like `__mg::Sgd::new(__mg::SgdConfig { lr:
+    /// Expands to something like `__mg::SGD::new(__mg::SGDConfig { lr:
     /// 0.01f64, momentum: 0f64, .. }, &[10usize, 1usize])`.
     pub fn constructor(&self, lens: &[usize]) -> TokenStream {
         let mg = mg();
@@ -363,8 +366,8 @@ impl OptimKind {
                     float(weight_decay),
                 );
                 (
-                    quote!(Sgd),
-                    quote!(SgdConfig),
+                    quote!(SGD),
+                    quote!(SGDConfig),
                     quote! {
                         lr: #lr,
                         momentum: #momentum,
@@ -390,7 +393,11 @@ impl OptimKind {
                     float(weight_decay),
                 );
                 (
-                    quote!(Adam),
+                    if decoupled {
+                        quote!(AdamW)
+                    } else {
+                        quote!(Adam)
+                    },
                     quote!(AdamConfig),
                     quote! {
                         lr: #lr,
@@ -418,8 +425,8 @@ impl OptimKind {
                     float(momentum),
                 );
                 (
-                    quote!(RmsProp),
-                    quote!(RmsPropConfig),
+                    quote!(RMSprop),
+                    quote!(RMSpropConfig),
                     quote! {
                         lr: #lr,
                         alpha: #alpha,

@@ -199,9 +199,9 @@ pub(crate) fn invalid_data(path: &str, message: impl Into<String>) -> Error {
 ///
 /// ```
 /// # use macrograd_runtime as macrograd;
-/// use macrograd::optim::{Optimizer, Sgd, SgdConfig};
+/// use macrograd::optim::{Optimizer, SGD, SGDConfig};
 /// use macrograd::StateProblem;
-/// let mut sgd = Sgd::<f64>::new(SgdConfig { lr: 0.01, ..SgdConfig::default() }, &[2]);
+/// let mut sgd = SGD::<f64>::new(SGDConfig { lr: 0.01, ..SGDConfig::default() }, &[2]);
 /// let mut state = sgd.state();
 /// state[0].1[0] = -1.0; // the learning rate
 /// let err = sgd.load_state(&state).unwrap_err();

@@ -38,7 +38,7 @@ pub trait Model {
     /// from the loss.
     type Target: Target<Self::Elem>;
     /// The optimizer's type, from `optim`
-    /// ([`Sgd`](crate::optim::Sgd), [`Adam`](crate::optim::Adam), ...).
+    /// ([`SGD`](crate::optim::SGD), [`Adam`](crate::optim::Adam), ...).
     type Optim: crate::optim::Optimizer<Self::Elem>;
     /// Features per input sample.
     const INPUTS: usize;

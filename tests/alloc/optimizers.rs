@@ -9,7 +9,7 @@ use crate::common;
 use common::counting::allocations;
 
 use common::F64;
-use macrograd::optim::{Adagrad, AdagradConfig, Optimizer, RmsProp, RmsPropConfig};
+use macrograd::optim::{Adagrad, AdagradConfig, Optimizer, RMSprop, RMSpropConfig};
 use macrograd::prelude::*;
 use macrograd::Float;
 
@@ -167,7 +167,7 @@ where
 #[test]
 fn generated_rmsprop_is_the_runtime_optimizer() {
     let lens = [12, 4, 8];
-    let config = RmsPropConfig {
+    let config = RMSpropConfig {
         lr: 0.02,
         alpha: 0.9,
         eps: 1e-6,
@@ -175,7 +175,7 @@ fn generated_rmsprop_is_the_runtime_optimizer() {
         momentum: 0.5,
         centered: true,
     };
-    same_updates_as(RmsNet::new(), RmsProp::<f64>::new(config, &lens));
+    same_updates_as(RmsNet::new(), RMSprop::<f64>::new(config, &lens));
 }
 
 #[test]

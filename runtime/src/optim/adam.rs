@@ -62,6 +62,21 @@ impl AdamConfig {
     }
 }
 
+/// AdamW (`torch.optim.AdamW`): an [`Adam`] built with decoupled weight
+/// decay ([`AdamConfig::adamw`]: `decoupled: true`, weight decay 0.01), as
+/// PyTorch's `AdamW` is its `Adam` with `decoupled_weight_decay=True`. The
+/// language's `AdamW(..)` builds one.
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::optim::{AdamConfig, AdamW, Optimizer};
+/// let mut adamw = AdamW::<f64>::new(AdamConfig { lr: 0.1, ..AdamConfig::adamw() }, &[1]);
+/// let mut p = [1.0];
+/// adamw.update(0, &mut p, &[0.0]);
+/// assert_eq!(p, [1.0 - 0.1 * 0.01]); // only the decay: p (1 - lr wd)
+/// ```
+pub type AdamW<T> = Adam<T>;
+
 /// Per-parameter state of [`Adam`].
 #[derive(Clone, Debug)]
 struct AdamState<T> {

@@ -34,8 +34,8 @@
 //! ```
 //!
 //! ```
-//! use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
-//! let mut sgd = Sgd::<f64>::new(SgdConfig { lr: 0.1, ..SgdConfig::default() }, &[2]);
+//! use macrograd_runtime::optim::{Optimizer, SGD, SGDConfig};
+//! let mut sgd = SGD::<f64>::new(SGDConfig { lr: 0.1, ..SGDConfig::default() }, &[2]);
 //! let mut p = [1.0, -2.0];
 //! sgd.update(0, &mut p, &[0.5, -1.0]);
 //! assert_eq!(p, [0.95, -1.9]);
@@ -52,9 +52,9 @@ mod state;
 mod tests;
 
 pub use self::adagrad::{Adagrad, AdagradConfig};
-pub use self::adam::{Adam, AdamConfig};
-pub use self::rmsprop::{RmsProp, RmsPropConfig};
-pub use self::sgd::{Sgd, SgdConfig};
+pub use self::adam::{Adam, AdamConfig, AdamW};
+pub use self::rmsprop::{RMSprop, RMSpropConfig};
+pub use self::sgd::{SGDConfig, SGD};
 
 /// One optimizer over a fixed list of parameter tensors.
 pub trait Optimizer<T: Float> {
@@ -96,13 +96,13 @@ pub trait Optimizer<T: Float> {
     /// [`Optimizer::load_state`] restores the optimizer bit for bit.
     ///
     /// ```
-    /// use macrograd_runtime::optim::{Optimizer, Sgd, SgdConfig};
-    /// let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
-    /// let mut sgd = Sgd::<f32>::new(config, &[2]);
+    /// use macrograd_runtime::optim::{Optimizer, SGD, SGDConfig};
+    /// let config = SGDConfig { lr: 0.1, momentum: 0.9, ..SGDConfig::default() };
+    /// let mut sgd = SGD::<f32>::new(config, &[2]);
     /// sgd.update(0, &mut [1.0, 2.0], &[0.5, -0.25]);
     /// let state = sgd.state();
     /// assert_eq!(state[2], ("0.momentum_buffer".to_string(), vec![0.5, -0.25]));
-    /// let mut resumed = Sgd::<f32>::new(config, &[2]);
+    /// let mut resumed = SGD::<f32>::new(config, &[2]);
     /// resumed.load_state(&state).unwrap();
     /// assert_eq!(resumed.state(), state);
     /// ```

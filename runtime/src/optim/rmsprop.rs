@@ -5,9 +5,9 @@ use super::Optimizer;
 use crate::parallel::split_update;
 use crate::{Float, StateError};
 
-/// Hyperparameters of [`RmsProp`], with PyTorch's defaults.
+/// Hyperparameters of [`RMSprop`], with PyTorch's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RmsPropConfig {
+pub struct RMSpropConfig {
     /// Learning rate; default 1e-2.
     pub lr: f64,
     /// Smoothing constant of the running average of `g^2`; default 0.99.
@@ -25,7 +25,7 @@ pub struct RmsPropConfig {
     pub centered: bool,
 }
 
-impl RmsPropConfig {
+impl RMSpropConfig {
     /// Every hyperparameter by name (flags as 0 or 1), as a checkpoint
     /// records the declaration.
     fn named(&self) -> [(&'static str, f64); 6] {
@@ -40,9 +40,9 @@ impl RmsPropConfig {
     }
 }
 
-impl Default for RmsPropConfig {
+impl Default for RMSpropConfig {
     fn default() -> Self {
-        RmsPropConfig {
+        RMSpropConfig {
             lr: 1e-2,
             alpha: 0.99,
             eps: 1e-8,
@@ -53,9 +53,9 @@ impl Default for RmsPropConfig {
     }
 }
 
-/// Per-parameter state of [`RmsProp`].
+/// Per-parameter state of [`RMSprop`].
 #[derive(Clone, Debug)]
-struct RmsPropState<T> {
+struct RMSpropState<T> {
     /// Running average of `g^2`.
     square_avg: Vec<T>,
     /// Running average of `g` (centered only, else empty).
@@ -73,25 +73,25 @@ struct RmsPropState<T> {
 /// of zeros on the next step, the one allocation an update can make.
 ///
 /// ```
-/// use macrograd_runtime::optim::{Optimizer, RmsProp, RmsPropConfig};
-/// let mut rmsprop = RmsProp::<f64>::new(RmsPropConfig { eps: 0.0, ..Default::default() }, &[1]);
+/// use macrograd_runtime::optim::{Optimizer, RMSprop, RMSpropConfig};
+/// let mut rmsprop = RMSprop::<f64>::new(RMSpropConfig { eps: 0.0, ..Default::default() }, &[1]);
 /// let mut p = [1.0];
 /// rmsprop.update(0, &mut p, &[0.5]); // v = 0.01 * 0.25, p -= 0.01 * 0.5 / 0.05
 /// assert!((p[0] - 0.9).abs() < 1e-12);
 /// ```
 #[derive(Clone, Debug)]
-pub struct RmsProp<T> {
+pub struct RMSprop<T> {
     /// Hyperparameters.
-    pub config: RmsPropConfig,
+    pub config: RMSpropConfig,
     /// The hyperparameters it was built with (a checkpoint is resumed
     /// only by an optimizer declared the same).
-    declared: RmsPropConfig,
-    state: Vec<RmsPropState<T>>,
+    declared: RMSpropConfig,
+    state: Vec<RMSpropState<T>>,
 }
 
-impl<T: Float> RmsProp<T> {
+impl<T: Float> RMSprop<T> {
     /// An optimizer for parameters of the given lengths.
-    pub fn new(config: RmsPropConfig, param_lens: &[usize]) -> Self {
+    pub fn new(config: RMSpropConfig, param_lens: &[usize]) -> Self {
         let zeros_if = |on: bool, len: usize| {
             if on {
                 vec![T::zero(); len]
@@ -101,13 +101,13 @@ impl<T: Float> RmsProp<T> {
         };
         let state = param_lens
             .iter()
-            .map(|&len| RmsPropState {
+            .map(|&len| RMSpropState {
                 square_avg: vec![T::zero(); len],
                 grad_avg: zeros_if(config.centered, len),
                 momentum: zeros_if(config.momentum > 0.0, len),
             })
             .collect();
-        RmsProp {
+        RMSprop {
             config,
             declared: config,
             state,
@@ -115,7 +115,7 @@ impl<T: Float> RmsProp<T> {
     }
 }
 
-impl<T: Float> Optimizer<T> for RmsProp<T> {
+impl<T: Float> Optimizer<T> for RMSprop<T> {
     fn learning_rate(&self) -> f64 {
         self.config.lr
     }
@@ -195,7 +195,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         if use_momentum && state.momentum.is_empty() {
             state.momentum.resize(param.len(), T::zero());
         }
-        let s = RmsPropScalars {
+        let s = RMSpropScalars {
             lr: T::of(c.lr),
             alpha: T::of(c.alpha),
             one_minus_alpha: T::of(1.0 - c.alpha),
@@ -206,7 +206,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             centered: c.centered,
             use_momentum,
         };
-        let RmsPropState {
+        let RMSpropState {
             square_avg,
             grad_avg,
             momentum,
@@ -220,7 +220,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
 
 /// The scalars of one RMSprop step, in the element type.
 #[derive(Clone, Copy)]
-struct RmsPropScalars<T> {
+struct RMSpropScalars<T> {
     lr: T,
     alpha: T,
     one_minus_alpha: T,
@@ -239,7 +239,7 @@ crate::simd::dispatch! {
         square_avg: &mut [T],
         grad_avg: &mut [T],
         momentum: &mut [T],
-        s: RmsPropScalars<T>,
+        s: RMSpropScalars<T>,
     ) => rmsprop_body
 }
 
@@ -252,7 +252,7 @@ fn rmsprop_body<T: Float>(
     square_avg: &mut [T],
     grad_avg: &mut [T],
     momentum: &mut [T],
-    s: RmsPropScalars<T>,
+    s: RMSpropScalars<T>,
 ) {
     // Direct calls (not a function pointer), so that each loop is inlined
     // into the AVX2 + FMA version too.
@@ -272,7 +272,7 @@ fn rmsprop_loop<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
     square_avg: &mut [T],
     grad_avg: &mut [T],
     momentum: &mut [T],
-    s: RmsPropScalars<T>,
+    s: RMSpropScalars<T>,
 ) {
     let n = param.len();
     let (grad, square_avg) = (&grad[..n], &mut square_avg[..n]);

@@ -5,9 +5,9 @@ use super::Optimizer;
 use crate::parallel::split_update;
 use crate::{Float, StateError};
 
-/// Hyperparameters of [`Sgd`], with PyTorch's defaults.
+/// Hyperparameters of [`SGD`], with PyTorch's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SgdConfig {
+pub struct SGDConfig {
     /// Learning rate; default 1e-3 (torch 2.15).
     pub lr: f64,
     /// Momentum factor; default 0 (plain SGD).
@@ -20,7 +20,7 @@ pub struct SgdConfig {
     pub weight_decay: f64,
 }
 
-impl SgdConfig {
+impl SGDConfig {
     /// Every hyperparameter by name (flags as 0 or 1), as a checkpoint
     /// records the declaration.
     fn named(&self) -> [(&'static str, f64); 5] {
@@ -34,9 +34,9 @@ impl SgdConfig {
     }
 }
 
-impl Default for SgdConfig {
+impl Default for SGDConfig {
     fn default() -> Self {
-        SgdConfig {
+        SGDConfig {
             lr: 1e-3,
             momentum: 0.0,
             dampening: 0.0,
@@ -50,20 +50,20 @@ impl Default for SgdConfig {
 /// the momentum buffer starts at the first gradient, lr scales the whole
 /// velocity).
 #[derive(Clone, Debug)]
-pub struct Sgd<T> {
+pub struct SGD<T> {
     /// Hyperparameters.
-    pub config: SgdConfig,
+    pub config: SGDConfig,
     /// The hyperparameters it was built with (a checkpoint is resumed
     /// only by an optimizer declared the same).
-    declared: SgdConfig,
+    declared: SGDConfig,
     /// Momentum buffers, empty until the parameter's first step.
     momentum: Vec<Vec<T>>,
     lens: Vec<usize>,
 }
 
-impl<T: Float> Sgd<T> {
+impl<T: Float> SGD<T> {
     /// An optimizer for parameters of the given lengths.
-    pub fn new(config: SgdConfig, param_lens: &[usize]) -> Self {
+    pub fn new(config: SGDConfig, param_lens: &[usize]) -> Self {
         let momentum = param_lens
             .iter()
             .map(|&len| {
@@ -74,7 +74,7 @@ impl<T: Float> Sgd<T> {
                 }
             })
             .collect();
-        Sgd {
+        SGD {
             config,
             declared: config,
             momentum,
@@ -83,7 +83,7 @@ impl<T: Float> Sgd<T> {
     }
 }
 
-impl<T: Float> Optimizer<T> for Sgd<T> {
+impl<T: Float> Optimizer<T> for SGD<T> {
     fn learning_rate(&self) -> f64 {
         self.config.lr
     }
@@ -147,14 +147,14 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             // First step: the buffer starts at the (decayed) gradient itself,
             // undamped: b <- g, so b <- 0 * b + 1 * g below.
             buf.resize(param.len(), T::zero());
-            sgd_split(param, grad, buf, SgdScalars::new(&c, T::zero(), T::one()));
+            sgd_split(param, grad, buf, SGDScalars::new(&c, T::zero(), T::one()));
         } else {
             let keep = T::of(1.0 - c.dampening);
             sgd_split(
                 param,
                 grad,
                 buf,
-                SgdScalars::new(&c, T::of(c.momentum), keep),
+                SGDScalars::new(&c, T::of(c.momentum), keep),
             );
         }
     }
@@ -162,7 +162,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 
 /// The scalars of one SGD step, in the element type.
 #[derive(Clone, Copy)]
-struct SgdScalars<T> {
+struct SGDScalars<T> {
     lr: T,
     weight_decay: T,
     /// Multiplies the old buffer (momentum, or 0 on the first step).
@@ -176,9 +176,9 @@ struct SgdScalars<T> {
     decay: bool,
 }
 
-impl<T: Float> SgdScalars<T> {
-    fn new(c: &SgdConfig, mu_old: T, keep: T) -> Self {
-        SgdScalars {
+impl<T: Float> SGDScalars<T> {
+    fn new(c: &SGDConfig, mu_old: T, keep: T) -> Self {
+        SGDScalars {
             lr: T::of(c.lr),
             weight_decay: T::of(c.weight_decay),
             mu_old,
@@ -192,18 +192,18 @@ impl<T: Float> SgdScalars<T> {
 }
 
 /// [`sgd_step`] on as many threads as a long parameter pays for.
-fn sgd_split<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) {
+fn sgd_split<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SGDScalars<T>) {
     split_update(grad, [param, buf], |grad, [param, buf]| {
         sgd_step(param, grad, buf, s)
     });
 }
 
 crate::simd::dispatch! {
-    fn sgd_step<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) => sgd_body
+    fn sgd_step<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SGDScalars<T>) => sgd_body
 }
 
 #[inline(always)]
-fn sgd_body<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SgdScalars<T>) {
+fn sgd_body<T: Float>(param: &mut [T], grad: &[T], buf: &mut [T], s: SGDScalars<T>) {
     if !s.momentum {
         for (p, &g) in param.iter_mut().zip(grad) {
             let g = if s.decay { g + s.weight_decay * *p } else { g };

@@ -30,13 +30,13 @@ fn split_updates_equal_one_thread() {
         (
             "SGD momentum nesterov",
             Box::new(move || {
-                Box::new(Sgd::new(
-                    SgdConfig {
+                Box::new(SGD::new(
+                    SGDConfig {
                         lr: 0.1,
                         momentum: 0.9,
                         nesterov: true,
                         weight_decay: 0.01,
-                        ..SgdConfig::default()
+                        ..SGDConfig::default()
                     },
                     &[n],
                 ))
@@ -57,11 +57,11 @@ fn split_updates_equal_one_thread() {
         (
             "RMSprop centered momentum",
             Box::new(move || {
-                Box::new(RmsProp::new(
-                    RmsPropConfig {
+                Box::new(RMSprop::new(
+                    RMSpropConfig {
                         centered: true,
                         momentum: 0.5,
-                        ..RmsPropConfig::default()
+                        ..RMSpropConfig::default()
                     },
                     &[n],
                 ))
@@ -106,8 +106,8 @@ fn close(got: &[[f64; 2]], want: &[[f64; 2]]) {
     }
 }
 
-fn sgd(config: SgdConfig) -> Sgd<f64> {
-    Sgd::new(config, &[2])
+fn sgd(config: SGDConfig) -> SGD<f64> {
+    SGD::new(config, &[2])
 }
 
 fn adam(config: AdamConfig) -> Adam<f64> {
@@ -116,15 +116,15 @@ fn adam(config: AdamConfig) -> Adam<f64> {
 
 #[test]
 fn sgd_golden() {
-    let base = SgdConfig {
+    let base = SGDConfig {
         lr: 0.1,
-        ..SgdConfig::default()
+        ..SGDConfig::default()
     };
     close(
         &run(&mut sgd(base), &G),
         &[[0.95, -1.9], [0.94, -1.93], [0.98, -1.95]],
     );
-    let mom = SgdConfig {
+    let mom = SGDConfig {
         momentum: 0.9,
         ..base
     };
@@ -132,7 +132,7 @@ fn sgd_golden() {
         &run(&mut sgd(mom), &G),
         &[[0.95, -1.9], [0.895, -1.84], [0.8855, -1.806]],
     );
-    let damp = SgdConfig {
+    let damp = SGDConfig {
         dampening: 0.5,
         ..mom
     };
@@ -140,7 +140,7 @@ fn sgd_golden() {
         &run(&mut sgd(damp), &G),
         &[[0.95, -1.9], [0.9, -1.825], [0.875, -1.7675]],
     );
-    let nest = SgdConfig {
+    let nest = SGDConfig {
         nesterov: true,
         weight_decay: 0.01,
         ..mom
@@ -233,8 +233,8 @@ fn adam_golden() {
     );
 }
 
-fn rmsprop(config: RmsPropConfig) -> RmsProp<f64> {
-    RmsProp::new(config, &[2])
+fn rmsprop(config: RMSpropConfig) -> RMSprop<f64> {
+    RMSprop::new(config, &[2])
 }
 
 fn adagrad(config: AdagradConfig) -> Adagrad<f64> {
@@ -243,9 +243,9 @@ fn adagrad(config: AdagradConfig) -> Adagrad<f64> {
 
 #[test]
 fn rmsprop_golden() {
-    let base = RmsPropConfig {
+    let base = RMSpropConfig {
         lr: 0.01,
-        ..RmsPropConfig::default()
+        ..RMSpropConfig::default()
     };
     close(
         &run(&mut rmsprop(base), &G),
@@ -257,7 +257,7 @@ fn rmsprop_golden() {
     );
     close(
         &run(
-            &mut rmsprop(RmsPropConfig {
+            &mut rmsprop(RMSpropConfig {
                 momentum: 0.9,
                 centered: true,
                 ..base
@@ -276,13 +276,13 @@ fn rmsprop_golden() {
 /// float64 (`torch.optim.RMSprop` with these settings, same inputs).
 #[test]
 fn rmsprop_every_option() {
-    let lr = RmsPropConfig {
+    let lr = RMSpropConfig {
         lr: 0.01,
-        ..RmsPropConfig::default()
+        ..RMSpropConfig::default()
     };
     close(
         &run(
-            &mut rmsprop(RmsPropConfig {
+            &mut rmsprop(RMSpropConfig {
                 centered: true,
                 ..lr
             }),
@@ -296,7 +296,7 @@ fn rmsprop_every_option() {
     );
     close(
         &run(
-            &mut rmsprop(RmsPropConfig {
+            &mut rmsprop(RMSpropConfig {
                 alpha: 0.9,
                 eps: 1e-6,
                 weight_decay: 0.1,
@@ -313,7 +313,7 @@ fn rmsprop_every_option() {
     );
     close(
         &run(
-            &mut rmsprop(RmsPropConfig {
+            &mut rmsprop(RMSpropConfig {
                 alpha: 0.8,
                 weight_decay: 0.05,
                 momentum: 0.3,
@@ -383,7 +383,7 @@ fn adagrad_every_option() {
 
 #[test]
 fn defaults_are_pytorchs() {
-    let r = RmsPropConfig::default();
+    let r = RMSpropConfig::default();
     assert_eq!(
         (r.lr, r.alpha, r.eps, r.weight_decay, r.momentum, r.centered),
         (1e-2, 0.99, 1e-8, 0.0, 0.0, false)
@@ -407,12 +407,12 @@ fn defaults_are_pytorchs() {
 #[test]
 fn f32_matches_torch_float32() {
     let mut p = [1.0_f32, -2.0];
-    let mut opt = RmsProp::<f32>::new(
-        RmsPropConfig {
+    let mut opt = RMSprop::<f32>::new(
+        RMSpropConfig {
             lr: 0.01,
             momentum: 0.9,
             centered: true,
-            ..RmsPropConfig::default()
+            ..RMSpropConfig::default()
         },
         &[2],
     );
@@ -444,12 +444,12 @@ fn f32_matches_torch_float32() {
 /// starts at zeros, as if it had been there all along.
 #[test]
 fn rmsprop_momentum_raised_later_starts_from_zeros() {
-    let base = RmsPropConfig {
+    let base = RMSpropConfig {
         lr: 0.01,
-        ..RmsPropConfig::default()
+        ..RMSpropConfig::default()
     };
     let mut raised = rmsprop(base);
-    let mut always = rmsprop(RmsPropConfig {
+    let mut always = rmsprop(RMSpropConfig {
         momentum: 0.5,
         ..base
     });
@@ -531,20 +531,20 @@ fn resumes_bit_identically<O: Optimizer<f32>>(make: impl Fn() -> O) {
 
 #[test]
 fn sgd_momentum_resumes_bit_identically() {
-    let config = SgdConfig {
+    let config = SGDConfig {
         lr: 0.1,
         momentum: 0.9,
         dampening: 0.1,
         weight_decay: 0.01,
-        ..SgdConfig::default()
+        ..SGDConfig::default()
     };
-    resumes_bit_identically(|| Sgd::<f32>::new(config, &[3, 2]));
-    let nesterov = SgdConfig {
+    resumes_bit_identically(|| SGD::<f32>::new(config, &[3, 2]));
+    let nesterov = SGDConfig {
         nesterov: true,
         dampening: 0.0,
         ..config
     };
-    resumes_bit_identically(|| Sgd::<f32>::new(nesterov, &[3, 2]));
+    resumes_bit_identically(|| SGD::<f32>::new(nesterov, &[3, 2]));
 }
 
 #[test]
@@ -565,14 +565,14 @@ fn adam_amsgrad_and_adamw_resume_bit_identically() {
 
 #[test]
 fn rmsprop_centered_momentum_resumes_bit_identically() {
-    let config = RmsPropConfig {
+    let config = RMSpropConfig {
         lr: 0.01,
         momentum: 0.9,
         centered: true,
         weight_decay: 0.05,
-        ..RmsPropConfig::default()
+        ..RMSpropConfig::default()
     };
-    resumes_bit_identically(|| RmsProp::<f32>::new(config, &[3, 2]));
+    resumes_bit_identically(|| RMSprop::<f32>::new(config, &[3, 2]));
 }
 
 #[test]
@@ -666,7 +666,7 @@ fn load_state_reports_every_problem_and_changes_nothing() {
     assert_eq!(adam.state(), before);
 
     // Another optimizer's state names what it lacks.
-    let mut sgd = Sgd::<f32>::new(SgdConfig::default(), &[2, 1]);
+    let mut sgd = SGD::<f32>::new(SGDConfig::default(), &[2, 1]);
     let err = sgd.load_state(&before).unwrap_err().to_string();
     assert!(
         err.starts_with("cannot load the SGD state: `momentum` is missing"),
@@ -680,19 +680,19 @@ fn load_state_reports_every_problem_and_changes_nothing() {
 fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
     // SGD(0.01) saved, SGD(0.01, momentum = 0.9) declared: refused, not
     // resumed without its momentum.
-    let plain = Sgd::<f64>::new(
-        SgdConfig {
+    let plain = SGD::<f64>::new(
+        SGDConfig {
             lr: 0.01,
-            ..SgdConfig::default()
+            ..SGDConfig::default()
         },
         &[2],
     );
-    let with_momentum = SgdConfig {
+    let with_momentum = SGDConfig {
         lr: 0.01,
         momentum: 0.9,
-        ..SgdConfig::default()
+        ..SGDConfig::default()
     };
-    let mut sgd = Sgd::<f64>::new(with_momentum, &[2]);
+    let mut sgd = SGD::<f64>::new(with_momentum, &[2]);
     let err = sgd.load_state(&plain.state()).unwrap_err().to_string();
     assert!(
         err.contains(
@@ -736,11 +736,11 @@ fn a_state_loads_only_into_the_same_declaration_and_within_its_ranges() {
         assert!(err.contains(message), "{key}: {err}");
         assert_eq!(adam.state(), before);
     }
-    let mut nesterov = Sgd::<f64>::new(
-        SgdConfig {
+    let mut nesterov = SGD::<f64>::new(
+        SGDConfig {
             momentum: 0.9,
             nesterov: true,
-            ..SgdConfig::default()
+            ..SGDConfig::default()
         },
         &[1],
     );
@@ -758,10 +758,10 @@ fn state_names_follow_pytorch() {
     let names = |state: Vec<(String, Vec<f64>)>| -> Vec<String> {
         state.into_iter().map(|(name, _)| name).collect()
     };
-    let mut sgd = Sgd::<f64>::new(
-        SgdConfig {
+    let mut sgd = SGD::<f64>::new(
+        SGDConfig {
             momentum: 0.9,
-            ..SgdConfig::default()
+            ..SGDConfig::default()
         },
         &[2, 2],
     );
@@ -815,7 +815,7 @@ fn state_names_follow_pytorch() {
             "0.max_exp_avg_sq"
         ]
     );
-    let rmsprop = RmsProp::<f64>::new(RmsPropConfig::default(), &[1]);
+    let rmsprop = RMSprop::<f64>::new(RMSpropConfig::default(), &[1]);
     assert_eq!(
         declared(rmsprop.state()),
         ["lr", "alpha", "eps", "weight_decay", "momentum", "centered"]
@@ -844,11 +844,11 @@ fn zero_lr_changes_nothing() {
     });
     opt.update(0, &mut p, &[0.5, 0.5]);
     assert_eq!(p, [1.0, -2.0]);
-    let mut opt = rmsprop(RmsPropConfig {
+    let mut opt = rmsprop(RMSpropConfig {
         lr: 0.0,
         momentum: 0.9,
         centered: true,
-        ..RmsPropConfig::default()
+        ..RMSpropConfig::default()
     });
     opt.update(0, &mut p, &[0.5, 0.5]);
     assert_eq!(p, [1.0, -2.0]);
