@@ -16,7 +16,8 @@
 //! jobs, stay in this module.
 //!
 //! ```
-//! use macrograd_runtime::{set_threads, threads};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::{set_threads, threads};
 //! assert_eq!(threads(), 1);
 //! set_threads(2);
 //! assert_eq!(threads(), 2);

@@ -10,7 +10,8 @@
 //! garbage or NaN); with `beta = 1` the product accumulates into `C`.
 //!
 //! ```
-//! use macrograd_runtime::gemm::gemm;
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::gemm::gemm;
 //! use ndarray::array;
 //! let a = array![[1.0_f64, 2.0], [3.0, 4.0]];
 //! let mut c = array![[0.0_f64, 0.0], [0.0, 0.0]];

@@ -61,7 +61,8 @@ struct AdagradState<T> {
 /// root). It has no momentum for a scheduler to cycle.
 ///
 /// ```
-/// use macrograd_runtime::optim::{Adagrad, AdagradConfig, Optimizer};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::optim::{Adagrad, AdagradConfig, Optimizer};
 /// let mut adagrad = Adagrad::<f64>::new(AdagradConfig { lr: 0.1, eps: 0.0, ..Default::default() }, &[1]);
 /// let mut p = [1.0];
 /// adagrad.update(0, &mut p, &[0.5]); // s = 0.25, p -= 0.1 * 0.5 / 0.5

@@ -34,7 +34,8 @@
 //! ```
 //!
 //! ```
-//! use macrograd_runtime::optim::{Optimizer, SGD, SGDConfig};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::optim::{Optimizer, SGD, SGDConfig};
 //! let mut sgd = SGD::<f64>::new(SGDConfig { lr: 0.1, ..SGDConfig::default() }, &[2]);
 //! let mut p = [1.0, -2.0];
 //! sgd.update(0, &mut p, &[0.5, -1.0]);
@@ -96,7 +97,8 @@ pub trait Optimizer<T: Float> {
     /// [`Optimizer::load_state`] restores the optimizer bit for bit.
     ///
     /// ```
-    /// use macrograd_runtime::optim::{Optimizer, SGD, SGDConfig};
+    /// # use macrograd_runtime as macrograd;
+    /// use macrograd::optim::{Optimizer, SGD, SGDConfig};
     /// let config = SGDConfig { lr: 0.1, momentum: 0.9, ..SGDConfig::default() };
     /// let mut sgd = SGD::<f32>::new(config, &[2]);
     /// sgd.update(0, &mut [1.0, 2.0], &[0.5, -0.25]);

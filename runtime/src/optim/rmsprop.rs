@@ -73,7 +73,8 @@ struct RMSpropState<T> {
 /// of zeros on the next step, the one allocation an update can make.
 ///
 /// ```
-/// use macrograd_runtime::optim::{Optimizer, RMSprop, RMSpropConfig};
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::optim::{Optimizer, RMSprop, RMSpropConfig};
 /// let mut rmsprop = RMSprop::<f64>::new(RMSpropConfig { eps: 0.0, ..Default::default() }, &[1]);
 /// let mut p = [1.0];
 /// rmsprop.update(0, &mut p, &[0.5]); // v = 0.01 * 0.25, p -= 0.01 * 0.5 / 0.05
