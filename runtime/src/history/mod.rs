@@ -46,7 +46,6 @@ use crate::metrics::Metric;
 
 mod csv;
 mod json;
-mod json_read;
 #[cfg(feature = "plot")]
 mod plot;
 #[cfg(test)]
