@@ -47,7 +47,6 @@ use crate::metrics::Metric;
 
 mod csv;
 mod json;
-mod json_read;
 #[cfg(feature = "plot")]
 mod plot;
 #[cfg(test)]

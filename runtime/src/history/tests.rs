@@ -289,7 +289,7 @@ fn from_json_names_what_is_wrong() {
         ),
         (
             json.replacen("\"lr\"", "\"rate\"", 1),
-            "`epochs[0].lr` is missing",
+            "`epochs[0]` missing field `lr`",
         ),
         (
             json[..json.len() - 2].to_string(),
@@ -427,4 +427,479 @@ fn plot_rejects_other_extensions() {
         );
     }
     assert!(dir.files().is_empty());
+}
+
+/// Epochs with every kind of value `to_json` writes: non-finite numbers,
+/// no validation loss, metrics out of name order and one listed twice,
+/// numbers that print long, short or in exponent form.
+fn odd_epochs() -> Vec<EpochLog> {
+    let mut epochs = vec![
+        log(1, f64::NAN, None),
+        log(2, f64::INFINITY, Some(f64::NAN)),
+        log(3, 0.1 + 0.2, Some(-0.0)),
+    ];
+    epochs[0].metrics = vec![
+        (Metric::MAE, 0.1 + 0.2),
+        (Metric::Accuracy, f64::NAN),
+        (Metric::MAE, 9.0),
+    ];
+    epochs[0].val_metrics = vec![(Metric::R2, f64::NEG_INFINITY), (Metric::RMSE, 1.5e-7)];
+    epochs[0].duration = Duration::new(3, 123_456_789);
+    epochs[1].metrics = vec![];
+    epochs[1].lr = f64::NAN;
+    epochs[1].iterations = 0;
+    epochs[1].duration = Duration::ZERO;
+    epochs[2].metrics.push((Metric::RMSE, 1e21));
+    epochs[2].lr = 5e-324;
+    epochs[2].duration = Duration::from_nanos(1);
+    epochs
+}
+
+/// Today's exact text of `to_json`, for the epochs of [`odd_epochs`] and
+/// every stop reason: keys in the documented order, metrics in the epoch's
+/// order (the first of a repeated one), non-finite numbers as `null` in the
+/// epochs and as strings in `stop`, numbers in their shortest form.
+#[test]
+fn json_text_is_pinned() {
+    const EPOCHS: &str = r#"{
+  "epochs": [
+    {
+      "epoch": 1,
+      "loss": null,
+      "val_loss": null,
+      "metrics": {
+        "mae": 0.30000000000000004,
+        "acc": null
+      },
+      "val_metrics": {
+        "r2": null,
+        "rmse": 1.5e-7
+      },
+      "lr": 0.1,
+      "iterations": 4,
+      "seconds": 3.123456789
+    },
+    {
+      "epoch": 2,
+      "loss": null,
+      "val_loss": null,
+      "metrics": {},
+      "val_metrics": {},
+      "lr": null,
+      "iterations": 0,
+      "seconds": 0.0
+    },
+    {
+      "epoch": 3,
+      "loss": 0.30000000000000004,
+      "val_loss": -0.0,
+      "metrics": {
+        "acc": 0.5,
+        "rmse": 1e+21
+      },
+      "val_metrics": {},
+      "lr": 5e-324,
+      "iterations": 4,
+      "seconds": 1e-9
+    }
+  ],
+"#;
+    let stops = [
+        (
+            StopReason::MaxEpochs { epochs: 3 },
+            None,
+            r#"  "stop": {
+    "reason": "max_epochs",
+    "epochs": 3,
+    "message": "Finished: all 3 epochs ran"
+  },
+  "best_epoch": null
+}"#,
+        ),
+        (
+            StopReason::TargetReached {
+                monitor: Monitor::ValMetric(Metric::R2),
+                value: 0.1 + 0.7,
+                target: f64::INFINITY,
+                epoch: 3,
+            },
+            Some(2),
+            r#"  "stop": {
+    "reason": "target_reached",
+    "monitor": "val_r2",
+    "value": 0.7999999999999999,
+    "target": "inf",
+    "epoch": 3,
+    "message": "Stopped: val_r2 0.8000 reached the target inf at epoch 3"
+  },
+  "best_epoch": 2
+}"#,
+        ),
+        (
+            StopReason::EarlyStopping {
+                monitor: Monitor::Metric(Metric::MAE),
+                best_epoch: 2,
+                best: f64::NAN,
+                epoch: 3,
+                patience: 1,
+            },
+            None,
+            r#"  "stop": {
+    "reason": "early_stopping",
+    "monitor": "mae",
+    "best_epoch": 2,
+    "best": "NaN",
+    "epoch": 3,
+    "patience": 1,
+    "message": "Stopped early at epoch 3: mae has not improved for 1 epochs; best NaN at epoch 2"
+  },
+  "best_epoch": null
+}"#,
+        ),
+        (
+            StopReason::NonFinite {
+                epoch: 3,
+                batch: 7,
+                loss: f64::NEG_INFINITY,
+            },
+            Some(2),
+            r#"  "stop": {
+    "reason": "non_finite",
+    "epoch": 3,
+    "batch": 7,
+    "loss": "-inf",
+    "message": "Stopped: the loss became -inf in epoch 3, batch 7; that batch's update was not applied"
+  },
+  "best_epoch": 2
+}"#,
+        ),
+        (
+            StopReason::NonFinite {
+                epoch: 2,
+                batch: 1,
+                loss: f64::NAN,
+            },
+            None,
+            r#"  "stop": {
+    "reason": "non_finite",
+    "epoch": 2,
+    "batch": 1,
+    "loss": "NaN",
+    "message": "Stopped: the loss became NaN in epoch 2, batch 1; that batch's update was not applied"
+  },
+  "best_epoch": null
+}"#,
+        ),
+        (
+            StopReason::Callback { epoch: 3 },
+            Some(2),
+            r#"  "stop": {
+    "reason": "callback",
+    "epoch": 3,
+    "message": "Stopped by a callback after epoch 3"
+  },
+  "best_epoch": 2
+}"#,
+        ),
+    ];
+    for (stop, best_epoch, tail) in stops {
+        let history = History {
+            epochs: odd_epochs(),
+            stop,
+            best_epoch,
+        };
+        let json = history.to_json();
+        assert_eq!(json, format!("{EPOCHS}{tail}"));
+        assert_eq!(History::from_json(&json).unwrap().to_json(), json);
+    }
+    let empty = History {
+        epochs: vec![],
+        stop: StopReason::Callback { epoch: 0 },
+        best_epoch: None,
+    };
+    assert_eq!(
+        empty.to_json(),
+        r#"{
+  "epochs": [],
+  "stop": {
+    "reason": "callback",
+    "epoch": 0,
+    "message": "Stopped by a callback after epoch 0"
+  },
+  "best_epoch": null
+}"#
+    );
+}
+
+/// A small history as JSON, for [`from_json_accepts_and_refuses`] to edit.
+const SMALL: &str = r#"{"epochs": [{"epoch": 1, "loss": 0.5, "val_loss": 0.25, "metrics": {"acc": 0.5}, "val_metrics": {}, "lr": 0.1, "iterations": 4, "seconds": 1.5}], "stop": {"reason": "max_epochs", "epochs": 1, "message": "Finished"}, "best_epoch": null}"#;
+
+/// [`SMALL`] with its first `from` replaced by `to`.
+fn small_with(from: &str, to: &str) -> String {
+    assert!(SMALL.contains(from), "{from}");
+    SMALL.replacen(from, to, 1)
+}
+
+/// What `from_json` reads beyond what `to_json` writes: unknown keys are
+/// ignored, the first of a repeated key is read (every one in metrics),
+/// whole numbers are numbers, a stop reason's message and the keys of
+/// other reasons are not read.
+#[test]
+fn from_json_accepts_what_to_json_does_not_write() {
+    let read =
+        |text: String| History::from_json(&text).unwrap_or_else(|e| panic!("{e}\nin {text}"));
+    let small = read(SMALL.to_string());
+    assert_eq!(small.epochs[0].duration, Duration::from_millis(1500));
+    assert_eq!(small.stop, StopReason::MaxEpochs { epochs: 1 });
+    for text in [
+        small_with(
+            "\"seconds\": 1.5",
+            "\"seconds\": 1.5, \"extra\": [1, {\"a\": null}]",
+        ),
+        small_with("{\"epochs\"", "{\"x\": {\"y\": [true]}, \"epochs\""),
+        small_with(
+            "\"message\"",
+            "\"monitor\": 7, \"loss\": \"x\", \"value\": [], \"message\"",
+        ),
+        small_with(", \"message\": \"Finished\"", ""),
+        small_with("\"Finished\"", "[1, {}]"),
+        small_with(
+            "{\"reason\": \"max_epochs\", \"epochs\": 1",
+            "{\"epochs\": 1, \"reason\": \"max_epochs\"",
+        ),
+        format!(" \n{SMALL}\n\t "),
+    ] {
+        assert_eq!(read(text), small);
+    }
+
+    // The first of a repeated key; every metric, in order.
+    let h = read(small_with(
+        "\"epoch\": 1,",
+        "\"epoch\": 1, \"epoch\": \"two\",",
+    ));
+    assert_eq!(h.epochs[0].epoch, 1);
+    let h = read(small_with(
+        "\"best_epoch\": null}",
+        "\"best_epoch\": null, \"best_epoch\": 3, \"stop\": 5}",
+    ));
+    assert_eq!(h, small);
+    let h = read(small_with(
+        "\"epochs\": 1,",
+        "\"epochs\": 1, \"epochs\": -1, \"reason\": \"bored\",",
+    ));
+    assert_eq!(h, small);
+    let h = read(small_with(
+        "{\"acc\": 0.5}",
+        "{\"acc\": 0.5, \"mae\": 2, \"acc\": null}",
+    ));
+    let metrics = &h.epochs[0].metrics;
+    assert_eq!(metrics.len(), 3);
+    assert_eq!(metrics[..2], [(Metric::Accuracy, 0.5), (Metric::MAE, 2.0)]);
+    assert!(metrics[2].0 == Metric::Accuracy && metrics[2].1.is_nan());
+
+    // Whole numbers as numbers, null as NaN or no validation loss.
+    let h = read(small_with("\"loss\": 0.5", "\"loss\": -2"));
+    assert_eq!(h.epochs[0].loss, -2.0);
+    let h = read(small_with("\"seconds\": 1.5", "\"seconds\": 2"));
+    assert_eq!(h.epochs[0].duration, Duration::from_secs(2));
+    let h = read(small_with(
+        "\"iterations\": 4",
+        "\"iterations\": 18446744073709551615",
+    ));
+    assert_eq!(h.epochs[0].iterations as u64, u64::MAX);
+    let h =
+        read(small_with("\"loss\": 0.5", "\"loss\": null").replace("\"lr\": 0.1", "\"lr\": null"));
+    assert!(h.epochs[0].loss.is_nan() && h.epochs[0].lr.is_nan());
+    let h = read(small_with("\"val_loss\": 0.25", "\"val_loss\": null"));
+    assert_eq!(h.epochs[0].val_loss, None);
+
+    // Numbers of a stop reason: also null and the strings of non-finite ones.
+    let stop = |s: &str| read(small_with("{\"reason\": \"max_epochs\", \"epochs\": 1", s)).stop;
+    let reason =
+        stop("{\"reason\": \"non_finite\", \"epoch\": 1, \"batch\": 2, \"loss\": \"-inf\"");
+    assert_eq!(
+        reason,
+        StopReason::NonFinite {
+            epoch: 1,
+            batch: 2,
+            loss: f64::NEG_INFINITY
+        }
+    );
+    let reason = stop("{\"reason\": \"non_finite\", \"epoch\": 1, \"batch\": 2, \"loss\": null");
+    assert!(matches!(reason, StopReason::NonFinite { loss, .. } if loss.is_nan()));
+    let reason = stop(
+        "{\"reason\": \"target_reached\", \"monitor\": \"val_acc\", \"value\": 3, \"target\": \"inf\", \"epoch\": 1",
+    );
+    assert_eq!(
+        reason,
+        StopReason::TargetReached {
+            monitor: Monitor::ValMetric(Metric::Accuracy),
+            value: 3.0,
+            target: f64::INFINITY,
+            epoch: 1
+        }
+    );
+    let reason = stop(
+        "{\"reason\": \"early_stopping\", \"monitor\": \"r2\", \"best_epoch\": 1, \"best\": \"NaN\", \"epoch\": 2, \"patience\": 1",
+    );
+    assert!(matches!(
+        reason,
+        StopReason::EarlyStopping { monitor: Monitor::Metric(Metric::R2), best, .. } if best.is_nan()
+    ));
+    assert_eq!(
+        stop("{\"reason\": \"callback\", \"epoch\": 1"),
+        StopReason::Callback { epoch: 1 }
+    );
+}
+
+/// What `from_json` refuses, each error naming where and what.
+#[test]
+fn from_json_refuses_what_is_not_a_history() {
+    let stop = |s: &str| small_with("{\"reason\": \"max_epochs\", \"epochs\": 1", s);
+    let epoch = &SMALL[SMALL.find('[').unwrap() + 1..SMALL.find("], \"stop\"").unwrap()];
+    let second =
+        |from: &str, to: &str| small_with(epoch, &format!("{epoch}, {}", epoch.replace(from, to)));
+    let cases: Vec<(String, &[&str])> = vec![
+        // Kinds of values.
+        ("[]".into(), &["`the history` must be an object, found an array"]),
+        ("3".into(), &["`the history` must be an object, found 3"]),
+        (
+            small_with(epoch, "[1, 0.5, 0.25, {}, {}, 0.1, 4, 1.5]"),
+            &["`epochs[0]` must be an object, found an array"],
+        ),
+        (
+            small_with("{\"reason\": \"max_epochs\", \"epochs\": 1, \"message\": \"Finished\"}", "[\"max_epochs\", 1]"),
+            &["`stop` must be an object, found an array"],
+        ),
+        (small_with("{\"acc\": 0.5}", "[0.5]"), &["`epochs[0].metrics` must be an object, found an array"]),
+        (
+            small_with("\"val_metrics\": {}", "\"val_metrics\": null"),
+            &["`epochs[0].val_metrics` must be an object, found null"],
+        ),
+        ("{\"epochs\": {}}".into(), &["`epochs` must be an array, found an object"]),
+        // Missing keys.
+        (small_with("\"val_loss\": 0.25, ", ""), &["epochs[0]", "val_loss"]),
+        (small_with("\"seconds\": 1.5", "\"second\": 1.5"), &["epochs[0]", "seconds"]),
+        (second("\"lr\"", "\"rate\""), &["epochs[1]", "lr"]),
+        (small_with(", \"best_epoch\": null", ""), &["best_epoch"]),
+        (small_with("\"stop\"", "\"Stop\""), &["stop"]),
+        (small_with("\"epochs\": 1, \"message\"", "\"message\""), &["stop", "epochs"]),
+        (small_with("\"reason\": \"max_epochs\", ", ""), &["stop", "reason"]),
+        (
+            stop("{\"reason\": \"early_stopping\", \"monitor\": \"loss\", \"best_epoch\": 1, \"epoch\": 2, \"patience\": 1"),
+            &["stop", "best"],
+        ),
+        // Counts.
+        (
+            small_with("\"iterations\": 4", "\"iterations\": 4.0"),
+            &["`epochs[0].iterations` must be a whole number, found 4"],
+        ),
+        (
+            small_with("\"iterations\": 4", "\"iterations\": 1e2"),
+            &["`epochs[0].iterations` must be a whole number, found 100"],
+        ),
+        (small_with("\"epoch\": 1", "\"epoch\": -1"), &["`epochs[0].epoch` must be a whole number, found -1"]),
+        (
+            small_with("\"epoch\": 1", "\"epoch\": \"1\""),
+            &["`epochs[0].epoch` must be a whole number, found the string \"1\""],
+        ),
+        (
+            small_with("\"iterations\": 4", "\"iterations\": 18446744073709551616"),
+            &["`epochs[0].iterations` must be a whole number, found 18446744073709552000"],
+        ),
+        (
+            small_with("\"best_epoch\": null", "\"best_epoch\": -1"),
+            &["`best_epoch` must be a whole number, found -1"],
+        ),
+        (small_with("\"epochs\": 1,", "\"epochs\": true,"), &["`stop.epochs` must be a whole number, found true"]),
+        (
+            stop("{\"reason\": \"non_finite\", \"epoch\": 1, \"batch\": [], \"loss\": 1"),
+            &["`stop.batch` must be a whole number, found an array"],
+        ),
+        // Numbers.
+        (
+            small_with("\"loss\": 0.5", "\"loss\": \"NaN\""),
+            &["`epochs[0].loss` must be a number or null, found the string \"NaN\""],
+        ),
+        (
+            small_with("\"loss\": 0.5", &format!("\"loss\": {}{}", "[".repeat(120), "]".repeat(120))),
+            &["`epochs[0].loss` must be a number or null, found an array"],
+        ),
+        (small_with("\"lr\": 0.1", "\"lr\": {}"), &["`epochs[0].lr` must be a number or null, found an object"]),
+        (
+            small_with("\"val_loss\": 0.25", "\"val_loss\": \"x\""),
+            &["`epochs[0].val_loss` must be a number, found the string \"x\""],
+        ),
+        (
+            small_with("\"seconds\": 1.5", "\"seconds\": -1.5"),
+            &["`epochs[0].seconds` must be a non-negative, finite number of seconds, found -1.5"],
+        ),
+        (
+            small_with("\"seconds\": 1.5", "\"seconds\": 1e300"),
+            &["`epochs[0].seconds` must be a non-negative, finite number of seconds"],
+        ),
+        (small_with("\"seconds\": 1.5", "\"seconds\": null"), &["`epochs[0].seconds` must be a number, found null"]),
+        (
+            second("\"lr\": 0.1", "\"lr\": \"fast\""),
+            &["`epochs[1].lr` must be a number or null, found the string \"fast\""],
+        ),
+        (
+            stop("{\"reason\": \"non_finite\", \"epoch\": 1, \"batch\": 2, \"loss\": \"nan\""),
+            &["`stop.loss` must be a number or null, found the string \"nan\""],
+        ),
+        (
+            stop("{\"reason\": \"target_reached\", \"monitor\": \"loss\", \"value\": false, \"target\": 1, \"epoch\": 1"),
+            &["`stop.value` must be a number or null, found false"],
+        ),
+        // Metrics, monitors, reasons.
+        (
+            small_with("\"acc\"", "\"accuracy\""),
+            &["`epochs[0].metrics` has the unknown metric \"accuracy\" (known: acc, mae, rmse, r2)"],
+        ),
+        (
+            small_with("\"val_metrics\": {}", "\"val_metrics\": {\"val_acc\": 1}"),
+            &["`epochs[0].val_metrics` has the unknown metric \"val_acc\""],
+        ),
+        (
+            small_with("{\"acc\": 0.5}", "{\"acc\": 0.5, \"acc\": \"x\"}"),
+            &["`epochs[0].metrics.acc` must be a number or null, found the string \"x\""],
+        ),
+        (
+            stop("{\"reason\": \"target_reached\", \"monitor\": \"val_val_loss\", \"value\": 1, \"target\": 1, \"epoch\": 1"),
+            &["`stop.monitor` is not a loss or metric: \"val_val_loss\""],
+        ),
+        (
+            stop("{\"reason\": \"early_stopping\", \"monitor\": 3, \"best_epoch\": 1, \"best\": 1, \"epoch\": 2, \"patience\": 1"),
+            &["`stop.monitor` must be a string, found 3"],
+        ),
+        (
+            small_with("\"max_epochs\"", "\"bored\""),
+            &["`stop.reason` must be `max_epochs`, `target_reached`, `early_stopping`, `non_finite` or `callback`, found \"bored\""],
+        ),
+        (small_with("\"max_epochs\"", "null"), &["`stop.reason` must be a string, found null"]),
+        // Not JSON, wherever it is and whatever else is wrong; also in a
+        // value that is not read.
+        (format!("{SMALL} x"), &["invalid JSON: trailing characters"]),
+        (
+            small_with("\"iterations\": 4", "\"iterations\": 4.5")[..SMALL.len() - 2].to_string(),
+            &["invalid JSON: EOF while parsing"],
+        ),
+        (small_with("\"epoch\": 1,", "\"x\": 1e400, \"epoch\": 1,"), &["invalid JSON: number out of range"]),
+        (small_with("\"epoch\": 1,", "\"x\": \"\\ud800\", \"epoch\": 1,"), &["invalid JSON: ", "escape"]),
+        (small_with("\"epoch\": 1,", "\"epoch\": 1, \"epoch\": 1e999,"), &["invalid JSON: number out of range"]),
+        (small_with("\"message\": \"Finished\"", "\"message\": 1e999"), &["invalid JSON: number out of range"]),
+        ("{\"epochs\": [".repeat(200), &["invalid JSON: recursion limit exceeded"]),
+    ];
+    for (text, expected) in cases {
+        let err = History::from_json(&text).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with("history JSON: "), "{message}");
+        for part in expected {
+            assert!(
+                message.contains(part),
+                "{part:?} not in {message}\nfor {text}"
+            );
+        }
+    }
 }
