@@ -6,10 +6,11 @@
 //! `serde_path_to_error` tells where it is (`epochs[2].iterations`).
 //!
 //! ```
-//! use macrograd_runtime::history::{History, StopReason};
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::history::{History, StopReason};
 //! let h = History { epochs: vec![], stop: StopReason::Callback { epoch: 0 }, best_epoch: None };
 //! assert_eq!(History::from_json(&h.to_json())?, h);
-//! # Ok::<(), macrograd_runtime::Error>(())
+//! # Ok::<(), macrograd::Error>(())
 //! ```
 
 use std::collections::HashSet;
@@ -82,8 +83,9 @@ impl History {
     /// # Examples
     ///
     /// ```
+    /// # use macrograd_runtime as macrograd;
     /// # use std::time::Duration;
-    /// # use macrograd_runtime::history::{EpochLog, History, StopReason};
+    /// # use macrograd::history::{EpochLog, History, StopReason};
     /// let history = History {
     ///     epochs: vec![EpochLog {
     ///         epoch: 1,
@@ -124,8 +126,9 @@ impl History {
     /// one, in order).
     ///
     /// ```
+    /// # use macrograd_runtime as macrograd;
     /// use std::time::Duration;
-    /// use macrograd_runtime::history::{EpochLog, History, Monitor, StopReason};
+    /// use macrograd::history::{EpochLog, History, Monitor, StopReason};
     /// let history = History {
     ///     epochs: vec![EpochLog {
     ///         epoch: 1,
@@ -146,12 +149,12 @@ impl History {
     ///     best_epoch: None,
     /// };
     /// assert_eq!(History::from_json(&history.to_json())?, history);
-    /// # Ok::<(), macrograd_runtime::Error>(())
+    /// # Ok::<(), macrograd::Error>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Io`](crate::Error::Io) (kind `InvalidData`, path `history JSON`) naming the
+    /// [`Error::InvalidFile`](crate::Error::InvalidFile) (path `history JSON`) naming the
     /// first problem found, and where it is: text that is not JSON (first, wherever it
     /// is), a missing key (`` `epochs[2]` missing field `lr` ``), a value
     /// of the wrong kind (`` `epochs[2].iterations` must be a whole number,

@@ -892,7 +892,7 @@ fn from_json_refuses_what_is_not_a_history() {
     ];
     for (text, expected) in cases {
         let err = History::from_json(&text).unwrap_err();
-        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(matches!(err, Error::InvalidFile { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.starts_with("history JSON: "), "{message}");
         for part in expected {
