@@ -2,8 +2,8 @@
 //! the four workloads of `docs/workloads.md` use them.
 //!
 //! ```sh
-//! cargo bench --bench kernels            # everything, a few minutes
-//! cargo bench --bench kernels -- gemm    # one group
+//! cargo bench --bench kernels --features criterion          # everything, a few minutes
+//! cargo bench --bench kernels --features criterion -- gemm  # one group
 //! ```
 //!
 //! * `gemm`: `C <- A B` for square `n x n` (64 .. 512, both operands
