@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let StopReason::EarlyStopping { best_epoch, .. } = stopped.stop {
         println!(
             "  the model keeps the weights of epoch {best_epoch}: validation loss {:.4}",
-            model.evaluate(&validation, 200)?
+            model.evaluate_batched(&validation, 200)?.loss
         );
     }
 

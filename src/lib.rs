@@ -151,11 +151,12 @@ macro_rules! model {
 /// The names most programs need: `use macrograd::prelude::*;`.
 pub mod prelude {
     pub use crate::model;
-    pub use macrograd_runtime::data::Dataset;
-    pub use macrograd_runtime::metrics::Metric;
+    pub use macrograd_runtime::data::{Dataset, Standardize};
+    pub use macrograd_runtime::io::{load_weights, save_weights};
+    pub use macrograd_runtime::metrics::{ConfusionMatrix, Metric};
     pub use macrograd_runtime::model::{Model, Summary};
     pub use macrograd_runtime::ndarray::{array, s, Array1, Array2, ArrayView2};
-    pub use macrograd_runtime::train::{Fit, History, Train};
+    pub use macrograd_runtime::train::{EarlyStopping, Evaluation, Fit, History, Train};
     pub use macrograd_runtime::{Error, Rng};
 }
 
@@ -170,7 +171,7 @@ pub mod __private {
         Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
-    pub use macrograd_runtime::metrics::Task;
+    pub use macrograd_runtime::metrics::{predicted_classes, predicted_labels, Task};
     pub use macrograd_runtime::model::{
         LayerSummary, Model, NamedBuffer, NamedBufferMut, Parameter, ParameterMut, Summary,
         TargetBatch,
@@ -265,6 +266,11 @@ pub mod __invalid {
 
         /// Unreachable: the program that names it does not compile.
         pub fn predict_proba<'a>(&mut self, _input: impl Into<ArrayView2<'a, T>>) -> Array2<T> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn predict_classes<'a>(&mut self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<usize> {
             unreachable!("a model with compile errors")
         }
 

@@ -39,7 +39,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::ir::{Layer, Model};
+use crate::ir::{Layer, LossKind, Model};
 use crate::runtime::mg;
 
 /// The whole expansion: items for `struct Name;`, else a block expression
@@ -225,6 +225,7 @@ impl<'a> Gen<'a> {
             quote!(#s: #mg::Slot::new(#width, #grad),)
         });
         let predict_proba = self.expand_predict_proba();
+        let predict_classes = self.expand_predict_classes();
         let loss = self.m.loss.kind.constructor();
         let loss = quote_spanned!(self.m.loss.span=> #loss);
         let lens: Vec<usize> = self
@@ -288,6 +289,7 @@ impl<'a> Gen<'a> {
                 }
 
                 #predict_proba
+                #predict_classes
             }
         }
     }
@@ -323,6 +325,54 @@ impl<'a> Gen<'a> {
                 &mut self,
                 input: impl ::core::convert::Into<#mg::ArrayView2<'__i, #e>>,
             ) -> #mg::Array2<#e> {
+                #body
+            }
+        }
+    }
+
+    /// `predict_classes` for classifiers: each row's class (the first
+    /// largest logit) for CrossEntropy; for BCE each output's 0/1 answer
+    /// (`logit > 0`), one per sample when the model has one output.
+    /// Regressors have none.
+    fn expand_predict_classes(&self) -> TokenStream {
+        let Gen { e, .. } = self;
+        let mg = mg();
+        let (doc, ty, body) = match (&self.m.loss.kind, self.outputs) {
+            (LossKind::CrossEntropy { .. }, _) => (
+                "The class each sample is predicted to be, in evaluation mode: \
+                 the index of the first largest of its logits, as the accuracy \
+                 metric counts it (`macrograd::metrics::predicted_class`).",
+                quote!(::std::vec::Vec<usize>),
+                quote!(#mg::predicted_classes(__logits.view())),
+            ),
+            (LossKind::BCE { .. }, 1) => (
+                "The 0/1 answer for each sample, in evaluation mode: 1 where its \
+                 probability is above 0.5 (its logit above 0), as the accuracy \
+                 metric counts it.",
+                quote!(::std::vec::Vec<usize>),
+                quote!(#mg::predicted_labels(__logits.view()).into_iter().collect()),
+            ),
+            (LossKind::BCE { .. }, _) => (
+                "The 0/1 answers, `[batch, outputs]`, in evaluation mode: 1 where \
+                 an output's probability is above 0.5 (its logit above 0), as the \
+                 accuracy metric counts them.",
+                quote!(#mg::Array2<usize>),
+                quote!(#mg::predicted_labels(__logits.view())),
+            ),
+            _ => return TokenStream::new(),
+        };
+        quote! {
+            #[doc = #doc]
+            ///
+            /// # Panics
+            ///
+            /// If the inputs do not have `INPUTS` columns.
+            #[track_caller]
+            pub fn predict_classes<'__i>(
+                &mut self,
+                input: impl ::core::convert::Into<#mg::ArrayView2<'__i, #e>>,
+            ) -> #ty {
+                let __logits = #mg::Model::predict(self, input);
                 #body
             }
         }

@@ -25,6 +25,10 @@
 
 use std::fmt;
 
+use ndarray::{Array2, ArrayView1, ArrayView2};
+
+use crate::Float;
+
 /// How a model's outputs are read, from its loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {
@@ -100,6 +104,48 @@ impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
     }
+}
+
+/// The class a row of CrossEntropy logits predicts: the index of its
+/// first largest value, as the accuracy metric and [`ConfusionMatrix`]
+/// count it. A NaN never compares larger, so it never wins over a number
+/// (a row whose first value is NaN predicts class 0).
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::metrics::predicted_class;
+/// use macrograd::ndarray::array;
+/// assert_eq!(predicted_class(array![0.5f32, 2.0, 2.0].view()), 1);
+/// ```
+pub fn predicted_class<T: Float>(logits: ArrayView1<'_, T>) -> usize {
+    let mut best = 0;
+    for (j, &v) in logits.iter().enumerate() {
+        if v > logits[best] {
+            best = j;
+        }
+    }
+    best
+}
+
+/// [`predicted_class`] of every row: what a CrossEntropy model's
+/// `predict_classes` returns.
+pub fn predicted_classes<T: Float>(logits: ArrayView2<'_, T>) -> Vec<usize> {
+    logits.rows().into_iter().map(predicted_class).collect()
+}
+
+/// The 0/1 answers of BCE logits: 1 where a logit is above 0 (its
+/// probability above 0.5), 0 elsewhere (NaN included), as the accuracy
+/// metric counts them; what a BCE model's `predict_classes` returns.
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::metrics::predicted_labels;
+/// use macrograd::ndarray::array;
+/// let logits = array![[1.5f32, -0.2], [0.0, 3.0]];
+/// assert_eq!(predicted_labels(logits.view()), array![[1, 0], [0, 1]]);
+/// ```
+pub fn predicted_labels<T: Float>(logits: ArrayView2<'_, T>) -> Array2<usize> {
+    logits.mapv(|v| usize::from(v > T::zero()))
 }
 
 /// Running sums from which every metric of an epoch is computed.
@@ -203,7 +249,7 @@ impl ConfusionMatrix {
         );
         let mut counts = vec![vec![0usize; k]; k];
         for (row, &t) in logits.rows().into_iter().zip(truth) {
-            let predicted = (0..k).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+            let predicted = predicted_class(row);
             assert!(t < k, "true class {t} out of range for {k} classes");
             counts[t][predicted] += 1;
         }

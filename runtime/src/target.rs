@@ -163,14 +163,8 @@ impl<T: Float> Target<T> for Classes {
 
     fn score(output: ArrayView2<'_, T>, batch: &[usize], _: Task, scores: &mut Scores) {
         for (row, &label) in output.rows().into_iter().zip(batch) {
-            let mut best = 0;
-            for (j, &v) in row.iter().enumerate() {
-                if v > row[best] {
-                    best = j;
-                }
-            }
             scores.judged += 1.0;
-            if best == label {
+            if crate::metrics::predicted_class(row) == label {
                 scores.correct += 1.0;
             }
         }

@@ -308,6 +308,38 @@ fn dropout_draws_from_its_own_generator() {
     assert_ne!(ya, yc);
 }
 
+/// `predict_classes` reads the logits as the accuracy metric does: the
+/// first largest for CrossEntropy, `logit > 0` for each BCE output.
+#[test]
+fn predict_classes_are_what_the_accuracy_counts() {
+    let mut cnn = Cnn::new();
+    let x = images(5, [1, 8, 8], 12);
+    let logits = cnn.predict(&x);
+    let classes: Vec<usize> = cnn.predict_classes(&x);
+    for (row, &c) in logits.rows().into_iter().zip(&classes) {
+        let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        assert_eq!(row[c], max);
+        assert!(row.iter().take(c).all(|&v| v < max), "the first largest");
+    }
+    let truth = classes.clone();
+    let matrix = macrograd::metrics::ConfusionMatrix::from_logits(logits.view(), &truth);
+    assert_eq!(matrix.accuracy(), 1.0);
+
+    // One BCE output: one 0/1 answer per sample.
+    let mut binary = model! { Linear(4, 1); loss BCE; optim SGD(0.1) };
+    let x = Array2::from_shape_fn((6, 4), |(i, j)| i as f32 - 2.5 + j as f32 * 0.1);
+    let answers: Vec<usize> = binary.predict_classes(&x);
+    let logits = binary.predict(&x);
+    let expected: Vec<usize> = logits.iter().map(|&l| usize::from(l > 0.0)).collect();
+    assert_eq!(answers, expected);
+    assert!(answers.contains(&0) && answers.contains(&1), "{logits}");
+
+    // Several BCE outputs: `[batch, outputs]`.
+    let mut multi = model! { Linear(4, 3); loss BCE; optim SGD(0.1) };
+    let answers: Array2<usize> = multi.predict_classes(&x);
+    assert_eq!(answers, multi.predict(&x).mapv(|l| usize::from(l > 0.0)));
+}
+
 #[test]
 fn predict_proba_is_the_softmax_of_the_logits() {
     let mut cnn = Cnn::new();
@@ -361,11 +393,11 @@ fn training_learns_a_small_image_task() {
     }
     let (train, test) = (bars(300, 1), bars(150, 2));
     let mut model = Bars::with_seed(0);
-    let before = model.evaluate(&test, 50).unwrap();
+    let before = model.evaluate_batched(&test, 50).unwrap().loss;
     let history = model
         .fit(&train, Fit::epochs(15).batch_size(20).seed(3).quiet())
         .unwrap();
-    let after = model.evaluate(&test, 50).unwrap();
+    let after = model.evaluate_batched(&test, 50).unwrap().loss;
     let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
     assert!(
         losses[losses.len() - 1] < 0.5 * losses[0],
@@ -420,6 +452,6 @@ fn restore_best_puts_back_the_running_statistics_too() {
     let best_loss = history.epochs[best - 1].val_loss.unwrap();
     // Validation ran in evaluation mode, with the running statistics of
     // that epoch: only with those back does the loss come out the same.
-    let loss = model.evaluate(&validation, 10).unwrap();
+    let loss = model.evaluate_batched(&validation, 10).unwrap().loss;
     assert_close!([loss], [best_loss], Tol::Abs(1e-6));
 }

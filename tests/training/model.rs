@@ -273,12 +273,67 @@ fn summary_lists_layers_shapes_and_parameters() {
     assert_eq!(Classifier::new().summary().dtype, "f64");
 }
 
+/// `evaluate` gives a regressor's loss, MAE, RMSE and R² as computed from
+/// its predictions, in batches of 32 by default.
+#[test]
+fn evaluate_measures_a_regressors_loss_and_metrics() {
+    let (x, y) = data(70, 8);
+    let mut net = Net::with_seed(2);
+    let set = Dataset::regression(x.clone(), y.clone()).unwrap();
+    let result = net.evaluate(&set).unwrap();
+    assert_eq!(result, net.evaluate_batched(&set, 32).unwrap());
+    let p = net.predict(&x).mapv(f64::from);
+    let y = y.mapv(f64::from);
+    let e = &p - &y;
+    let n = e.len() as f64;
+    let mse = e.mapv(|v| v * v).sum() / n;
+    let mae = e.mapv(f64::abs).sum() / n;
+    let sst = y.mapv(|v| (v - y.mean().unwrap()).powi(2)).sum();
+    let r2 = 1.0 - mse * n / sst;
+    let names: Vec<Metric> = result.metrics.iter().map(|(m, _)| *m).collect();
+    assert_eq!(names, [Metric::MAE, Metric::RMSE, Metric::R2]);
+    assert_close!(
+        [result.loss, result.get(Metric::MAE).unwrap()],
+        [mse, mae],
+        Tol::Rel(1e-5)
+    );
+    assert_close!(
+        [
+            result.get(Metric::RMSE).unwrap(),
+            result.get(Metric::R2).unwrap()
+        ],
+        [mse.sqrt(), r2],
+        Tol::Rel(1e-5)
+    );
+    assert_eq!(result.accuracy(), None);
+    assert!(net.evaluate_batched(&set, 0).is_err());
+}
+
+/// A classifier's accuracy from `evaluate` is the confusion matrix's.
+#[test]
+fn evaluate_measures_a_classifiers_accuracy() {
+    let mut rng = Rng::new(4);
+    let x: Array2<f64> = rng.randn((45, 4));
+    let labels: Vec<usize> = (0..45).map(|i| i % 3).collect();
+    let set = Dataset::classification(x.clone(), labels.clone()).unwrap();
+    let mut model = Classifier::with_seed(1);
+    model
+        .fit(&set, Fit::epochs(20).batch_size(9).quiet())
+        .unwrap();
+    let result = model.evaluate(&set).unwrap();
+    let matrix =
+        macrograd::metrics::ConfusionMatrix::from_logits(model.predict(&x).view(), &labels);
+    assert_eq!(result.metrics.len(), 1);
+    assert_eq!(result.accuracy(), Some(matrix.accuracy()));
+    assert!(result.to_string().starts_with("loss "), "{result}");
+}
+
 #[test]
 fn evaluate_matches_the_loss_of_a_full_batch() {
     let (x, y) = data(9, 7);
     let mut net = Net::new();
     let train = Dataset::regression(x.clone(), y.clone()).unwrap();
-    let batched = net.evaluate(&train, 4).unwrap();
+    let batched = net.evaluate_batched(&train, 4).unwrap().loss;
     net.forward(&x);
     let full = net.loss(&y) as f64;
     assert_close!([batched], [full], Tol::Abs(1e-6));

@@ -4,7 +4,7 @@
 use super::checks::check_data;
 use crate::data::Dataset;
 use crate::gather::gather_rows;
-use crate::metrics::Scores;
+use crate::metrics::{Metric, Scores};
 use crate::model::Model;
 use crate::target::Target;
 use crate::{Error, Float, Result};
@@ -44,18 +44,73 @@ pub(super) fn evaluate_scores<M: Model>(
     (sum / n as f64, scores)
 }
 
-/// The sample-weighted mean loss of `model` over `data` in evaluation mode.
-/// Prefer [`Train::evaluate`](super::Train::evaluate).
+/// The batch size of [`Train::evaluate`](super::Train::evaluate): 32
+/// samples, as Keras's `evaluate` uses when none is given. Evaluation
+/// changes no weight, so the batch size changes only the rounding of the
+/// sums (and, for batch norm in evaluation mode, nothing at all).
+pub const EVALUATE_BATCH: usize = 32;
+
+/// What [`Train::evaluate`](super::Train::evaluate) measures over a
+/// dataset in evaluation mode: the sample-weighted mean loss and every
+/// metric of the model's task (accuracy for classifiers; MAE, RMSE and R²
+/// for regressors).
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::metrics::Metric;
+/// use macrograd::train::Evaluation;
+/// let e = Evaluation { loss: 0.25, metrics: vec![(Metric::Accuracy, 0.9)] };
+/// assert_eq!(e.accuracy(), Some(0.9));
+/// assert_eq!(e.get(Metric::MAE), None);
+/// assert_eq!(e.to_string(), "loss 0.2500, acc 0.9000");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The mean loss per sample, as the loss of a batch of all of them.
+    pub loss: f64,
+    /// Each metric of the task with its value: accuracy for a classifier;
+    /// MAE, RMSE and R² for a regressor.
+    pub metrics: Vec<(Metric, f64)>,
+}
+
+impl Evaluation {
+    /// The value of `metric`, if the task has it.
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map(|&(_, v)| v)
+    }
+
+    /// The fraction of correct predictions, for a classifier.
+    pub fn accuracy(&self) -> Option<f64> {
+        self.get(Metric::Accuracy)
+    }
+}
+
+impl std::fmt::Display for Evaluation {
+    /// `loss 0.1234, acc 0.9667` (names as in the history's JSON).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "loss {:.4}", self.loss)?;
+        for (metric, value) in &self.metrics {
+            write!(f, ", {} {value:.4}", metric.name())?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Train::evaluate_batched`](super::Train::evaluate_batched) as a
+/// function.
 ///
 /// # Errors
 ///
 /// An empty dataset, a batch size of 0, or data that does not match the
-/// model.
+/// model (as `fit`'s checks, BCE targets outside `[0, 1]` included).
 pub fn evaluate<M: Model>(
     model: &mut M,
     data: &Dataset<M::Elem, M::Target>,
     batch_size: usize,
-) -> Result<f64> {
+) -> Result<Evaluation> {
     check_data::<M>(data)?;
     if batch_size == 0 {
         return Err(Error::InvalidSetting {
@@ -63,5 +118,14 @@ pub fn evaluate<M: Model>(
             message: "expected at least 1 sample per batch, found 0".into(),
         });
     }
-    Ok(evaluate_scores(model, data, batch_size, false).0)
+    let (loss, scores) = evaluate_scores(model, data, batch_size, true);
+    let metrics = ALL_METRICS
+        .iter()
+        .filter(|m| m.applies_to(M::TASK))
+        .filter_map(|&m| scores.get(m).map(|v| (m, v)))
+        .collect();
+    Ok(Evaluation { loss, metrics })
 }
+
+/// Every metric, in the order an [`Evaluation`] lists them.
+const ALL_METRICS: [Metric; 4] = [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2];

@@ -70,7 +70,7 @@ mod run;
 
 pub use self::callback::{BatchLog, Control};
 pub use self::early_stopping::{EarlyStopping, Mode};
-pub use self::evaluate::evaluate;
+pub use self::evaluate::{evaluate, Evaluation, EVALUATE_BATCH};
 pub use self::fit::{Clip, Fit};
 pub use crate::history::{EpochLog, History, Monitor, StopReason};
 
@@ -95,17 +95,38 @@ pub trait Train: Model + Sized {
         self::fit(self, data, fit)
     }
 
-    /// The sample-weighted mean loss over `data` in evaluation mode, in
-    /// batches of `batch_size`; no gradient is touched.
+    /// The mean loss and the task's metrics over `data` in evaluation mode
+    /// (dropout off, batch norm on its running statistics), in batches of
+    /// [`EVALUATE_BATCH`] (32) samples; no weight or gradient is touched.
+    ///
+    /// ```
+    /// # use macrograd_runtime as macrograd;
+    /// # use macrograd::{data::Dataset, model::Model, target::Classes, train::Train};
+    /// # fn run<M: Model<Elem = f32, Target = Classes>>(model: &mut M, test: &Dataset<f32, Classes>) -> macrograd::Result<()> {
+    /// let result = model.evaluate(test)?;
+    /// println!("test {result}"); // test loss 0.1234, acc 0.9667
+    /// let accuracy = result.accuracy().unwrap_or(0.0);
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
     /// As [`Train::fit`]'s data checks.
-    fn evaluate(
+    fn evaluate(&mut self, data: &Dataset<Self::Elem, Self::Target>) -> Result<Evaluation> {
+        self::evaluate(self, data, EVALUATE_BATCH)
+    }
+
+    /// [`Train::evaluate`] in batches of `batch_size` samples (the results
+    /// differ only by the rounding of the sums).
+    ///
+    /// # Errors
+    ///
+    /// As [`Train::fit`]'s data checks, and a batch size of 0.
+    fn evaluate_batched(
         &mut self,
         data: &Dataset<Self::Elem, Self::Target>,
         batch_size: usize,
-    ) -> Result<f64> {
+    ) -> Result<Evaluation> {
         self::evaluate(self, data, batch_size)
     }
 }
