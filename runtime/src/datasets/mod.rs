@@ -1,5 +1,7 @@
 //! Five small real datasets, built into the library: one call, no file, any
-//! working directory.
+//! working directory; and seeded two-dimensional toy problems
+//! ([`moons`], [`circles`], [`spirals`]) for looking at decision
+//! boundaries.
 //!
 //! | loader | samples | features | target |
 //! | --- | --- | --- | --- |
@@ -25,23 +27,27 @@
 //! assert_eq!(species.name(iris.targets()[0]).as_deref(), Some("setosa"));
 //! ```
 
+mod toy;
+
+pub use self::toy::{circles, moons, spirals};
+
 use crate::data::{Csv, Dataset, Labels};
 use crate::target::{Classes, Rows};
 
 /// `iris.csv`: a header and 150 rows of 4 measurements and the species
 /// (0, 1, 2).
-pub const IRIS_CSV: &str = include_str!("../../data/iris.csv");
+pub const IRIS_CSV: &str = include_str!("../../../data/iris.csv");
 /// `wine.csv`: a header and 178 rows of 13 measurements and the cultivar
 /// (0, 1, 2).
-pub const WINE_CSV: &str = include_str!("../../data/wine.csv");
+pub const WINE_CSV: &str = include_str!("../../../data/wine.csv");
 /// `breast_cancer.csv`: a header and 569 rows of 30 measurements and
 /// `benign` (0 = malignant, 1 = benign).
-pub const BREAST_CANCER_CSV: &str = include_str!("../../data/breast_cancer.csv");
+pub const BREAST_CANCER_CSV: &str = include_str!("../../../data/breast_cancer.csv");
 /// `digits.csv`: a header and 1797 rows of 64 pixels (0..16) and the digit.
-pub const DIGITS_CSV: &str = include_str!("../../data/digits.csv");
+pub const DIGITS_CSV: &str = include_str!("../../../data/digits.csv");
 /// `diabetes.csv`: a header and 442 rows of 10 measurements and the disease
 /// progression.
-pub const DIABETES_CSV: &str = include_str!("../../data/diabetes.csv");
+pub const DIABETES_CSV: &str = include_str!("../../../data/diabetes.csv");
 
 /// Reads an embedded classification file; its tests prove it reads.
 fn classes(name: &str, text: &'static str, labels: &[&str]) -> (Dataset<f32, Classes>, Labels) {
