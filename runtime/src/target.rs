@@ -57,6 +57,24 @@ pub trait Target<T: Float>: Sized + 'static {
     /// rows, or the range of class indices. The error names the sample.
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
 
+    /// The targets of this kind that class `labels` stand for, for a model
+    /// of `task` with `outputs` outputs: the labels themselves for
+    /// [`Classes`]; for [`Rows`], a one-output BCE model's targets 0.0 and
+    /// 1.0 (a two-class dataset trains a binary classifier directly).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange) for a
+    /// label other than 0 or 1 given to a BCE model;
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) (`targets`)
+    /// for any other model with rows of targets, naming what to build
+    /// instead.
+    fn from_labels(
+        labels: &[usize],
+        task: Task,
+        outputs: usize,
+    ) -> Result<Self::Data, crate::Error>;
+
     /// Checks that the loss of `task` can read every target value; the
     /// error names the first one that it cannot. Only BCE constrains its
     /// float targets: probabilities in `[0, 1]` (outside, its loss goes
@@ -102,6 +120,33 @@ impl<T: Float> Target<T> for Rows {
             });
         }
         Ok(())
+    }
+
+    fn from_labels(
+        labels: &[usize],
+        task: Task,
+        outputs: usize,
+    ) -> Result<Array2<T>, crate::Error> {
+        if task != Task::Binary || outputs != 1 {
+            return Err(crate::Error::InvalidSetting {
+                name: "targets",
+                message: format!(
+                    "class labels train a CrossEntropy model, or a BCE model with one \
+                     output; this model ({task:?}, {outputs} outputs) takes rows of {outputs} \
+                     numbers per sample: build its data with `Dataset::regression`"
+                ),
+            });
+        }
+        if let Some(row) = labels.iter().position(|&label| label > 1) {
+            return Err(crate::Error::LabelOutOfRange {
+                row,
+                label: labels[row],
+                classes: 2,
+            });
+        }
+        Ok(Array2::from_shape_fn((labels.len(), 1), |(i, _)| {
+            T::of(labels[i] as f64)
+        }))
     }
 
     fn check_values(data: &Array2<T>, task: Task) -> Result<(), crate::Error> {
@@ -150,6 +195,10 @@ impl<T: Float> Target<T> for Classes {
         &data[..samples]
     }
 
+    fn from_labels(labels: &[usize], _: Task, _: usize) -> Result<Vec<usize>, crate::Error> {
+        Ok(labels.to_vec())
+    }
+
     fn check(data: &Vec<usize>, outputs: usize) -> Result<(), crate::Error> {
         match data.iter().position(|&label| label >= outputs) {
             Some(row) => Err(crate::Error::LabelOutOfRange {
@@ -170,6 +219,25 @@ impl<T: Float> Target<T> for Classes {
         }
     }
 }
+
+/// The datasets a model whose targets are of kind `Self` trains and is
+/// evaluated on: datasets of its own kind, and class labels for a model
+/// of [`Rows`] (a two-class dataset, such as
+/// [`breast_cancer`](crate::datasets::breast_cancer), trains a BCE model
+/// with one output directly: labels 0 and 1 are its targets 0.0 and 1.0;
+/// any other model of rows refuses labels with an error before training).
+/// Rows of numbers never train a CrossEntropy model: that does not compile.
+#[diagnostic::on_unimplemented(
+    message = "a model with `{Self}` targets does not train on a dataset of `{D}` targets",
+    label = "a dataset of `{D}` targets",
+    note = "a CrossEntropy model trains on class labels: build its data with \
+            `Dataset::classification`; regression and BCE models take rows of numbers \
+            (`Dataset::regression`), and a one-output BCE model takes labels 0 and 1 too"
+)]
+pub trait TrainsOn<T: Float, D: Target<T>>: Target<T> {}
+
+impl<T: Float, K: Target<T>> TrainsOn<T, K> for K {}
+impl<T: Float> TrainsOn<T, Classes> for Rows {}
 
 /// Anything that can be read as a batch of targets of kind `K`: for
 /// [`Rows`] an `&Array2`, an `ArrayView2` or `&[[T; N]]`; for [`Classes`]

@@ -1375,3 +1375,102 @@ fn a_schedule_that_sets_a_negative_learning_rate_stops_with_an_error() {
         "{message}"
     );
 }
+
+model! {
+    struct Cancer;
+    input 30;
+    Linear(_, 8);
+    ReLU;
+    Linear(_, 1);
+    loss BCE;
+    optim Adam(lr = 0.01)
+}
+
+/// A two-class dataset trains a one-output BCE model as it is: the same
+/// run, bit for bit, as with its labels converted by hand to rows of 0.0
+/// and 1.0, validation and evaluation included.
+#[test]
+fn a_two_class_dataset_trains_a_bce_model_directly() {
+    let (cancer, _) = macrograd::datasets::breast_cancer();
+    let (mut train, mut test) = cancer.stratified_train_test_split(0.25, 3).unwrap();
+    let scale = Standardize::fit(&train);
+    scale.transform(&mut train).unwrap();
+    scale.transform(&mut test).unwrap();
+    let rows = |d: &Dataset<f32, macrograd::target::Classes>| {
+        let y = Array2::from_shape_fn((d.len(), 1), |(i, _)| d.targets()[i] as f32);
+        Dataset::regression(d.inputs().to_owned(), y).unwrap()
+    };
+    let settings = || Fit::epochs(4).batch_size(32).seed(2).quiet();
+
+    let mut direct = Cancer::with_seed(1);
+    let by_labels = direct
+        .fit(&train, settings().validation_data(&test))
+        .unwrap();
+    let mut by_hand = Cancer::with_seed(1);
+    let test_rows = rows(&test);
+    let by_rows = by_hand
+        .fit(&rows(&train), settings().validation_data(&test_rows))
+        .unwrap();
+    let losses = |h: &History| -> Vec<(u64, u64)> {
+        h.epochs
+            .iter()
+            .map(|e| (e.loss.to_bits(), e.val_loss.unwrap().to_bits()))
+            .collect()
+    };
+    assert_eq!(losses(&by_labels), losses(&by_rows));
+    let result = direct.evaluate(&test).unwrap();
+    assert_eq!(result, by_hand.evaluate(&test_rows).unwrap());
+    assert!(result.accuracy().unwrap() > 0.9, "{result}");
+}
+
+/// Labels a BCE model cannot read, and labels for a regressor, are errors
+/// before training that say what is wrong.
+#[test]
+fn labels_a_model_of_rows_cannot_read_are_errors() {
+    let x = Array2::<f32>::zeros((4, 30));
+    let three = Dataset::classification(x.clone(), vec![0, 1, 2, 1]).unwrap();
+    let mut model = Cancer::new();
+    let before: Vec<f32> = model
+        .parameters()
+        .iter()
+        .flat_map(|p| p.value.iter().copied())
+        .collect();
+    let err = model.fit(&three, Fit::epochs(1).quiet()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LabelOutOfRange {
+                row: 2,
+                label: 2,
+                classes: 2
+            }
+        ),
+        "{err:?}"
+    );
+    let after: Vec<f32> = model
+        .parameters()
+        .iter()
+        .flat_map(|p| p.value.iter().copied())
+        .collect();
+    assert_eq!(after, before);
+    let two = Dataset::classification(x, vec![0, 1, 1, 0]).unwrap();
+    let err = Cancer::new()
+        .fit(&two, Fit::epochs(1).validation_data(&three).quiet())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ValidationData(e) if matches!(**e, Error::LabelOutOfRange { .. })),
+        "{err:?}"
+    );
+
+    let labels = Dataset::classification(Array2::<f64>::zeros((3, 2)), vec![0, 1, 0]).unwrap();
+    let err = Reg::new().fit(&labels, Fit::epochs(1).quiet()).unwrap_err();
+    match err {
+        Error::InvalidSetting {
+            name: "targets",
+            message,
+        } => {
+            assert!(message.contains("Dataset::regression"), "{message}")
+        }
+        other => panic!("expected an invalid setting, found {other:?}"),
+    }
+}

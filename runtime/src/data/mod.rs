@@ -184,6 +184,12 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
         &self.targets
     }
 
+    /// A dataset of inputs and targets that were checked already (those of
+    /// another dataset, its targets read as another kind).
+    pub(crate) fn from_checked_parts(inputs: Array2<T>, targets: K::Data) -> Self {
+        Dataset { inputs, targets }
+    }
+
     /// The inputs and the targets, taken apart (to transform the targets,
     /// say, and build a new dataset from them).
     pub fn into_parts(self) -> (Array2<T>, K::Data) {

@@ -6,7 +6,7 @@ use crate::data::Dataset;
 use crate::gather::gather_rows;
 use crate::metrics::{Metric, Scores};
 use crate::model::Model;
-use crate::target::Target;
+use crate::target::{Target, TrainsOn};
 use crate::{Error, Float, Result};
 
 /// Loss and metric sums over `data` in evaluation mode; leaves the model
@@ -106,11 +106,15 @@ impl std::fmt::Display for Evaluation {
 ///
 /// An empty dataset, a batch size of 0, or data that does not match the
 /// model (as `fit`'s checks, BCE targets outside `[0, 1]` included).
-pub fn evaluate<M: Model>(
+pub fn evaluate<M: Model, D: Target<M::Elem>>(
     model: &mut M,
-    data: &Dataset<M::Elem, M::Target>,
+    data: &Dataset<M::Elem, D>,
     batch_size: usize,
-) -> Result<Evaluation> {
+) -> Result<Evaluation>
+where
+    M::Target: TrainsOn<M::Elem, D>,
+{
+    let data = &*super::targets::adapt::<M, D>(data)?;
     check_data::<M>(data)?;
     if batch_size == 0 {
         return Err(Error::InvalidSetting {

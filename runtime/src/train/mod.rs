@@ -67,6 +67,7 @@ mod fit;
 mod output;
 mod resume;
 mod run;
+mod targets;
 
 pub use self::callback::{BatchLog, Control};
 pub use self::early_stopping::{EarlyStopping, Mode};
@@ -76,6 +77,7 @@ pub use crate::history::{EpochLog, History, Monitor, StopReason};
 
 use crate::data::Dataset;
 use crate::model::Model;
+use crate::target::{Target, TrainsOn};
 use crate::Result;
 
 /// `fit` and `evaluate` as methods of every [`Model`]: `model.fit(&data,
@@ -91,7 +93,19 @@ pub trait Train: Model + Sized {
     /// Before the first batch, if a setting or the data is invalid (batch
     /// size 0, no samples, a feature or target width that does not match the
     /// model, a class label out of range).
-    fn fit(&mut self, data: &Dataset<Self::Elem, Self::Target>, fit: Fit<'_>) -> Result<History> {
+    ///
+    /// `data` is of the model's kind of targets ([`Dataset::regression`],
+    /// [`Dataset::classification`]), or class labels 0 and 1 for a BCE
+    /// model with one output ([`TrainsOn`]): a two-class dataset trains a
+    /// binary classifier as it is.
+    fn fit<D: Target<Self::Elem>>(
+        &mut self,
+        data: &Dataset<Self::Elem, D>,
+        fit: Fit<'_>,
+    ) -> Result<History>
+    where
+        Self::Target: TrainsOn<Self::Elem, D>,
+    {
         self::fit(self, data, fit)
     }
 
@@ -112,7 +126,13 @@ pub trait Train: Model + Sized {
     /// # Errors
     ///
     /// As [`Train::fit`]'s data checks.
-    fn evaluate(&mut self, data: &Dataset<Self::Elem, Self::Target>) -> Result<Evaluation> {
+    fn evaluate<D: Target<Self::Elem>>(
+        &mut self,
+        data: &Dataset<Self::Elem, D>,
+    ) -> Result<Evaluation>
+    where
+        Self::Target: TrainsOn<Self::Elem, D>,
+    {
         self::evaluate(self, data, EVALUATE_BATCH)
     }
 
@@ -122,11 +142,14 @@ pub trait Train: Model + Sized {
     /// # Errors
     ///
     /// As [`Train::fit`]'s data checks, and a batch size of 0.
-    fn evaluate_batched(
+    fn evaluate_batched<D: Target<Self::Elem>>(
         &mut self,
-        data: &Dataset<Self::Elem, Self::Target>,
+        data: &Dataset<Self::Elem, D>,
         batch_size: usize,
-    ) -> Result<Evaluation> {
+    ) -> Result<Evaluation>
+    where
+        Self::Target: TrainsOn<Self::Elem, D>,
+    {
         self::evaluate(self, data, batch_size)
     }
 }
@@ -140,10 +163,14 @@ impl<M: Model> Train for M {}
 /// Before the first batch: an invalid [`Fit`] setting, an empty dataset, or
 /// data (training or validation) whose widths or labels do not match the
 /// model.
-pub fn fit<M: Model>(
+pub fn fit<M: Model, D: Target<M::Elem>>(
     model: &mut M,
-    data: &Dataset<M::Elem, M::Target>,
+    data: &Dataset<M::Elem, D>,
     fit: Fit<'_>,
-) -> Result<History> {
-    crate::parallel::with_threads(fit.threads, || run::Loop::run(model, data, fit))
+) -> Result<History>
+where
+    M::Target: TrainsOn<M::Elem, D>,
+{
+    let data = targets::adapt::<M, D>(data)?;
+    crate::parallel::with_threads(fit.threads, || run::Loop::run(model, &data, fit))
 }

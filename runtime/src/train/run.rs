@@ -68,6 +68,7 @@ impl<'f, M: Model> Loop<'f, M> {
     ) -> Result<History> {
         check_data::<M>(data)?;
         let held;
+        let adapted;
         let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
             match std::mem::replace(&mut fit.validation, Validation::None) {
                 Validation::None => (data, None),
@@ -76,7 +77,7 @@ impl<'f, M: Model> Loop<'f, M> {
                     (&held.0, Some(&held.1))
                 }
                 Validation::Data(any) => {
-                    let Some(v) = any.downcast_ref::<Dataset<M::Elem, M::Target>>() else {
+                    let Some(v) = super::targets::adapt_any::<M>(any) else {
                         return Err(Error::InvalidSetting {
                             name: "validation_data",
                             message: format!(
@@ -86,8 +87,10 @@ impl<'f, M: Model> Loop<'f, M> {
                             ),
                         });
                     };
-                    check_data::<M>(v).map_err(|e| Error::ValidationData(Box::new(e)))?;
-                    (data, Some(v))
+                    let v = v.map_err(|e| Error::ValidationData(Box::new(e)))?;
+                    check_data::<M>(&v).map_err(|e| Error::ValidationData(Box::new(e)))?;
+                    adapted = v;
+                    (data, Some(&*adapted))
                 }
             };
         fit.validate(train.len())?;
