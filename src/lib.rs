@@ -100,7 +100,9 @@ pub use macrograd_runtime::{
     StateError, StateProblem, StepState,
 };
 
-/// Declares a model; see the crate docs and the README for the language.
+/// Declares a model: its layers, loss and optimizer, checked while the
+/// program compiles. This page is the language's reference; the README's
+/// tour introduces it.
 ///
 /// What it generates is outlined in the crate docs; the whole expansion of
 /// a three-layer MLP is committed, pretty-printed, as
@@ -109,6 +111,328 @@ pub use macrograd_runtime::{
 /// With `struct Name;` it is an item (a type with `Name::new()` and
 /// `Name::with_seed(seed)`); without, an expression that evaluates to a new
 /// model initialised from seed 0.
+///
+/// # The language
+///
+/// A model is a list of statements, each ending in `;` (the last may leave
+/// it out, and a stray `;` is skipped), in this order:
+///
+/// ```text
+/// /// Doc comments and #[attributes]        optional, at the top
+/// pub struct Name;                          optional, first
+/// dtype f64;                                optional, before the layers
+/// input [3, 32, 32];                        optional, before the layers
+/// Conv2d(_, 8, 3, padding = 1);             one or more layers, in order
+/// ReLU;
+/// Flatten;
+/// Linear(_, 10);
+/// loss CrossEntropy(label_smoothing = 0.1); exactly one, after the layers
+/// optim AdamW(lr = 1e-3)                    exactly one, after the layers
+/// ```
+///
+/// Every mistake is a compile error on the token at fault, and every
+/// mistake of a model is reported in the same build; the "checked" columns
+/// below list the rules. Each table's last column is what the item is in
+/// PyTorch, whose names, argument order, defaults and formulas the language
+/// follows (where it differs, the table says so).
+///
+/// ## Statements
+///
+/// | statement | arguments and defaults | checked | PyTorch |
+/// | --- | --- | --- | --- |
+/// | `struct Name;` | optional, with any visibility (`pub struct Name;`, `pub(crate) struct Name;`); the doc comments and attributes before it go on the generated type (which derives `Clone` and `Debug` itself). Without it, `model!` is an expression | the first statement, at most once; attributes only at the top: before a later statement only doc comments are allowed, and read as comments | `class Name(nn.Module)`; without a name, an `nn.Sequential(...)` value |
+/// | `dtype` | `f32` (default) or `f64`: the type of every parameter, input, output and loss | one of the two; at most once, before the layers | `torch.float32` (default), `model.double()` |
+/// | `input` | `N` (features per sample) or `[C, H, W]` (an image: channels, height, width; `[N]` is `N`). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
+/// | a layer | `Name`, `Name()` or `Name(arguments)`: [layers](#layers) and [activations](#activations) | a known name (case-sensitive), with "did you mean" for a typo or another framework's name (`relu` -> `ReLU`, `Dense` -> `Linear`, `MSELoss` -> `MSE`); its arguments; its input is the output of the layer before it (or `input`) | the modules of `nn.Sequential(...)`, in order |
+/// | `loss` | `loss Name` or `loss Name(arguments)`: [losses](#losses) | exactly one, after every layer; it sets the type of the targets | `criterion = nn.NameLoss(...)` |
+/// | `optim` | `optim Name` or `optim Name(arguments)`: [optimizers](#optimizers) | exactly one, after every layer | `torch.optim.Name(model.parameters(), ...)` |
+/// | `_` | in place of a layer's input size, which the layer before it (or `input`) then gives: `Linear`'s `in_features`, `Conv2d`'s `in_channels`, the batch norms' `num_features` and `LayerNorm`'s `normalized_shape` (these two default to `_`) | only there: an output size is always written; the first layer needs `input` to take it from | `nn.LazyLinear`, `nn.LazyConv2d`, `nn.LazyBatchNorm1d` |
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// model! {
+///     /// Predicts one value from three features (this doc comment and the
+///     /// attribute below go on the generated type).
+///     #[doc(alias = "mlp")]
+///     pub struct Regressor;
+///     dtype f64;              // f32 (the default) or f64
+///     input 3;                // features per sample
+///     /// Before a later statement, a doc comment is a comment.
+///     Linear(_, 8);           // `_`: 3, from `input`
+///     ReLU;
+///     Linear(8, 1);
+///     loss MSE;
+///     optim SGD(0.01)         // the last `;` may be left out
+/// }
+///
+/// let mut model = Regressor::new(); // PyTorch's initialisation, from seed 0
+/// let x = Array2::<f64>::zeros((2, 3));
+/// let y = Array2::<f64>::zeros((2, 1));
+/// let loss: f64 = model.train_step(&x, &y);
+/// assert!(loss.is_finite());
+/// assert_eq!(Regressor::with_seed(7).forward(&x).dim(), (2, 1));
+///
+/// // Without `struct`, an expression: a new model, of a type with no name.
+/// let mut cnn = model! {
+///     dtype f32;
+///     input [1, 4, 4];        // an image: 1 channel, 4 x 4
+///     Conv2d(_, 2, 3);        // `_`: 1 channel, from `input`; makes [2, 2, 2]
+///     Flatten;                // 2 x 2 x 2 = 8 features
+///     Linear(_, 3);
+///     loss CrossEntropy;      // 3 classes
+///     optim Adam
+/// };
+/// // A sample is one row of C x H x W = 16 values.
+/// let images = Array2::<f32>::zeros((2, 16));
+/// let loss: f32 = cnn.train_step(&images, &[0usize, 2]);
+/// assert!(loss.is_finite());
+/// ```
+///
+/// ## Arguments
+///
+/// Arguments are positional, in the order the tables below list them, or
+/// named, `name = value`, in any order; positional ones come first (as in
+/// Python). Each is given at most once; those without a default (no
+/// `= ..` in the tables) must be given; when every argument has a default,
+/// the parentheses may be left out (`ReLU`, `Dropout`, `optim Adam`). An
+/// unknown argument name gets a "did you mean" (`learning_rate` -> `lr`).
+///
+/// Values are literals, which the macro reads and checks:
+///
+/// - a size: an integer >= 1 (at most 2^32: see the [size
+///   limit](#size-limit));
+/// - a window (`kernel_size`, `stride`, `padding`): an integer, or a pair
+///   `(h, w)` for the height and the width (PyTorch's `int` or
+///   `tuple[int, int]`);
+/// - a number: a float or an integer literal, negative with a `-`; always
+///   finite, and in the range the tables give;
+/// - a flag: `true` or `false`.
+///
+/// A constant or an expression (`LR`, `1e-3 * 2`) is an error: the macro
+/// checks the value, so it must be written out.
+///
+/// ## Layers
+///
+/// Shapes flow from `input` through each layer: a sample is either flat
+/// features or an image `[C, H, W]` (stored as one row of `C x H x W`
+/// values); the [activations](#activations) and `Dropout` keep the shape.
+///
+/// | layer | arguments and defaults | checked | PyTorch |
+/// | --- | --- | --- | --- |
+/// | `Linear` | `in_features, out_features, bias = true` | `in_features`: a size or `_`; `out_features`: a size; `bias`: a flag. Reads flat features, `in_features` of them (after an image: `Flatten` first) | `nn.Linear(in_features, out_features, bias=True)` |
+/// | `Conv2d` | `in_channels, out_channels, kernel_size, stride = 1, padding = 0, bias = true` | `in_channels`: a size or `_`; `out_channels`: a size; `kernel_size`, `stride`: windows >= 1; `padding`: a window >= 0; `bias`: a flag. Reads an image of `in_channels` channels, the kernel fits the padded image; makes `[out_channels, oh, ow]`, `oh = (H + 2 padding - kernel_size) / stride + 1` rounded down, `ow` likewise | `nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True)` (`dilation=1`, `groups=1`, zero padding) |
+/// | `MaxPool2d` | `kernel_size, stride = kernel_size, padding = 0` | `kernel_size`, `stride`: windows >= 1; `padding`: a window >= 0, at most half of `kernel_size` in each dimension. Reads an image, the window fits; keeps the channels, sizes as `Conv2d`'s | `nn.MaxPool2d(kernel_size, stride=None, padding=0)` (`ceil_mode=False`) |
+/// | `AvgPool2d` | `kernel_size, stride = kernel_size, padding = 0` | as `MaxPool2d` | `nn.AvgPool2d(kernel_size, stride=None, padding=0)` (`count_include_pad=True`) |
+/// | `Flatten` | none | an image `[C, H, W]` becomes `C x H x W` features (no value moves); flat features pass through | `nn.Flatten()` |
+/// | `BatchNorm` | `num_features = _, eps = 1e-5, momentum = 0.1` | `num_features`: a size or `_`, the features or channels before it; `eps` > 0 (PyTorch allows 0); `momentum` in `[0, 1]` (not `None`). `BatchNorm1d` after flat features, `BatchNorm2d` after an image | `nn.BatchNorm1d` or `nn.BatchNorm2d`, by position |
+/// | `BatchNorm1d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads flat features | `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1)` |
+/// | `BatchNorm2d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads an image, `num_features` channels | `nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1)` |
+/// | `LayerNorm` | `normalized_shape = _, eps = 1e-5` | `normalized_shape`: `_`, a size `N`, or a shape `[N]` or `[C, H, W]`: the whole sample's shape; `eps` > 0 | `nn.LayerNorm(normalized_shape, eps=1e-5)` |
+/// | `Dropout` | `p = 0.5` | `p` in `[0, 1)` (PyTorch allows 1, which zeroes everything) | `nn.Dropout(p=0.5)` |
+///
+/// The batch norms learn a scale and a shift and keep running statistics
+/// (PyTorch's `affine=True`, `track_running_stats=True`); `LayerNorm`
+/// learns a scale and a shift per value (`elementwise_affine=True`). In
+/// evaluation mode (`predict`, `evaluate`) batch norm uses its running
+/// statistics and dropout is off, as after PyTorch's `model.eval()`.
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// // Every layer, with arguments positional and named.
+/// let mut model = model! {
+///     input [3, 8, 8];
+///     Conv2d(3, 4, (3, 3), stride = (1, 2), padding = 1, bias = false); // [4, 8, 4]
+///     BatchNorm2d(4, eps = 1e-3, momentum = 0.2);
+///     MaxPool2d(2, stride = 2, padding = 1);                            // [4, 5, 3]
+///     AvgPool2d(kernel_size = (3, 1), stride = 1, padding = (1, 0));    // [4, 5, 3]
+///     BatchNorm(_);                                                     // BatchNorm2d(4)
+///     LayerNorm([4, 5, 3], eps = 1e-6);
+///     Flatten;                                                          // 60 features
+///     Linear(60, 8, bias = false);
+///     BatchNorm1d(num_features = 8, eps = 1e-4, momentum = 0.5);
+///     BatchNorm;                                                        // BatchNorm1d(8)
+///     LayerNorm(_);                                                     // LayerNorm(8)
+///     Dropout(p = 0.25);
+///     Linear(_, 2);
+///     loss MSE;
+///     optim SGD(0.01)
+/// };
+/// let x = Array2::<f32>::zeros((4, 3 * 8 * 8));
+/// let y = Array2::<f32>::zeros((4, 2));
+/// assert!(model.train_step(&x, &y).is_finite());
+/// assert_eq!(model.predict(&x).dim(), (4, 2));
+/// ```
+///
+/// ## Activations
+///
+/// Each applies to every value and keeps the shape, flat or image
+/// (`Softmax` excepted: it reads flat features).
+///
+/// | activation | arguments and defaults | checked | PyTorch |
+/// | --- | --- | --- | --- |
+/// | `ReLU` | none | no arguments (as for each activation with none) | `nn.ReLU()` |
+/// | `LeakyReLU` | `negative_slope = 0.01` | `negative_slope`: any finite number | `nn.LeakyReLU(negative_slope=0.01)` |
+/// | `Sigmoid` | none | not the last layer before `loss BCE`, which applies the sigmoid itself | `nn.Sigmoid()` |
+/// | `Tanh` | none | | `nn.Tanh()` |
+/// | `GELU` | none | the exact form, `x Φ(x)` through `erf` | `nn.GELU()` (`approximate='none'`) |
+/// | `Softmax` | none | the last layer only; reads flat features; not before `loss CrossEntropy`, which applies log-softmax itself | `nn.Softmax(dim=1)` |
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// let mut model = model! {
+///     input 4;
+///     Linear(_, 8);
+///     ReLU;
+///     Linear(_, 8);
+///     LeakyReLU(0.2);
+///     Linear(_, 8);
+///     LeakyReLU(negative_slope = -0.5);
+///     Linear(_, 8);
+///     Sigmoid;
+///     Linear(_, 8);
+///     Tanh;
+///     Linear(_, 8);
+///     GELU;
+///     Linear(_, 3);
+///     Softmax;                // last: each sample's outputs sum to 1
+///     loss MSE;
+///     optim SGD(0.1)
+/// };
+/// for row in model.forward(&Array2::<f32>::zeros((2, 4))).rows() {
+///     assert!((row.sum() - 1.0).abs() < 1e-6);
+/// }
+///
+/// // On an image, an activation keeps the shape.
+/// let mut conv = model! {
+///     input [1, 3, 3];
+///     Conv2d(_, 2, 1);        // [2, 3, 3]
+///     ReLU;
+///     Flatten;                // 18 features
+///     Linear(_, 1);
+///     loss MSE;
+///     optim SGD(0.1)
+/// };
+/// assert_eq!(conv.forward(&Array2::<f32>::zeros((2, 9))).dim(), (2, 1));
+/// ```
+///
+/// ## Losses
+///
+/// Each is the mean over the batch (PyTorch's `reduction='mean'`). The loss
+/// sets the type of the targets: rows of floats, one per output, for `MSE`,
+/// `L1`, `Huber` and `BCE` (an `&Array2`, an `ArrayView2` or `&[[T; N]]`);
+/// one class index per sample for `CrossEntropy` (`&[usize]`). Targets of
+/// the other kind do not compile.
+///
+/// | loss | arguments and defaults | checked | PyTorch |
+/// | --- | --- | --- | --- |
+/// | `MSE` | none | | `nn.MSELoss()` |
+/// | `L1` | none | | `nn.L1Loss()` |
+/// | `Huber` | `delta = 1.0` | `delta` > 0 | `nn.HuberLoss(delta=1.0)` |
+/// | `BCE` | `pos_weight = ..` (unset by default: every weight 1) | `pos_weight`: a number >= 0 (for every output) or an array `[w1, w2, ..]` of them, one per output. Takes logits: not after `Sigmoid`. Targets in `[0, 1]` (checked when the loss runs: a panic) | `nn.BCEWithLogitsLoss(pos_weight=None)` |
+/// | `CrossEntropy` | `label_smoothing = 0.0` | `label_smoothing` in `[0, 1]`. At least 2 outputs (one per class), flat features. Takes logits: not after `Softmax`. Class indices below the number of outputs (checked when the loss runs: a panic) | `nn.CrossEntropyLoss(label_smoothing=0.0)`, with class-index targets |
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// let x = Array2::<f32>::zeros((4, 5));
+/// let rows = Array2::<f32>::zeros((4, 2)); // float targets, one per output
+///
+/// let mut mse = model! { Linear(5, 2); loss MSE; optim SGD(0.01) };
+/// let mut l1 = model! { Linear(5, 2); loss L1; optim SGD(0.01) };
+/// let mut huber = model! { Linear(5, 2); loss Huber(delta = 0.5); optim SGD(0.01) };
+/// // BCE takes logits (no `Sigmoid` before it) and targets in [0, 1].
+/// let mut bce = model! { Linear(5, 2); loss BCE(pos_weight = [3.0, 0.5]); optim SGD(0.01) };
+/// let mut bce1 = model! { Linear(5, 1); loss BCE(2); optim SGD(0.01) };
+/// // CrossEntropy takes logits and one class index per sample.
+/// let mut ce = model! { Linear(5, 3); loss CrossEntropy(0.1); optim SGD(0.01) };
+///
+/// let losses = [
+///     mse.train_step(&x, &rows),
+///     l1.train_step(&x, &rows),
+///     huber.train_step(&x, &rows),
+///     bce.train_step(&x, &rows),
+///     bce1.train_step(&x, &[[1.0], [0.0], [1.0], [0.0]][..]),
+///     ce.train_step(&x, &[0usize, 1, 2, 1]),
+/// ];
+/// assert!(losses.iter().all(|loss| loss.is_finite()));
+/// ```
+///
+/// `CrossEntropy` and `BCE` take logits and apply log-softmax or the sigmoid
+/// themselves: a `Softmax` or `Sigmoid` before them would squash twice and
+/// train badly, with vanishing gradients, so it does not compile:
+///
+/// ```compile_fail
+/// # use macrograd::prelude::*;
+/// // error: `CrossEntropy` expects logits, found the output of `Softmax`:
+/// // remove `Softmax`, `CrossEntropy` applies log-softmax itself
+/// let model = model! { Linear(4, 3); Softmax; loss CrossEntropy; optim Adam };
+/// ```
+///
+/// ## Optimizers
+///
+/// The arguments are PyTorch's, with its defaults and, but for `SGD`, its
+/// positional order. Every number is finite.
+///
+/// | optimizer | arguments and defaults | checked | PyTorch |
+/// | --- | --- | --- | --- |
+/// | `SGD` | `lr = 1e-3, momentum = 0, dampening = 0, nesterov = false, weight_decay = 0` | `lr` > 0; `momentum` >= 0; `dampening`: any number; `nesterov`: a flag, `true` only with `momentum` > 0 and `dampening` = 0; `weight_decay` >= 0 | `torch.optim.SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)`: after `params`, its fourth argument is `weight_decay` and its fifth `nesterov`, the other way round here (name them) |
+/// | `Adam` | `lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 0, amsgrad = false` | `lr` > 0; `betas`: a pair `(beta1, beta2)`, each in `[0, 1)`; `eps` >= 0; `weight_decay` >= 0 (added to the gradient); `amsgrad`: a flag | `torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)` |
+/// | `AdamW` | `lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 0.01, amsgrad = false` | as `Adam`; the weight decay is decoupled (applied to the weights) | `torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, amsgrad=False)` |
+/// | `RMSprop` | `lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0, centered = false` | `lr` > 0; `alpha` in `[0, 1)` (PyTorch allows >= 1, where the step is a division by `eps` or NaN); `eps`, `weight_decay`, `momentum` >= 0; `centered`: a flag | `torch.optim.RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)` |
+/// | `Adagrad` | `lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10` | `lr` > 0; `lr_decay`, `weight_decay`, `initial_accumulator_value`, `eps` >= 0 | `torch.optim.Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)` |
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// // Positional, in the table's order: lr, momentum, dampening, nesterov, weight_decay.
+/// let mut sgd = model! { Linear(3, 1); loss MSE; optim SGD(0.05, 0.9, 0, true, 1e-4) };
+/// // Named, in any order.
+/// let mut sgd_named = model! {
+///     Linear(3, 1);
+///     loss MSE;
+///     optim SGD(lr = 0.1, weight_decay = 1e-4, momentum = 0.5, dampening = 0.1)
+/// };
+/// let mut adam = model! {
+///     Linear(3, 1);
+///     loss MSE;
+///     optim Adam(1e-2, betas = (0.8, 0.99), eps = 1e-6, weight_decay = 1e-4, amsgrad = true)
+/// };
+/// let mut adamw = model! {
+///     Linear(3, 1);
+///     loss MSE;
+///     optim AdamW(3e-4, (0.9, 0.95), 1e-7, 0.1, true)
+/// };
+/// let mut rmsprop = model! {
+///     Linear(3, 1);
+///     loss MSE;
+///     optim RMSprop(lr = 1e-3, alpha = 0.9, eps = 1e-6, weight_decay = 1e-4, momentum = 0.9, centered = true)
+/// };
+/// let mut adagrad = model! {
+///     Linear(3, 1);
+///     loss MSE;
+///     optim Adagrad(0.1, lr_decay = 1e-3, weight_decay = 1e-4, initial_accumulator_value = 0.1, eps = 1e-8)
+/// };
+/// let mut defaults = model! { Linear(3, 1); loss MSE; optim RMSprop };
+///
+/// let x = Array2::<f32>::zeros((2, 3));
+/// let y = Array2::<f32>::zeros((2, 1));
+/// let losses = [
+///     sgd.train_step(&x, &y),
+///     sgd_named.train_step(&x, &y),
+///     adam.train_step(&x, &y),
+///     adamw.train_step(&x, &y),
+///     rmsprop.train_step(&x, &y),
+///     adagrad.train_step(&x, &y),
+///     defaults.train_step(&x, &y),
+/// ];
+/// assert!(losses.iter().all(|loss| loss.is_finite()));
+/// assert_eq!(sgd.learning_rate(), 0.05);
+/// assert_eq!(adam.momentum(), Some(0.8)); // beta1
+/// assert_eq!(defaults.learning_rate(), 1e-2);
+/// ```
 ///
 /// # Size limit
 ///
