@@ -1,4 +1,4 @@
-//! The training loop of the article, line for line: a linear model, MSE,
+//! The classic PyTorch training loop, line for line: a linear model, MSE,
 //! SGD, 100 random samples of 10 features, 5 epochs, and the four steps of
 //! every iteration (forward, loss, zero_grad + backward, step) written out.
 //!

@@ -43,7 +43,7 @@ pub enum Task {
 impl Task {
     /// The metrics `fit` reports when none are chosen: accuracy for
     /// classifiers, none for regressors (the loss is already a regression
-    /// metric, and the article's one-line format stays as it is).
+    /// metric, and the classic `Epoch [k/N], Loss: x` line stays as it is).
     pub fn default_metrics(self) -> &'static [Metric] {
         match self {
             Task::Regression => &[],

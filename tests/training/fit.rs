@@ -714,7 +714,7 @@ fn resuming_from_a_missing_or_foreign_file_is_an_error_before_training() {
 // ---------------------------------------------------------------------------
 // `fit` against the same run written by hand.
 //
-// The plain loop below is the article's loop with nothing cached: every
+// The plain loop below is the classic training loop with nothing cached: every
 // batch is copied in by `forward`, every validation batch likewise. `fit`
 // must give the same bits for every combination of full and partial
 // batches, shuffling, validation (none, split, data), metrics and
