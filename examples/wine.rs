@@ -18,7 +18,7 @@
 //!
 //! With the seeds below it prints a test accuracy of 1.000 (36 of 36)
 //! standardized, with a best validation loss of 0.055, against 0.944 and
-//! 0.114 on raw inputs, in well under a second in release mode.
+//! 0.114 on raw inputs.
 
 use macrograd::data::{Dataset, Standardize};
 use macrograd::datasets;
@@ -87,5 +87,9 @@ fn main() -> Result<(), Error> {
         (0..cultivars.len()).map(|i| cultivars.name(i).unwrap_or_default().into_owned()),
     );
     print!("{matrix}");
+    println!();
+    println!("Look at: the best validation loss in the two stop lines and the test");
+    println!("accuracies: standardized inputs do better, because raw, proline (~750)");
+    println!("dominates the first layer's sums and drowns the small features.");
     Ok(())
 }
