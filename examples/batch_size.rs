@@ -41,6 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs = if quick { 5 } else { 40 };
 
     let mut runs = Vec::new();
+    // (who, time per epoch, final validation loss) of each run.
+    let mut rows: Vec<(String, Duration, f64)> = Vec::new();
     println!("batch  updates/epoch  time/epoch  final val loss");
     for batch in [1, 16, 128, 1024] {
         let history = Net::new().fit(
@@ -64,6 +66,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             per_epoch,
             last.val_loss.unwrap()
         );
+        let who = if batch == 1024 {
+            "the full batch".to_string()
+        } else {
+            format!("batch {batch}")
+        };
+        rows.push((who, per_epoch, last.val_loss.unwrap()));
         runs.push((format!("batch {name}"), history));
     }
 
@@ -71,5 +79,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let named: Vec<(&str, &History)> = runs.iter().map(|(n, h)| (n.as_str(), h)).collect();
     plot_runs(&path, "Batch size", Show::Both, &named)?;
     println!("\nLearning curves: {path}");
+
+    let lowest = rows
+        .iter()
+        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .expect("runs");
+    let highest = rows
+        .iter()
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .expect("runs");
+    let slowest = rows.iter().max_by_key(|r| r.1).expect("runs");
+    let fastest = rows.iter().min_by_key(|r| r.1).expect("runs");
+    let times = slowest.1.as_secs_f64() / fastest.1.as_secs_f64();
+    println!();
+    println!(
+        "Look at: after {epochs} epochs, {} has the lowest validation loss and",
+        lowest.0
+    );
+    println!(
+        "{} the highest: per epoch, more updates mean more progress. The",
+        highest.0
+    );
+    println!(
+        "slowest epochs are {}'s (many small updates), {times:.0}x {}'s.",
+        slowest.0, fastest.0
+    );
     Ok(())
 }

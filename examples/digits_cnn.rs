@@ -14,8 +14,8 @@
 //! stratified fifth of the images the network never trained on) and the
 //! confusion matrix, rows the true digit, columns the predicted one. With
 //! the seeds below it reaches 99.4 % (2 of 359 wrong: a 6 taken for a 5,
-//! an 8 for a 1) in about 2.5 seconds of training in release mode;
-//! `digits_mlp` trains an MLP on the same split for contrast (98.3 %).
+//! an 8 for a 1), and the training time it prints; `digits_mlp` trains an
+//! MLP on the same split for contrast (98.3 %).
 //! `MACROGRAD_QUICK=1` trains 3 epochs instead of 30.
 
 use std::time::Instant;
@@ -78,5 +78,9 @@ fn main() -> Result<(), Error> {
         (matrix.accuracy() * test.len() as f64).round(),
         test.len()
     );
+    println!();
+    println!("Look at: nearly every test image on the diagonal, the few off it the");
+    println!("digits mistaken. Each 3x3 filter is shared over the whole image, so a");
+    println!("stroke learned in one place counts everywhere: digits_mlp errs more.");
     Ok(())
 }

@@ -36,5 +36,9 @@ fn main() -> Result<(), Error> {
         b.unwrap_or(f64::NAN),
         mini.epochs.iter().map(|e| e.iterations).sum::<usize>(),
     );
+    println!();
+    println!("Look at: the same 5 epochs are 5 updates in one full batch and 50 in");
+    println!("batches of 10, so the mini-batch loss falls further: progress comes per");
+    println!("update, and an epoch of small batches holds ten of them.");
     Ok(())
 }

@@ -32,4 +32,8 @@ fn main() {
 
         println!("Epoch [{}/{}], Loss: {:.4}", epoch + 1, epochs, loss);
     }
+    println!();
+    println!("Look at: the loss falls a little each epoch, and only a little: the whole");
+    println!("dataset is one batch, so an epoch is one small SGD step (lr 0.01). The");
+    println!("`fit` example trains the same model in batches of 10 for contrast.");
 }

@@ -103,5 +103,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     )?;
     println!("\nLearning curves: {path}");
+
+    let train_loss = |h: &History| h.last().map_or(f64::NAN, |e| e.loss);
+    let val_loss = |h: &History| h.last().and_then(|e| e.val_loss).unwrap_or(f64::NAN);
+    let lowest_val = |h: &History| {
+        h.epochs
+            .iter()
+            .filter_map(|e| e.val_loss)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let below = train_loss(&small) / train_loss(&large);
+    let above = 100.0 * (val_loss(&large) / lowest_val(&large) - 1.0);
+    println!();
+    println!("Look at: the straight line's losses stay high together (it cannot bend:");
+    println!("underfitting); the large network's training loss ends {below:.1}x below the");
+    println!(
+        "small one's, yet its validation loss ends {above:.0} % above its lowest: overfitting."
+    );
     Ok(())
 }

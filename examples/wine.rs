@@ -8,7 +8,8 @@
 //! sums, and the small ones are hard to learn from. The example trains the
 //! same network twice, on raw and on standardized inputs, with the same
 //! seeds, and compares them on the test part. (Adam's per-parameter step
-//! sizes soften the damage; plain SGD suffers far more.)
+//! sizes soften the damage: each weight's step is scaled by the size of
+//! its own gradients, which plain SGD does not do.)
 //!
 //! The pipeline is the one of `examples/iris.rs`: a seeded, stratified
 //! 60/20/20 split (the file is sorted by cultivar), a [`Standardize`] fitted
@@ -18,7 +19,7 @@
 //!
 //! With the seeds below it prints a test accuracy of 1.000 (36 of 36)
 //! standardized, with a best validation loss of 0.055, against 0.944 and
-//! 0.114 on raw inputs, in well under a second in release mode.
+//! 0.114 on raw inputs.
 
 use macrograd::data::{Dataset, Standardize};
 use macrograd::datasets;
@@ -87,5 +88,9 @@ fn main() -> Result<(), Error> {
         (0..cultivars.len()).map(|i| cultivars.name(i).unwrap_or_default().into_owned()),
     );
     print!("{matrix}");
+    println!();
+    println!("Look at: the best validation loss in the two stop lines and the test");
+    println!("accuracies: standardized inputs do better, because raw, proline (~750)");
+    println!("dominates the first layer's sums and drowns the small features.");
     Ok(())
 }
