@@ -66,6 +66,10 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Every metric: accuracy, then MAE, RMSE and R² (the order an
+    /// evaluation lists them in).
+    pub const ALL: [Metric; 4] = [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2];
+
     /// The short name used in output lines, CSV headers and JSON keys.
     pub fn name(self) -> &'static str {
         match self {

@@ -596,9 +596,7 @@ fn monitor<'de, D: Deserializer<'de>>(d: D) -> Result<Monitor, D::Error> {
 }
 
 fn metric_named(name: &str) -> Option<Metric> {
-    [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2]
-        .into_iter()
-        .find(|m| m.name() == name)
+    Metric::ALL.into_iter().find(|m| m.name() == name)
 }
 
 /// Metrics: an object from a metric's name to a number or `null`, every

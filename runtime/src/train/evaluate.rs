@@ -123,13 +123,10 @@ where
         });
     }
     let (loss, scores) = evaluate_scores(model, data, batch_size, true);
-    let metrics = ALL_METRICS
+    let metrics = Metric::ALL
         .iter()
         .filter(|m| m.applies_to(M::TASK))
         .filter_map(|&m| scores.get(m).map(|v| (m, v)))
         .collect();
     Ok(Evaluation { loss, metrics })
 }
-
-/// Every metric, in the order an [`Evaluation`] lists them.
-const ALL_METRICS: [Metric; 4] = [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2];
