@@ -118,7 +118,7 @@ pub trait Train: Model + Sized {
     /// # use macrograd::{data::Dataset, model::Model, target::Classes, train::Train};
     /// # fn run<M: Model<Elem = f32, Target = Classes>>(model: &mut M, test: &Dataset<f32, Classes>) -> macrograd::Result<()> {
     /// let result = model.evaluate(test)?;
-    /// println!("test {result}"); // test loss 0.1234, acc 0.9667
+    /// println!("test {result}"); // "test loss <mean>, acc <fraction>"
     /// let accuracy = result.accuracy().unwrap_or(0.0);
     /// # Ok(()) }
     /// ```
