@@ -80,7 +80,7 @@ fn main() -> Result<(), Error> {
         scaler.transform(part)?;
     }
     println!("standardized inputs (each column: training mean 0, deviation 1):");
-    let (mut model, accuracy) = train_and_test(&train, &validation, &test)?;
+    let (model, accuracy) = train_and_test(&train, &validation, &test)?;
 
     println!("\ntest accuracy: {raw_accuracy:.3} raw, {accuracy:.3} standardized\n");
     let logits = model.predict(test.inputs());

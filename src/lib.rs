@@ -475,7 +475,7 @@ macro_rules! model {
 /// The names most programs need: `use macrograd::prelude::*;`.
 pub mod prelude {
     pub use crate::model;
-    pub use macrograd_runtime::data::{Dataset, Standardize};
+    pub use macrograd_runtime::data::{Dataset, Preprocessing, Standardize};
     pub use macrograd_runtime::io::{load_weights, save_weights};
     pub use macrograd_runtime::metrics::{ConfusionMatrix, Metric};
     pub use macrograd_runtime::model::{Model, Summary};
@@ -489,6 +489,8 @@ pub mod prelude {
 pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
+    pub use macrograd_runtime::data::Preprocessing;
+    pub use macrograd_runtime::io::load_weights;
     pub use macrograd_runtime::layers::{
         AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, ImageShape, Layer,
         LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig, ReLU, Sigmoid,
@@ -504,9 +506,9 @@ pub mod __private {
     pub use macrograd_runtime::optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, RMSprop, RMSpropConfig, SGDConfig, SGD,
     };
-    pub use macrograd_runtime::pass::{rng_states, set_rng_states, Pass, Slot};
+    pub use macrograd_runtime::pass::{rng_states, set_rng_states, Inference, Pass, Slot};
     pub use macrograd_runtime::target::{Classes, Rows};
-    pub use macrograd_runtime::{Buffer, Rng, StepState};
+    pub use macrograd_runtime::{Buffer, Result, Rng, StepState};
 
     /// A summary's rows from `(index, layer, output, shape, params)`
     /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
@@ -552,6 +554,7 @@ pub mod __private {
 pub mod __invalid {
     use core::marker::PhantomData;
 
+    use macrograd_runtime::data::Preprocessing;
     use macrograd_runtime::model::{Model, Parameter, ParameterMut, Summary, TargetBatch};
     use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
     use macrograd_runtime::optim::SGD;
@@ -582,19 +585,19 @@ pub mod __invalid {
 
         /// Unreachable: the program that names it does not compile.
         pub fn predict_rows<const N: usize, const M: usize>(
-            &mut self,
+            &self,
             _input: &[[T; N]],
         ) -> Vec<[T; M]> {
             unreachable!("a model with compile errors")
         }
 
         /// Unreachable: the program that names it does not compile.
-        pub fn predict_proba<'a>(&mut self, _input: impl Into<ArrayView2<'a, T>>) -> Array2<T> {
+        pub fn predict_proba<'a>(&self, _input: impl Into<ArrayView2<'a, T>>) -> Array2<T> {
             unreachable!("a model with compile errors")
         }
 
         /// Unreachable: the program that names it does not compile.
-        pub fn predict_classes<'a>(&mut self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<usize> {
+        pub fn predict_classes<'a>(&self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<usize> {
             unreachable!("a model with compile errors")
         }
 
@@ -646,6 +649,15 @@ pub mod __invalid {
         fn visit_parameters<'a>(&'a self, _: &mut dyn FnMut(Parameter<'a, T>)) {}
         fn visit_parameters_mut(&mut self, _: &mut dyn FnMut(ParameterMut<'_, T>)) {}
         fn summary(&self) -> Summary {
+            unreachable!()
+        }
+        fn infer(&self, _: ArrayView2<'_, T>) -> Array2<T> {
+            unreachable!()
+        }
+        fn preprocessing(&self) -> &Preprocessing {
+            unreachable!()
+        }
+        fn preprocessing_mut(&mut self) -> &mut Preprocessing {
             unreachable!()
         }
     }

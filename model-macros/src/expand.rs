@@ -202,6 +202,7 @@ impl<'a> Gen<'a> {
                 __loss: #loss,
                 __optim: #optim,
                 __state: #rt::StepState,
+                __prep: #rt::Preprocessing,
                 #(#slots)*
             }
         }
@@ -257,6 +258,7 @@ impl<'a> Gen<'a> {
                         __loss: #loss,
                         __optim: #optim,
                         __state: ::core::default::Default::default(),
+                        __prep: ::core::default::Default::default(),
                         #(#slots)*
                     }
                 }
@@ -270,9 +272,10 @@ impl<'a> Gen<'a> {
                     #mg::Model::forward(self, input)
                 }
 
-                /// Outputs in evaluation mode for fixed-width rows.
+                /// Outputs in evaluation mode for fixed-width rows
+                /// (`Model::predict`).
                 pub fn predict_rows(
-                    &mut self,
+                    &self,
                     input: &[[#e; #inputs]],
                 ) -> ::std::vec::Vec<[#e; #outputs]> {
                     #mg::fixed_rows(&#mg::Model::predict(self, input))
@@ -286,6 +289,21 @@ impl<'a> Gen<'a> {
                     targets: #target_rows,
                 ) -> #e {
                     #mg::Model::train_step(self, input, targets)
+                }
+
+                /// A model with the weights, buffers and preprocessing
+                /// that `save_weights` wrote to `path`: the one call a
+                /// program that serves a trained model needs.
+                ///
+                /// # Errors
+                ///
+                /// As `macrograd::io::load_weights`.
+                pub fn load(
+                    path: impl ::core::convert::AsRef<::std::path::Path>,
+                ) -> #mg::Result<Self> {
+                    let mut __model = Self::new();
+                    #mg::load_weights(&mut __model, path)?;
+                    ::core::result::Result::Ok(__model)
                 }
 
                 #predict_proba
@@ -309,7 +327,7 @@ impl<'a> Gen<'a> {
             Some(squash) => quote! {
                 let __logits = #mg::Model::predict(self, input);
                 let mut __probs = __logits.clone();
-                __Layer::forward(&mut #squash, __logits.view(), __probs.view_mut(), false);
+                __Layer::infer(&#squash, __logits.view(), __probs.view_mut());
                 __probs
             },
             None => quote!(#mg::Model::predict(self, input)),
@@ -322,7 +340,7 @@ impl<'a> Gen<'a> {
             /// If the inputs do not have `INPUTS` columns.
             #[track_caller]
             pub fn predict_proba<'__i>(
-                &mut self,
+                &self,
                 input: impl ::core::convert::Into<#mg::ArrayView2<'__i, #e>>,
             ) -> #mg::Array2<#e> {
                 #body
@@ -361,6 +379,31 @@ impl<'a> Gen<'a> {
             ),
             _ => return TokenStream::new(),
         };
+        let names = (matches!(self.m.loss.kind, LossKind::CrossEntropy { .. })
+            || self.outputs == 1)
+            .then(|| {
+                quote! {
+                    /// The name of the class each sample is predicted to be
+                    /// (`predict_classes`), from the labels of the model's
+                    /// preprocessing (`Model::set_preprocessing`, or the file
+                    /// it was loaded from); a class without a name is its
+                    /// number.
+                    ///
+                    /// # Panics
+                    ///
+                    /// If the inputs do not have `INPUTS` columns.
+                    #[track_caller]
+                    pub fn predict_names<'__i>(
+                        &self,
+                        input: impl ::core::convert::Into<#mg::ArrayView2<'__i, #e>>,
+                    ) -> ::std::vec::Vec<::std::string::String> {
+                        self.predict_classes(input)
+                            .into_iter()
+                            .map(|__c| self.__prep.class_name(__c).into_owned())
+                            .collect()
+                    }
+                }
+            });
         quote! {
             #[doc = #doc]
             ///
@@ -369,12 +412,14 @@ impl<'a> Gen<'a> {
             /// If the inputs do not have `INPUTS` columns.
             #[track_caller]
             pub fn predict_classes<'__i>(
-                &mut self,
+                &self,
                 input: impl ::core::convert::Into<#mg::ArrayView2<'__i, #e>>,
             ) -> #ty {
                 let __logits = #mg::Model::predict(self, input);
                 #body
             }
+
+            #names
         }
     }
 
@@ -399,6 +444,20 @@ impl<'a> Gen<'a> {
                 #p.forward(&mut #this.#field, &#this.#a, &mut #this.#b);
             }
         });
+        let r = quote!(__r);
+        let infer = self.fields().map(|(l, _)| {
+            let (field, width) = (Gen::field(l), l.out_features());
+            quote_spanned! {l.span=>
+                #r.run(&#this.#field, #width);
+            }
+        });
+        let widest = self
+            .m
+            .layers
+            .iter()
+            .map(Layer::out_features)
+            .max()
+            .unwrap_or(0);
         let backward: Vec<TokenStream> = self
             .fields()
             .filter(|(l, _)| l.index >= self.first_param)
@@ -449,6 +508,9 @@ impl<'a> Gen<'a> {
 
                 fn forward_buffered(&mut self) -> #mg::ArrayView2<'_, #e> {
                     let __p = #mg::Pass::for_forward(&self.__state);
+                    if self.__state.take_raw_input() {
+                        self.__prep.apply(self.__s0.value.view_mut(__p.batch));
+                    }
                     #(#forward)*
                     self.__state.end_forward();
                     self.#last.view(__p.batch)
@@ -483,6 +545,21 @@ impl<'a> Gen<'a> {
 
                 fn optimizer_mut(&mut self) -> &mut Self::Optim {
                     &mut self.__optim
+                }
+
+                fn infer(&self, __x: #mg::ArrayView2<'_, #e>) -> #mg::Array2<#e> {
+                    let mut __r = #mg::Inference::new(__x, #inputs, #widest);
+                    self.__prep.apply(__r.values_mut());
+                    #(#infer)*
+                    __r.finish()
+                }
+
+                fn preprocessing(&self) -> &#mg::Preprocessing {
+                    &self.__prep
+                }
+
+                fn preprocessing_mut(&mut self) -> &mut #mg::Preprocessing {
+                    &mut self.__prep
                 }
 
                 #visitors

@@ -106,6 +106,7 @@ impl<T: Float> Buffer<T> {
 pub struct StepState {
     batch: usize,
     phase: Phase,
+    raw_input: bool,
     grads_cleared: bool,
     training: bool,
 }
@@ -122,6 +123,7 @@ impl Default for StepState {
         StepState {
             batch: 0,
             phase: Phase::Empty,
+            raw_input: false,
             grads_cleared: true,
             training: true,
         }
@@ -151,6 +153,17 @@ impl StepState {
     pub fn begin_input(&mut self, batch: usize) {
         self.batch = batch;
         self.phase = Phase::Empty;
+        self.raw_input = true;
+    }
+
+    /// Whether the input buffer holds rows written since the last call: true
+    /// once after each [`StepState::begin_input`]. The forward pass
+    /// preprocesses the input then, so that a batch forwarded twice (the
+    /// epoch loop keeps a dataset that is one batch in place) is scaled
+    /// once.
+    #[inline]
+    pub fn take_raw_input(&mut self) -> bool {
+        std::mem::replace(&mut self.raw_input, false)
     }
 
     /// The forward pass over the current batch has run.

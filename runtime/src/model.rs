@@ -17,6 +17,8 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
+use crate::data::Preprocessing;
+use crate::metrics::Task;
 pub use crate::param::{
     match_rng_states, BufferValue, BufferValueMut, LayerSummary, NamedBuffer, NamedBufferMut,
     Parameter, ParameterMut, Summary,
@@ -188,6 +190,59 @@ pub trait Model {
     /// The layer table: layers, output shapes, parameter counts.
     fn summary(&self) -> Summary;
 
+    /// The outputs for `input`, `[batch, INPUTS]`, in evaluation mode,
+    /// through a shared reference: the model's preprocessing, then every
+    /// layer's [`Layer::infer`](crate::layers::Layer::infer), in buffers of
+    /// the call's own. Bit for bit the outputs of `forward` in evaluation
+    /// mode; what [`Model::predict`] runs after checking the width.
+    ///
+    /// # Panics
+    ///
+    /// If the inputs do not have `INPUTS` columns.
+    fn infer(&self, input: ArrayView2<'_, Self::Elem>) -> Array2<Self::Elem>;
+
+    /// What the model does to raw inputs before its first layer, and the
+    /// names of its classes ([`Preprocessing`]; empty unless set).
+    fn preprocessing(&self) -> &Preprocessing;
+
+    /// The preprocessing, writable without the checks of
+    /// [`Model::set_preprocessing`]: for the generated code and the loaders.
+    #[doc(hidden)]
+    fn preprocessing_mut(&mut self) -> &mut Preprocessing;
+
+    /// Classes of a classifier: `OUTPUTS` for CrossEntropy and for BCE with
+    /// several outputs (one name per output), 2 for BCE with one output;
+    /// `None` for a regressor.
+    fn classes() -> Option<usize>
+    where
+        Self: Sized,
+    {
+        match Self::TASK {
+            Task::Regression => None,
+            Task::Binary if Self::OUTPUTS == 1 => Some(2),
+            Task::Binary | Task::Multiclass => Some(Self::OUTPUTS),
+        }
+    }
+
+    /// Gives the model `preprocessing`: from now on every input row (of
+    /// `fit`, `evaluate`, `predict`, `forward`) is scaled by its scaler
+    /// before the first layer, and its labels name the classes. Saved and
+    /// loaded with the weights. See [`Preprocessing`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] (`preprocessing`) if the scaler was fitted
+    /// on another number of columns than `INPUTS`, or the labels do not
+    /// name [`Model::classes`] classes; the model is unchanged then.
+    fn set_preprocessing(&mut self, preprocessing: Preprocessing) -> Result<()>
+    where
+        Self: Sized,
+    {
+        preprocessing.check_for(Self::INPUTS, Self::classes())?;
+        *self.preprocessing_mut() = preprocessing;
+        Ok(())
+    }
+
     /// Forward pass on a batch `[batch, INPUTS]`; returns `[batch, OUTPUTS]`.
     ///
     /// # Errors
@@ -265,17 +320,66 @@ pub trait Model {
     }
 
     /// Outputs for `input` in evaluation mode (raw outputs: logits for
-    /// BCE and CrossEntropy models). Leaves the model in training mode.
+    /// BCE and CrossEntropy models), `[batch, OUTPUTS]`.
+    ///
+    /// It takes `&self`: the model is not changed, and one trained model
+    /// serves `predict` calls from several threads at once (it is `Sync`).
+    /// Each call allocates its own buffers, two of the batch's widest
+    /// layer; the outputs are bit for bit those of `forward` in evaluation
+    /// mode on the same batch.
+    ///
+    /// An input that is not finite, or that the model's scaler takes beyond
+    /// `f64`'s range, gives outputs that are not finite, as in PyTorch;
+    /// [`Model::try_predict`] refuses such inputs instead.
     ///
     /// # Panics
     ///
-    /// If the inputs do not have `INPUTS` columns.
+    /// If the inputs do not have `INPUTS` columns ([`Model::try_predict`]
+    /// returns the error instead).
     #[track_caller]
-    fn predict<'a>(&mut self, input: impl Into<ArrayView2<'a, Self::Elem>>) -> Array2<Self::Elem> {
-        self.set_training(false);
-        let output = self.forward(input).to_owned();
-        self.set_training(true);
-        output
+    fn predict<'a>(&self, input: impl Into<ArrayView2<'a, Self::Elem>>) -> Array2<Self::Elem> {
+        let input = input.into();
+        if input.ncols() != Self::INPUTS {
+            let error = Error::InputWidth {
+                expected: Self::INPUTS,
+                found: input.ncols(),
+            };
+            panic!("{error}");
+        }
+        self.infer(input)
+    }
+
+    /// [`Model::predict`], with the inputs checked first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InputWidth`] if the inputs do not have `INPUTS` columns;
+    /// [`Error::NonFinite`] if an input is not finite (`"inputs"`) or, with
+    /// a scaler, scales to a value that is not finite (`"scaled inputs"`),
+    /// naming the sample and column.
+    fn try_predict<'a>(
+        &self,
+        input: impl Into<ArrayView2<'a, Self::Elem>>,
+    ) -> Result<Array2<Self::Elem>> {
+        let input = input.into();
+        if input.ncols() != Self::INPUTS {
+            return Err(Error::InputWidth {
+                expected: Self::INPUTS,
+                found: input.ncols(),
+            });
+        }
+        if let Some(((row, column), &x)) =
+            input.indexed_iter().find(|(_, x)| !x.to_f64().is_finite())
+        {
+            return Err(Error::NonFinite {
+                what: "inputs",
+                row,
+                column,
+                value: x.to_f64(),
+            });
+        }
+        self.preprocessing().check(input)?;
+        Ok(self.infer(input))
     }
 
     /// Every parameter with its name and gradient, in PyTorch's order.

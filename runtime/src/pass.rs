@@ -31,7 +31,7 @@
 //! assert_eq!(layer.bias_grad.unwrap().sum(), s1.grad.view(4).sum());
 //! ```
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::layers::Layer;
 use crate::loss::Loss;
@@ -210,4 +210,95 @@ pub fn set_rng_states<const N: usize>(
         }
     }
     Ok(())
+}
+
+/// The evaluation-mode pass of `Model::infer`: the layers run one after
+/// the other through [`Layer::infer`] on a shared reference, between two
+/// buffers of the call's own (allocated here, as wide as the widest layer).
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::layers::{Linear, ReLU};
+/// use macrograd::pass::Inference;
+/// use macrograd::Rng;
+/// use ndarray::array;
+/// let layer = Linear::<f64>::new(2, 3, true, &mut Rng::new(0));
+/// let mut pass = Inference::new(array![[1.0, -1.0]].view(), 2, 3);
+/// pass.run(&layer, 3);
+/// pass.run(&ReLU, 3);
+/// let y = pass.finish();
+/// assert_eq!(y.dim(), (1, 3));
+/// assert!(y.iter().all(|&v| v >= 0.0));
+/// ```
+#[derive(Debug)]
+pub struct Inference<T> {
+    rows: usize,
+    width: usize,
+    /// The values now (`buffers[current]`) and the other buffer.
+    buffers: [Vec<T>; 2],
+    current: usize,
+}
+
+impl<T: Float> Inference<T> {
+    /// A pass over a copy of `input`, whose rows must have `width` values;
+    /// `widest` is the most values per sample any layer writes.
+    ///
+    /// # Panics
+    ///
+    /// If `input` does not have `width` columns (the message is
+    /// [`Error::InputWidth`](crate::Error::InputWidth)'s).
+    #[track_caller]
+    pub fn new(input: ArrayView2<'_, T>, width: usize, widest: usize) -> Self {
+        if input.ncols() != width {
+            let error = crate::Error::InputWidth {
+                expected: width,
+                found: input.ncols(),
+            };
+            panic!("{error}");
+        }
+        let rows = input.nrows();
+        let mut first = Vec::with_capacity(rows * widest.max(width));
+        first.extend(input.iter().copied());
+        Inference {
+            rows,
+            width,
+            buffers: [first, Vec::with_capacity(rows * widest)],
+            current: 0,
+        }
+    }
+
+    /// The current values, `[rows, width]` (the input, before the first
+    /// layer), to preprocess in place.
+    pub fn values_mut(&mut self) -> ArrayViewMut2<'_, T> {
+        ArrayViewMut2::from_shape((self.rows, self.width), &mut self.buffers[self.current][..])
+            .expect("the buffer holds rows x width values")
+    }
+
+    /// Runs `layer`, which writes `width` values per sample.
+    #[track_caller]
+    pub fn run<L: Layer<T>>(&mut self, layer: &L, width: usize) {
+        let [a, b] = &mut self.buffers;
+        let (from, to) = if self.current == 0 { (a, b) } else { (b, a) };
+        to.clear();
+        to.resize(self.rows * width, T::zero());
+        let input = ArrayView2::from_shape((self.rows, self.width), &from[..])
+            .expect("the buffer holds rows x width values");
+        let output = ArrayViewMut2::from_shape((self.rows, width), &mut to[..])
+            .expect("the buffer holds rows x width values");
+        layer.infer(input, output);
+        self.current = 1 - self.current;
+        self.width = width;
+    }
+
+    /// The outputs of the last layer, `[rows, width]`.
+    pub fn finish(self) -> Array2<T> {
+        let Inference {
+            rows,
+            width,
+            mut buffers,
+            current,
+        } = self;
+        let values = std::mem::take(&mut buffers[current]);
+        Array2::from_shape_vec((rows, width), values).expect("the buffer holds rows x width values")
+    }
 }

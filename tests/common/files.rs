@@ -64,16 +64,25 @@ pub fn write_outputs_json(
 /// as a file PyTorch writes has none, the header padded again to a
 /// multiple of 8 bytes.
 pub fn without_checksum(bytes: &[u8]) -> Vec<u8> {
+    with_header(bytes, |header| {
+        let at = header.find(r#""macrograd.crc32":""#).unwrap();
+        let entry = &header[at..at + 28];
+        let header =
+            header
+                .replacen(&format!("{entry},"), "", 1)
+                .replacen(&format!(",{entry}"), "", 1);
+        assert!(!header.contains("crc32"), "{header}");
+        header
+    })
+}
+
+/// The safetensors file `bytes` with its header replaced by
+/// `edit(header)`, padded to a multiple of 8 bytes.
+pub fn with_header(bytes: &[u8], edit: impl FnOnce(&str) -> String) -> Vec<u8> {
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     let header = std::str::from_utf8(&bytes[8..8 + n]).unwrap().trim_end();
-    let at = header.find(r#""macrograd.crc32":""#).unwrap();
-    let entry = &header[at..at + 28];
-    let mut header =
-        header
-            .replacen(&format!("{entry},"), "", 1)
-            .replacen(&format!(",{entry}"), "", 1);
-    assert!(!header.contains("crc32"), "{header}");
-    while header.len() % 8 != 0 {
+    let mut header = edit(header);
+    while !header.len().is_multiple_of(8) {
         header.push(' ');
     }
     let mut out = (header.len() as u64).to_le_bytes().to_vec();

@@ -12,3 +12,4 @@ mod csv;
 mod csv_fuzz;
 mod io;
 mod io_fuzz;
+mod ship;

@@ -312,7 +312,7 @@ fn dropout_draws_from_its_own_generator() {
 /// first largest for CrossEntropy, `logit > 0` for each BCE output.
 #[test]
 fn predict_classes_are_what_the_accuracy_counts() {
-    let mut cnn = Cnn::new();
+    let cnn = Cnn::new();
     let x = images(5, [1, 8, 8], 12);
     let logits = cnn.predict(&x);
     let classes: Vec<usize> = cnn.predict_classes(&x);
@@ -326,7 +326,7 @@ fn predict_classes_are_what_the_accuracy_counts() {
     assert_eq!(matrix.accuracy(), 1.0);
 
     // One BCE output: one 0/1 answer per sample.
-    let mut binary = model! { Linear(4, 1); loss BCE; optim SGD(0.1) };
+    let binary = model! { Linear(4, 1); loss BCE; optim SGD(0.1) };
     let x = Array2::from_shape_fn((6, 4), |(i, j)| i as f32 - 2.5 + j as f32 * 0.1);
     let answers: Vec<usize> = binary.predict_classes(&x);
     let logits = binary.predict(&x);
@@ -335,14 +335,14 @@ fn predict_classes_are_what_the_accuracy_counts() {
     assert!(answers.contains(&0) && answers.contains(&1), "{logits}");
 
     // Several BCE outputs: `[batch, outputs]`.
-    let mut multi = model! { Linear(4, 3); loss BCE; optim SGD(0.1) };
+    let multi = model! { Linear(4, 3); loss BCE; optim SGD(0.1) };
     let answers: Array2<usize> = multi.predict_classes(&x);
     assert_eq!(answers, multi.predict(&x).mapv(|l| usize::from(l > 0.0)));
 }
 
 #[test]
 fn predict_proba_is_the_softmax_of_the_logits() {
-    let mut cnn = Cnn::new();
+    let cnn = Cnn::new();
     let x = images(3, [1, 8, 8], 11);
     let logits = cnn.predict(&x);
     let probs = cnn.predict_proba(&x);
@@ -354,7 +354,7 @@ fn predict_proba_is_the_softmax_of_the_logits() {
         assert_close!(p, softmax, Tol::Abs(1e-12));
     }
     // BCE: the sigmoid of each logit.
-    let mut binary = model! { input [1, 2, 2]; Flatten; Linear(_, 2); loss BCE; optim SGD(0.1) };
+    let binary = model! { input [1, 2, 2]; Flatten; Linear(_, 2); loss BCE; optim SGD(0.1) };
     let x = Array2::<f32>::from_elem((1, 4), 0.5);
     let logits = binary.predict(&x);
     let probs = binary.predict_proba(&x);

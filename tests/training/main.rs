@@ -11,3 +11,4 @@ mod golden;
 mod model;
 mod readme;
 mod schedule;
+mod serving;

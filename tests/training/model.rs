@@ -110,7 +110,7 @@ fn step_after_zero_grad_changes_nothing_and_backward_accumulates() {
 #[test]
 fn batched_forward_equals_row_by_row() {
     let (x, _) = data(7, 2);
-    let mut net = Net::new();
+    let net = Net::new();
     let batched = net.predict(&x);
     for i in 0..7 {
         let row = net.predict(x.slice(s![i..i + 1, ..]));

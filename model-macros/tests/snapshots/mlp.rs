@@ -24,6 +24,7 @@ pub struct Net {
     __loss: ::macrograd::__private::MSE,
     __optim: ::macrograd::__private::Adam<::core::primitive::f32>,
     __state: ::macrograd::__private::StepState,
+    __prep: ::macrograd::__private::Preprocessing,
     __s0: ::macrograd::__private::Slot<::core::primitive::f32>,
     __s1: ::macrograd::__private::Slot<::core::primitive::f32>,
     __s2: ::macrograd::__private::Slot<::core::primitive::f32>,
@@ -68,6 +69,7 @@ const _: () = {
                     &[640usize, 64usize, 4096usize, 64usize, 64usize, 1usize],
                 ),
                 __state: ::core::default::Default::default(),
+                __prep: ::core::default::Default::default(),
                 __s0: __mg::Slot::new(10usize, false),
                 __s1: __mg::Slot::new(64usize, true),
                 __s2: __mg::Slot::new(64usize, true),
@@ -84,9 +86,10 @@ const _: () = {
         ) -> __mg::ArrayView2<'_, f32> {
             __mg::Model::forward(self, input)
         }
-        /// Outputs in evaluation mode for fixed-width rows.
+        /// Outputs in evaluation mode for fixed-width rows
+        /// (`Model::predict`).
         pub fn predict_rows(
-            &mut self,
+            &self,
             input: &[[f32; 10usize]],
         ) -> ::std::vec::Vec<[f32; 1usize]> {
             __mg::fixed_rows(&__mg::Model::predict(self, input))
@@ -99,6 +102,20 @@ const _: () = {
             targets: &[[f32; 1usize]],
         ) -> f32 {
             __mg::Model::train_step(self, input, targets)
+        }
+        /// A model with the weights, buffers and preprocessing
+        /// that `save_weights` wrote to `path`: the one call a
+        /// program that serves a trained model needs.
+        ///
+        /// # Errors
+        ///
+        /// As `macrograd::io::load_weights`.
+        pub fn load(
+            path: impl ::core::convert::AsRef<::std::path::Path>,
+        ) -> __mg::Result<Self> {
+            let mut __model = Self::new();
+            __mg::load_weights(&mut __model, path)?;
+            ::core::result::Result::Ok(__model)
         }
     }
     impl ::core::default::Default for Net {
@@ -125,6 +142,9 @@ const _: () = {
         }
         fn forward_buffered(&mut self) -> __mg::ArrayView2<'_, f32> {
             let __p = __mg::Pass::for_forward(&self.__state);
+            if self.__state.take_raw_input() {
+                self.__prep.apply(self.__s0.value.view_mut(__p.batch));
+            }
             __p.forward(&mut self.__l0, &self.__s0, &mut self.__s1);
             __p.forward(&mut self.__l1, &self.__s1, &mut self.__s2);
             __p.forward(&mut self.__l2, &self.__s2, &mut self.__s3);
@@ -162,6 +182,22 @@ const _: () = {
         }
         fn optimizer_mut(&mut self) -> &mut Self::Optim {
             &mut self.__optim
+        }
+        fn infer(&self, __x: __mg::ArrayView2<'_, f32>) -> __mg::Array2<f32> {
+            let mut __r = __mg::Inference::new(__x, 10usize, 64usize);
+            self.__prep.apply(__r.values_mut());
+            __r.run(&self.__l0, 64usize);
+            __r.run(&self.__l1, 64usize);
+            __r.run(&self.__l2, 64usize);
+            __r.run(&self.__l3, 64usize);
+            __r.run(&self.__l4, 1usize);
+            __r.finish()
+        }
+        fn preprocessing(&self) -> &__mg::Preprocessing {
+            &self.__prep
+        }
+        fn preprocessing_mut(&mut self) -> &mut __mg::Preprocessing {
+            &mut self.__prep
         }
         fn visit_parameters<'__p>(
             &'__p self,

@@ -29,6 +29,8 @@
 //!   into rows. Any finite data gives finite statistics and exact
 //!   transforms, values near `f64::MAX` or among the subnormals included;
 //!   a result that is not finite is an error, never written.
+//! - [`Preprocessing`] is a scaler and class names that a model keeps,
+//!   applies to raw rows itself, and saves with its weights: what ships.
 //! - [`Dataset::shuffled`], [`Dataset::train_test_split`],
 //!   [`Dataset::split3`] and, for classes, the stratified variants
 //!   ([`Dataset::stratified_split`], ...) that split every class in the
@@ -49,10 +51,12 @@
 //! ```
 
 mod csv;
+mod pipeline;
 mod preprocess;
 mod split;
 
 pub use self::csv::{Csv, Labels};
+pub use self::pipeline::{Preprocessing, Scaler};
 pub use self::preprocess::{one_hot, Inputs, MinMax, Standardize};
 pub use crate::error::CsvError;
 

@@ -75,7 +75,7 @@ impl<T: Float> sealed::InputsMut<T> for Array2<T> {
 /// the scale, always finite for finite data (where `scale` may not be: the
 /// range of a column from -1e308 to 1e308).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Column {
+pub(super) struct Column {
     offset: f64,
     scale: f64,
     half: f64,
@@ -92,6 +92,12 @@ impl Column {
         } else {
             (0.5 * x - 0.5 * self.offset) / self.half
         }
+    }
+
+    /// [`Column::forward`] in `T`: what `transform` writes.
+    #[inline]
+    pub(super) fn map<T: Float>(self, x: T) -> T {
+        T::of(self.forward(x.to_f64()))
     }
 
     /// `x * scale + offset`, in halves where that overflows though the
@@ -119,7 +125,7 @@ fn apply<T: Float, D: Inputs<T> + ?Sized>(
         if inverse {
             T::of(columns[j].inverse(x.to_f64()))
         } else {
-            T::of(columns[j].forward(x.to_f64()))
+            columns[j].map(x)
         }
     };
     let view = data.input_view();
@@ -146,6 +152,43 @@ fn apply<T: Float, D: Inputs<T> + ?Sized>(
     let mut view = data.inputs_mut();
     for ((_, column), x) in view.indexed_iter_mut() {
         *x = map(*x, column);
+    }
+    Ok(())
+}
+
+/// Checks the saved statistics of a scaler: equal lengths, finite offsets,
+/// finite positive scales.
+fn check_parts(
+    transform: &'static str,
+    offset_name: &str,
+    offsets: &[f64],
+    scale_name: &str,
+    scales: &[f64],
+) -> Result<()> {
+    let invalid = |message: String| {
+        Err(Error::InvalidSetting {
+            name: transform,
+            message,
+        })
+    };
+    if offsets.len() != scales.len() {
+        return invalid(format!(
+            "{} values of `{offset_name}` but {} of `{scale_name}`",
+            offsets.len(),
+            scales.len()
+        ));
+    }
+    if let Some(j) = offsets.iter().position(|x| !x.is_finite()) {
+        return invalid(format!(
+            "`{offset_name}` of column {j} is {}, not finite",
+            offsets[j]
+        ));
+    }
+    if let Some(j) = scales.iter().position(|&x| !(x > 0.0 && x.is_finite())) {
+        return invalid(format!(
+            "`{scale_name}` of column {j} is {}, not a positive number",
+            scales[j]
+        ));
     }
     Ok(())
 }
@@ -265,6 +308,36 @@ impl Standardize {
         }
     }
 
+    /// A scaler with the given mean and standard deviation of each column,
+    /// as [`Standardize::mean`] and [`Standardize::scale`] return them (to
+    /// rebuild one that was saved).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] (`Standardize`) if the lengths differ, a
+    /// mean is not finite, or a scale is not finite and positive.
+    pub fn from_parts(mean: Vec<f64>, scale: Vec<f64>) -> Result<Self> {
+        check_parts("Standardize", "mean", &mean, "scale", &scale)?;
+        let columns = mean
+            .iter()
+            .zip(&scale)
+            .map(|(&offset, &scale)| Column {
+                offset,
+                scale,
+                half: 0.5 * scale,
+            })
+            .collect();
+        Ok(Standardize {
+            mean,
+            scale,
+            columns,
+        })
+    }
+
+    pub(super) fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
     /// The fitted mean of each column.
     pub fn mean(&self) -> &[f64] {
         &self.mean
@@ -310,6 +383,7 @@ impl Standardize {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinMax {
     min: Vec<f64>,
+    max: Vec<f64>,
     range: Vec<f64>,
     columns: Vec<Column>,
 }
@@ -317,10 +391,44 @@ pub struct MinMax {
 impl MinMax {
     /// The minimum and maximum of each column of `data`.
     pub fn fit<T: Float, D: Inputs<T> + ?Sized>(data: &D) -> Self {
-        let ranges = column_ranges(data.input_view());
-        let columns: Vec<Column> = ranges
+        let (min, max) = column_ranges(data.input_view()).into_iter().unzip();
+        MinMax::build(min, max)
+    }
+
+    /// A scaler with the given minimum and maximum of each column, as
+    /// [`MinMax::min`] and [`MinMax::max`] return them (to rebuild one that
+    /// was saved): the same numbers as the scaler they came from.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] (`MinMax`) if the lengths differ, a value
+    /// is not finite, or a maximum is below its minimum.
+    pub fn from_min_max(min: Vec<f64>, max: Vec<f64>) -> Result<Self> {
+        let invalid = |message: String| {
+            Err(Error::InvalidSetting {
+                name: "MinMax",
+                message,
+            })
+        };
+        if min.len() != max.len() {
+            return invalid(format!("{} minimums but {} maximums", min.len(), max.len()));
+        }
+        for (j, (&lo, &hi)) in min.iter().zip(&max).enumerate() {
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                return invalid(format!(
+                    "column {j} has minimum {lo} and maximum {hi}: expected finite numbers, \
+                     the minimum not above the maximum"
+                ));
+            }
+        }
+        Ok(MinMax::build(min, max))
+    }
+
+    fn build(min: Vec<f64>, max: Vec<f64>) -> Self {
+        let columns: Vec<Column> = min
             .iter()
-            .map(|&(lo, hi)| {
+            .zip(&max)
+            .map(|(&lo, &hi)| {
                 let (scale, half) = if hi > lo {
                     (hi - lo, 0.5 * hi - 0.5 * lo)
                 } else {
@@ -334,10 +442,20 @@ impl MinMax {
             })
             .collect();
         MinMax {
-            min: columns.iter().map(|c| c.offset).collect(),
             range: columns.iter().map(|c| c.scale).collect(),
+            min,
+            max,
             columns,
         }
+    }
+
+    /// The fitted maximum of each column.
+    pub fn max(&self) -> &[f64] {
+        &self.max
+    }
+
+    pub(super) fn columns(&self) -> &[Column] {
+        &self.columns
     }
 
     /// The fitted minimum of each column.

@@ -8,9 +8,11 @@ use std::path::Path;
 use safetensors::Dtype;
 
 use super::safetensors::{decode, serialize, state_tensors, SafetensorsFile, Tensor};
+use super::weights::read_preprocessing;
 use super::{
-    describe_non_finite, number, parse_number, read_file, rename, source_message, BYTES,
-    CHECKPOINT_KEY, CHECKPOINT_VERSION, META, NON_FINITE, OPTIM, RNG, WEIGHTS,
+    describe_non_finite, number, parse_number, preprocessing, read_file, rename, source_message,
+    BYTES, CHECKPOINT_KEY, CHECKPOINT_VERSION, META, NON_FINITE, OPTIM, PREPROCESSING_KEY, RNG,
+    WEIGHTS,
 };
 use crate::fs::write_atomic;
 use crate::history::History;
@@ -105,6 +107,9 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
     for (key, value) in &info.metadata {
         metadata.insert(format!("{META}{key}"), value.clone());
     }
+    if let Some(json) = preprocessing::encode(model.preprocessing()) {
+        metadata.insert(PREPROCESSING_KEY.to_string(), json);
+    }
     for (name, state) in model.rng_states() {
         metadata.insert(format!("{RNG}{name}"), state.to_string());
     }
@@ -124,8 +129,9 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
     serialize(&tensors, metadata)
 }
 
-/// Restores `model` (parameters, buffers, optimizer state and dropout
-/// generators) from the checkpoint at `path` and returns the rest of it.
+/// Restores `model` (parameters, buffers, optimizer state, dropout
+/// generators and preprocessing) from the checkpoint at `path` and returns
+/// the rest of it.
 ///
 /// Everything is checked before anything changes: the file's integrity
 /// (its checksum, if it has one), the format's version, every weight's
@@ -319,6 +325,7 @@ fn load_checkpoint_named<M: Model, R>(
         }
         parsed
     });
+    let preprocessing = read_preprocessing::<M>(&file, &mut problems);
     file.fail_on(problems, "the checkpoint does not match the model")?;
     file.fail_on(non_finite, NON_FINITE)?;
     let (Some(epoch), Some(rng_state), Some(history)) = (epoch, rng_state, history) else {
@@ -351,5 +358,6 @@ fn load_checkpoint_named<M: Model, R>(
         });
     }
     weights.apply(model);
+    *model.preprocessing_mut() = preprocessing.unwrap_or_default();
     Ok((info, checked))
 }

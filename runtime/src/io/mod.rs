@@ -23,6 +23,26 @@
 //! io::load_weights(&mut mlp, "mlp.safetensors")?;  // now computes what the PyTorch model does
 //! ```
 //!
+//! **Preprocessing.** A model's [`Preprocessing`](crate::data::Preprocessing)
+//! (the scaler it applies to raw rows and its class names) travels in
+//! the metadata of both kinds of file, under [`PREPROCESSING_KEY`], as
+//! JSON:
+//!
+//! ```text
+//! {"scaler": {"kind": "Standardize", "mean": [5.8, 3.0], "scale": [0.8, 0.4]},
+//!  "labels": {"names": ["setosa", "versicolor", "virginica"]}}
+//! ```
+//!
+//! `scaler` is `{"kind": "Standardize", "mean", "scale"}` or `{"kind":
+//! "MinMax", "min", "max"}`, one number per input column, read back bit
+//! for bit; `labels` is `{"names": [...]}` (class `i` is `names[i]`) or
+//! `{"integers": n}`; either may be absent, and a model without
+//! preprocessing writes no key. A load checks it against the model (the
+//! scaler's columns against the inputs, the names against the classes)
+//! with everything else, and the model takes it: a program that loads
+//! the file predicts on raw rows and names classes as the program that
+//! saved it did.
+//!
 //! **Checkpoints** ([`save_checkpoint`], [`load_checkpoint`]) are one
 //! safetensors file with the weights (parameters and buffers), the
 //! optimizer's state ([`Model::optimizer_state`](crate::model::Model::optimizer_state)), the state of each
@@ -86,6 +106,7 @@ use std::path::Path;
 use crate::{Error, Float, Result};
 
 mod checkpoint;
+mod preprocessing;
 mod safetensors;
 mod weights;
 
@@ -103,6 +124,12 @@ pub(super) const CHECKPOINT_VERSION: &str = "1";
 /// `crc32`) of the header's JSON without this entry, keys sorted, no
 /// whitespace, then of the tensor data; 8 lowercase hex digits.
 pub const CHECKSUM_KEY: &str = "macrograd.crc32";
+
+/// The metadata key of a model's preprocessing (its scaler and class
+/// names, [`Preprocessing`](crate::data::Preprocessing)) in weights files
+/// and checkpoints: JSON, described in the [module docs](self). Written
+/// only for a model that has preprocessing.
+pub const PREPROCESSING_KEY: &str = "macrograd.preprocessing";
 
 /// The prefix of a checkpoint's weight tensors.
 pub(super) const WEIGHTS: &str = "weights.";

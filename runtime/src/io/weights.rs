@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::safetensors::{serialize, state_tensors, SafetensorsFile};
-use super::{read_file, rename, BYTES, CHECKPOINT_KEY, NON_FINITE, WEIGHTS};
+use super::{
+    preprocessing, read_file, rename, BYTES, CHECKPOINT_KEY, NON_FINITE, PREPROCESSING_KEY, WEIGHTS,
+};
+use crate::data::Preprocessing;
 use crate::fs::write_atomic;
 use crate::model::Model;
 use crate::Result;
@@ -22,8 +25,12 @@ use crate::Result;
 /// says; metadata `{"format": "pt"}` and the file's checksum
 /// ([`CHECKSUM_KEY`](crate::io::CHECKSUM_KEY)), which PyTorch ignores. `safetensors.torch.load_file(path)`
 /// gives a `state_dict` that the same `nn.Sequential` loads with
-/// `load_state_dict(strict=True)`. Nothing else is written: the dropout
-/// generators' states are only in checkpoints.
+/// `load_state_dict(strict=True)`. A model with preprocessing
+/// ([`Model::set_preprocessing`](crate::model::Model::set_preprocessing):
+/// its scaler and class names) also writes it, as JSON in the metadata
+/// under [`PREPROCESSING_KEY`](crate::io::PREPROCESSING_KEY), which PyTorch
+/// ignores too. Nothing else is written: the dropout generators' states
+/// are only in checkpoints.
 ///
 /// # Errors
 ///
@@ -44,7 +51,10 @@ pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
 /// the tensors (a header over its 100 MB limit).
 pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
     let tensors = state_tensors(model, "");
-    let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    let mut metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+    if let Some(json) = preprocessing::encode(model.preprocessing()) {
+        metadata.insert(PREPROCESSING_KEY.to_string(), json);
+    }
     serialize(&tensors, metadata)
 }
 
@@ -58,8 +68,12 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 /// the same shape and the model's dtype (a count: `I64`, shape `[]`, not
 /// negative), and no other tensor. Every difference is reported, in one
 /// error; a file of a batch-norm model without buffers (from a version of
-/// macrograd before they were saved) is missing them. Gradients, the
-/// optimizer's state and the dropout generators are left alone.
+/// macrograd before they were saved) is missing them. The model's
+/// preprocessing becomes the file's: the one under
+/// [`PREPROCESSING_KEY`](crate::io::PREPROCESSING_KEY), checked against the
+/// model's inputs and classes, or none for a file without that key (one
+/// PyTorch wrote). Gradients, the optimizer's state and the dropout
+/// generators are left alone.
 ///
 /// # Errors
 ///
@@ -77,7 +91,9 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 /// unexpected `4.weight`; `0.weight`: shape [8, 5] in the file vs [8, 4]
 /// in the model; `2.weight`: dtype F64 in the file vs F32 in the model``,
 /// or ``missing `1.running_mean`; missing `1.running_var`; missing
-/// `1.num_batches_tracked` ``. The model is then unchanged.
+/// `1.num_batches_tracked` ``, or preprocessing that does not fit it
+/// (``metadata `macrograd.preprocessing`: it names 3 classes, but the
+/// model has 2``) or is malformed. The model is then unchanged.
 pub fn load_weights<M: Model>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
@@ -116,8 +132,25 @@ pub(super) fn load_weights_named<M: Model>(
             problems.push(format!("unexpected `{name}`"));
         }
     }
+    let preprocessing = read_preprocessing::<M>(&file, &mut problems);
     file.fail_on(problems, "the file does not match the model")?;
     file.fail_on(weights.non_finite.clone(), NON_FINITE)?;
     weights.apply(model);
+    *model.preprocessing_mut() = preprocessing.unwrap_or_default();
     Ok(())
+}
+
+/// The file's preprocessing (empty without [`PREPROCESSING_KEY`]), checked
+/// against model `M`; `None`, with the problem added, if it is malformed
+/// or does not fit the model.
+pub(super) fn read_preprocessing<M: Model>(
+    file: &SafetensorsFile<'_>,
+    problems: &mut Vec<String>,
+) -> Option<Preprocessing> {
+    let Some(text) = file.meta(PREPROCESSING_KEY) else {
+        return Some(Preprocessing::new());
+    };
+    preprocessing::decode(text, M::INPUTS, M::classes())
+        .map_err(|e| problems.push(format!("metadata `{PREPROCESSING_KEY}`: {e}")))
+        .ok()
 }

@@ -320,6 +320,11 @@ macro_rules! activation_layers {
             }
 
             #[inline]
+            fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+                Activation::forward(self, input, output);
+            }
+
+            #[inline]
             fn backward(
         &mut self,
         input: ArrayView2<'_, T>,

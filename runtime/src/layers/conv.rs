@@ -267,7 +267,20 @@ impl<T: Float> Conv2d<T> {
     /// their rows are not contiguous (a column stride other than 1; the
     /// runtime's buffers always are).
     #[track_caller]
-    pub fn forward(&mut self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+    pub fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        let mut cols = std::mem::take(&mut self.cols);
+        self.forward_with(input, output, &mut cols);
+        self.cols = cols;
+    }
+
+    /// [`Conv2d::forward`] with `cols` as the im2col scratch.
+    #[track_caller]
+    fn forward_with(
+        &self,
+        input: ArrayView2<'_, T>,
+        mut output: ArrayViewMut2<'_, T>,
+        cols_scratch: &mut [T],
+    ) {
         let (batch, out_features) = (input.nrows(), self.out_features());
         assert!(
             input.ncols() == self.in_features() && output.dim() == (batch, out_features),
@@ -283,8 +296,8 @@ impl<T: Float> Conv2d<T> {
             let cols = if self.patches.is_pointwise() {
                 x
             } else {
-                self.patches.im2col(x, &mut self.cols);
-                &self.cols[..]
+                self.patches.im2col(x, cols_scratch);
+                &cols_scratch[..]
             };
             let beta = match &self.bias {
                 Some(bias) => {
@@ -484,6 +497,12 @@ impl<T: Float> Layer<T> for Conv2d<T> {
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
         Conv2d::forward(self, input, output);
+    }
+
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        let mut cols = vec![T::zero(); self.cols.len()];
+        self.forward_with(input, output, &mut cols);
     }
 
     #[inline]

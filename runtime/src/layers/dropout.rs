@@ -165,6 +165,18 @@ impl<T: Float> Layer<T> for Dropout<T> {
         Dropout::forward(self, input, output, training);
     }
 
+    /// The identity, as evaluation mode's `forward`.
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        assert!(
+            input.dim() == output.dim(),
+            "Dropout: input {:?} and output {:?} differ",
+            input.dim(),
+            output.dim()
+        );
+        output.assign(&input);
+    }
+
     #[inline]
     #[track_caller]
     fn backward(

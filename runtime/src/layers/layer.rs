@@ -8,7 +8,7 @@
 //! (PyTorch's `state_dict` names, which `model!` writes), and the random
 //! generator a layer draws from while it trains. Every method but the two
 //! passes has a default for layers without that state, so an activation
-//! implements two methods.
+//! implements three methods.
 //!
 //! Generated models call each layer through this trait by its concrete type
 //! (through [`Pass`](super::Pass), or `Layer::step(&mut self.__l0, ..)`):
@@ -64,6 +64,16 @@ pub trait Layer<T: Float> {
     ///
     /// If the shapes are not the layer's.
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool);
+
+    /// `output <- layer(input)` in evaluation mode, through a shared
+    /// reference: what a model's `predict` runs, from any number of threads
+    /// at once. The output is bit for bit that of `forward(.., false)`, and
+    /// no state changes (a layer that needs scratch for it allocates its own).
+    ///
+    /// # Panics
+    ///
+    /// If the shapes are not the layer's.
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>);
 
     /// Backpropagates `grad_output = dL/d(output)` of the last forward
     /// (whose `input` and `output` are given again): adds (`accumulate`) or

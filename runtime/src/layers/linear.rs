@@ -224,6 +224,12 @@ impl<T: Float> Layer<T> for Linear<T> {
 
     #[inline]
     #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Linear::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
     fn backward(
         &mut self,
         input: ArrayView2<'_, T>,

@@ -254,25 +254,28 @@ impl<T: Float> BatchNorm<T> {
             scale[c] = self.weight[c] * self.invstd[c];
             shift[c] = self.bias[c] - self.mean[c] * scale[c];
         }
-        for (x, y) in input.rows().into_iter().zip(output.rows_mut()) {
-            let (x, y) = (row(x), row_mut(y));
-            if spatial == 1 {
-                for (((y, &x), &a), &b) in y.iter_mut().zip(x).zip(&*scale).zip(&*shift) {
-                    *y = x * a + b;
-                }
-                continue;
-            }
-            for (((x, y), &a), &b) in x
-                .chunks_exact(spatial)
-                .zip(y.chunks_exact_mut(spatial))
-                .zip(scale.iter())
-                .zip(shift.iter())
-            {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = x * a + b;
-                }
-            }
-        }
+        affine(input, output.view_mut(), scale, shift, spatial);
+    }
+
+    /// [`BatchNorm::forward`] in evaluation mode through a shared
+    /// reference: the same numbers, from the running statistics, with
+    /// scratch of its own; no state changes.
+    ///
+    /// # Panics
+    ///
+    /// As [`BatchNorm::forward`].
+    #[track_caller]
+    pub fn infer(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        self.check_shapes(input.dim(), output.dim());
+        let eps = T::of(self.config.eps);
+        let (scale, shift): (Vec<T>, Vec<T>) = (0..self.channels())
+            .map(|c| {
+                let invstd = T::one() / (self.running_var[c] + eps).sqrt();
+                let scale = self.weight[c] * invstd;
+                (scale, self.bias[c] - self.running_mean[c] * scale)
+            })
+            .unzip();
+        affine(input, output.view_mut(), &scale, &shift, self.spatial);
     }
 
     /// Adds (`accumulate`) or writes `dL/dgamma` and `dL/dbeta`, and writes
@@ -833,11 +836,47 @@ fn visit_pair_mut<T: Float>(
     }
 }
 
+/// `y = x scale[c] + shift[c]` for every value `x` of channel `c`, rows of
+/// `C * spatial` values.
+fn affine<T: Float>(
+    input: ArrayView2<'_, T>,
+    mut output: ArrayViewMut2<'_, T>,
+    scale: &[T],
+    shift: &[T],
+    spatial: usize,
+) {
+    for (x, y) in input.rows().into_iter().zip(output.rows_mut()) {
+        let (x, y) = (row(x), row_mut(y));
+        if spatial == 1 {
+            for (((y, &x), &a), &b) in y.iter_mut().zip(x).zip(scale).zip(shift) {
+                *y = x * a + b;
+            }
+            continue;
+        }
+        for (((x, y), &a), &b) in x
+            .chunks_exact(spatial)
+            .zip(y.chunks_exact_mut(spatial))
+            .zip(scale)
+            .zip(shift)
+        {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = x * a + b;
+            }
+        }
+    }
+}
+
 impl<T: Float> Layer<T> for BatchNorm<T> {
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
         BatchNorm::forward(self, input, output, training);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        BatchNorm::infer(self, input, output);
     }
 
     #[inline]
@@ -894,6 +933,12 @@ impl<T: Float> Layer<T> for LayerNorm<T> {
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
         let _ = training;
+        LayerNorm::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
         LayerNorm::forward(self, input, output);
     }
 

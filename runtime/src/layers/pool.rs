@@ -563,6 +563,12 @@ impl<T: Float> Layer<T> for MaxPool2d {
 
     #[inline]
     #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        MaxPool2d::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
     fn backward(
         &mut self,
         input: ArrayView2<'_, T>,
@@ -583,6 +589,12 @@ impl<T: Float> Layer<T> for AvgPool2d {
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
         let _ = training;
+        AvgPool2d::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
         AvgPool2d::forward(self, input, output);
     }
 

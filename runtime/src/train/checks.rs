@@ -65,11 +65,13 @@ pub(super) fn apply<M: Model>(model: &mut M, setting: Setting, call: &str) -> Re
     Ok(())
 }
 
-/// Checks `data` against the model: its widths, its labels, and target
-/// values the loss reads (BCE's in `[0, 1]`).
-pub(super) fn check_data<M: Model>(data: &Dataset<M::Elem, M::Target>) -> Result<()> {
+/// Checks `data` against the model: its widths, its labels, target values
+/// the loss reads (BCE's in `[0, 1]`), and, when the model scales its
+/// inputs, that every scaled value is finite.
+pub(super) fn check_data<M: Model>(model: &M, data: &Dataset<M::Elem, M::Target>) -> Result<()> {
     data.check_for(M::INPUTS, M::OUTPUTS)?;
-    <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)
+    <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)?;
+    model.preprocessing().check(data.inputs())
 }
 
 /// A model with batch statistics over single values per channel (batch

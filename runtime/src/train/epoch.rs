@@ -53,9 +53,8 @@ impl<'f, M: Model> Loop<'f, M> {
             .take(iterations)
             .enumerate()
         {
-            let x = model.input_buffer(batch.len());
             if !run.gathered {
-                gather_rows(inputs, batch, x);
+                gather_rows(inputs, batch, model.input_buffer(batch.len()));
                 <M::Target as Target<M::Elem>>::gather(
                     run.train.targets(),
                     batch,
@@ -63,8 +62,9 @@ impl<'f, M: Model> Loop<'f, M> {
                 );
                 // One unshuffled batch of every sample is the same batch
                 // each epoch: the model's input buffer still holds it
-                // next epoch unless something else wrote it (validation
-                // does, and resets `gathered`).
+                // next epoch, preprocessed, unless something else wrote it
+                // (validation does, and resets `gathered`). It is not
+                // started again then, so it is not scaled twice.
                 run.gathered = run.whole_batch;
             }
             let view = <M::Target as Target<M::Elem>>::view(&run.targets, batch.len());

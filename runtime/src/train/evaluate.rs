@@ -115,7 +115,7 @@ where
     M::Target: TrainsOn<M::Elem, D>,
 {
     let data = &*super::targets::adapt::<M, D>(data)?;
-    check_data::<M>(data)?;
+    check_data(model, data)?;
     if batch_size == 0 {
         return Err(Error::InvalidSetting {
             name: "batch_size",

@@ -66,7 +66,7 @@ impl<'f, M: Model> Loop<'f, M> {
         data: &Dataset<M::Elem, M::Target>,
         mut fit: Fit<'f>,
     ) -> Result<History> {
-        check_data::<M>(data)?;
+        check_data(model, data)?;
         let held;
         let adapted;
         let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
@@ -88,7 +88,7 @@ impl<'f, M: Model> Loop<'f, M> {
                         });
                     };
                     let v = v.map_err(|e| Error::ValidationData(Box::new(e)))?;
-                    check_data::<M>(&v).map_err(|e| Error::ValidationData(Box::new(e)))?;
+                    check_data(model, &v).map_err(|e| Error::ValidationData(Box::new(e)))?;
                     adapted = v;
                     (data, Some(&*adapted))
                 }
