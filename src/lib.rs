@@ -50,20 +50,24 @@
 //!     loss: MSE,
 //!     optim: SGD<f32>,        // hyperparameters checked at compile time, state per parameter
 //!     state: StepState,       // which of forward / loss / backward ran, for clear panics
+//!     prep: Preprocessing,    // scaler for raw rows and class names, if set; saved with the weights
 //!     s0, s1, s2, s3: Slot,   // activations [batch, 10], [batch, 64], [batch, 64], [batch, 1]
 //! }                           //   and their gradients, where a layer before needs one
 //! impl Net {
 //!     pub fn new() -> Self;               // PyTorch's init from seed 0
 //!     pub fn with_seed(seed: u64) -> Self;
 //!     pub fn forward_rows(&mut self, input: &[[f32; 10]]) -> ArrayView2<f32>;  // typed entries:
-//!     pub fn predict_rows(&mut self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;   // a wrong width
+//!     pub fn predict_rows(&self, input: &[[f32; 10]]) -> Vec<[f32; 1]>;       // a wrong width
 //!     pub fn train_step_rows(&mut self, input: &[[f32; 10]], targets: ..) -> f32; // does not compile
+//!     pub fn load(path) -> Result<Self>;  // weights and preprocessing from a file
+//!     // classifiers only: predict_proba, predict_classes, predict_names (&self)
 //! }
 //! impl Model for Net {
 //!     type Elem = f32; type Target = Rows; type Optim = SGD<f32>;
 //!     const INPUTS: usize = 10; const OUTPUTS: usize = 1;
 //!     fn forward_buffered(&mut self) -> ArrayView2<f32> {
 //!         let p = Pass::for_forward(&self.state);  // batch size, training mode
+//!         // (rows written since the last pass are scaled by `prep` first)
 //!         p.forward(&mut self.l0, &self.s0, &mut self.s1);  // Layer::forward: a1 = a0 W0^T + b0
 //!         p.forward(&mut self.l1, &self.s1, &mut self.s2);  // a2 = relu(a1)
 //!         p.forward(&mut self.l2, &self.s2, &mut self.s3);
@@ -76,6 +80,12 @@
 //!         p.backward(&mut self.l0, &mut self.s0, &self.s1); // s0 keeps no gradient: none computed
 //!     }
 //!     fn step(&mut self) { Layer::step(&mut self.l0, &mut self.optim, 0); Layer::step(&mut self.l2, ..., 2); }
+//!     fn infer(&self, x: ArrayView2<f32>) -> Array2<f32> {  // predict's pass, on &self
+//!         let mut r = Inference::new(x, 10, 64);  // two buffers of the call's own
+//!         self.prep.apply(r.values_mut());
+//!         r.run(&self.l0, 64); r.run(&self.l1, 64); r.run(&self.l2, 1);  // Layer::infer
+//!         r.finish()
+//!     }
 //!     fn optimizer(&self) -> &SGD<f32> { &self.optim }  // learning_rate & co. are provided
 //!     // compute_loss, zero_grad, set_training, visit_parameters, summary, ...
 //! }
@@ -108,8 +118,8 @@ pub use macrograd_runtime::{
 /// a three-layer MLP is committed, pretty-printed, as
 /// `model-macros/tests/snapshots/mlp.rs` in the repository.
 ///
-/// With `struct Name;` it is an item (a type with `Name::new()` and
-/// `Name::with_seed(seed)`); without, an expression that evaluates to a new
+/// With `struct Name;` it is an item (a type with `Name::new()`,
+/// `Name::with_seed(seed)` and `Name::load(path)`); without, an expression that evaluates to a new
 /// model initialised from seed 0.
 ///
 /// # The language

@@ -62,6 +62,20 @@ fn classifier_step_allocates_nothing() {
     assert_eq!(n, 0);
 }
 
+#[test]
+fn a_step_that_scales_its_inputs_allocates_nothing() {
+    let mut model = model! {
+        input 10; Linear(_, 32); ReLU; Linear(_, 1); loss MSE; optim SGD(0.01)
+    };
+    let x: Array2<f32> = Rng::new(4).randn((32, 10));
+    let scaler = macrograd::data::MinMax::fit(&x);
+    model
+        .set_preprocessing(Preprocessing::new().with_scaler(scaler))
+        .unwrap();
+    let n = step_allocations(&mut model, &x, |n| Rng::new(2).randn((n, 1)));
+    assert_eq!(n, 0);
+}
+
 /// Allocations of a whole `fit` of 3 epochs in batches of `batch`, with
 /// validation, metrics, clipping, accumulation and a schedule.
 fn fit_allocations(batch: usize) -> usize {
