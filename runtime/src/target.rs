@@ -54,7 +54,8 @@ pub trait Target<T: Float>: Sized + 'static {
     fn view(data: &Self::Data, samples: usize) -> Self::Batch<'_>;
 
     /// Checks `data` against a model with `outputs` outputs: the width of
-    /// rows, or the range of class indices. The error names the sample.
+    /// rows, or the range of class indices (the error names the first
+    /// sample whose label is out of range).
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
 
     /// The targets of this kind that class `labels` stand for, for a model

@@ -26,9 +26,10 @@
 //! - [`Standardize`] (`(x - mean) / std`) and [`MinMax`] (`(x - min) /
 //!   (max - min)`) are fitted on the training data and then applied,
 //!   unchanged, to validation and test data; [`one_hot`] turns class indices
-//!   into rows. Any finite data gives finite statistics and exact
-//!   transforms, values near `f64::MAX` or among the subnormals included;
-//!   a result that is not finite is an error, never written.
+//!   into rows. Any finite data gives finite statistics, correct to
+//!   rounding, values near `f64::MAX` or among the subnormals included; a
+//!   transformed value that is not finite is an error, and nothing is
+//!   written then.
 //! - [`Dataset::shuffled`], [`Dataset::train_test_split`],
 //!   [`Dataset::split3`] and, for classes, the stratified variants
 //!   ([`Dataset::stratified_split`], ...) that split every class in the
