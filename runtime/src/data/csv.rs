@@ -81,8 +81,9 @@ enum Targets {
 ///
 /// Reading never panics and allocates in proportion to the input only: a
 /// huge number in a field is an error or a number, never a size. Errors
-/// ([`Error::Csv`], see [`CsvError`]) name the file, the 1-based line, the
-/// 1-based column with its header name, and the value.
+/// ([`Error::Csv`], see [`CsvError`]) name the file and, where they apply,
+/// the 1-based line, the 1-based column with its header name, and the
+/// value.
 ///
 /// # Examples
 ///
@@ -155,7 +156,8 @@ impl<'a> Csv<'a> {
     }
 
     /// Whether the first row holds the column names (default `true`).
-    /// Without a header, targets can only be chosen by index.
+    /// Without a header, targets are chosen by index (or left at the last
+    /// column), not by name.
     pub fn header(mut self, header: bool) -> Self {
         self.header = header;
         self

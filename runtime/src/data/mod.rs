@@ -21,8 +21,8 @@
 //!
 //! - [`Csv`] reads a file (or any reader) into a dataset; class labels may
 //!   be integers (read exactly from their digits) or names, `nan` included
-//!   ([`Labels`] keeps the mapping). Every error names the file, line,
-//!   column and value.
+//!   ([`Labels`] keeps the mapping). Every error names the file and, where
+//!   they apply, the line, column and value.
 //! - [`Standardize`] (`(x - mean) / std`) and [`MinMax`] (`(x - min) /
 //!   (max - min)`) are fitted on the training data and then applied,
 //!   unchanged, to validation and test data; [`one_hot`] turns class indices

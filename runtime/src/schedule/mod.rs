@@ -118,7 +118,8 @@ impl Setting {
 /// update; again to restart from step 0), then `step` after each update or
 /// epoch. No method panics, whatever the arguments: invalid ones are
 /// reported by [`Scheduler::validate`], and a schedule stepped before
-/// `start` behaves as if started with a learning rate of 0.
+/// `start` behaves as if started with a learning rate of 0 and no
+/// momentum.
 pub trait Scheduler {
     /// Starts (or restarts) the schedule at step 0 on an optimizer whose
     /// learning rate is `lr` (the base learning rate) and whose momentum is
