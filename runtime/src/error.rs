@@ -49,7 +49,7 @@ pub enum Error {
     /// A NaN or infinity in the data.
     #[error("{what} contain the non-finite value {value} at sample {row}, column {column}")]
     NonFinite {
-        /// `"inputs"` or `"targets"`.
+        /// `"inputs"`, `"targets"` or `"transformed inputs"`.
         what: &'static str,
         /// Zero-based sample index.
         row: usize,
@@ -233,7 +233,7 @@ fn join(problems: &[StateProblem]) -> String {
 }
 
 /// One problem of a saved state ([`StateError`]). Entries are named as
-/// saved (`lr`, `momentum_buffer.0`, `declared.lr`, or a schedule's `t`).
+/// saved (`lr`, `0.momentum_buffer`, `declared.lr`, or a schedule's `t`).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateProblem {
@@ -313,8 +313,9 @@ pub enum StateProblem {
         /// Its value in this declaration.
         declared: f64,
     },
-    /// Values that disagree with each other (a SequentialLR index that
-    /// does not match its step count), or a schedule's own state refused.
+    /// A SequentialLR state that does not hang together: fewer values than
+    /// its own five, an index that does not match its step count, or no
+    /// schedule to load the rest into.
     #[error("{message}")]
     Inconsistent {
         /// What disagrees, with the values.

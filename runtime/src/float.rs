@@ -2,8 +2,8 @@
 //!
 //! [`Float`] gathers what the kernels need from an element type: arithmetic,
 //! ndarray's traits, a matrix multiply ([`Element`], which `gemm/` implements
-//! for `f32` and `f64` only, so `Float` is sealed) and exact conversions from
-//! the `f64` hyperparameters.
+//! for `f32` and `f64` only, so `Float` is sealed), conversions from the
+//! `f64` hyperparameters (rounded to nearest) and exact widening to `f64`.
 //!
 //! ```
 //! # use macrograd_runtime as macrograd;

@@ -17,8 +17,9 @@
 //!   now (a leftover of an earlier process that had the same id, as a
 //!   container's first process has after every restart).
 //!
-//! A process that reuses a dead writer's id keeps that leftover until it
-//! ends. A live writer in another pid namespace sharing the directory is
+//! While another process runs under a dead writer's id, the others keep
+//! that leftover (its id looks alive); that process itself removes it at
+//! its next write to the same target. A live writer in another pid namespace sharing the directory is
 //! not seen: its temporary file may be removed mid-write, and its rename
 //! then fails with an error, leaving its target as it was; never is a
 //! target corrupted. Clean-up is best effort: a failure to list or remove

@@ -42,7 +42,9 @@ pub trait Loss<T: Float> {
     /// # Panics
     ///
     /// If the target batch does not match `output` (count, width, or a class
-    /// index out of range); `fit` checks all of these before training.
+    /// index out of range), if a BCE target is outside `[0, 1]`, or if BCE's
+    /// `pos_weight` has neither 0, 1 nor one value per column; `fit` checks
+    /// the targets before training, and `model!` the `pos_weight`.
     fn compute(
         &self,
         output: ArrayView2<'_, T>,

@@ -6,7 +6,8 @@
 //! is the first largest one); BCE outputs are logits of independent yes/no
 //! answers (the prediction is `logit > 0`, the truth is `target > 0.5`);
 //! the other losses are regressions. Sums are kept in `f64` over a whole
-//! epoch, so a metric does not depend on the batch size.
+//! epoch, so a metric is one over every sample of the epoch, not a mean of
+//! per-batch means.
 //!
 //! Accuracy of a BCE model, MAE, RMSE and R² count every output element
 //! (a model with 3 outputs and 10 samples has 30); R² is
@@ -61,7 +62,9 @@ pub enum Metric {
     MAE,
     /// Root mean squared error (regressors).
     RMSE,
-    /// Coefficient of determination, `1 - SSE / SST` (regressors).
+    /// Coefficient of determination, `1 - SSE / SST` (regressors); for
+    /// targets that are all equal (`SST = 0`), 1 if every prediction is
+    /// exact, else minus infinity.
     R2,
 }
 
@@ -70,7 +73,9 @@ impl Metric {
     /// evaluation lists them in).
     pub const ALL: [Metric; 4] = [Metric::Accuracy, Metric::MAE, Metric::RMSE, Metric::R2];
 
-    /// The short name used in output lines, CSV headers and JSON keys.
+    /// The short name (`acc`, `mae`, `rmse`, `r2`) of CSV headers, JSON
+    /// keys, stop messages and [`Evaluation`](crate::train::Evaluation)'s
+    /// line.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Accuracy => "acc",
@@ -80,7 +85,8 @@ impl Metric {
         }
     }
 
-    /// The label in the per-epoch line: `Acc`, `MAE`, `RMSE`, `R2`.
+    /// The label in the per-epoch line and the plots: `Acc`, `MAE`, `RMSE`,
+    /// `R2`.
     pub fn label(self) -> &'static str {
         match self {
             Metric::Accuracy => "Acc",

@@ -1,11 +1,13 @@
-//! Threads for the matrix products: a global default and a small worker
-//! pool that runs one job at a time without allocating.
+//! Threads for the matrix products and the optimizers' updates: a global
+//! default and a small worker pool that runs one job at a time without
+//! allocating (once its workers are spawned).
 //!
-//! The default is 1 thread: small models, which this library is for first,
-//! run fastest on one core, and one thread keeps results independent of the
-//! machine. [`set_threads`] changes the default for the process;
-//! `Fit::threads` changes it for one `fit`. Only large matrix products
-//! (beyond about a million multiply-adds) and the optimizers' updates of
+//! The default is 1 thread, so a program uses one core unless it asks for
+//! more; the products of small models, which this library is for first,
+//! are below the size that is split anyway. [`set_threads`] changes the
+//! default for the process; `Fit::threads` changes it for one `fit`. Only
+//! large `f32` matrix products (2^20 multiply-adds or more; `f64` products
+//! run on `matrixmultiply`, on one thread) and the optimizers' updates of
 //! large parameters (64 Ki values or more) are split; every split computes
 //! the same sums in the same order, so results do not depend on the
 //! thread count.
@@ -37,13 +39,14 @@ thread_local! {
     static OVERRIDE: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Sets the number of threads matrix products may use (at least 1) for the
-/// whole process.
+/// Sets the number of threads (at least 1) that large `f32` matrix
+/// products and optimizer updates may use, for the whole process.
 pub fn set_threads(threads: usize) {
     DEFAULT_THREADS.store(threads.max(1), Ordering::Relaxed);
 }
 
-/// The number of threads matrix products started from this thread use.
+/// The number of threads that large `f32` matrix products and optimizer
+/// updates started from this thread use.
 pub fn threads() -> usize {
     match OVERRIDE.with(Cell::get) {
         0 => DEFAULT_THREADS.load(Ordering::Relaxed),
@@ -202,8 +205,8 @@ struct Pool {
 }
 
 /// How long a worker (or the caller) spins before sleeping: waking a
-/// sleeping thread costs tens of microseconds, more than a product of a
-/// small layer takes, so back-to-back products would pay it every time.
+/// sleeping thread goes through the operating system, which back-to-back
+/// products would otherwise pay for every time.
 const SPIN: u32 = 1 << 14;
 
 fn pool() -> &'static Pool {

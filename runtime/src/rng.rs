@@ -2,9 +2,11 @@
 //!
 //! Every random choice in macrograd (initial weights, shuffling, dropout
 //! masks, dataset splits) comes from this generator, so one seed gives the
-//! same numbers on every machine and in every language that implements the
-//! same twelve lines. `unit()` is a multiple of 2^-24 in `[0, 1)` and
-//! `sym()` = `2 unit() - 1`, both exactly representable in `f32`.
+//! same stream on every machine and in every language that implements
+//! SplitMix64 and the conversions below (the normal draws also go through
+//! the platform's `ln` and `cos`). `unit()` is a multiple of 2^-24 in
+//! `[0, 1)` and `sym()` = `2 unit() - 1`, both exactly representable in
+//! `f32`.
 //!
 //! ```
 //! # use macrograd_runtime as macrograd;
@@ -93,7 +95,8 @@ impl Rng {
     }
 
     /// Uniform integer in `0..bound` by `next_u64() % bound` (the benchmark's
-    /// definition; the modulo bias is below 2^-40 for any dataset size).
+    /// definition; the modulo bias, at most `bound / 2^64` relative, is
+    /// below 2^-40 for any bound up to 2^24).
     ///
     /// # Panics
     ///

@@ -47,14 +47,28 @@ pub trait Target<T: Float>: Sized + 'static {
 
     /// Copies the samples `indices` of `data` into the first
     /// `indices.len()` samples of `buffer`, growing it only when it is too
-    /// small.
+    /// small (or, for rows, of another width).
+    ///
+    /// # Panics
+    ///
+    /// If an index is out of range.
     fn gather(data: &Self::Data, indices: &[usize], buffer: &mut Self::Data);
 
     /// The first `samples` samples of `data` as a batch.
+    ///
+    /// # Panics
+    ///
+    /// If `data` holds fewer than `samples` samples.
     fn view(data: &Self::Data, samples: usize) -> Self::Batch<'_>;
 
     /// Checks `data` against a model with `outputs` outputs: the width of
-    /// rows, or the range of class indices. The error names the sample.
+    /// rows, or the range of class indices.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TargetWidth`](crate::Error::TargetWidth) for rows of
+    /// another width; [`Error::LabelOutOfRange`](crate::Error::LabelOutOfRange)
+    /// naming the first sample whose class index is not below `outputs`.
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
 
     /// The targets of this kind that class `labels` stand for, for a model
@@ -75,10 +89,14 @@ pub trait Target<T: Float>: Sized + 'static {
         outputs: usize,
     ) -> Result<Self::Data, crate::Error>;
 
-    /// Checks that the loss of `task` can read every target value; the
-    /// error names the first one that it cannot. Only BCE constrains its
-    /// float targets: probabilities in `[0, 1]` (outside, its loss goes
-    /// negative and has no minimum).
+    /// Checks that the loss of `task` can read every target value. Only
+    /// BCE constrains its float targets: probabilities in `[0, 1]`
+    /// (outside, its loss goes negative and has no minimum).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TargetOutOfRange`](crate::Error::TargetOutOfRange) naming
+    /// the first value that the loss cannot read.
     fn check_values(data: &Self::Data, task: Task) -> Result<(), crate::Error> {
         let _ = (data, task);
         Ok(())

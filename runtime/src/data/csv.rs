@@ -29,9 +29,9 @@ const SHOWN_CHARS: usize = 40;
 /// Names listed in the message of a target that names no column.
 const LISTED_NAMES: usize = 8;
 
-/// The largest integer class label: 2^53, the largest integer below which
-/// `f64` holds every integer, so that a label survives being written as a
-/// float (one-hot rows, JSON, NumPy).
+/// The largest integer class label: 2^53, up to which `f64` holds every
+/// integer (2^53 + 1 it cannot), so that a label survives being written as
+/// a float (one-hot rows, JSON, NumPy).
 const MAX_LABEL: u64 = 1 << 53;
 
 /// Where the bytes come from.
@@ -81,8 +81,9 @@ enum Targets {
 ///
 /// Reading never panics and allocates in proportion to the input only: a
 /// huge number in a field is an error or a number, never a size. Errors
-/// ([`Error::Csv`], see [`CsvError`]) name the file, the 1-based line, the
-/// 1-based column with its header name, and the value.
+/// ([`Error::Csv`], see [`CsvError`]) name the file and, where they apply,
+/// the 1-based line, the 1-based column with its header name, and the
+/// value.
 ///
 /// # Examples
 ///
@@ -155,7 +156,8 @@ impl<'a> Csv<'a> {
     }
 
     /// Whether the first row holds the column names (default `true`).
-    /// Without a header, targets can only be chosen by index.
+    /// Without a header, targets are chosen by index (or left at the last
+    /// column), not by name.
     pub fn header(mut self, header: bool) -> Self {
         self.header = header;
         self
@@ -204,9 +206,11 @@ impl<'a> Csv<'a> {
     /// [`Error::Io`] if the file cannot be opened or read; [`Error::Csv`]
     /// for an empty file or one with a header only, a row shorter or longer
     /// than the header (the first row without one), a field that is empty,
-    /// not a number, NaN or infinite, or beyond `T`'s range, and target columns
-    /// that do not exist, repeat, or leave no feature. The message names the
-    /// file, the line, the column (its header name too) and the value.
+    /// not a number, NaN or infinite, or beyond `T`'s range, a field the
+    /// `csv` parser refuses, and target columns that do not exist, repeat,
+    /// leave no feature, or are named in a file read without a header. The
+    /// message names the file and, where they apply, the line, the column
+    /// (its header name too) and the value.
     pub fn regression<T: Float>(self) -> Result<Dataset<T, Rows>> {
         let table = self.read::<T>(Kind::Regression)?;
         let Labelled::Rows(targets) = table.targets else {
@@ -225,9 +229,9 @@ impl<'a> Csv<'a> {
     /// # Errors
     ///
     /// As [`Csv::regression`], and for more than one target column, an
-    /// empty label, or (integer labels) a label that is not a number in
-    /// decimal notation, is negative, is not exactly an integer, or is
-    /// above 2^53.
+    /// empty label, a label that is not UTF-8, or (integer labels) a label
+    /// that is not a number in decimal notation, is negative, is not
+    /// exactly an integer, or is above 2^53.
     pub fn classification<T: Float>(self) -> Result<(Dataset<T, Classes>, Labels)> {
         let table = self.read::<T>(Kind::Classification)?;
         let Labelled::Classes(state) = table.targets else {

@@ -21,14 +21,15 @@
 //!
 //! - [`Csv`] reads a file (or any reader) into a dataset; class labels may
 //!   be integers (read exactly from their digits) or names, `nan` included
-//!   ([`Labels`] keeps the mapping). Every error names the file, line,
-//!   column and value.
+//!   ([`Labels`] keeps the mapping). Every error names the file and, where
+//!   they apply, the line, column and value.
 //! - [`Standardize`] (`(x - mean) / std`) and [`MinMax`] (`(x - min) /
 //!   (max - min)`) are fitted on the training data and then applied,
 //!   unchanged, to validation and test data; [`one_hot`] turns class indices
-//!   into rows. Any finite data gives finite statistics and exact
-//!   transforms, values near `f64::MAX` or among the subnormals included;
-//!   a result that is not finite is an error, never written.
+//!   into rows. Any finite data gives finite statistics, correct to
+//!   rounding, values near `f64::MAX` or among the subnormals included; a
+//!   transformed value that is not finite is an error, and nothing is
+//!   written then.
 //! - [`Preprocessing`] is a scaler and class names that a model keeps,
 //!   applies to raw rows itself, and saves with its weights: what ships.
 //! - [`Dataset::shuffled`], [`Dataset::train_test_split`],

@@ -66,6 +66,11 @@ fn classes(name: &str, text: &'static str, labels: &[&str]) -> (Dataset<f32, Cla
 /// little. UCI Machine Learning Repository, CC BY 4.0.
 ///
 /// The rows are sorted by species: split before training.
+///
+/// # Panics
+///
+/// Only if the embedded file does not read, which this module's tests rule
+/// out.
 pub fn iris() -> (Dataset<f32, Classes>, Labels) {
     classes("iris.csv", IRIS_CSV, &["setosa", "versicolor", "virginica"])
 }
@@ -77,6 +82,11 @@ pub fn iris() -> (Dataset<f32, Classes>, Labels) {
 /// them. UCI Machine Learning Repository, CC BY 4.0.
 ///
 /// The rows are sorted by cultivar: split before training.
+///
+/// # Panics
+///
+/// Only if the embedded file does not read, which this module's tests rule
+/// out.
 pub fn wine() -> (Dataset<f32, Classes>, Labels) {
     classes("wine.csv", WINE_CSV, &["class_0", "class_1", "class_2"])
 }
@@ -86,6 +96,11 @@ pub fn wine() -> (Dataset<f32, Classes>, Labels) {
 /// in an image of a fine-needle aspirate). Target: 0 `malignant` (212),
 /// 1 `benign` (357), as scikit-learn encodes it. UCI Machine Learning
 /// Repository, CC BY 4.0.
+///
+/// # Panics
+///
+/// Only if the embedded file does not read, which this module's tests rule
+/// out.
 pub fn breast_cancer() -> (Dataset<f32, Classes>, Labels) {
     classes(
         "breast_cancer.csv",
@@ -98,6 +113,11 @@ pub fn breast_cancer() -> (Dataset<f32, Classes>, Labels) {
 /// version): 1797 images, 64 features, the pixels row by row, each an
 /// integer 0..16. Target: the digit, 0 to 9, named `"0"` to `"9"`, about
 /// 180 of each. UCI Machine Learning Repository, CC BY 4.0.
+///
+/// # Panics
+///
+/// Only if the embedded file does not read, which this module's tests rule
+/// out.
 pub fn digits() -> (Dataset<f32, Classes>, Labels) {
     classes(
         "digits.csv",
@@ -112,6 +132,11 @@ pub fn digits() -> (Dataset<f32, Classes>, Labels) {
 /// mean blood pressure and six blood serum measurements `s1`..`s6`.
 /// Target (one column): a measure of disease progression one year after
 /// the baseline, 25 to 346.
+///
+/// # Panics
+///
+/// Only if the embedded file does not read, which this module's tests rule
+/// out.
 pub fn diabetes() -> Dataset<f32, Rows> {
     Csv::from_reader("diabetes.csv", DIABETES_CSV.as_bytes())
         .regression()

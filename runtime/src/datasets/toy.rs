@@ -1,8 +1,8 @@
 //! Seeded two-dimensional toy problems, as scikit-learn's `make_moons` and
 //! `make_circles` and the classic spirals: classes that no straight line
-//! separates, small enough to look at (two features, a few hundred points)
-//! and to learn in seconds, where a model's decision boundary can be drawn
-//! over the plane.
+//! separates, small enough to look at (two features, as many points as
+//! asked for), where a model's decision boundary can be drawn over the
+//! plane.
 //!
 //! Each generator places the points of every class on its curve, adds
 //! Gaussian noise of standard deviation `noise` to both coordinates, and

@@ -1,9 +1,13 @@
 //! General matrix multiply: `C <- alpha A B + beta C`.
 //!
-//! `f32` products run on the runtime's own packed kernel (`sgemm`: an
-//! AVX-512F or AVX2+FMA microkernel picked at run time, a portable fallback, packing
-//! buffers reused across calls so a training step allocates nothing);
-//! `f64` products on `matrixmultiply`'s dgemm.
+//! Small products (up to 2^15 multiply-adds) whose `C` has at most four
+//! rows or columns run unpacked when the strides allow, on loops compiled
+//! for each instruction set (`small`), for either element type. Other `f32`
+//! products run on the runtime's own packed kernel (`sgemm`: an AVX-512F
+//! or AVX2+FMA microkernel picked at run time, a portable fallback,
+//! packing buffers reused across calls so a training step allocates
+//! nothing); other `f64` products on `matrixmultiply`'s dgemm, on one
+//! thread.
 //!
 //! Operands are ndarray views with any strides, so a transpose is a view
 //! (`w.t()`) and costs nothing. With `beta = 0`, `C` is not read (it may hold

@@ -20,7 +20,8 @@ pub struct AdamConfig {
     /// Use the maximum of past second moments (AMSGrad); default false.
     pub amsgrad: bool,
     /// `false`: L2 added to the gradient (Adam); `true`: decoupled decay of
-    /// the weights scaled by lr (AdamW).
+    /// the weights scaled by lr (AdamW). Default false (true in
+    /// [`AdamConfig::adamw`]).
     pub decoupled: bool,
 }
 

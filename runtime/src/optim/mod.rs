@@ -2,7 +2,9 @@
 //!
 //! An optimizer holds its hyperparameters (a `*Config`) and one state per
 //! parameter tensor, allocated when it is built, so a step allocates
-//! nothing. `update(i, param, grad)` applies one step to parameter `i`.
+//! nothing (the one exception: a momentum declared 0 and raised later by a
+//! schedule gets its buffer on the next step, see [`SGD`] and [`RMSprop`]).
+//! `update(i, param, grad)` applies one step to parameter `i`.
 //!
 //! SGD (`torch.optim.SGD`), with `g` the gradient:
 //! ```text
@@ -21,8 +23,8 @@
 //! ```text
 //! g <- g + weight_decay * p
 //! v <- alpha v + (1 - alpha) g^2
-//! avg <- sqrt(v - gm^2) + eps, gm <- gm + (1 - alpha)(g - gm) (centered)
-//!      | sqrt(v) + eps
+//! gm <- gm + (1 - alpha)(g - gm), avg <- sqrt(v - gm^2) + eps  (centered)
+//!      | avg <- sqrt(v) + eps
 //! b <- momentum * b + g / avg;  p <- p - lr * b      (momentum > 0)
 //! p <- p - lr * g / avg                              (otherwise)
 //! ```
@@ -126,8 +128,8 @@ pub trait Optimizer<T: Float> {
     /// declaration allows (`lr >= 0`: a schedule may reach 0;
     /// `momentum >= 0`, `> 0` with Nesterov; `0 <= beta1 < 1`), a step count that is
     /// not a whole number, a buffer value that is not finite (or negative,
-    /// for the sums and averages of squares), a value the element type
-    /// cannot hold exactly (an `f32` optimizer given `0.1`). Nothing is
+    /// for the sums and averages of squares), a buffer value the element
+    /// type cannot hold exactly (an `f32` optimizer given `0.1`). Nothing is
     /// changed then.
     fn load_state(&mut self, state: &[(String, Vec<f64>)]) -> Result<(), StateError>;
 

@@ -70,7 +70,8 @@ struct RMSpropState<T> {
 /// The buffers are allocated when it is built, for the `momentum` and
 /// `centered` given then. A scheduler that raises a zero momentum later
 /// (which PyTorch does not allow: its buffer would be missing) gets a buffer
-/// of zeros on the next step, the one allocation an update can make.
+/// of zeros on the next step, as does `config.centered` set after building;
+/// those are the only allocations an update can make.
 ///
 /// ```
 /// # use macrograd_runtime as macrograd;

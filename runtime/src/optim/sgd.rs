@@ -14,7 +14,9 @@ pub struct SGDConfig {
     pub momentum: f64,
     /// Dampening of the momentum's gradient term from step 2 on; default 0.
     pub dampening: f64,
-    /// Nesterov momentum; default false. Needs `momentum > 0`, `dampening = 0`.
+    /// Nesterov momentum; default false. Needs `momentum > 0` and
+    /// `dampening = 0`, as PyTorch requires (`model!` checks it; `SGD::new`
+    /// does not).
     pub nesterov: bool,
     /// L2 penalty added to the gradient; default 0.
     pub weight_decay: f64,
@@ -49,6 +51,12 @@ impl Default for SGDConfig {
 /// Stochastic gradient descent with optional momentum (PyTorch semantics:
 /// the momentum buffer starts at the first gradient, lr scales the whole
 /// velocity).
+///
+/// The momentum buffers are reserved when it is built, if the `momentum`
+/// given then is not 0. A schedule that raises a momentum declared 0
+/// (OneCycleLR, CyclicLR: SGD reports its momentum even when it is 0, as
+/// PyTorch's does) makes the next step allocate the buffer, the one
+/// allocation an update can make.
 #[derive(Clone, Debug)]
 pub struct SGD<T> {
     /// Hyperparameters.
@@ -56,7 +64,8 @@ pub struct SGD<T> {
     /// The hyperparameters it was built with (a checkpoint is resumed
     /// only by an optimizer declared the same).
     declared: SGDConfig,
-    /// Momentum buffers, empty until the parameter's first step.
+    /// Momentum buffers, empty until the parameter's first step with a
+    /// momentum other than 0.
     momentum: Vec<Vec<T>>,
     lens: Vec<usize>,
 }

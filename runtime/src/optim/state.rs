@@ -4,7 +4,8 @@
 
 use crate::{Float, StateError, StateProblem};
 
-/// The prefix of the declared hyperparameters in [`Optimizer::state`].
+/// The prefix of the declared hyperparameters in
+/// [`Optimizer::state`](super::Optimizer::state).
 pub(super) const DECLARED: &str = "declared.";
 
 /// The values a hyperparameter or buffer read from a saved state may take.
@@ -56,7 +57,8 @@ pub(super) fn flag(on: bool) -> f64 {
     }
 }
 
-/// Reads the entries given to [`Optimizer::load_state`]: each name at most
+/// Reads the entries given to
+/// [`Optimizer::load_state`](super::Optimizer::load_state): each name at most
 /// once, every problem collected, so one error lists them all.
 pub(super) struct StateReader<'a> {
     entries: &'a [(String, Vec<f64>)],
@@ -66,7 +68,7 @@ pub(super) struct StateReader<'a> {
     problems: Vec<StateProblem>,
 }
 
-/// The largest whole number every smaller one of which `f64` holds.
+/// 2^53: `f64` holds every whole number up to it, but not 2^53 + 1.
 pub(super) const MAX_EXACT_COUNT: f64 = (1u64 << 53) as f64;
 
 impl<'a> StateReader<'a> {
@@ -255,7 +257,7 @@ pub(super) fn fill<T: Float>(dst: &mut Vec<T>, src: Option<&[f64]>) {
     }
 }
 
-/// Widens a buffer for [`Optimizer::state`].
+/// Widens a buffer for [`Optimizer::state`](super::Optimizer::state).
 pub(super) fn widen<T: Float>(values: &[T]) -> Vec<f64> {
     values.iter().map(|&v| Float::to_f64(v)).collect()
 }

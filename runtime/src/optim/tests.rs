@@ -82,7 +82,8 @@ fn split_updates_equal_one_thread() {
     }
 }
 
-/// Runs three hand-fed steps from theta0 = [1, -2] (reference §2.10).
+/// Runs three hand-fed steps from theta0 = [1, -2]; the `*_golden` tests
+/// below compare them with PyTorch's trajectories.
 fn run(opt: &mut dyn Optimizer<f64>, grads: &[[f64; 2]; 3]) -> Vec<[f64; 2]> {
     let mut p = [1.0, -2.0];
     grads
@@ -272,7 +273,7 @@ fn rmsprop_golden() {
     );
 }
 
-/// The variants and options §2.10 leaves out, against torch 2.15 in
+/// The variants and options `rmsprop_golden` leaves out, against torch 2.15 in
 /// float64 (`torch.optim.RMSprop` with these settings, same inputs).
 #[test]
 fn rmsprop_every_option() {

@@ -5,9 +5,10 @@
 //! `fit` calls [`Scheduler::validate`] before the first batch,
 //! [`Scheduler::start`] once before the first update (PyTorch's
 //! construction-time step) and [`Scheduler::step`] after the optimizer's
-//! step: after every epoch, or after every iteration for the schedules
-//! designed per batch (OneCycleLR, CyclicLR) or when asked with
-//! [`Fit::schedule_every`](crate::train::Fit::schedule_every).
+//! step: after every epoch, or after every optimizer update (every batch,
+//! or every `accumulate` batches) for the schedules designed per batch
+//! (OneCycleLR, CyclicLR, and a SequentialLR holding one) or when asked
+//! with [`Fit::schedule_every`](crate::train::Fit::schedule_every).
 //!
 //! With `t` the number of steps since `start` and `base` the optimizer's
 //! learning rate at `start`, most schedules are closed forms of `t`:
@@ -117,7 +118,8 @@ impl Setting {
 /// update; again to restart from step 0), then `step` after each update or
 /// epoch. No method panics, whatever the arguments: invalid ones are
 /// reported by [`Scheduler::validate`], and a schedule stepped before
-/// `start` behaves as if started with a learning rate of 0.
+/// `start` behaves as if started with a learning rate of 0 and no
+/// momentum.
 pub trait Scheduler {
     /// Starts (or restarts) the schedule at step 0 on an optimizer whose
     /// learning rate is `lr` (the base learning rate) and whose momentum is
@@ -141,7 +143,8 @@ pub trait Scheduler {
     }
 
     /// When the schedule steps unless told otherwise: per iteration for
-    /// OneCycleLR and CyclicLR (designed per batch), per epoch for the rest.
+    /// OneCycleLR and CyclicLR (designed per batch) and a SequentialLR that
+    /// holds an iteration-wise part, per epoch for the rest.
     fn interval(&self) -> Interval {
         Interval::Epoch
     }
@@ -150,7 +153,8 @@ pub trait Scheduler {
     fn describe(&self) -> String;
 
     /// Checks the arguments; `fit` calls it before the first batch and
-    /// turns an error into [`Error::InvalidSetting`](crate::Error).
+    /// turns an error into
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting).
     ///
     /// # Errors
     ///
@@ -201,8 +205,10 @@ pub trait Scheduler {
     ///
     /// A [`StateError`] naming the schedule and what is wrong
     /// ([`StateProblem`]): the number of values, a count that is not a
-    /// whole number, a learning rate that is not finite, a SequentialLR
-    /// index that does not match its step count. Nothing is changed then.
+    /// whole number, a learning rate or momentum that is not finite, a flag
+    /// that is not 0 or 1, a ReduceLROnPlateau `best` that is NaN, a
+    /// SequentialLR index that does not match its step count. Nothing is
+    /// changed then.
     /// The default implementation always fails
     /// ([`StateProblem::NotSaved`]).
     fn load_state(&mut self, state: &[f64]) -> Result<(), StateError> {

@@ -116,7 +116,8 @@ impl ReduceLROnPlateau {
         /// The lowest lr a cut goes to; default 0.
         min_lr: f64;
 
-        /// The least change of the lr that is applied; default 1e-8.
+        /// A cut is applied only if it changes the lr by more than this;
+        /// default 1e-8.
         eps: f64;
     }
 

@@ -47,7 +47,8 @@ impl CosineAnnealingWarmRestarts {
         /// (PyTorch's `T_mult`); default 1.
         t_mult: usize;
 
-        /// The lowest lr, reached at the end of each period; default 0.
+        /// The lr the cosine falls towards over each period (the restart
+        /// comes one step before it would reach it); default 0.
         eta_min: f64;
     }
 

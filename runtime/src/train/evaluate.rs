@@ -9,8 +9,8 @@ use crate::model::Model;
 use crate::target::{Target, TrainsOn};
 use crate::{Error, Float, Result};
 
-/// Loss and metric sums over `data` in evaluation mode; leaves the model
-/// in evaluation mode.
+/// Loss and metric sums over `data` in evaluation mode; then puts the
+/// model back in training mode.
 pub(super) fn evaluate_scores<M: Model>(
     model: &mut M,
     data: &Dataset<M::Elem, M::Target>,
@@ -100,7 +100,7 @@ impl std::fmt::Display for Evaluation {
 }
 
 /// [`Train::evaluate_batched`](super::Train::evaluate_batched) as a
-/// function.
+/// function: evaluation mode during the passes, training mode after.
 ///
 /// # Errors
 ///

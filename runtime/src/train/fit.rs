@@ -127,7 +127,7 @@ impl<'a> Fit<'a> {
 
     /// Samples per iteration; a batch size at least the dataset's size means
     /// full-batch gradient descent. Validation runs in batches of the same
-    /// size.
+    /// size (capped at the number of training samples).
     pub fn batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = batch_size;
         self
@@ -153,9 +153,10 @@ impl<'a> Fit<'a> {
         self
     }
 
-    /// Threads the matrix products of this run may use; by default the
-    /// process-wide setting of [`crate::set_threads`] (itself 1 unless
-    /// changed). Only large products are split.
+    /// Threads the matrix products and optimizer updates of this run may
+    /// use (at least 1); by default the process-wide setting of
+    /// [`crate::set_threads`] (itself 1 unless changed). Only large `f32`
+    /// products and updates of large parameters are split.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -227,7 +228,9 @@ impl<'a> Fit<'a> {
     }
 
     /// Change the learning rate with `schedule`, stepped after the
-    /// optimizer: per epoch, or per iteration for OneCycleLR and CyclicLR.
+    /// optimizer: per epoch, or after every update for OneCycleLR and
+    /// CyclicLR (and a SequentialLR holding one), as
+    /// [`Scheduler::interval`] says.
     pub fn schedule(mut self, schedule: impl Scheduler + 'a) -> Self {
         self.schedule = Some((Box::new(schedule), None));
         self
@@ -265,7 +268,9 @@ impl<'a> Fit<'a> {
         self
     }
 
-    /// Call `f` after every batch's update; as [`Fit::on_epoch_end`].
+    /// Call `f` after every batch (after its update, when the batch ends a
+    /// group of [`Fit::accumulate`]); `f` returns as for
+    /// [`Fit::on_epoch_end`].
     pub fn on_batch_end<R: Into<Control>>(
         mut self,
         mut f: impl FnMut(&BatchLog) -> R + 'a,

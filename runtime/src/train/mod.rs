@@ -1,4 +1,4 @@
-//! The epoch loop: [`Fit`] says how to train, [`fit`] trains, [`History`]
+//! The epoch loop: [`Fit`] says how to train, [`fit()`] trains, [`History`]
 //! records each epoch. [`Train`] makes `model.fit(..)` and
 //! `model.evaluate(..)` methods of every [`Model`] (it is in the prelude).
 //!
@@ -44,7 +44,7 @@
 //! Output: in a terminal, a progress bar per epoch (batches, running loss,
 //! rate, ETA) that leaves one line per epoch; elsewhere exactly one plain
 //! line per epoch, `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc:
-//! 0.9120`, with `LR: ...` when a schedule changes it; before training one
+//! 0.9120`, with `LR: ...` when there is a schedule; before training one
 //! line of iteration arithmetic, after it the stop reason. [`Fit::quiet`]
 //! prints nothing; [`Fit::log_to`] writes the plain lines anywhere.
 //!
@@ -112,6 +112,7 @@ pub trait Train: Model + Sized {
     /// The mean loss and the task's metrics over `data` in evaluation mode
     /// (dropout off, batch norm on its running statistics), in batches of
     /// [`EVALUATE_BATCH`] (32) samples; no weight or gradient is touched.
+    /// The model is left in training mode, its default.
     ///
     /// ```
     /// # use macrograd_runtime as macrograd;

@@ -93,7 +93,7 @@ pub(super) fn arithmetic(
     s
 }
 
-/// `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc: 0.9120, Val Acc: 0.9, LR: 0.0100`
+/// `Epoch [3/50], Loss: 0.4123, Val Loss: 0.4410, Acc: 0.9120, Val Acc: 0.9000, LR: 1.0000e-2`
 pub(super) fn epoch_line(log: &EpochLog, epochs: usize, show_lr: bool) -> String {
     let mut s = format!("Epoch [{}/{epochs}], Loss: {:.4}", log.epoch, log.loss);
     if let Some(v) = log.val_loss {
