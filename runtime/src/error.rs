@@ -49,7 +49,8 @@ pub enum Error {
     /// A NaN or infinity in the data.
     #[error("{what} contain the non-finite value {value} at sample {row}, column {column}")]
     NonFinite {
-        /// `"inputs"`, `"targets"` or `"transformed inputs"`.
+        /// `"inputs"`, `"targets"`, `"transformed inputs"` (a scaler's
+        /// `transform`) or `"scaled inputs"` (a model's preprocessing).
         what: &'static str,
         /// Zero-based sample index.
         row: usize,

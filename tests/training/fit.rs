@@ -80,6 +80,13 @@ impl Scheduler for Table {
     fn describe(&self) -> String {
         "Table".into()
     }
+    fn state(&self) -> Vec<f64> {
+        vec![self.1 as f64]
+    }
+    fn load_state(&mut self, state: &[f64]) -> Result<(), macrograd::StateError> {
+        self.1 = state[0] as usize;
+        Ok(())
+    }
 }
 
 fn run_log(fit: impl FnOnce(&mut Vec<u8>) -> Result<History, Error>) -> (History, Vec<String>) {
@@ -400,6 +407,31 @@ fn a_non_finite_loss_stops_with_its_epoch_and_batch() {
     assert!(!history.epochs[1].loss.is_finite());
 }
 
+/// A per-update schedule moves the rate after each step: a batch's log
+/// holds the rate its update used, the schedule's value before that step.
+#[test]
+fn a_batch_log_holds_the_rate_of_its_own_update() {
+    use macrograd::schedule::{OneCycleLR, Scheduler};
+    let data = regression(40, 9);
+    let mut seen = Vec::new();
+    let mut model = Reg::new();
+    model
+        .fit(
+            &data,
+            Fit::epochs(2)
+                .batch_size(10)
+                .schedule(OneCycleLR::new(0.1, 8))
+                .on_batch_end(|log| seen.push(log.lr))
+                .quiet(),
+        )
+        .unwrap();
+    let mut schedule = OneCycleLR::new(0.1, 8);
+    let mut expected = vec![schedule.start(0.1, None).lr];
+    expected.extend((1..8).map(|_| schedule.step(None).lr));
+    assert_eq!(seen, expected);
+    assert!((seen[0] - 0.1 / 25.0).abs() < 1e-15, "{}", seen[0]);
+}
+
 #[test]
 fn callbacks_see_every_epoch_and_batch_and_can_stop() {
     let data = regression(40, 9);
@@ -688,6 +720,38 @@ fn the_best_checkpoint_holds_the_best_epoch() {
     )
     .unwrap();
     assert_eq!(weights(&best), weights(&four));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The best epoch is the saved one and nothing after it improves: the
+/// resumed run ends with the saved weights, as the run that never stopped.
+#[test]
+fn a_resumed_run_restores_the_best_epoch_it_resumed_from() {
+    let data = regression(40, 16);
+    let dir = std::env::temp_dir().join(format!("macrograd-best-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.safetensors");
+    let fit = |epochs| {
+        Fit::epochs(epochs)
+            .batch_size(40)
+            .shuffle(false)
+            .validation_data(&data)
+            .schedule(Table(vec![0.05, 0.05, 0.05, 3.0], 0))
+            .early_stopping(EarlyStopping::patience(10).restore_best())
+            .stop_on_non_finite(false)
+            .quiet()
+    };
+    let mut straight = Reg::new();
+    let whole = straight.fit(&data, fit(6)).unwrap();
+    assert_eq!(whole.best_epoch, Some(3), "{:?}", whole.val_losses());
+    let mut three = Reg::new();
+    three.fit(&data, fit(3).checkpoint_every(3, &path)).unwrap();
+    let at_three = weights(&three);
+    let mut resumed = Reg::with_seed(9);
+    let rest = resumed.fit(&data, fit(6).resume_from(&path)).unwrap();
+    assert_eq!(rest.best_epoch, Some(3));
+    assert_eq!(weights(&resumed), at_three);
+    assert_eq!(weights(&straight), at_three);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -157,7 +157,7 @@ impl Scheduler for ReduceLROnPlateau {
             self.best = current;
             self.num_bad_epochs = 0;
         } else {
-            self.num_bad_epochs += 1;
+            self.num_bad_epochs = self.num_bad_epochs.saturating_add(1); // as loaded: any count
         }
         // STEP 2: bad epochs during the cooldown do not count.
         if self.cooldown_counter > 0 {

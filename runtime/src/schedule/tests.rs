@@ -396,6 +396,23 @@ fn every_schedule_restored_mid_way_continues_with_the_same_values() {
         for k in [0, 1, 3, 4, 7, 8, 9, 25] {
             resumes_identically(make, *momentum, k);
         }
+        // A state is untrusted input: any value it accepts, a count far
+        // beyond usize::MAX included, steps on without a panic.
+        let mut fresh = make();
+        fresh.start(0.1, *momentum);
+        let state = fresh.state();
+        for j in 0..state.len() {
+            for huge in [1e300, 18446744073709551615.0] {
+                let mut edited = state.clone();
+                edited[j] = huge;
+                let mut s = make();
+                if s.load_state(&edited).is_ok() {
+                    for i in 0..3 {
+                        s.step(plateau_metric(i));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -67,7 +67,7 @@ impl Scheduler for CosineAnnealingWarmRestarts {
     }
 
     fn step(&mut self, _metric: Option<f64>) -> Setting {
-        self.t_cur += 1;
+        self.t_cur = self.t_cur.saturating_add(1); // a loaded count may be usize::MAX
         if self.t_cur >= self.t_i {
             self.t_cur -= self.t_i;
             // Saturating: a period of usize::MAX steps never ends anyway.

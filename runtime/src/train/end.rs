@@ -225,7 +225,7 @@ impl<'f, M: Model> Loop<'f, M> {
 /// Copies the parameters, then the float buffers (batch norm's running
 /// statistics, which the best epoch's validation used), into `into`.
 /// (`num_batches_tracked` only counts; it is left as it is.)
-fn snapshot<M: Model>(model: &M, into: &mut Vec<Vec<M::Elem>>) {
+pub(super) fn snapshot<M: Model>(model: &M, into: &mut Vec<Vec<M::Elem>>) {
     let mut i = 0;
     let mut save = |values: &mut dyn Iterator<Item = M::Elem>, len: usize| {
         if into.len() <= i {

@@ -53,6 +53,9 @@ impl<'f, M: Model> Loop<'f, M> {
             .take(iterations)
             .enumerate()
         {
+            // The rate this batch's update uses (a per-update schedule
+            // moves it on after the step).
+            let lr = model.learning_rate();
             if !run.gathered {
                 gather_rows(inputs, batch, model.input_buffer(batch.len()));
                 <M::Target as Target<M::Elem>>::gather(
@@ -123,7 +126,7 @@ impl<'f, M: Model> Loop<'f, M> {
                     epoch,
                     batch: b + 1,
                     loss,
-                    lr: model.learning_rate(),
+                    lr,
                 };
                 let mut stop = false;
                 for f in &mut self.fit.on_batch_end {

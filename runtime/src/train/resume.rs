@@ -56,6 +56,12 @@ impl<'f, M: Model> Loop<'f, M> {
         })?;
         run.rng = Rng::from_state(info.rng_state);
         run.history.epochs = saved.epochs;
+        // The weights just loaded are the best epoch's when it is the
+        // saved one: `restore_best` goes back to them if nothing improves.
+        let restore_best = self.fit.early_stopping.is_some_and(|e| e.restore_best);
+        if restore_best && self.best.is_some_and(|(epoch, _)| epoch == info.epoch) {
+            super::end::snapshot(model, &mut self.best_weights);
+        }
         self.output
             .line(|| format!("Resumed from {} after epoch {}", path.display(), info.epoch));
         Ok(info.epoch + 1)
