@@ -520,14 +520,15 @@ pub mod __private {
     pub use macrograd_runtime::target::{Classes, Rows};
     pub use macrograd_runtime::{Buffer, Result, Rng, StepState};
 
-    /// A summary's rows from `(index, layer, output, shape, params)`
+    /// A summary's rows from `(name, depth, layer, output, shape, params)`
     /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
     /// that the rows are a constant.
     pub const fn summary_rows<const N: usize>(
-        rows: [(usize, &'static str, usize, &'static [usize], usize); N],
+        rows: [(&'static str, usize, &'static str, usize, &'static [usize], usize); N],
     ) -> [LayerSummary; N] {
         let mut out = [LayerSummary {
-            index: 0,
+            name: "",
+            depth: 0,
             layer: "",
             output: 0,
             shape: &[],
@@ -535,9 +536,10 @@ pub mod __private {
         }; N];
         let mut i = 0;
         while i < N {
-            let (index, layer, output, shape, params) = rows[i];
+            let (name, depth, layer, output, shape, params) = rows[i];
             out[i] = LayerSummary {
-                index,
+                name,
+                depth,
                 layer,
                 output,
                 shape,

@@ -82,8 +82,15 @@ pub enum BufferValueMut<'a, T> {
 /// One row of a model's [`Summary`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerSummary {
-    /// Position in the model (PyTorch's `nn.Sequential` index).
-    pub index: usize,
+    /// The name PyTorch gives the module: its position in the model
+    /// (`"3"`), or a path into a block (`"3.body.0"`,
+    /// `"4.branches.1.0"`); a parameter's name is this, a dot and the
+    /// parameter's.
+    pub name: &'static str,
+    /// How deep in blocks: 0 for the model's own layers and blocks, 1 for
+    /// the layers of a block, and so on. A block's row comes before its
+    /// layers, with the shape after its join and all their parameters.
+    pub depth: usize,
     /// The layer as declared, e.g. `Linear(10, 64)`.
     pub layer: &'static str,
     /// Values per output sample (`C * H * W` for an image).
@@ -115,9 +122,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Total parameter count.
+    /// Total parameter count (of the rows at depth 0: a block's row counts
+    /// its layers).
     pub fn params(&self) -> usize {
-        self.layers.iter().map(|l| l.params).sum()
+        self.layers
+            .iter()
+            .filter(|l| l.depth == 0)
+            .map(|l| l.params)
+            .sum()
     }
 }
 
@@ -129,10 +141,24 @@ fn batch_shape(shape: &[usize]) -> String {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self
+        // A block's layers are indented under it, by their path within it.
+        let labels: Vec<String> = self
             .layers
             .iter()
-            .map(|l| l.layer.len())
+            .map(|l| {
+                let own = match l.depth {
+                    0 => String::new(),
+                    _ => {
+                        let top = l.name.split('.').next().unwrap_or("");
+                        format!("{}{} ", "  ".repeat(l.depth), &l.name[top.len() + 1..])
+                    }
+                };
+                format!("{own}{}", l.layer)
+            })
+            .collect();
+        let width = labels
+            .iter()
+            .map(String::len)
             .chain([5, "input".len()])
             .max()
             .unwrap_or(5);
@@ -157,11 +183,12 @@ impl fmt::Display for Summary {
             "{:>3}  {:<width$}  {:>out$}  {:>10}",
             "", "input", shapes[0], ""
         )?;
-        for (l, shape) in self.layers.iter().zip(&shapes[1..]) {
+        for ((l, label), shape) in self.layers.iter().zip(&labels).zip(&shapes[1..]) {
+            let index = if l.depth == 0 { l.name } else { "" };
             writeln!(
                 f,
                 "{:>3}  {:<width$}  {:>out$}  {:>10}",
-                l.index, l.layer, shape, l.params
+                index, label, shape, l.params
             )?;
         }
         writeln!(f, "total parameters: {}", self.params())?;

@@ -181,6 +181,93 @@ impl Pass {
         let (y, grad_output) = (output.value.view(b), output.grad.view(b));
         layer.backward(x, y, grad_output, grad_input, self.accumulate);
     }
+
+    /// [`Pass::backward`] for an input slot that already holds a gradient
+    /// from another of its readers (a slot read by several branches): the
+    /// layer writes `dL/d(input)` into `scratch`, which is then added to
+    /// `input.grad`.
+    #[inline]
+    #[track_caller]
+    pub fn backward_add<T: Float, L: Layer<T>>(
+        self,
+        layer: &mut L,
+        input: &mut Slot<T>,
+        scratch: &mut Buffer<T>,
+        output: &Slot<T>,
+    ) {
+        let b = self.batch;
+        let (y, grad_output) = (output.value.view(b), output.grad.view(b));
+        layer.backward(
+            input.value.view(b),
+            y,
+            grad_output,
+            Some(scratch.view_mut(b)),
+            self.accumulate,
+        );
+        ndarray::Zip::from(input.grad.view_mut(b))
+            .and(scratch.view(b))
+            .for_each(|g, &s| *g = *g + s);
+    }
+
+    /// The forward of an addition join: `output <- inputs[0] + inputs[1] +
+    /// ...`, left to right (PyTorch's `a + b + c`).
+    #[inline]
+    #[track_caller]
+    pub fn add<T: Float>(self, inputs: &[&Slot<T>], output: &mut Slot<T>) {
+        let b = self.batch;
+        let mut y = output.value.view_mut(b);
+        y.assign(&inputs[0].value.view(b));
+        for x in &inputs[1..] {
+            ndarray::Zip::from(&mut y)
+                .and(x.value.view(b))
+                .for_each(|y, &x| *y = *y + x);
+        }
+    }
+
+    /// The forward of a concatenation join: each sample of `output` is the
+    /// samples of `inputs`, one after the other (PyTorch's `torch.cat(..,
+    /// dim=1)`: features side by side, or the channels of images of the same
+    /// height and width, since a sample is stored channel by channel).
+    #[inline]
+    #[track_caller]
+    pub fn concat<T: Float>(self, inputs: &[&Slot<T>], output: &mut Slot<T>) {
+        let b = self.batch;
+        let mut y = output.value.view_mut(b);
+        let mut offset = 0;
+        for x in inputs {
+            let x = x.value.view(b);
+            let width = x.ncols();
+            y.slice_mut(ndarray::s![.., offset..offset + width]).assign(&x);
+            offset += width;
+        }
+    }
+
+    /// The backward of a join into one of its inputs: `dL/d(input)` is the
+    /// columns `offset..` of `dL/d(output)` (`offset` 0 for an addition),
+    /// written when `first` (the first reader of `input` to pass back a
+    /// gradient), added to what other readers passed back otherwise.
+    #[inline]
+    #[track_caller]
+    pub fn join_grad<T: Float>(
+        self,
+        output: &Slot<T>,
+        offset: usize,
+        input: &mut Slot<T>,
+        first: bool,
+    ) {
+        let b = self.batch;
+        let mut grad = input.grad.view_mut(b);
+        let width = grad.ncols();
+        let from = output.grad.view(b);
+        let from = from.slice(ndarray::s![.., offset..offset + width]);
+        if first {
+            grad.assign(&from);
+        } else {
+            ndarray::Zip::from(grad)
+                .and(from)
+                .for_each(|g, &d| *g = *g + d);
+        }
+    }
 }
 
 /// `(name, state)` of each named layer's generator, for
@@ -212,9 +299,11 @@ pub fn set_rng_states<const N: usize>(
     Ok(())
 }
 
-/// The evaluation-mode pass of `Model::infer`: the layers run one after
-/// the other through [`Layer::infer`] on a shared reference, between two
-/// buffers of the call's own (allocated here, as wide as the widest layer).
+/// The evaluation-mode pass of `Model::infer`: the layers and joins run
+/// one after the other on a shared reference (layers through
+/// [`Layer::infer`]), between buffers of the call's own, one per slot
+/// (the slots of the model's forward pass), each allocated when first
+/// written and freed by [`Inference::release`] after its last reader.
 ///
 /// ```
 /// # use macrograd_runtime as macrograd;
@@ -223,82 +312,116 @@ pub fn set_rng_states<const N: usize>(
 /// use macrograd::Rng;
 /// use ndarray::array;
 /// let layer = Linear::<f64>::new(2, 3, true, &mut Rng::new(0));
-/// let mut pass = Inference::new(array![[1.0, -1.0]].view(), 2, 3);
-/// pass.run(&layer, 3);
-/// pass.run(&ReLU, 3);
-/// let y = pass.finish();
+/// // Slots: 0 the input (2 wide), 1 and 2 (3 wide); 3 = 1 + 2.
+/// let mut pass = Inference::new(array![[1.0, -1.0]].view(), &[2, 3, 3, 3]);
+/// pass.run(&layer, 0, 1);
+/// pass.run(&ReLU, 1, 2);
+/// pass.add(&[1, 2], 3);
+/// let y = pass.finish(3);
 /// assert_eq!(y.dim(), (1, 3));
-/// assert!(y.iter().all(|&v| v >= 0.0));
 /// ```
 #[derive(Debug)]
 pub struct Inference<T> {
     rows: usize,
-    width: usize,
-    /// The values now (`buffers[current]`) and the other buffer.
-    buffers: [Vec<T>; 2],
-    current: usize,
+    widths: Vec<usize>,
+    slots: Vec<Vec<T>>,
 }
 
 impl<T: Float> Inference<T> {
-    /// A pass over a copy of `input`, whose rows must have `width` values;
-    /// `widest` is the most values per sample any layer writes.
+    /// A pass over a copy of `input` (slot 0), for slots of `widths[i]`
+    /// values per sample.
     ///
     /// # Panics
     ///
-    /// If `input` does not have `width` columns (the message is
+    /// If `input` does not have `widths[0]` columns (the message is
     /// [`Error::InputWidth`](crate::Error::InputWidth)'s).
     #[track_caller]
-    pub fn new(input: ArrayView2<'_, T>, width: usize, widest: usize) -> Self {
-        if input.ncols() != width {
+    pub fn new(input: ArrayView2<'_, T>, widths: &[usize]) -> Self {
+        if input.ncols() != widths[0] {
             let error = crate::Error::InputWidth {
-                expected: width,
+                expected: widths[0],
                 found: input.ncols(),
             };
             panic!("{error}");
         }
-        let rows = input.nrows();
-        let mut first = Vec::with_capacity(rows * widest.max(width));
-        first.extend(input.iter().copied());
+        let mut slots = vec![Vec::new(); widths.len()];
+        slots[0] = input.iter().copied().collect();
         Inference {
-            rows,
-            width,
-            buffers: [first, Vec::with_capacity(rows * widest)],
-            current: 0,
+            rows: input.nrows(),
+            widths: widths.to_vec(),
+            slots,
         }
     }
 
-    /// The current values, `[rows, width]` (the input, before the first
-    /// layer), to preprocess in place.
-    pub fn values_mut(&mut self) -> ArrayViewMut2<'_, T> {
-        ArrayViewMut2::from_shape((self.rows, self.width), &mut self.buffers[self.current][..])
-            .expect("the buffer holds rows x width values")
+    fn view(&self, slot: usize) -> ArrayView2<'_, T> {
+        ArrayView2::from_shape((self.rows, self.widths[slot]), &self.slots[slot][..])
+            .expect("a slot is written before it is read")
     }
 
-    /// Runs `layer`, which writes `width` values per sample.
+    /// The values of `slot`, writable (slot 0, to preprocess it).
+    pub fn values_mut(&mut self, slot: usize) -> ArrayViewMut2<'_, T> {
+        ArrayViewMut2::from_shape((self.rows, self.widths[slot]), &mut self.slots[slot][..])
+            .expect("a slot is written before it is read")
+    }
+
+    /// Takes the buffer of `slot` out, sized for its values.
+    fn take(&mut self, slot: usize) -> Vec<T> {
+        let mut values = std::mem::take(&mut self.slots[slot]);
+        values.clear();
+        values.resize(self.rows * self.widths[slot], T::zero());
+        values
+    }
+
+    /// `dst <- layer(src)`.
     #[track_caller]
-    pub fn run<L: Layer<T>>(&mut self, layer: &L, width: usize) {
-        let [a, b] = &mut self.buffers;
-        let (from, to) = if self.current == 0 { (a, b) } else { (b, a) };
-        to.clear();
-        to.resize(self.rows * width, T::zero());
-        let input = ArrayView2::from_shape((self.rows, self.width), &from[..])
-            .expect("the buffer holds rows x width values");
-        let output = ArrayViewMut2::from_shape((self.rows, width), &mut to[..])
-            .expect("the buffer holds rows x width values");
-        layer.infer(input, output);
-        self.current = 1 - self.current;
-        self.width = width;
+    pub fn run<L: Layer<T>>(&mut self, layer: &L, src: usize, dst: usize) {
+        let mut out = self.take(dst);
+        let output = ArrayViewMut2::from_shape((self.rows, self.widths[dst]), &mut out[..])
+            .expect("sized for the slot");
+        layer.infer(self.view(src), output);
+        self.slots[dst] = out;
     }
 
-    /// The outputs of the last layer, `[rows, width]`.
-    pub fn finish(self) -> Array2<T> {
-        let Inference {
-            rows,
-            width,
-            mut buffers,
-            current,
-        } = self;
-        let values = std::mem::take(&mut buffers[current]);
-        Array2::from_shape_vec((rows, width), values).expect("the buffer holds rows x width values")
+    /// `dst <- srcs[0] + srcs[1] + ...`, as [`Pass::add`].
+    pub fn add(&mut self, srcs: &[usize], dst: usize) {
+        let mut out = self.take(dst);
+        out.copy_from_slice(&self.slots[srcs[0]]);
+        for &src in &srcs[1..] {
+            for (y, &x) in out.iter_mut().zip(&self.slots[src]) {
+                *y = *y + x;
+            }
+        }
+        self.slots[dst] = out;
+    }
+
+    /// Each sample of `dst` is the samples of `srcs` side by side, as
+    /// [`Pass::concat`].
+    pub fn concat(&mut self, srcs: &[usize], dst: usize) {
+        let mut out = self.take(dst);
+        let width = self.widths[dst];
+        let mut offset = 0;
+        for &src in srcs {
+            let w = self.widths[src];
+            for (row, x) in out
+                .chunks_exact_mut(width)
+                .zip(self.slots[src].chunks_exact(w))
+            {
+                row[offset..offset + w].copy_from_slice(x);
+            }
+            offset += w;
+        }
+        self.slots[dst] = out;
+    }
+
+    /// Frees the buffer of `slot`, which nothing reads any more.
+    pub fn release(&mut self, slot: usize) {
+        self.slots[slot] = Vec::new();
+    }
+
+    /// The values of `slot` (the model's output), `[rows, width]`.
+    pub fn finish(mut self, slot: usize) -> Array2<T> {
+        let values = std::mem::take(&mut self.slots[slot]);
+        Array2::from_shape_vec((self.rows, self.widths[slot]), values)
+            .expect("the buffer holds rows x width values")
     }
 }
