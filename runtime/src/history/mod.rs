@@ -52,6 +52,9 @@ mod plot;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "plot")]
+pub use plot::{Chart, Field, Panel, Plot};
+
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochLog {
@@ -256,8 +259,8 @@ impl History {
 
     /// Draws the learning curves to `path`: the training loss and, if there
     /// is validation data, the validation loss per epoch, under a title and
-    /// the stop reason, with a legend in the corner the curves leave
-    /// freest.
+    /// the stop reason, with a legend beside the chart. [`Plot`] draws
+    /// metrics and the learning rate too.
     ///
     /// The best epoch is marked by a dashed vertical line and a ring on the
     /// validation curve (the training curve without validation data), and
@@ -307,7 +310,8 @@ impl History {
 /// Which losses [`plot_runs`] draws for each run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Show {
-    /// The validation loss solid and the training loss dashed.
+    /// The validation loss (thick lines, filled markers) and the training
+    /// loss (thin lines, open markers).
     Both,
     /// The validation loss only (the training loss for a run without
     /// validation data).
@@ -317,7 +321,9 @@ pub enum Show {
 }
 
 /// Draws the learning curves of several runs in one picture, each run in
-/// its colour, the losses `show` says. `runs` pairs a legend name with a
+/// its colour, dash pattern and marker, the losses `show` says; a diverged
+/// run is named so and left out of the loss axis ([`Plot::runs`], which
+/// draws metrics and learning rates too). `runs` pairs a legend name with a
 /// history. The format follows the extension (`.svg` or `.png`) and the
 /// file is written atomically, as by [`History::plot`].
 ///
