@@ -1,5 +1,5 @@
 //! Neural networks declared as a macro, checked while the program compiles,
-//! and trained by a fast, complete epoch loop.
+//! and trained by a complete epoch loop.
 //!
 //! ```
 //! use macrograd::prelude::*;
@@ -42,7 +42,7 @@
 //! it current):
 //!
 //! ```text
-//! /// (the layer table, as `summary()` prints it)
+//! /// (the layer table: layers, output shapes, parameter counts)
 //! pub struct Net {
 //!     l0: Linear<f32>,        // weight [64, 10], bias [64], their gradients
 //!     l1: ReLU,               // every layer is a field (Flatten excepted), activations zero-sized
