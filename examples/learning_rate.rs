@@ -14,7 +14,7 @@
 //! diverged run is named so in the legend, and the loss axis fits the
 //! others), and under it each run's learning rate per epoch, on a log axis.
 
-use macrograd::history::{Panel, Plot, Show};
+use macrograd::history::{shown_path, Panel, Plot, Show};
 use macrograd::prelude::*;
 use macrograd::schedule::{CosineAnnealingLR, LinearLR, ReduceLROnPlateau, SequentialLR};
 use macrograd::train::StopReason;
@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .panels([Panel::Loss, Panel::LearningRate])
         .write(&path)?;
     println!();
-    wrote("Learning curves and rates", &path);
+    println!("Learning curves and rates: wrote {}", shown_path(&path));
 
     // The lowest final validation loss among the runs that finished.
     let best = runs
@@ -128,18 +128,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("stays flat (no plateau in so few epochs). Lowest final loss: {best}.");
     }
     Ok(())
-}
-
-/// Says where a picture went: the path as given, and for a relative one
-/// the directory it is relative to.
-fn wrote(what: &str, path: &str) {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if std::path::Path::new(path).is_absolute() {
-        println!("{what}: wrote {path}");
-    } else {
-        println!(
-            "{what}: wrote {path} (relative to the current directory, {})",
-            cwd.display()
-        );
-    }
 }

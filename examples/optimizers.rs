@@ -10,7 +10,7 @@
 //! weight decay applied directly to the weights (decoupled), which
 //! regularizes without fighting the adaptive scaling.
 
-use macrograd::history::{Panel, Plot, Show};
+use macrograd::history::{shown_path, Panel, Plot, Show};
 use macrograd::prelude::*;
 
 // The optimizer is part of a model's type: one declaration each.
@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .panels([Panel::Loss, Panel::Metric(Metric::Accuracy)])
         .write(&path)?;
     println!();
-    wrote("Learning curves", &path);
+    println!("Learning curves: wrote {}", shown_path(&path));
 
     let final_loss = |h: &History| h.last().and_then(|e| e.val_loss).unwrap_or(f64::NAN);
     let by_loss =
@@ -105,18 +105,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("The picture's legend names each optimizer with its learning rate; each");
     println!("line has its own colour, dash and marker, in the loss and accuracy panels.");
     Ok(())
-}
-
-/// Says where a picture went: the path as given, and for a relative one
-/// the directory it is relative to.
-fn wrote(what: &str, path: &str) {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if std::path::Path::new(path).is_absolute() {
-        println!("{what}: wrote {path}");
-    } else {
-        println!(
-            "{what}: wrote {path} (relative to the current directory, {})",
-            cwd.display()
-        );
-    }
 }

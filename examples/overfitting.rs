@@ -21,7 +21,7 @@
 //! cargo run --release --example overfitting -- curves.svg   # and curves_fit.svg
 //! ```
 
-use macrograd::history::Chart;
+use macrograd::history::{shown_path, Chart};
 use macrograd::prelude::*;
 use macrograd::train::{EarlyStopping, StopReason};
 
@@ -125,7 +125,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
     long.plot(&path)?;
     println!();
-    wrote("Learning curves of the long run", &path);
+    println!(
+        "Learning curves of the long run: wrote {}",
+        shown_path(&path)
+    );
 
     // What each network predicts over [0, 1], against the points.
     let xs = Array2::from_shape_fn((201, 1), |(i, _)| i as f64 / 200.0);
@@ -156,7 +159,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .line(second, curve(&mut model))
         .line("sin(2\u{3c0}x), the truth", sine)
         .write(&fit_path)?;
-    wrote("Predictions of both networks", &fit_path);
+    println!(
+        "Predictions of both networks: wrote {}",
+        shown_path(&fit_path)
+    );
 
     let fell = best.loss / last.loss;
     let rose = 100.0 * (last.val_loss.unwrap() / best.val_loss.unwrap() - 1.0);
@@ -192,18 +198,4 @@ fn beside(path: &str, suffix: &str) -> String {
         None => format!("{stem}{suffix}"),
     };
     path.with_file_name(name).display().to_string()
-}
-
-/// Says where a picture went: the path as given, and for a relative one
-/// the directory it is relative to.
-fn wrote(what: &str, path: &str) {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if std::path::Path::new(path).is_absolute() {
-        println!("{what}: wrote {path}");
-    } else {
-        println!(
-            "{what}: wrote {path} (relative to the current directory, {})",
-            cwd.display()
-        );
-    }
 }

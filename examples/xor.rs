@@ -63,15 +63,7 @@ fn picture<M: Model<Elem = f32>>(title: &str, model: &mut M, path: &str) -> Resu
         .points("class 0: (0,0), (1,1)", [(0.0, 0.0), (1.0, 1.0)])
         .points("class 1: (0,1), (1,0)", [(0.0, 1.0), (1.0, 0.0)])
         .write(path)?;
-    let cwd = std::env::current_dir().unwrap_or_default();
-    if std::path::Path::new(path).is_absolute() {
-        println!("{title}: wrote {path}");
-    } else {
-        println!(
-            "{title}: wrote {path} (relative to the current directory, {})",
-            cwd.display()
-        );
-    }
+    println!("{title}: wrote {}", macrograd::history::shown_path(path));
     Ok(())
 }
 

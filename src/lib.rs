@@ -612,6 +612,16 @@ pub mod __invalid {
         }
 
         /// Unreachable: the program that names it does not compile.
+        pub fn predict_names<'a>(&self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<String> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn load(_path: impl AsRef<std::path::Path>) -> macrograd_runtime::Result<Self> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
         pub fn train_step_rows<'a, const N: usize>(
             &mut self,
             _input: &[[T; N]],

@@ -55,6 +55,27 @@ mod tests;
 #[cfg(feature = "plot")]
 pub use plot::{Chart, Field, Panel, Plot};
 
+/// Where a file written to `path` is, for a message: the path as given,
+/// and for a relative path also the directory it is relative to (the
+/// current one): `target/plots/xor.png (in /home/me/project)`.
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::history::shown_path;
+/// assert_eq!(shown_path("/tmp/a.png"), "/tmp/a.png");
+/// assert!(shown_path("a.png").starts_with("a.png (in "));
+/// ```
+pub fn shown_path(path: impl AsRef<std::path::Path>) -> String {
+    let path = path.as_ref();
+    if path.is_absolute() {
+        return path.display().to_string();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => format!("{} (in {})", path.display(), dir.display()),
+        Err(_) => format!("{} (relative to the current directory)", path.display()),
+    }
+}
+
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochLog {
