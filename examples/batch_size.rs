@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use macrograd::history::{plot_runs, Show};
+use macrograd::history::{plot_runs, shown_path, Show};
 use macrograd::prelude::*;
 
 model! {
@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
     let named: Vec<(&str, &History)> = runs.iter().map(|(n, h)| (n.as_str(), h)).collect();
     plot_runs(&path, "Batch size", Show::Both, &named)?;
-    println!("\nLearning curves: {path}");
+    println!("\nLearning curves: wrote {}", shown_path(&path));
 
     let lowest = rows
         .iter()

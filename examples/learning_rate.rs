@@ -9,8 +9,12 @@
 //! warmup first ramps it up from a tenth, which keeps the first updates of
 //! a fresh network from overshooting; ReduceLROnPlateau halves it whenever
 //! the validation loss stops improving.
+//!
+//! The picture has two panels: the validation loss of every run (the
+//! diverged run is named so in the legend, and the loss axis fits the
+//! others), and under it each run's learning rate per epoch, on a log axis.
 
-use macrograd::history::{plot_runs, Show};
+use macrograd::history::{shown_path, Panel, Plot, Show};
 use macrograd::prelude::*;
 use macrograd::schedule::{CosineAnnealingLR, LinearLR, ReduceLROnPlateau, SequentialLR};
 use macrograd::train::StopReason;
@@ -95,8 +99,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
     let named: Vec<(&str, &History)> = runs.iter().map(|(n, h)| (*n, h)).collect();
-    plot_runs(&path, "Learning rate", Show::Validation, &named)?;
-    println!("\nLearning curves: {path}");
+    Plot::runs(&named)
+        .title("Learning rate")
+        .show(Show::Validation)
+        .panels([Panel::Loss, Panel::LearningRate])
+        .write(&path)?;
+    println!();
+    println!("Learning curves and rates: wrote {}", shown_path(&path));
 
     // The lowest final validation loss among the runs that finished.
     let best = runs
@@ -107,7 +116,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_or("-", |(n, _)| n);
     println!();
     println!("Look at: lr 0.0003 ends far above lr 0.01 (its steps are too small) and");
-    println!("lr 0.3 hits a non-finite loss (its steps overshoot); the lr column is");
-    println!("each schedule's last rate. Lowest final loss: {best}.");
+    println!("lr 0.3 hits a non-finite loss (its steps overshoot): the picture's legend");
+    println!("says it diverged, and its loss axis fits the other runs. The lr column is");
+    // Whether ReduceLROnPlateau found a plateau in this many epochs.
+    let halved = runs[5].1.last().is_some_and(|e| e.lr < 0.03 * 0.99);
+    println!("each schedule's last rate; the lower panel draws every epoch's: cosine");
+    println!("falls smoothly, warmup climbs for 5 epochs first, and reduce-on-plateau");
+    if halved {
+        println!("halves in steps. Lowest final loss: {best}.");
+    } else {
+        println!("stays flat (no plateau in so few epochs). Lowest final loss: {best}.");
+    }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //! weight decay applied directly to the weights (decoupled), which
 //! regularizes without fighting the adaptive scaling.
 
-use macrograd::history::{plot_runs, Show};
+use macrograd::history::{shown_path, Panel, Plot, Show};
 use macrograd::prelude::*;
 
 // The optimizer is part of a model's type: one declaration each.
@@ -70,9 +70,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
-    let named: Vec<(&str, &History)> = runs.iter().map(|(n, h)| (*n, h)).collect();
-    plot_runs(&path, "Optimizers", Show::Validation, &named)?;
-    println!("\nLearning curves: {path}");
+    // Each run named with the learning rate it trained at, as recorded.
+    let names: Vec<String> = runs
+        .iter()
+        .map(|(n, h)| {
+            format!(
+                "{n}, lr {}",
+                h.epochs.first().map_or(f64::NAN, |e| e.lr) as f32
+            )
+        })
+        .collect();
+    let named: Vec<(&str, &History)> = names
+        .iter()
+        .zip(&runs)
+        .map(|(n, r)| (n.as_str(), &r.1))
+        .collect();
+    Plot::runs(&named)
+        .title("Optimizers")
+        .show(Show::Validation)
+        .panels([Panel::Loss, Panel::Metric(Metric::Accuracy)])
+        .write(&path)?;
+    println!();
+    println!("Learning curves: wrote {}", shown_path(&path));
 
     let final_loss = |h: &History| h.last().and_then(|e| e.val_loss).unwrap_or(f64::NAN);
     let by_loss =
@@ -83,5 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Look at: {best} ends with the lowest validation loss, {worst} the highest.");
     println!("Momentum's steps build up to about 10x plain SGD's (lr / (1 - 0.9));");
     println!("Adam's stay near lr = 0.005 per weight, and AdamW's decay barely moves it.");
+    println!("The picture's legend names each optimizer with its learning rate; each");
+    println!("line has its own colour, dash and marker, in the loss and accuracy panels.");
     Ok(())
 }

@@ -11,11 +11,17 @@
 //! improved for `patience` epochs; `restore_best` then puts back the
 //! weights of the best epoch.
 //!
+//! Two pictures: the learning curves of the long run, and what the two
+//! networks predict, drawn over the training and validation points: the
+//! long run's curve bends through the 16 training points, the early
+//! stopped one stays near the sine.
+//!
 //! ```sh
 //! cargo run --release --example overfitting            # writes target/plots/overfitting.png
-//! cargo run --release --example overfitting -- curves.svg
+//! cargo run --release --example overfitting -- curves.svg   # and curves_fit.svg
 //! ```
 
+use macrograd::history::{shown_path, Chart};
 use macrograd::prelude::*;
 use macrograd::train::{EarlyStopping, StopReason};
 
@@ -53,9 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs = if quick { 300 } else { 3000 };
 
     // 1. Too long: every epoch runs. One full batch of 16 per epoch.
-    let mut model = Big::new();
-    println!("{}", model.summary());
-    let long = model.fit(
+    let mut overfit = Big::new();
+    println!("{}", overfit.summary());
+    let long = overfit.fit(
         &train,
         Fit::epochs(epochs)
             .batch_size(16)
@@ -118,7 +124,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap_or(".".as_ref()))?;
     long.plot(&path)?;
-    println!("\nLearning curves of the long run: {path}");
+    println!();
+    println!(
+        "Learning curves of the long run: wrote {}",
+        shown_path(&path)
+    );
+
+    // What each network predicts over [0, 1], against the points.
+    let xs = Array2::from_shape_fn((201, 1), |(i, _)| i as f64 / 200.0);
+    let curve = |model: &mut Big| -> Vec<(f64, f64)> {
+        let ys = model.predict(&xs);
+        xs.iter().zip(ys.iter()).map(|(&x, &y)| (x, y)).collect()
+    };
+    let points = |data: &Dataset<f64, macrograd::target::Rows>| -> Vec<(f64, f64)> {
+        let (x, y) = (data.inputs(), data.targets());
+        x.iter().zip(y.iter()).map(|(&x, &y)| (x, y)).collect()
+    };
+    let sine = xs
+        .iter()
+        .map(|&x| (x, (2.0 * std::f64::consts::PI * x).sin()));
+    let fit_path = beside(&path, "_fit");
+    let second = match stopped.stop {
+        StopReason::EarlyStopping { best_epoch, .. } => {
+            format!("early stopping: weights of epoch {best_epoch}")
+        }
+        _ => "with early stopping (it never fired)".to_string(),
+    };
+    Chart::new("What the networks predict")
+        .subtitle("16 training points, 200 validation points of sin(2\u{3c0}x) + noise")
+        .axes("x", "y")
+        .points("training points", points(&train))
+        .points("validation points", points(&validation))
+        .line(format!("after all {epochs} epochs"), curve(&mut overfit))
+        .line(second, curve(&mut model))
+        .line("sin(2\u{3c0}x), the truth", sine)
+        .write(&fit_path)?;
+    println!(
+        "Predictions of both networks: wrote {}",
+        shown_path(&fit_path)
+    );
 
     let fell = best.loss / last.loss;
     let rose = 100.0 * (last.val_loss.unwrap() / best.val_loss.unwrap() - 1.0);
@@ -133,5 +177,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         _ => println!("This run is too short for early stopping's patience of 200 to run out."),
     }
+    if matches!(stopped.stop, StopReason::EarlyStopping { .. }) {
+        println!("In the predictions picture, the curve after all epochs bends toward the");
+        println!("training points, away from the validation points; the early stopped one");
+        println!("stays closer to the sine.");
+    } else {
+        println!("In the predictions picture, both runs trained every epoch, so their");
+        println!("curves coincide; both follow the sine, bent toward the training points.");
+    }
     Ok(())
+}
+
+/// `path` with `suffix` added to its file name, before the extension:
+/// `curves.svg` -> `curves_fit.svg`.
+fn beside(path: &str, suffix: &str) -> String {
+    let path = std::path::Path::new(path);
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}{suffix}.{}", ext.to_string_lossy()),
+        None => format!("{stem}{suffix}"),
+    };
+    path.with_file_name(name).display().to_string()
 }

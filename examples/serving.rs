@@ -84,10 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = PathBuf::from("target/models/iris.safetensors");
     std::fs::create_dir_all(path.parent().expect("a folder"))?;
     save_weights(&model, &path)?;
-    println!(
-        "wrote {} (relative to the current directory)",
-        path.display()
-    );
+    println!("wrote {}", macrograd::history::shown_path(&path));
     drop(model);
 
     // 3. Serve: the file alone, raw rows in, names out.

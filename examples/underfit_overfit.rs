@@ -14,7 +14,7 @@
 //! The picture shows each model's validation loss (solid) and training
 //! loss (dashed) in one colour.
 
-use macrograd::history::{plot_runs, Show};
+use macrograd::history::{plot_runs, shown_path, Show};
 use macrograd::prelude::*;
 
 model! { struct Line; dtype f64; input 1; Linear(1, 1); loss MSE; optim Adam(lr = 0.01) }
@@ -102,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ("large network", &large),
         ],
     )?;
-    println!("\nLearning curves: {path}");
+    println!("\nLearning curves: wrote {}", shown_path(&path));
 
     let train_loss = |h: &History| h.last().map_or(f64::NAN, |e| e.loss);
     let val_loss = |h: &History| h.last().and_then(|e| e.val_loss).unwrap_or(f64::NAN);

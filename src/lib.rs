@@ -1,5 +1,5 @@
 //! Neural networks declared as a macro, checked while the program compiles,
-//! and trained by a fast, complete epoch loop.
+//! and trained by a complete epoch loop.
 //!
 //! ```
 //! use macrograd::prelude::*;
@@ -42,7 +42,7 @@
 //! it current):
 //!
 //! ```text
-//! /// (the layer table, as `summary()` prints it)
+//! /// (the layer table: layers, output shapes, parameter counts)
 //! pub struct Net {
 //!     l0: Linear<f32>,        // weight [64, 10], bias [64], their gradients
 //!     l1: ReLU,               // every layer is a field (Flatten excepted), activations zero-sized
@@ -610,6 +610,16 @@ pub mod __invalid {
 
         /// Unreachable: the program that names it does not compile.
         pub fn predict_classes<'a>(&self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<usize> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn predict_names<'a>(&self, _input: impl Into<ArrayView2<'a, T>>) -> Vec<String> {
+            unreachable!("a model with compile errors")
+        }
+
+        /// Unreachable: the program that names it does not compile.
+        pub fn load(_path: impl AsRef<std::path::Path>) -> macrograd_runtime::Result<Self> {
             unreachable!("a model with compile errors")
         }
 

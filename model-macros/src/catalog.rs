@@ -421,9 +421,9 @@ pub const OPTIMS: &[Entry<OptimId>] = &[
 
 pub const DTYPES: &[(&str, Dtype)] = &[("f32", Dtype::F32), ("f64", Dtype::F64)];
 
-/// Layers and optimizers of the design that the IR does not have yet: named
-/// as "not supported yet" rather than "unknown". (The design's whole
-/// catalog is implemented; the lists stay for the next additions.)
+/// Layers and optimizers that are planned but not in the IR yet: named as
+/// "not supported yet" rather than "unknown". (Both lists are empty now;
+/// they stay for the next additions.)
 pub const PLANNED_LAYERS: &[&str] = &[];
 pub const PLANNED_OPTIMS: &[&str] = &[];
 

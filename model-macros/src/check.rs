@@ -422,7 +422,8 @@ impl Category {
 /// Rule: layer, loss and optimizer names are the catalog's. An unknown name
 /// gets the closest known one ("did you mean"), or is pointed to the right
 /// statement when it names something of another category (`MSE;` as a
-/// layer), or is named as not supported yet when the design plans it.
+/// layer), or is named as not supported yet when the catalog lists it as
+/// planned (`catalog::PLANNED_LAYERS`, `catalog::PLANNED_OPTIMS`).
 fn check_name<Id>(
     entries: &'static [Entry<Id>],
     category: Category,

@@ -17,11 +17,15 @@
 //! const _: () = {
 //!     use $crate::__private::{self as __mg, Layer as __Layer};
 //!     use ::core::primitive::{bool, f32, u64, usize};
-//!     impl Net { fn new(), fn with_seed(u64), typed `*_rows` entries }
+//!     impl Net {
+//!         fn new(), fn with_seed(u64), fn load(path), typed `*_rows` entries,
+//!         (classifiers) predict_proba, predict_classes, predict_names
+//!     }
 //!     impl Model for Net {
 //!         forward: __p.forward(&mut self.__l0, &self.__s0, &mut self.__s1); ...
 //!         backward: __p.backward(&mut self.__l2, &mut self.__s2, &self.__s3); ...
 //!         step: __Layer::step(&mut self.__l0, &mut self.__optim, 0usize); ...
+//!         infer: __r.run(&self.__l0, 64usize); ...
 //!     }
 //! };
 //! ```
@@ -208,11 +212,13 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Constructors and the typed `*_rows` entries.
+    /// Constructors, `load`, the typed `*_rows` entries and, for a
+    /// classifier, `predict_proba`, `predict_classes` and `predict_names`.
     ///
     /// Expands to something like
     /// `impl Net { pub fn new() -> Self; pub fn with_seed(seed: u64) -> Self;
-    /// pub fn forward_rows(&mut self, &[[f32; 10]]) -> ArrayView2<f32>; ... }`.
+    /// pub fn forward_rows(&mut self, &[[f32; 10]]) -> ArrayView2<f32>; ...
+    /// pub fn load(path: impl AsRef<Path>) -> Result<Self>; ... }`.
     fn expand_inherent(&self) -> TokenStream {
         let Gen { e, name, .. } = self;
         let mg = mg();
@@ -350,8 +356,9 @@ impl<'a> Gen<'a> {
 
     /// `predict_classes` for classifiers: each row's class (the first
     /// largest logit) for CrossEntropy; for BCE each output's 0/1 answer
-    /// (`logit > 0`), one per sample when the model has one output.
-    /// Regressors have none.
+    /// (`logit > 0`), one per sample when the model has one output; and
+    /// `predict_names` where there is one class per sample (CrossEntropy,
+    /// or BCE with one output). Regressors have none.
     fn expand_predict_classes(&self) -> TokenStream {
         let Gen { e, .. } = self;
         let mg = mg();
@@ -423,7 +430,8 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// `impl Model`: buffers, forward, loss, backward, step, parameters.
+    /// `impl Model`: buffers, forward, loss, backward, step, inference
+    /// (`infer`), preprocessing, parameters.
     fn expand_model_impl(&self) -> TokenStream {
         let Gen { e, name, .. } = self;
         let mg = mg();

@@ -467,8 +467,9 @@ impl OptimKind {
         quote!(#mg::#ty::new(#mg::#config { #fields }, &[#(#lens),*]))
     }
 
-    /// The optimizer with every hyperparameter that differs from its
-    /// default, as the docs and the summary spell it.
+    /// The optimizer with its learning rate and every other hyperparameter
+    /// that differs from its default, as the docs and the summary spell it
+    /// (`Adam(lr = 0.001)`).
     pub fn text(&self) -> String {
         let mut args = Vec::new();
         let name = match *self {

@@ -285,12 +285,13 @@ fn generated_code_does_no_size_arithmetic() {
     assert!(code.contains("4294967296usize"), "{code}");
 }
 
-/// The model of the committed snapshot: the three-layer MLP of the docs.
+/// The model of the committed snapshot: the three-layer MLP of workload W2
+/// (`docs/workloads.md`).
 const SNAPSHOT_MODEL: &str = "pub struct Net; Linear(10, 64); ReLU; Linear(64, 64); ReLU; \
                               Linear(64, 1); loss MSE; optim Adam(lr = 1e-3)";
 
 /// The whole expansion of one representative model is committed
-/// (`model-macros/tests/snapshots/mlp.rs`, linked from the `model!` docs):
+/// (`model-macros/tests/snapshots/mlp.rs`, named in the `model!` docs):
 /// it is the best explanation of what the macro writes, and this test makes
 /// any change to it visible in review. After an intended change, rewrite it
 /// with `MACROGRAD_BLESS=1 cargo test -p macrograd-macros snapshot` and read

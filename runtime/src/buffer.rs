@@ -62,6 +62,10 @@ impl<T: Float> Buffer<T> {
     }
 
     /// Makes room for `rows` samples; allocates only if there is less.
+    ///
+    /// # Panics
+    ///
+    /// If `rows x width` overflows `usize`.
     #[inline]
     pub fn reserve(&mut self, rows: usize) {
         let len = self.len(rows);
@@ -74,7 +78,8 @@ impl<T: Float> Buffer<T> {
     ///
     /// # Panics
     ///
-    /// If fewer than `rows` were reserved.
+    /// If fewer than `rows` were reserved, or `rows x width` overflows
+    /// `usize`.
     #[inline]
     #[track_caller]
     pub fn view(&self, rows: usize) -> ArrayView2<'_, T> {
@@ -87,7 +92,8 @@ impl<T: Float> Buffer<T> {
     ///
     /// # Panics
     ///
-    /// If fewer than `rows` were reserved.
+    /// If fewer than `rows` were reserved, or `rows x width` overflows
+    /// `usize`.
     #[inline]
     #[track_caller]
     pub fn view_mut(&mut self, rows: usize) -> ArrayViewMut2<'_, T> {

@@ -68,7 +68,8 @@ pub trait Model {
     ///
     /// # Panics
     ///
-    /// If no forward pass ran or the target batch does not match it.
+    /// If no forward pass ran, the target batch does not match it, or a
+    /// target is out of the loss's range (as for [`Model::loss`]).
     fn compute_loss(&mut self, target: TargetBatch<'_, Self>, grad: bool) -> Self::Elem;
 
     /// Forgets the gradients (PyTorch's `zero_grad(set_to_none=True)`): the
@@ -286,8 +287,9 @@ pub trait Model {
     ///
     /// # Panics
     ///
-    /// If no forward pass ran, the targets do not match its batch, or (BCE)
-    /// a target is outside `[0, 1]`.
+    /// If no forward pass ran, the targets do not match its batch, or a
+    /// target is out of range: (BCE) outside `[0, 1]`, (CrossEntropy) a
+    /// class index not below `OUTPUTS`.
     #[track_caller]
     fn loss<'a>(&mut self, targets: impl IntoTargets<'a, Self::Elem, Self::Target>) -> Self::Elem
     where

@@ -23,7 +23,9 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 pub struct Parameter<'a, T> {
     /// PyTorch `nn.Sequential` name: `"0.weight"`, `"0.bias"`, `"2.weight"`.
     pub name: &'static str,
-    /// The values, `[out, in]` for a weight, `[out]` for a bias.
+    /// The values: `[out, in]` for a `Linear` weight, `[out, in, kh, kw]`
+    /// for a `Conv2d` weight, `[out]` for a bias, `[C]` (or the sample's
+    /// shape, for `LayerNorm`) for a norm layer's weight and bias.
     pub value: ArrayViewD<'a, T>,
     /// The gradient, or `None` after `zero_grad` until the next backward.
     pub grad: Option<ArrayViewD<'a, T>>,
@@ -91,7 +93,7 @@ pub struct LayerSummary {
     /// the layers of a block, and so on. A block's row comes before its
     /// layers, with the shape after its join and all their parameters.
     pub depth: usize,
-    /// The layer as declared, e.g. `Linear(10, 64)`.
+    /// The layer as declared, normalised, e.g. `Linear(10, 64)`.
     pub layer: &'static str,
     /// Values per output sample (`C * H * W` for an image).
     pub output: usize,
@@ -115,9 +117,11 @@ pub struct Summary {
     pub input_shape: &'static [usize],
     /// The layers in order.
     pub layers: &'static [LayerSummary],
-    /// The loss as declared.
+    /// The loss with its arguments, e.g. `MSE`, `Huber(delta = 0.5)`.
     pub loss: &'static str,
-    /// The optimizer as declared.
+    /// The optimizer with its learning rate and every other hyperparameter
+    /// that differs from its default, e.g. `Adam(lr = 0.001)` for a
+    /// declared `Adam`.
     pub optim: &'static str,
 }
 
@@ -210,9 +214,8 @@ impl fmt::Display for Summary {
 ///
 /// # Errors
 ///
-/// A message listing every name of `names` that `states` lacks, every name
-/// of `states` that is not in `names`, and every name that `states` gives
-/// more than once, e.g. ``cannot load the generators' states: missing
+/// A message listing every name of `names` that `states` lacks or gives
+/// more than once, and every name of `states` that is not in `names`, e.g. ``cannot load the generators' states: missing
 /// `3.dropout_rng`; unexpected `4.dropout_rng` ``.
 pub fn match_rng_states(names: &[&str], states: &[(String, u64)]) -> Result<Vec<u64>, String> {
     let mut problems = Vec::new();

@@ -8,8 +8,11 @@
 //!
 //! ```text
 //! forward:   a_{i+1} <- layer_i(a_i)
-//! backward:  d(params_i) += f(a_i, g_{i+1});   g_i <- dL/da_i (if slot i keeps one)
+//! backward:  d(params_i) (+)= f(a_i, g_{i+1});  g_i <- dL/da_i (if slot i keeps one)
 //! ```
+//!
+//! (`(+)=`: the first backward after `zero_grad` writes the parameter
+//! gradients, later ones add to them; see [`Pass::accumulate`].)
 //!
 //! ```
 //! # use macrograd_runtime as macrograd;

@@ -15,9 +15,9 @@ use crate::{Error, Float, Result};
 /// [`MinMax`], fitted on the training data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scaler {
-    /// `(x - mean) / std`.
+    /// `(x - mean) / std` (a constant column: `x - mean`).
     Standardize(Standardize),
-    /// `(x - min) / (max - min)`.
+    /// `(x - min) / (max - min)` (a constant column: `x - min`).
     MinMax(MinMax),
 }
 
@@ -60,7 +60,7 @@ impl From<MinMax> for Scaler {
 /// classes.
 ///
 /// Set it with `model.set_preprocessing(..)` (which checks it against the
-/// model's inputs and outputs); from then on the model takes **raw** rows
+/// model's inputs and classes); from then on the model takes **raw** rows
 /// everywhere: `fit`, `evaluate`, `predict` and `forward` apply the scaler
 /// themselves, as a Keras model that starts with a `Normalization` layer
 /// does. So fit the scaler on the training data and do not also transform
@@ -69,7 +69,8 @@ impl From<MinMax> for Scaler {
 /// preprocessing), so a program that loads the file predicts on raw rows
 /// and names the classes as the training program did.
 ///
-/// The scaled values are those [`Standardize::transform`] writes, bit for
+/// The scaled values are those the scaler's own `transform`
+/// ([`Standardize::transform`], [`MinMax::transform`]) writes, bit for
 /// bit. Unlike `transform`, the model does not stop at a scaled value that
 /// is not finite (an input far beyond the training range): `fit` and
 /// `evaluate` check every input row before they start, and `try_predict`

@@ -194,8 +194,9 @@ fn check_parts(
 }
 
 /// Per-column `(min, max)` in `f64`; `(0, 0)` for a column of no samples,
-/// `(NaN, NaN)` for one with a NaN (not skipped: the statistics of such a
-/// column are NaN, which `transform` reports).
+/// `(NaN, NaN)` for one with a NaN (not skipped: the offset a scaler fits
+/// to such a column, its mean or minimum, is NaN, which `transform`
+/// reports).
 fn column_ranges<T: Float>(values: ArrayView2<'_, T>) -> Vec<(f64, f64)> {
     values
         .columns()
@@ -244,7 +245,8 @@ const SAFE_ABOVE: f64 = f64::from_bits((1023 + 400) << 52); // 2^400
 /// scale is 1, so it becomes all zeros on the training data instead of a
 /// division by zero (scikit-learn does the same). Fitting on no samples
 /// gives mean 0 and scale 1, the identity. A NaN in an array it is fitted on
-/// makes that column's statistics NaN, which `transform` then reports.
+/// makes that column's mean NaN (its scale is then 1), which `transform`
+/// then reports.
 ///
 /// Any finite data gives a finite mean and scale, correct to rounding: a
 /// column of values near `f64::MAX` (whose squares overflow) or near the
@@ -687,8 +689,8 @@ mod tests {
 
     #[test]
     fn data_fit_on_a_nan_reports_it() {
-        // The NaN is not skipped: its column's statistics are NaN, and
-        // `transform` says so.
+        // The NaN is not skipped: its column's mean (or minimum and
+        // maximum) is NaN, and `transform` says so.
         for x in [
             array![[f64::NAN], [1.0]],
             array![[1.0], [f64::NAN]],

@@ -52,6 +52,30 @@ mod plot;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "plot")]
+pub use plot::{Chart, Field, Panel, Plot};
+
+/// Where a file written to `path` is, for a message: the path as given,
+/// and for a relative path also the directory it is relative to (the
+/// current one): `target/plots/xor.png (in /home/me/project)`.
+///
+/// ```
+/// # use macrograd_runtime as macrograd;
+/// use macrograd::history::shown_path;
+/// assert_eq!(shown_path("/tmp/a.png"), "/tmp/a.png");
+/// assert!(shown_path("a.png").starts_with("a.png (in "));
+/// ```
+pub fn shown_path(path: impl AsRef<std::path::Path>) -> String {
+    let path = path.as_ref();
+    if path.is_absolute() {
+        return path.display().to_string();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => format!("{} (in {})", path.display(), dir.display()),
+        Err(_) => format!("{} (relative to the current directory)", path.display()),
+    }
+}
+
 /// What happened in one epoch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EpochLog {
@@ -256,8 +280,8 @@ impl History {
 
     /// Draws the learning curves to `path`: the training loss and, if there
     /// is validation data, the validation loss per epoch, under a title and
-    /// the stop reason, with a legend in the corner the curves leave
-    /// freest.
+    /// the stop reason, with a legend beside the chart. [`Plot`] draws
+    /// metrics and the learning rate too.
     ///
     /// The best epoch is marked by a dashed vertical line and a ring on the
     /// validation curve (the training curve without validation data), and
@@ -307,7 +331,8 @@ impl History {
 /// Which losses [`plot_runs`] draws for each run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Show {
-    /// The validation loss solid and the training loss dashed.
+    /// The validation loss (thick lines, filled markers) and the training
+    /// loss (thin lines, open markers).
     Both,
     /// The validation loss only (the training loss for a run without
     /// validation data).
@@ -317,7 +342,9 @@ pub enum Show {
 }
 
 /// Draws the learning curves of several runs in one picture, each run in
-/// its colour, the losses `show` says. `runs` pairs a legend name with a
+/// its colour, dash pattern and marker, the losses `show` says; a diverged
+/// run is named so and left out of the loss axis ([`Plot::runs`], which
+/// draws metrics and learning rates too). `runs` pairs a legend name with a
 /// history. The format follows the extension (`.svg` or `.png`) and the
 /// file is written atomically, as by [`History::plot`].
 ///

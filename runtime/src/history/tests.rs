@@ -365,7 +365,7 @@ fn plot_writes_svg_and_png() {
     let text = fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"), "{}", &text[..text.len().min(100)]);
     assert!(text.trim_end().ends_with("</svg>"));
-    assert!(text.contains("Learning curves") && text.contains("validation loss"));
+    assert!(text.contains("Learning curves") && text.contains("validation"));
 
     // Upper case works too; PNGs start with the PNG signature.
     let png = dir.join("curves.PNG");
@@ -374,6 +374,118 @@ fn plot_writes_svg_and_png() {
     assert!(bytes.len() > 1000, "{} bytes", bytes.len());
     assert_eq!(bytes[..8], *b"\x89PNG\r\n\x1a\n");
     assert_eq!(dir.files(), ["curves.PNG", "curves.svg"]);
+}
+
+/// The width, height and RGB pixels of a PNG file.
+#[cfg(feature = "plot")]
+fn read_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
+    let file = std::io::BufReader::new(fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// How many pixels in rows `rows` are within 40 of `color` in each channel.
+#[cfg(feature = "plot")]
+fn count_near(
+    (width, _, pixels): &(u32, u32, Vec<u8>),
+    rows: std::ops::Range<usize>,
+    color: [u8; 3],
+) -> usize {
+    let w = *width as usize;
+    pixels
+        .chunks_exact(3)
+        .enumerate()
+        .filter(|(i, p)| {
+            rows.contains(&(i / w)) && p.iter().zip(color).all(|(&a, b)| a.abs_diff(b) < 40)
+        })
+        .count()
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn plot_draws_the_learning_rate_in_a_panel_of_its_own() {
+    let dir = TempDir::new();
+    let mut history = history();
+    for (i, e) in history.epochs.iter_mut().enumerate() {
+        e.lr = 0.1 / 10f64.powi(i as i32);
+    }
+    let path = dir.join("panels.png");
+    Plot::of(&history)
+        .panels([Panel::Loss, Panel::LearningRate])
+        .write(&path)
+        .unwrap();
+    let png = read_png(&path);
+    // 600 for one panel, 300 more for the second and its epoch axis.
+    assert_eq!((png.0, png.1), (960, 704));
+    // The panes: the loss from row 76 to 376, the learning rate under it.
+    let (loss, rate) = (76..376, 376..680);
+    let (blue, purple) = ([31, 119, 180], [148, 103, 189]);
+    assert!(
+        count_near(&png, loss.clone(), blue) > 200,
+        "no training loss curve"
+    );
+    assert!(
+        count_near(&png, rate.clone(), purple) > 200,
+        "no learning rate curve"
+    );
+    // The learning rate's colour only in its pane (and its legend entry,
+    // beside the loss pane, right of x = 640).
+    let w = png.0 as usize;
+    let purple_in_loss_plot = png
+        .2
+        .chunks_exact(3)
+        .enumerate()
+        .filter(|(i, p)| {
+            loss.contains(&(i / w))
+                && i % w < 640
+                && p.iter().zip(purple).all(|(&a, b)| a.abs_diff(b) < 40)
+        })
+        .count();
+    assert_eq!(purple_in_loss_plot, 0);
+}
+
+#[cfg(feature = "plot")]
+#[test]
+fn a_chart_shades_its_field_and_keeps_its_legend_clear() {
+    let dir = TempDir::new();
+    // Class 1 right of x = 0: pale blue on the left, pale orange on the right.
+    let field = Field::from_fn(-1.0..1.0, -1.0..1.0, (50, 50), |centres| {
+        centres
+            .iter()
+            .map(|[x, _]| f64::from(u8::from(*x > 0.0)))
+            .collect()
+    })
+    .name("P(class 1)")
+    .scale(0.0..1.0)
+    .level(0.5);
+    let path = dir.join("field.png");
+    Chart::new("Field")
+        .field(field)
+        .points("class 0", [(-0.5, 0.0)])
+        .points("class 1", [(0.5, 0.0)])
+        .write(&path)
+        .unwrap();
+    let png = read_png(&path);
+    assert_eq!((png.0, png.1), (960, 600));
+    let pixel = |x: usize, y: usize| {
+        let i = 3 * (y * png.0 as usize + x);
+        [png.2[i], png.2[i + 1], png.2[i + 2]]
+    };
+    // Row 200 crosses the plot from x = 92 to about 650; the legend is
+    // right of it, on white.
+    let [r, _, b] = pixel(130, 200);
+    assert!(b > r + 40, "left of the boundary: {:?}", pixel(130, 200));
+    let [r, _, b] = pixel(600, 200);
+    assert!(r > b + 40, "right of the boundary: {:?}", pixel(600, 200));
+    assert_eq!(
+        pixel(950, 400),
+        [255, 255, 255],
+        "the margin right of the legend"
+    );
 }
 
 #[cfg(feature = "plot")]

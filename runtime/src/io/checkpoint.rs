@@ -70,9 +70,11 @@ pub struct CheckpointInfo {
 ///
 /// # Errors
 ///
-/// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written (`path` is
-/// then left as it was), or if safetensors refuses the header (over its
-/// 100 MB limit: a history of millions of epochs).
+/// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be
+/// written (`path` is then left as it was);
+/// [`Error::InvalidFile`](crate::Error::InvalidFile) naming `path` if
+/// safetensors refuses the header (over its 100 MB limit: a history of
+/// millions of epochs), before anything is written.
 /// Temporary files left by killed saves of `path` are removed first (see
 /// the [module docs](crate::io)).
 pub fn save_checkpoint<M: Model>(
@@ -154,7 +156,8 @@ pub fn checkpoint_to_bytes<M: Model>(model: &M, info: &CheckpointInfo) -> Result
 /// an infinity in a weight, a buffer or an optimizer entry (each named,
 /// as by [`load_weights`](crate::io::load_weights)), or does not match the model, listing every
 /// difference: missing and unexpected names (tensors and `rng.`
-/// generators), shapes, dtypes, malformed metadata;
+/// generators), shapes, dtypes, malformed metadata, preprocessing that
+/// does not fit the model (as for [`load_weights`](crate::io::load_weights));
 /// [`Error::State`](crate::Error::State) naming `path` if the optimizer's
 /// entries do not match its declaration (missing, unexpected, of the wrong
 /// length, out of range: every [`StateProblem`](crate::StateProblem)) once

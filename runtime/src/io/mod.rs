@@ -81,7 +81,8 @@
 //!   a float buffer (batch norm's running statistics) or the optimizer's
 //!   state is an error naming the file, each such tensor, the index of its
 //!   first non-finite value and that value. Counts
-//!   (`num_batches_tracked`) must not be negative. Saving writes the model
+//!   (`num_batches_tracked`) and batch norm's `running_var` must not be
+//!   negative. Saving writes the model
 //!   as it is, NaN included, so a diverged run can still be saved and
 //!   looked at; it is loading that refuses it.
 //! - **Writes are atomic.** A save writes a temporary file in the same

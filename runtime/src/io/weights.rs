@@ -35,8 +35,10 @@ use crate::Result;
 /// # Errors
 ///
 /// [`Error::Io`](crate::Error::Io) naming `path` if the file cannot be written; `path` is
-/// then left as it was. Temporary files left by killed saves of `path`
-/// are removed first (see the [module docs](crate::io)).
+/// then left as it was. [`Error::InvalidFile`](crate::Error::InvalidFile)
+/// naming `path`, before anything is written, if safetensors refuses the
+/// header (over its 100 MB limit). Temporary files left by killed saves of
+/// `path` are removed first (see the [module docs](crate::io)).
 pub fn save_weights<M: Model>(model: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let bytes = weights_to_bytes(model).map_err(|e| rename(e, path))?;
@@ -66,9 +68,9 @@ pub fn weights_to_bytes<M: Model>(model: &M) -> Result<Vec<u8>> {
 /// The file must hold exactly the model's parameters and buffers: every
 /// name of [`Model::visit_parameters`](crate::model::Model::visit_parameters) and [`Model::visit_buffers`](crate::model::Model::visit_buffers), with
 /// the same shape and the model's dtype (a count: `I64`, shape `[]`, not
-/// negative), and no other tensor. Every difference is reported, in one
-/// error; a file of a batch-norm model without buffers (from a version of
-/// macrograd before they were saved) is missing them. The model's
+/// negative; a `running_var` not negative), and no other tensor. Every
+/// difference is reported, in one error; a file that lacks a batch-norm
+/// model's buffers is missing them. The model's
 /// preprocessing becomes the file's: the one under
 /// [`PREPROCESSING_KEY`](crate::io::PREPROCESSING_KEY), checked against the
 /// model's inputs and classes, or none for a file without that key (one

@@ -15,7 +15,8 @@
 //! The output size per dimension is `(in + 2 padding - kernel) / stride + 1`
 //! ([`conv_output_size`]). The im2col scratch is one sample's worth, owned by
 //! the layer and allocated at construction, so forward and backward allocate
-//! nothing.
+//! nothing; [`Layer::infer`], on a shared reference, allocates a scratch of
+//! its own per call.
 //!
 //! ```
 //! # use macrograd_runtime as macrograd;
@@ -178,8 +179,8 @@ impl<T: Float> Conv2d<T> {
     ///
     /// # Panics
     ///
-    /// If a size, the kernel or the stride is 0, or the kernel does not fit
-    /// in the padded image.
+    /// If a channel count, the kernel or the stride is 0, or the kernel does
+    /// not fit in the padded image.
     #[track_caller]
     pub fn new(config: Conv2dConfig, (height, width): (usize, usize), rng: &mut Rng) -> Self {
         let Conv2dConfig {

@@ -131,7 +131,8 @@ impl<T: Float> Dropout<T> {
     ///
     /// # Panics
     ///
-    /// If the shapes differ from each other or from the last forward's.
+    /// If the shapes differ from each other or, after a forward that applied
+    /// a mask, from that forward's.
     #[track_caller]
     pub fn backward(&self, grad_output: ArrayView2<'_, T>, mut grad_input: ArrayViewMut2<'_, T>) {
         assert!(

@@ -6,13 +6,15 @@
 //! (`backward`). The other methods expose what a model saves, loads and
 //! optimizes: parameters and buffers under the names the caller gives
 //! (PyTorch's `state_dict` names, which `model!` writes), and the random
-//! generator a layer draws from while it trains. Every method but the two
-//! passes has a default for layers without that state, so an activation
-//! implements three methods.
+//! generator a layer draws from while it trains. Every method but the
+//! passes (`forward`, `infer`, `backward`) has a default for layers without
+//! that state, so an activation implements just those three.
 //!
 //! Generated models call each layer through this trait by its concrete type
-//! (through [`Pass`](super::Pass), or `Layer::step(&mut self.__l0, ..)`):
-//! static dispatch, inlined, with no allocation.
+//! (through [`Pass`](crate::pass::Pass) and
+//! [`Inference`](crate::pass::Inference), or `Layer::step(&mut self.__l0,
+//! ..)`): static dispatch, inlined, with no allocation in the training
+//! steps.
 //!
 //! Decisions:
 //! - The mode is an argument of `forward`, not state of the layer: the

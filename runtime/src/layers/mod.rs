@@ -5,8 +5,9 @@
 //! and the [`Pass`](crate::pass::Pass) of [`pass`](crate::pass).
 //!
 //! A layer reads a `[batch, in]` view and writes a `[batch, out]` view that
-//! the caller owns; no layer allocates while it runs (beyond growing its own
-//! scratch when the batch grows). An image sample is `C x H x W` values
+//! the caller owns; no layer allocates in `forward` or `backward` (beyond
+//! growing its own scratch when the batch grows). [`Layer::infer`], which
+//! runs on a shared reference, allocates the scratch it needs per call. An image sample is `C x H x W` values
 //! flattened row-major into one row ([`ImageShape`]), so `Flatten` is free.
 //!
 //! ```
@@ -33,7 +34,7 @@ pub use dropout::Dropout;
 pub use layer::Layer;
 pub use linear::{add_column_sums, Linear};
 pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
-// The buffer types live with `Parameter` in `model`; re-exported here, where
-// the layer that has buffers is.
+// The buffer types live with `Parameter` in `param` (re-exported by `model`);
+// re-exported here too, where the layer that has buffers is.
 pub use crate::param::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};

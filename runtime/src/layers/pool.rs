@@ -8,7 +8,7 @@
 //!
 //! | layer | forward | backward |
 //! | --- | --- | --- |
-//! | `MaxPool2d` | the window's maximum (padding never wins) | `g` to the first maximum of the window |
+//! | `MaxPool2d` | the window's maximum (padding never wins; NaN if the window holds one) | `g` to the first maximum of the window (the last NaN if it holds NaNs) |
 //! | `AvgPool2d` | the window's sum / `kh kw` (`count_include_pad = True`) | `g / (kh kw)` to every input of the window |
 //!
 //! Neither keeps state: the max-pool backward finds each window's argmax

@@ -1,34 +1,50 @@
-//! Learning curves of a [`History`]: drawn with plotters into memory (an SVG
-//! string or an RGB buffer encoded as PNG), then written atomically.
+//! Plots: learning curves of one [`History`] or several ([`Plot`]), with
+//! a panel per quantity ([`Panel`]: the loss, a metric, the learning
+//! rate), and pictures of what a model predicts ([`Chart`], over a shaded
+//! [`Field`]). Drawn with plotters into memory (an SVG string or an RGB
+//! buffer encoded as PNG), then written atomically.
 //!
-//! Drawing is total: any losses and epoch numbers give a picture, in a time
-//! bounded by the number of epochs, without a panic. Non-finite losses
-//! (NaN, infinities) are left out, the curve breaks there, and the line
-//! under the title counts them (`; 2 losses are NaN or infinite, not
-//! drawn`); with no finite loss the chart says "no finite loss". The axes
-//! always have finite, distinct ends: clamped to `f64`'s range where a
-//! margin would overflow (losses near `f64::MAX`), widened where it would
-//! round away (subnormal losses, epochs near 2^64), and mapped in halves
-//! where the span itself overflows (from `-f64::MAX` to `f64::MAX`). The
-//! tick search tries each power of ten at most once, from 10^-323 up, so a
-//! step cannot underflow to zero and loop. A best epoch that is not on the
-//! epoch axis is named in the legend without a line.
+//! Rules every plot follows (`figure.rs` makes them, for all):
+//! - the legend sits outside the plotting areas, beside them or under
+//!   them, so it never covers a curve;
+//! - series differ in colour and in dash pattern or marker shape, so they
+//!   stay apart in grayscale;
+//! - nothing is drawn outside its plotting area: a line that leaves the
+//!   axes is cut at the edge, where a triangle marks the points beyond.
+//!
+//! Drawing is total: any values and epoch numbers give a picture, in a
+//! time bounded by the number of points, without a panic. Non-finite
+//! values (NaN, infinities) are left out, the curve breaks there, and the
+//! line under the title counts them (`; 2 losses are NaN or infinite, not
+//! drawn`); with no finite value the pane says so ("no finite loss"). The
+//! axes always have finite, distinct ends: clamped to `f64`'s range where
+//! a margin would overflow (losses near `f64::MAX`), widened where it
+//! would round away (subnormal losses, epochs near 2^64), and mapped in
+//! halves where the span itself overflows (from `-f64::MAX` to
+//! `f64::MAX`). The tick search tries each power of ten at most once, from
+//! 10^-323 up, so a step cannot underflow to zero and loop. A best epoch
+//! that is not on the epoch axis is named in the legend without a line.
 
 use std::ffi::OsStr;
-use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
-use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::register_font;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{History, StopReason};
+use super::{History, Show};
 use crate::error::{Error, Result};
 use crate::fs::write_atomic;
+use crate::metrics::Metric;
+
+mod axis;
+mod chart;
+mod curves;
+mod figure;
+mod raster;
+
+pub use chart::{Chart, Field};
+use figure::{layout, Figure};
 
 /// DejaVu Sans cut down to Latin, Greek and common signs (37 KB); see
 /// `assets/README.md` for how and `assets/LICENSE-DejaVu.txt` for its terms.
@@ -40,75 +56,54 @@ const INVALID_FONT: &str = "the embedded font is not a valid TrueType font";
 /// registered under.
 const FAMILY: &str = "sans-serif";
 
-/// Image size in pixels (PNG) or user units (SVG).
-const SIZE: (u32, u32) = (960, 600);
-
-// matplotlib's first colours ("tab10"): distinct, also for the common
-// forms of colour blindness.
-const TRAIN: RGBColor = RGBColor(31, 119, 180);
-const VAL: RGBColor = RGBColor(255, 127, 14);
-const BEST: RGBColor = RGBColor(44, 160, 44);
-const TEXT: RGBColor = RGBColor(34, 34, 34);
-const SUBTLE: RGBColor = RGBColor(96, 96, 96);
-const GRID: RGBColor = RGBColor(221, 221, 221);
-
-/// Losses spanning more than this ratio get a logarithmic axis; so do
-/// those spanning more than `LOG_RATIO_SKEWED` with most of them in the
-/// bottom tenth of a linear axis (a fast initial drop, then a long tail).
-const LOG_RATIO: f64 = 100.0;
-const LOG_RATIO_SKEWED: f64 = 10.0;
-
-/// Epochs up to which every point gets a marker as well as the line.
-const MARKERS_UP_TO: usize = 60;
-
-/// The legend's text size, and the room plotters gives its line samples.
-const LEGEND_FONT: f64 = 17.0;
-const LEGEND_SAMPLE: u32 = 34;
-
 #[derive(Clone, Copy)]
 enum Format {
     Svg,
     Png,
 }
 
-/// Draws `history` to `path`; the documentation is on [`History::plot`].
+/// Draws `history`'s losses to `path`; the documentation is on
+/// [`History::plot`].
 pub(super) fn plot(history: &History, path: &Path) -> Result<()> {
-    let format = format_of(path)?;
-    render(&Curves::of(history), format, path)
+    Plot::of(history).write(path)
 }
 
-/// Draws the curves of several runs to `path`; the documentation is on
+/// Draws the losses of several runs to `path`; the documentation is on
 /// [`super::plot_runs`].
 pub(super) fn plot_runs(
     title: &str,
-    show: super::Show,
+    show: Show,
     runs: &[(&str, &History)],
     path: &Path,
 ) -> Result<()> {
-    let format = format_of(path)?;
-    render(&Curves::compare(title, show, runs), format, path)
+    Plot::runs(runs).title(title).show(show).write(path)
 }
 
-fn render(curves: &Curves, format: Format, path: &Path) -> Result<()> {
-    let bytes = image(curves, format).map_err(|message| plot_error(path, message))?;
+/// Draws `figure` to `path` in the format of its extension.
+fn render(figure: &Figure, path: &Path) -> Result<()> {
+    let format = format_of(path)?;
+    let bytes = image(figure, format).map_err(|message| plot_error(path, message))?;
     write_atomic(path, &bytes)
 }
 
 /// The bytes of the image file: SVG text or a PNG; `Err` with what the
 /// plotting library or the encoder reported.
-fn image(curves: &Curves, format: Format) -> std::result::Result<Vec<u8>, String> {
+fn image(figure: &Figure, format: Format) -> std::result::Result<Vec<u8>, String> {
     register_embedded_font()?;
+    let layout = layout(figure);
+    let size = layout.size;
     match format {
         Format::Svg => {
             let mut svg = String::new();
-            draw(SVGBackend::with_string(&mut svg, SIZE), curves).map_err(|e| e.to_string())?;
+            figure::draw(SVGBackend::with_string(&mut svg, size), figure, &layout)
+                .map_err(|e| e.to_string())?;
             Ok(svg.into_bytes())
         }
         Format::Png => {
-            let mut samples = raster::samples(SIZE);
-            let canvas = raster::Supersampled::new(&mut samples, SIZE, FONT).ok_or(INVALID_FONT)?;
-            draw(canvas, curves).map_err(|e| e.to_string())?;
-            encode_png(&raster::downsample(&samples, SIZE), SIZE).map_err(|e| e.to_string())
+            let mut samples = raster::samples(size);
+            let canvas = raster::Supersampled::new(&mut samples, size, FONT).ok_or(INVALID_FONT)?;
+            figure::draw(canvas, figure, &layout).map_err(|e| e.to_string())?;
+            encode_png(&raster::downsample(&samples, size), size).map_err(|e| e.to_string())
         }
     }
 }
@@ -168,724 +163,200 @@ fn encode_png(
     Ok(png)
 }
 
-/// One curve: `(epoch, loss)` points, non-finite losses included.
-struct Series {
-    name: String,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    dashed: bool,
-}
-
-/// What the plot shows, in data coordinates, computed once for both
-/// formats.
-struct Curves {
-    /// The curves, drawn in this order.
-    series: Vec<Series>,
-    /// The epoch axis, with a margin.
-    x: Axis,
-    /// The loss axis, with a margin.
-    y: Axis,
-    /// The best epoch, if any.
-    best: Option<Best>,
-    /// The title.
-    title: String,
-    /// The line under the title (the stop reason of a single run).
-    subtitle: String,
-}
-
-/// matplotlib's "tab10" colours, for the runs of a comparison.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
-struct Best {
-    epoch: f64,
-    /// The point marked on a curve: the validation loss at `epoch`, or the
-    /// training loss without validation data.
-    point: Option<(f64, f64)>,
-    /// What the label says about the epoch: `val_loss 0.0312`.
-    value: Option<String>,
-}
-
-impl Best {
-    /// The legend's text: `best: epoch 27 (val_loss 0.158)`.
-    fn label(&self) -> String {
-        match &self.value {
-            Some(value) => format!("best: epoch {} ({value})", self.epoch),
-            None => format!("best: epoch {}", self.epoch),
-        }
-    }
-}
-
-fn train_points(history: &History) -> Vec<(f64, f64)> {
-    history
-        .epochs
-        .iter()
-        .map(|e| (e.epoch as f64, e.loss))
-        .collect()
-}
-
-fn val_points(history: &History) -> Vec<(f64, f64)> {
-    history
-        .epochs
-        .iter()
-        .filter_map(|e| Some((e.epoch as f64, e.val_loss?)))
-        .collect()
-}
-
-impl Curves {
-    fn of(history: &History) -> Self {
-        let series = vec![
-            Series {
-                name: "train loss".into(),
-                points: train_points(history),
-                color: TRAIN,
-                dashed: false,
-            },
-            Series {
-                name: "validation loss".into(),
-                points: val_points(history),
-                color: VAL,
-                dashed: false,
-            },
-        ];
-        Curves::new(
-            series,
-            Best::of(history),
-            "Learning curves".into(),
-            history.stop.to_string(),
-        )
-    }
-
-    /// Each run in its colour: the validation loss solid and the training
-    /// loss dashed, or the training loss solid for a run without
-    /// validation.
-    fn compare(title: &str, show: super::Show, runs: &[(&str, &History)]) -> Self {
-        use super::Show;
-        let mut series = Vec::new();
-        for (i, (name, history)) in runs.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let val = val_points(history);
-            let both = show == Show::Both && !val.is_empty();
-            if show != Show::Training && !val.is_empty() {
-                series.push(Series {
-                    name: if both {
-                        format!("{name}: validation")
-                    } else {
-                        name.to_string()
-                    },
-                    points: val,
-                    color,
-                    dashed: false,
-                });
-            }
-            if both || show == Show::Training || val_points(history).is_empty() {
-                series.push(Series {
-                    name: if both {
-                        format!("{name}: training")
-                    } else {
-                        name.to_string()
-                    },
-                    points: train_points(history),
-                    color,
-                    dashed: both,
-                });
-            }
-        }
-        let subtitle = match show {
-            Show::Both if series.iter().any(|s| s.dashed) => {
-                "solid: validation loss, dashed: training loss"
-            }
-            Show::Validation if series.iter().any(|s| !s.points.is_empty()) => "validation loss",
-            _ => "training loss",
-        };
-        Curves::new(series, None, title.to_string(), subtitle.to_string())
-    }
-
-    fn new(series: Vec<Series>, best: Option<Best>, title: String, subtitle: String) -> Self {
-        // The epoch range, with room for the first and last markers.
-        let epochs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let first = epochs().fold(f64::INFINITY, f64::min);
-        let first = if first.is_finite() { first } else { 1.0 };
-        let last = epochs().fold(first, f64::max);
-        // Half an epoch, unless that rounds away (epochs near 2^64).
-        let margin = (0.02 * (last - first)).max(0.5).max(last.abs() * 1e-12);
-        let x = Axis::linear(
-            first - margin,
-            last + margin,
-            linear_ticks(first, last, 10, 1.0),
-        );
-
-        // Left out of the curves, and said so under the title.
-        let skipped = series
-            .iter()
-            .flat_map(|s| &s.points)
-            .filter(|p| !p.1.is_finite())
-            .count();
-        let subtitle = match skipped {
-            0 => subtitle,
-            1 => format!("{subtitle}; 1 loss is NaN or infinite, not drawn"),
-            n => format!("{subtitle}; {n} losses are NaN or infinite, not drawn"),
-        };
-
-        // The loss range over the finite values of every curve.
-        let mut finite: Vec<f64> = series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.1))
-            .filter(|v| v.is_finite())
-            .collect();
-        finite.sort_by(f64::total_cmp);
-        let y = match (finite.first(), finite.last()) {
-            (Some(&lo), Some(&hi)) => loss_axis(lo, hi, finite[finite.len() / 2]),
-            _ => Axis::linear(0.0, 1.0, linear_ticks(0.0, 1.0, 8, 0.0)),
-        };
-        Curves {
-            series,
-            x,
-            y,
-            best,
-            title,
-            subtitle,
-        }
-    }
-}
-
-impl Best {
-    /// `history.best_epoch`, else the first epoch with the lowest finite
-    /// validation loss, else none.
-    fn of(history: &History) -> Option<Best> {
-        let lowest_val = || {
-            history
-                .epochs
-                .iter()
-                .filter_map(|e| Some((e.epoch, e.val_loss?)))
-                .filter(|p| p.1.is_finite())
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|p| p.0)
-        };
-        let epoch = history.best_epoch.or_else(lowest_val)?;
-        let log = history.epochs.iter().find(|e| e.epoch == epoch);
-        let point = log.and_then(|e| {
-            let (name, loss) = match e.val_loss {
-                Some(v) => ("val_loss", v),
-                None => ("loss", e.loss),
-            };
-            loss.is_finite().then_some((name, loss))
-        });
-        // Early stopping names what it watched (maybe `val_acc`): say that.
-        let value = match &history.stop {
-            StopReason::EarlyStopping {
-                monitor,
-                best_epoch,
-                best,
-                ..
-            } if *best_epoch == epoch => Some(format!("{monitor} {}", number(*best))),
-            _ => point.map(|(name, loss)| format!("{name} {}", number(loss))),
-        };
-        Some(Best {
-            epoch: epoch as f64,
-            point: point.map(|(_, loss)| (epoch as f64, loss)),
-            value,
-        })
-    }
-}
-
-/// Draws the whole figure on `backend`: title and stop reason on top, the
-/// chart under them.
-fn draw<DB: DrawingBackend>(
-    backend: DB,
-    curves: &Curves,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
-    let root = root.margin(14, 10, 14, 24);
-    let (header, body) = root.split_vertically(62);
-
-    let center = header.dim_in_pixel().0 as i32 / 2;
-    let centered = Pos::new(HPos::Center, VPos::Top);
-    header.draw(&Text::new(
-        curves.title.as_str(),
-        (center, 0),
-        font(26.0).color(&TEXT).pos(centered),
-    ))?;
-    header.draw(&Text::new(
-        curves.subtitle.as_str(),
-        (center, 34),
-        font(15.0).color(&SUBTLE).pos(centered),
-    ))?;
-
-    chart(&body, curves)?;
-    root.present()
-}
-
 fn font(size: f64) -> TextStyle<'static> {
     (FAMILY, size).into_font().into()
 }
 
-/// The chart: axes, grid, curves, best epoch, legend.
-fn chart<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    curves: &Curves,
-) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut chart = ChartBuilder::on(area)
-        .x_label_area_size(52)
-        .y_label_area_size(78)
-        .build_cartesian_2d(curves.x.clone(), curves.y.clone())?;
+/// What one panel of a [`Plot`] shows, per epoch, of every run: the
+/// panels are stacked, one under another, over the same epochs.
+///
+/// A history records, per epoch, the training and validation loss, the
+/// training and validation value of each metric, and the learning rate
+/// (see [`EpochLog`](super::EpochLog)): each has a panel, so everything
+/// it records can be drawn. Losses and metrics are drawn as
+/// [`Show`] says (training, validation or both); the learning rate, which
+/// schedules multiply, on a logarithmic axis of its own (linear only if a
+/// rate is 0 or negative); a loss, MAE or RMSE on a logarithmic axis when
+/// the values span decades; accuracy and R² on a linear one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Panel {
+    /// The loss.
+    Loss,
+    /// One metric (accuracy, MAE, ...), as recorded by `fit`.
+    Metric(Metric),
+    /// The learning rate of each epoch's first update.
+    LearningRate,
+}
 
-    let epoch_label = |x: &f64| format!("{x}");
-    let loss_label = |y: &f64| number(*y);
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc(if curves.y.log {
-            "loss (log scale)"
-        } else {
-            "loss"
-        })
-        .x_label_formatter(&epoch_label)
-        .y_label_formatter(&loss_label)
-        .label_style(font(15.0).color(&TEXT))
-        .axis_desc_style(font(18.0).color(&TEXT))
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(SUBTLE.stroke_width(1))
-        .draw()?;
-
-    // The best epoch's line first, so that the curves are drawn over it
-    // (if that epoch is on the axis: `best_epoch` may name any number).
-    if let Some(best) = curves
-        .best
-        .as_ref()
-        .filter(|b| curves.x.range.contains(&b.epoch))
-    {
-        let (lo, hi) = (curves.y.range.start, curves.y.range.end);
-        chart.draw_series(std::iter::once(DashedPathElement::new(
-            vec![(best.epoch, lo), (best.epoch, hi)],
-            7,
-            5,
-            BEST.stroke_width(2),
-        )))?;
-    }
-
-    let longest = curves.series.iter().map(|s| s.points.len()).max();
-    let markers = longest.unwrap_or(0) <= MARKERS_UP_TO;
-    for series in &curves.series {
-        if series.points.is_empty() {
-            continue;
-        }
-        let line = series.color.stroke_width(if markers { 3 } else { 2 });
-        let sample = LEGEND_SAMPLE as i32 - 6;
-        if series.dashed {
-            chart
-                .draw_series(
-                    runs(&series.points).map(|run| DashedPathElement::new(run, 6, 4, line)),
-                )?
-                .label(series.name.as_str())
-                .legend(move |(x, y)| {
-                    DashedPathElement::new(vec![(x, y), (x + sample, y)], 6, 4, line)
-                });
-        } else {
-            chart
-                .draw_series(runs(&series.points).map(|run| PathElement::new(run, line)))?
-                .label(series.name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + sample, y)], line));
-        }
-        if markers {
-            let finite = series.points.iter().filter(|p| p.1.is_finite());
-            chart.draw_series(finite.map(|&p| Circle::new(p, 3, series.color.filled())))?;
-        }
-    }
-
-    if let Some(best) = &curves.best {
-        // The ring on the curve; labelled in the legend, which is placed
-        // away from the curves, where a label by the point would cross them.
-        chart.draw_series(
-            (best.point.into_iter()).map(|p| Circle::new(p, 7, BEST.stroke_width(3))),
-        )?;
-        let sample = LEGEND_SAMPLE as i32 - 6;
-        chart
-            .draw_series(std::iter::empty::<EmptyElement<(f64, f64), DB>>())?
-            .label(best.label())
-            .legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + DashedPathElement::new(vec![(0, 0), (sample, 0)], 7, 5, BEST.stroke_width(2))
-                    + Circle::new((sample / 2, 0), 5, WHITE.filled())
-                    + Circle::new((sample / 2, 0), 5, BEST.stroke_width(3))
-            });
-    }
-
-    let plotted = curves
-        .series
-        .iter()
-        .flat_map(|s| &s.points)
-        .any(|p| p.1.is_finite());
-    if !plotted {
-        let area = chart.plotting_area().strip_coord_spec();
-        let (w, h) = area.dim_in_pixel();
-        let message = if curves.series.iter().all(|s| s.points.is_empty()) {
-            "no epoch ran"
-        } else {
-            "no finite loss"
+impl Panel {
+    /// A panel for everything `history` recorded: the loss, each metric
+    /// with a value in some epoch (in [`Metric::ALL`]'s order), and the
+    /// learning rate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use macrograd_runtime as macrograd;
+    /// use macrograd::history::{History, Panel, StopReason};
+    /// use macrograd::metrics::Metric;
+    ///
+    /// let history = History {
+    ///     epochs: vec![],
+    ///     stop: StopReason::MaxEpochs { epochs: 0 },
+    ///     best_epoch: None,
+    /// };
+    /// assert_eq!(Panel::recorded(&history), [Panel::Loss, Panel::LearningRate]);
+    /// ```
+    pub fn recorded(history: &History) -> Vec<Panel> {
+        let has = |m: Metric| {
+            history
+                .epochs
+                .iter()
+                .any(|e| e.metric(m).is_some() || e.val_metric(m).is_some())
         };
-        let centered = Pos::new(HPos::Center, VPos::Center);
-        area.draw(&Text::new(
-            message,
-            (w as i32 / 2, h as i32 / 2),
-            font(18.0).color(&SUBTLE).pos(centered),
-        ))?;
-        return Ok(());
-    }
-
-    let position = legend_position(&chart, curves);
-    chart
-        .configure_series_labels()
-        .position(position)
-        .margin(12)
-        .legend_area_size(LEGEND_SAMPLE)
-        .label_font(font(LEGEND_FONT).color(&TEXT))
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID.stroke_width(1))
-        .draw()
-}
-
-/// An axis with the ticks (and grid lines) we choose: plotters' own `f64`
-/// axis would put them at epoch 0 or 2.5, and its logarithmic one only at
-/// powers of ten.
-#[derive(Clone)]
-struct Axis {
-    range: Range<f64>,
-    /// Logarithmic (all values > 0) or linear.
-    log: bool,
-    ticks: Vec<f64>,
-}
-
-/// How far off the chart, in pixels, a point may be mapped: a value far
-/// outside the axis lands here, so pixel arithmetic stays within `i32`.
-const FAR: f64 = 100_000.0;
-
-impl Axis {
-    /// A linear axis over `start..end`; the unit interval if that is not a
-    /// finite, non-empty range (which the callers never ask for).
-    fn linear(start: f64, end: f64, ticks: Vec<f64>) -> Axis {
-        if start.is_finite() && end.is_finite() && start < end {
-            Axis {
-                range: start..end,
-                log: false,
-                ticks,
-            }
-        } else {
-            Axis {
-                range: 0.0..1.0,
-                log: false,
-                ticks: vec![0.0, 1.0],
-            }
-        }
-    }
-
-    /// Where `value` is along the axis: 0 at the start, 1 at the end. Finite
-    /// for every finite value in the range, even where `end - start`
-    /// overflows (from -1e308 to 1e308).
-    fn fraction(&self, value: f64) -> f64 {
-        let Range { start, end } = self.range;
-        if self.log {
-            return (value.ln() - start.ln()) / (end.ln() - start.ln());
-        }
-        let span = end - start;
-        if span.is_finite() {
-            (value - start) / span
-        } else {
-            (0.5 * value - 0.5 * start) / (0.5 * end - 0.5 * start)
-        }
+        std::iter::once(Panel::Loss)
+            .chain(
+                Metric::ALL
+                    .into_iter()
+                    .filter(|&m| has(m))
+                    .map(Panel::Metric),
+            )
+            .chain(std::iter::once(Panel::LearningRate))
+            .collect()
     }
 }
 
-impl Ranged for Axis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let t = self.fraction(*value);
-        if t.is_nan() {
-            return limit.0;
-        }
-        let (from, to) = (f64::from(limit.0), f64::from(limit.1));
-        (from + t * (to - from)).clamp(-FAR, FAR).round() as i32
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.range.clone()
-    }
-}
-
-/// The loss axis for finite losses from `lo` to `hi` with median `median`:
-/// logarithmic if they span more than `LOG_RATIO`, or more than
-/// `LOG_RATIO_SKEWED` with the median in the bottom tenth; else linear,
-/// from 0 if no loss is negative and the range is wide.
+/// Learning curves of one run or several, one [`Panel`] under another:
+/// the builder behind [`History::plot`] and [`plot_runs`](super::plot_runs),
+/// for pictures with metrics and the learning rate as well as the loss.
 ///
-/// Total for finite `lo <= hi`: the ends are finite (clamped to `f64`'s
-/// range) and apart, also for losses near `f64::MAX` or among the
-/// subnormals, where a margin overflows or rounds away.
-fn loss_axis(lo: f64, hi: f64, median: f64) -> Axis {
-    let skewed = median - lo < 0.1 * (hi - lo);
-    let log = lo > 0.0 && (hi / lo > LOG_RATIO || (hi / lo > LOG_RATIO_SKEWED && skewed));
-    if log {
-        let start = lo / 1.25;
-        let start = if start > 0.0 { start } else { lo };
-        let range = start..(hi * 1.25).min(f64::MAX);
-        let ticks = log_ticks(range.start, range.end);
-        return Axis { range, log, ticks };
-    }
-    let span = hi - lo;
-    let pad = if hi > lo && span.is_finite() {
-        0.06 * span
-    } else if hi > lo {
-        0.06 * hi - 0.06 * lo // the span overflows; its 6% does not
-    } else if lo != 0.0 {
-        0.1 * lo.abs()
-    } else {
-        1.0
-    };
-    // A loss is usually >= 0: do not show negative values it cannot have.
-    let bottom = if lo >= 0.0 {
-        (lo - pad).max(0.0)
-    } else {
-        (lo - pad).max(-f64::MAX)
-    };
-    let top = (hi + pad).min(f64::MAX);
-    // A margin that rounded away (one subnormal loss): as far again.
-    let top = if bottom < top { top } else { hi + hi.abs() };
-    Axis::linear(bottom, top, linear_ticks(bottom, top, 8, 0.0))
-}
-
-/// At most `max` ticks in `lo..=hi`: the multiples of the smallest step
-/// among 1, 2, 5 times a power of ten (and at least `min_step`) that needs
-/// no more.
+/// One run ([`Plot::of`]): its training values in blue, solid, with
+/// circles, its validation values in orange, dashed, with squares, its
+/// learning rate in purple; the best epoch (as on [`History::plot`])
+/// marked on every panel; the stop reason under the title.
 ///
-/// Total: for any `lo`, `hi` it returns after at most one step per power of
-/// ten that `f64` has: the first power tried is at least 10^-323 (a
-/// subnormal span's tenth would be 0, a step that never grows), and the
-/// span is taken in halves where `hi - lo` overflows. Empty for a
-/// non-finite end; `[lo]` for `hi <= lo`.
-fn linear_ticks(lo: f64, hi: f64, max: usize, min_step: f64) -> Vec<f64> {
-    if !(lo.is_finite() && hi.is_finite()) {
-        return Vec::new();
-    }
-    if hi <= lo || max == 0 {
-        return vec![lo];
-    }
-    let max = max as f64;
-    // `span / step`, for a span that may overflow.
-    let span = hi - lo;
-    let steps = |step: f64| {
-        if span.is_finite() {
-            span / step
-        } else {
-            2.0 * ((0.5 * hi - 0.5 * lo) / step)
-        }
-    };
-    let exponent = if span.is_finite() && (span / max).is_normal() {
-        (span / max).log10().floor()
-    } else {
-        ((0.5 * hi - 0.5 * lo).log10() + 2f64.log10() - max.log10()).floor()
-    };
-    let exponent = if exponent.is_nan() {
-        MIN_DECADE
-    } else {
-        exponent
-    };
-    let exponent = exponent.clamp(MIN_DECADE, MAX_DECADE);
-    let mut decade = 10f64.powf(exponent);
-    // LOOP: at most one pass per power of ten from 10^-323 to 10^308.
-    for _ in 0..=(MAX_DECADE - exponent) as usize + 1 {
-        for m in [1.0, 2.0, 5.0] {
-            let step = (m * decade).max(min_step);
-            if !(step > 0.0 && step.is_finite()) || steps(step) >= max {
-                continue;
-            }
-            let (first, last) = ((lo / step).ceil(), (hi / step).floor());
-            if !(first.is_finite() && last.is_finite()) || last - first > max {
-                continue;
-            }
-            // Multiplied, not accumulated: no 0.30000000000000004 from
-            // adding. `last - first <= max`: a handful of ticks.
-            let count = if last >= first {
-                (last - first) as usize + 1
-            } else {
-                0
-            };
-            return (0..count).map(|i| (first + i as f64) * step).collect();
-        }
-        decade *= 10.0;
-    }
-    // Only a span near 2 * f64::MAX with `max` = 1 gets here.
-    vec![lo, hi]
+/// Several runs ([`Plot::runs`]): each run in its own colour, dash
+/// pattern and marker, named in the legend; by default their validation
+/// values ([`Show::Validation`]). A run that diverged (stopped at a
+/// non-finite loss, or whose training loss grew past 10 times its first
+/// epoch's) is labelled `name: diverged at epoch N` (or `in epoch N` if
+/// that epoch never completed), and the loss and metric axes are fitted to
+/// the runs that did not diverge, so that its exploding values do not
+/// flatten the others; its curve is cut where it leaves the axes, and
+/// triangles on the top edge mark the epochs above.
+///
+/// The legend is always outside the plotting areas: beside them, or under
+/// them if it is wider than a third of the picture. The picture is 960
+/// wide; 600 high with one panel, 300 more per panel with several (more
+/// if the legend goes under them).
+///
+/// # Examples
+///
+/// ```no_run
+/// # use macrograd_runtime as macrograd;
+/// # fn run(a: &macrograd::history::History, b: &macrograd::history::History)
+/// # -> macrograd::Result<()> {
+/// use macrograd::history::{Panel, Plot, Show};
+/// use macrograd::metrics::Metric;
+///
+/// // One run: everything it recorded.
+/// Plot::of(a).panels(Panel::recorded(a)).write("run.png")?;
+/// // Two runs: validation accuracy, and each one's learning rate.
+/// Plot::runs(&[("Adam, lr 0.001", a), ("SGD, lr 0.1", b)])
+///     .title("Optimizers")
+///     .show(Show::Validation)
+///     .panels([Panel::Metric(Metric::Accuracy), Panel::LearningRate])
+///     .write("runs.svg")?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Plot<'a> {
+    runs: Vec<(String, &'a History)>,
+    single: bool,
+    title: String,
+    show: Show,
+    panels: Vec<Panel>,
 }
 
-/// The powers of ten a tick step may take: 10^-323 is the smallest `f64`
-/// has (subnormal), 10^308 the largest.
-const MIN_DECADE: f64 = -323.0;
-const MAX_DECADE: f64 = 308.0;
-
-/// Ticks of a logarithmic axis over `lo..=hi` (`lo` > 0): 1, 2 and 5 times
-/// each power of ten when it spans up to two decades, else the powers of
-/// ten (every second, third ... one past eight decades).
-fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    if !(lo > 0.0 && lo < hi && hi.is_finite()) {
-        return Vec::new();
-    }
-    // From -324 to 309: at most 634 decades.
-    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
-    let decades = (last - first) as usize;
-    let (multiples, every): (&[f64], usize) = if decades <= 3 {
-        (&[1.0, 2.0, 5.0], 1)
-    } else {
-        (&[1.0], decades.div_ceil(8))
-    };
-    (first..=last)
-        .step_by(every)
-        .flat_map(|d| multiples.iter().map(move |m| m * 10f64.powi(d)))
-        .filter(|t| (lo..=hi).contains(t))
-        .collect()
-}
-
-/// The runs of consecutive finite points: a non-finite loss breaks the
-/// line instead of dragging it off the chart.
-fn runs(points: &[(f64, f64)]) -> impl Iterator<Item = Vec<(f64, f64)>> + '_ {
-    points
-        .split(|p| !p.1.is_finite())
-        .filter(|run| !run.is_empty())
-        .map(<[_]>::to_vec)
-}
-
-/// The corner of the plotting area where the legend covers the fewest
-/// curve pixels: the curves are sampled every few pixels along their
-/// lines and counted inside each corner's legend box.
-fn legend_position<DB: DrawingBackend>(
-    chart: &ChartContext<'_, DB, Cartesian2d<Axis, Axis>>,
-    curves: &Curves,
-) -> SeriesLabelPosition {
-    use SeriesLabelPosition::{LowerLeft, LowerRight, UpperLeft, UpperRight};
-    const CORNERS: [SeriesLabelPosition; 4] = [UpperRight, UpperLeft, LowerRight, LowerLeft];
-
-    // The legend's size, as plotters computes it (labels, samples, margins).
-    let mut labels = vec![];
-    if let Some(best) = &curves.best {
-        labels.push(best.label());
-    }
-    labels.extend(
-        curves
-            .series
-            .iter()
-            .filter(|s| !s.points.is_empty())
-            .map(|s| s.name.clone()),
-    );
-    let style = font(LEGEND_FONT);
-    let mut text = MultiLineText::<(i32, i32), String>::new((0, 0), &style);
-    for label in labels {
-        text.push_line(label);
-    }
-    let Ok((w, h)) = text.estimate_dimension() else {
-        return UpperRight;
-    };
-    let (w, h) = (w + LEGEND_SAMPLE as i32 + 24, h + 24);
-
-    // LOOP 1: curve pixels, relative to the plotting area.
-    let area = chart.plotting_area();
-    let (ox, oy) = area.get_base_pixel();
-    let (aw, ah) = area.dim_in_pixel();
-    let mut pixels = vec![];
-    for series in &curves.series {
-        for run in runs(&series.points) {
-            let run: Vec<(i32, i32)> = run.iter().map(|p| chart.backend_coord(p)).collect();
-            pixels.extend(run.first().copied());
-            for pair in run.windows(2) {
-                let ((x0, y0), (x1, y1)) = (pair[0], pair[1]);
-                let steps = ((x1 - x0).abs().max((y1 - y0).abs()) / 3).max(1);
-                for i in 1..=steps {
-                    pixels.push((x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps));
-                }
-            }
+impl<'a> Plot<'a> {
+    /// The curves of one run, titled "Learning curves", with the loss
+    /// panel only.
+    pub fn of(history: &'a History) -> Self {
+        Plot {
+            runs: vec![(String::new(), history)],
+            single: true,
+            title: "Learning curves".into(),
+            show: Show::Both,
+            panels: vec![Panel::Loss],
         }
     }
 
-    // The best epoch's line matters less: it only breaks ties.
-    let line: Vec<(i32, i32)> = match &curves.best {
-        Some(best) => {
-            let (x, top) = chart.backend_coord(&(best.epoch, curves.y.range.end));
-            (0..ah as i32).step_by(3).map(|dy| (x, top + dy)).collect()
+    /// The curves of several runs, each named in the legend, titled
+    /// "Learning curves", with their validation losses only.
+    pub fn runs(runs: &[(&str, &'a History)]) -> Self {
+        Plot {
+            runs: runs
+                .iter()
+                .map(|(name, h)| (name.to_string(), *h))
+                .collect(),
+            single: false,
+            title: "Learning curves".into(),
+            show: Show::Validation,
+            panels: vec![Panel::Loss],
         }
-        None => vec![],
-    };
-
-    // LOOP 2: the first corner with the fewest pixels under its box (plus
-    // a few pixels of clearance).
-    let covered = |corner: &SeriesLabelPosition| {
-        let left = matches!(corner, UpperLeft | LowerLeft);
-        let upper = matches!(corner, UpperLeft | UpperRight);
-        let x0 = if left { 5 } else { aw as i32 - w - 5 };
-        let y0 = if upper { 5 } else { ah as i32 - h - 5 };
-        let (x0, y0, x1, y1) = (x0 - 6, y0 - 6, x0 + w + 6, y0 + h + 6);
-        let inside =
-            |&&(x, y): &&(i32, i32)| (x0..=x1).contains(&(x - ox)) && (y0..=y1).contains(&(y - oy));
-        (
-            pixels.iter().filter(inside).count(),
-            line.iter().filter(inside).count(),
-        )
-    };
-    CORNERS
-        .into_iter()
-        .min_by_key(covered)
-        .unwrap_or(UpperRight)
-}
-
-/// A loss for a label: 4 significant digits, no trailing zeros, an
-/// exponent outside [0.001, 100000).
-fn number(value: f64) -> String {
-    let magnitude = value.abs();
-    if value == 0.0 || !value.is_finite() {
-        return value.to_string();
     }
-    if !(1e-3..1e5).contains(&magnitude) {
-        let s = format!("{value:.3e}");
-        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
-        return format!("{}e{exponent}", trim_zeros(mantissa));
-    }
-    let decimals = (3 - magnitude.log10().floor() as i32).max(0) as usize;
-    trim_zeros(&format!("{value:.decimals$}")).to_owned()
-}
 
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
+    /// The title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// Which values of each run the loss and metric panels show (for
+    /// several runs; one run shows both).
+    pub fn show(mut self, show: Show) -> Self {
+        self.show = show;
+        self
+    }
+
+    /// The panels, from the top; none means the loss panel alone.
+    pub fn panels(mut self, panels: impl IntoIterator<Item = Panel>) -> Self {
+        self.panels = panels.into_iter().collect();
+        self
+    }
+
+    /// Draws the plot to `path`: the format follows the extension, in any
+    /// case (`.svg` or `.png`), and the file is written atomically, as by
+    /// [`History::write_csv`].
+    ///
+    /// Drawing never panics or hangs, whatever the histories hold.
+    ///
+    /// # Errors
+    ///
+    /// As [`History::plot`].
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
+        render(&self.figure(), path.as_ref())
+    }
+
+    fn figure(&self) -> Figure {
+        curves::figure(&curves::Request {
+            runs: &self.runs,
+            single: self.single,
+            title: &self.title,
+            show: self.show,
+            panels: &self.panels,
+        })
     }
 }
-
-mod raster;
 
 #[cfg(test)]
 mod tests {
+    use super::axis::*;
     use super::*;
-    use crate::history::{EpochLog, Monitor, Show};
+    use crate::history::{EpochLog, Monitor, Show, StopReason};
     use crate::rng::Rng;
+    use std::ops::Range;
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::time::Duration;
 
@@ -972,10 +443,18 @@ mod tests {
     /// PNG if `png`; `Err` with the input if any of them panics.
     fn draw_all(history: &History, png: bool) -> std::result::Result<(), String> {
         let runs = [("a", history), ("b", history)];
-        let mut curves = vec![Curves::of(history)];
+        let every = [
+            Panel::Loss,
+            Panel::Metric(Metric::Accuracy),
+            Panel::Metric(Metric::MAE),
+            Panel::Metric(Metric::R2),
+            Panel::LearningRate,
+        ];
+        let mut curves = vec![Plot::of(history).panels(every).figure()];
         for show in [Show::Both, Show::Validation, Show::Training] {
-            curves.push(Curves::compare("runs", show, &runs));
+            curves.push(Plot::runs(&runs).show(show).panels(every).figure());
         }
+        curves.push(Plot::of(history).figure());
         let formats: &[Format] = if png {
             &[Format::Svg, Format::Png]
         } else {
@@ -1030,7 +509,26 @@ mod tests {
                 _ => Some(rng.next_u64() as usize),
             };
             let mut h = history(&losses, &val, first, best);
+            // Metrics and learning rates as wild as the losses, in some
+            // epochs only.
+            for e in &mut h.epochs {
+                e.lr = value(&mut rng);
+                for m in [Metric::Accuracy, Metric::MAE, Metric::R2] {
+                    if rng.below(3) > 0 {
+                        e.metrics.push((m, value(&mut rng)));
+                    }
+                    if rng.below(3) == 0 {
+                        e.val_metrics.push((m, value(&mut rng)));
+                    }
+                }
+            }
             if rng.below(4) == 0 {
+                h.stop = StopReason::NonFinite {
+                    epoch: first.wrapping_add(rng.below(n + 1)),
+                    batch: 1,
+                    loss: f64::NAN,
+                };
+            } else if rng.below(4) == 0 {
                 h.stop = StopReason::EarlyStopping {
                     monitor: Monitor::ValLoss,
                     best_epoch: best.unwrap_or(0),
@@ -1043,7 +541,11 @@ mod tests {
         }
         // Many epochs, losses swinging across the whole range.
         let many: Vec<f64> = (0..20_000).map(|_| value(&mut rng)).collect();
-        cases.push((history(&many, &[], 1, Some(7)), false));
+        let mut h = history(&many, &[], 1, Some(7));
+        for e in &mut h.epochs {
+            e.lr = value(&mut rng);
+        }
+        cases.push((h, false));
 
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
@@ -1058,6 +560,251 @@ mod tests {
             failures.len(),
             cases.len(),
             failures.join("\n")
+        );
+    }
+
+    /// Charts of random points and fields: a picture or a clean error,
+    /// never a panic.
+    #[test]
+    fn charts_never_panic() {
+        let mut rng = Rng::new(11);
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let mut failures = Vec::new();
+        for case in 0..60 {
+            let n = rng.below(40);
+            let mut points = || -> Vec<(f64, f64)> {
+                (0..n).map(|_| (value(&mut rng), value(&mut rng))).collect()
+            };
+            let (a, b) = (points(), points());
+            let mut chart = Chart::new("chart").line("line", a).points("points", b);
+            if case % 2 == 0 {
+                let ends: Vec<f64> = (0..5).map(|_| value(&mut rng)).collect();
+                let cells = (rng.below(6), rng.below(6));
+                let values: Vec<f64> = (0..rng.below(40)).map(|_| value(&mut rng)).collect();
+                let mut field =
+                    Field::from_fn(ends[0]..ends[1], ends[2]..ends[3], cells, |_| values)
+                        .level(ends[4]);
+                if case % 4 == 0 {
+                    field = field.scale(ends[1]..ends[0]);
+                }
+                chart = chart.field(field);
+            }
+            let figure = chart.figure();
+            let format = if case % 10 == 0 {
+                Format::Png
+            } else {
+                Format::Svg
+            };
+            match catch_unwind(AssertUnwindSafe(|| image(&figure, format))) {
+                Ok(Ok(bytes)) if !bytes.is_empty() => {}
+                Ok(Err(message)) if !message.is_empty() => {}
+                _ => failures.push(format!("{chart:?}")),
+            }
+        }
+        std::panic::set_hook(hook);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// A run that diverged and a sound one: the sound one's loss range.
+    fn diverged_and_sound() -> (History, History) {
+        let mut diverged = history(&[1.0, 50.0, 1e9], &[], 1, None);
+        diverged.stop = StopReason::NonFinite {
+            epoch: 4,
+            batch: 2,
+            loss: f64::INFINITY,
+        };
+        let sound = history(&[1.0, 0.5, 0.3, 0.2], &[], 1, None);
+        (diverged, sound)
+    }
+
+    #[test]
+    fn a_diverged_run_is_named_and_left_out_of_the_loss_axis() {
+        let (diverged, sound) = diverged_and_sound();
+        assert_eq!(curves::diverged(&diverged), Some(4));
+        assert_eq!(curves::diverged(&sound), None);
+        // Growing past 10 times the first loss is diverging too.
+        assert_eq!(
+            curves::diverged(&history(&[1.0, 2.0, 30.0], &[], 1, None)),
+            Some(3)
+        );
+
+        let runs = [("wild", &diverged), ("calm", &sound)];
+        let figure = Plot::runs(&runs)
+            .panels([Panel::Loss, Panel::LearningRate])
+            .figure();
+        let loss = &figure.panes[0].y;
+        // Fitted to 0.2..1: the diverged run's 50 and 1e9 are off the axis.
+        assert!(
+            loss.range.end < 2.0 && loss.range.start > 0.1,
+            "{:?}",
+            loss.range
+        );
+        assert!(figure.panes[0].y.fraction(50.0) > 1.0);
+        assert_eq!(figure.legend[0].label, "wild: diverged in epoch 4");
+        assert_eq!(figure.legend[1].label, "calm");
+        assert!(
+            figure.subtitle.contains("did not diverge"),
+            "{}",
+            figure.subtitle
+        );
+        // Its line is cut at the top edge: no piece goes above the axis.
+        let pieces = figure::clip(&figure.panes[0].series[0].points, &figure.panes[0].x, loss);
+        assert_eq!(pieces.len(), 1);
+        let top = pieces[0].last().unwrap();
+        assert!((loss.fraction(top.1) - 1.0).abs() < 1e-6, "{top:?}");
+        // The learning rate does not diverge: its axis has every run.
+        assert!(figure.panes[1].y.log);
+
+        // Alone, a diverged run is all there is to see: nothing is left out.
+        let alone = Plot::runs(&runs[..1]).figure();
+        assert!(alone.panes[0].y.range.end >= 1e9);
+        let single = Plot::of(&diverged).figure();
+        assert!(single.panes[0].y.range.end >= 1e9);
+    }
+
+    #[test]
+    fn clip_cuts_lines_at_the_edges_and_breaks_them_at_gaps() {
+        let x = Axis::linear(0.0, 4.0, vec![]);
+        let y = Axis::linear(0.0, 1.0, vec![]);
+        let points = [
+            (0.0, 0.5),
+            (1.0, 1.5),
+            (2.0, 0.5),
+            (3.0, f64::NAN),
+            (4.0, 0.25),
+        ];
+        let pieces = figure::clip(&points, &x, &y);
+        // Up to the top edge at x = 0.5, back in at x = 1.5 down to
+        // (2, 0.5); the NaN leaves (4, 0.25) alone: no line.
+        assert_eq!(pieces.len(), 2, "{pieces:?}");
+        let close =
+            |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9;
+        assert!(
+            close(pieces[0][0], (0.0, 0.5)) && close(pieces[0][1], (0.5, 1.0)),
+            "{pieces:?}"
+        );
+        assert!(
+            close(pieces[1][0], (1.5, 1.0)) && close(pieces[1][1], (2.0, 0.5)),
+            "{pieces:?}"
+        );
+    }
+
+    #[test]
+    fn the_legend_is_outside_every_pane() {
+        let (diverged, sound) = diverged_and_sound();
+        let long = "a run with a name far too long to sit beside the chart, lr 0.001";
+        let runs = [("a", &sound), ("b", &diverged), (long, &sound)];
+        let mut figures = vec![
+            Plot::of(&sound).figure(),
+            Plot::of(&sound).panels(Panel::recorded(&sound)).figure(),
+            Plot::runs(&runs[..2])
+                .panels([Panel::Loss, Panel::LearningRate])
+                .figure(),
+            Plot::runs(&runs).show(Show::Both).figure(),
+            Chart::new("c").points("p", [(0.0, 1.0)]).figure(),
+        ];
+        let many: Vec<(String, &History)> = (0..30).map(|i| (format!("run {i}"), &sound)).collect();
+        let many: Vec<(&str, &History)> = many.iter().map(|(n, h)| (n.as_str(), *h)).collect();
+        figures.push(Plot::runs(&many).figure());
+        let mut below = 0;
+        for figure in &figures {
+            let layout = layout(figure);
+            let legend = layout.legend.expect("a legend");
+            let image = figure::Rect {
+                x: 0,
+                y: 0,
+                w: layout.size.0 as i32,
+                h: layout.size.1 as i32,
+            };
+            for pane in &layout.panes {
+                assert!(!pane.overlaps(&legend), "{layout:?}");
+            }
+            assert!(
+                legend.x >= 0 && legend.x + legend.w <= image.w,
+                "{layout:?}"
+            );
+            assert!(
+                legend.y >= 0 && legend.y + legend.h <= image.h,
+                "{layout:?}"
+            );
+            below += usize::from(
+                legend.y >= layout.panes.last().unwrap().y + layout.panes.last().unwrap().h,
+            );
+        }
+        // The long name and the 30 runs do not fit beside: under.
+        assert_eq!(below, 2);
+        assert_eq!(layout(&figures[0]).size, (960, 600));
+        assert_eq!(layout(&figures[2]).size, (960, 704));
+    }
+
+    #[test]
+    fn styles_differ_in_colour_and_in_dash_or_marker() {
+        for i in 0..10 {
+            for j in 0..i {
+                let (a, b) = (figure::nth_style(i), figure::nth_style(j));
+                assert_ne!(a.color, b.color, "{i} {j}");
+                assert!(a.dash != b.dash || a.marker != b.marker, "{i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn panels_cover_what_the_history_recorded() {
+        let mut h = history(&[1.0, 0.5], &[Some(0.9), None], 1, None);
+        h.epochs[1].metrics.push((Metric::MAE, 0.3));
+        h.epochs[0].val_metrics.push((Metric::R2, 0.1));
+        assert_eq!(
+            Panel::recorded(&h),
+            [
+                Panel::Loss,
+                Panel::Metric(Metric::MAE),
+                Panel::Metric(Metric::R2),
+                Panel::LearningRate
+            ]
+        );
+        let figure = Plot::of(&h).panels(Panel::recorded(&h)).figure();
+        assert_eq!(figure.panes.len(), 4);
+        assert_eq!(figure.panes[3].y_desc, "learning rate (log scale)");
+        // MAE has a training value in epoch 2 only; R2 a validation value.
+        assert_eq!(figure.panes[1].series[0].points, [(2.0, 0.3)]);
+        assert_eq!(figure.panes[2].series[1].points, [(1.0, 0.1)]);
+        let labels: Vec<&str> = figure.legend.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "training",
+                "validation",
+                "learning rate",
+                "best: epoch 1 (val_loss 0.9)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_contour_runs_where_the_field_crosses_its_level() {
+        // 0 left of x = 0, 1 right of it: the level 0.5 crosses between
+        // the centres of columns 1 and 2 (x = -0.25 and 0.25).
+        let field = Field::from_fn(-1.0..1.0, -1.0..1.0, (4, 3), |centres| {
+            centres
+                .iter()
+                .map(|[x, _]| if *x < 0.0 { 0.0 } else { 1.0 })
+                .collect()
+        })
+        .level(0.5);
+        let shading = field.clone().scale(0.0..1.0);
+        let figure = Chart::new("f").field(shading).figure();
+        let shading = figure.panes[0].shading.as_ref().unwrap();
+        let segments = figure::contour(shading, 0.5);
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        for [a, b] in segments {
+            assert_eq!((a.0, b.0), (1.5, 1.5), "in cells from the first centre");
+        }
+        // The axes are the field's rectangle, without a margin.
+        assert_eq!(figure.panes[0].x.range, -1.0..1.0);
+        assert_eq!(
+            figure::shade(1.0, &(0.0..1.0), (RGBColor(0, 0, 255), RGBColor(255, 0, 0))),
+            Some(RGBColor(255, 115, 115))
         );
     }
 
@@ -1125,8 +872,8 @@ mod tests {
 
         // Epochs near 2^64 are on the epoch axis, not rounded off it.
         for first in [usize::MAX - 1, usize::MAX / 2] {
-            let curves = Curves::of(&history(&[1.0, 2.0], &[], first, None));
-            let range = curves.x.range.clone();
+            let figure = Plot::of(&history(&[1.0, 2.0], &[], first, None)).figure();
+            let range = figure.panes[0].x.range.clone();
             let epoch = first as f64;
             assert!(range.start < epoch && epoch < range.end, "{range:?}");
         }
