@@ -524,7 +524,14 @@ pub mod __private {
     /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
     /// that the rows are a constant.
     pub const fn summary_rows<const N: usize>(
-        rows: [(&'static str, usize, &'static str, usize, &'static [usize], usize); N],
+        rows: [(
+            &'static str,
+            usize,
+            &'static str,
+            usize,
+            &'static [usize],
+            usize,
+        ); N],
     ) -> [LayerSummary; N] {
         let mut out = [LayerSummary {
             name: "",

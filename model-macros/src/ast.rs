@@ -8,10 +8,16 @@
 //!            | "dtype" Ident                     -- `f32` | `f64` (checked)
 //!            | "input" Expr                      -- `10` or an image `[C, H, W]` (checked)
 //!            | Call                              -- a layer: `ReLU`, `Linear(10, 64)`, `Conv2d(1, 8, 3)`
+//!            | Block                             -- `residual { .. }`, `concat { .. }`, `add { .. }`
 //!            | "loss" Call                       -- `loss MSE`, `loss Huber(delta = 0.5)`
 //!            | "optim" Call                      -- `optim SGD(0.01, momentum = 0.9)`
 //! Call      := Ident ("(" Arg ("," Arg)* ","? ")")?
 //! Arg       := Expr | Ident "=" Expr             -- positional, or named
+//! Block     := BlockWord ("(" BlockArg ("," BlockArg)* ","? ")")? "{" Chain (";" Chain)* ";"? "}"
+//! BlockWord := "residual" | "concat" | "add"
+//! BlockArg  := Ident "=" (Call | "[" Call ("," Call)* ","? "]")  -- `shortcut = Conv2d(16, 32, 1)`
+//! Chain     := Element ("=>" Element)*           -- a branch of `concat`/`add`; layers in order in `residual`
+//! Element   := Call | Block
 //! ```
 //!
 //! Parsing is loose on purpose (see `parse`): any `Ident(args)` is a layer and
@@ -63,6 +69,8 @@ pub enum StmtKind {
     Input { keyword: Ident, size: Expr },
     /// `Linear(10, 64)`, `ReLU`.
     Layer(Call),
+    /// `residual { .. }`, `concat { .. }`, `add { .. }`.
+    Block(Block),
     /// `loss MSE`.
     Loss { keyword: Ident, call: Call },
     /// `optim SGD(0.01)`.
@@ -83,6 +91,42 @@ pub struct Call {
     pub name: Ident,
     pub paren: Option<token::Paren>,
     pub args: Punctuated<Arg, Token![,]>,
+}
+
+/// A block: a residual connection or parallel branches, with its body.
+#[derive(Debug)]
+pub struct Block {
+    /// `residual`, `concat` or `add` (checked).
+    pub keyword: Ident,
+    /// `(shortcut = ...)`, when written.
+    pub paren: Option<token::Paren>,
+    pub args: Vec<BlockArg>,
+    pub brace: token::Brace,
+    /// The `;`-separated items: in `residual`, layers run one after the
+    /// other; in `concat` and `add`, each item is a branch.
+    pub items: Vec<Chain>,
+}
+
+/// `shortcut = Conv2d(16, 32, 1, stride = 2)` or `shortcut = [Conv2d(..),
+/// BatchNorm]`.
+#[derive(Debug)]
+pub struct BlockArg {
+    pub name: Ident,
+    pub eq_token: Token![=],
+    pub bracket: Option<token::Bracket>,
+    pub calls: Vec<Call>,
+}
+
+/// `Conv2d(16, 8, 1) => ReLU`: elements run one after the other.
+#[derive(Debug)]
+pub struct Chain {
+    pub elems: Vec<Element>,
+}
+
+#[derive(Debug)]
+pub enum Element {
+    Layer(Call),
+    Block(Block),
 }
 
 /// One argument of a call.
@@ -145,6 +189,7 @@ impl ToTokens for StmtKind {
                 size.to_tokens(tokens);
             }
             StmtKind::Layer(call) => call.to_tokens(tokens),
+            StmtKind::Block(block) => block.to_tokens(tokens),
             StmtKind::Loss { keyword, call } | StmtKind::Optim { keyword, call } => {
                 keyword.to_tokens(tokens);
                 call.to_tokens(tokens);
@@ -160,5 +205,41 @@ impl ToTokens for Stmt {
         }
         self.kind.to_tokens(tokens);
         self.semi.to_tokens(tokens);
+    }
+}
+
+impl ToTokens for Block {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.keyword.to_tokens(tokens);
+        if let Some(paren) = &self.paren {
+            paren.surround(tokens, |tokens| {
+                for arg in &self.args {
+                    arg.name.to_tokens(tokens);
+                    arg.eq_token.to_tokens(tokens);
+                    match &arg.bracket {
+                        Some(bracket) => bracket.surround(tokens, |tokens| {
+                            for call in &arg.calls {
+                                call.to_tokens(tokens);
+                            }
+                        }),
+                        None => {
+                            for call in &arg.calls {
+                                call.to_tokens(tokens);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        self.brace.surround(tokens, |tokens| {
+            for chain in &self.items {
+                for element in &chain.elems {
+                    match element {
+                        Element::Layer(call) => call.to_tokens(tokens),
+                        Element::Block(block) => block.to_tokens(tokens),
+                    }
+                }
+            }
+        });
     }
 }

@@ -138,6 +138,7 @@ pub enum LayerId {
     MaxPool2d,
     AvgPool2d,
     Flatten,
+    Identity,
     BatchNorm,
     BatchNorm1d,
     BatchNorm2d,
@@ -157,6 +158,7 @@ impl LayerId {
             LayerId::BatchNorm2d => Shape::BatchNorm { image: Some(true) },
             LayerId::LayerNorm => Shape::LayerNorm,
             LayerId::ReLU
+            | LayerId::Identity
             | LayerId::LeakyReLU
             | LayerId::Sigmoid
             | LayerId::Tanh
@@ -293,6 +295,11 @@ pub const LAYERS: &[Entry<LayerId>] = &[
     Entry {
         id: LayerId::Flatten,
         name: "Flatten",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::Identity,
+        name: "Identity",
         params: &[],
     },
     Entry {

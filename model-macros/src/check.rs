@@ -14,9 +14,12 @@ mod sizes;
 use proc_macro2::Span;
 use syn::{Error, Ident};
 
-use crate::ast::{Call, Input, StmtKind};
+use crate::ast::{Block, Call, Element, Input, StmtKind};
 use crate::catalog::{self, Entry, LayerId, LossId, OptimId};
-use crate::ir::{Dims, Dtype, Layer, LayerKind, Loss, LossKind, Model, Optim, OptimKind};
+use crate::ir::{
+    Dims, Dtype, Graph, JoinKind, Layer, LayerKind, Loss, LossKind, Model, Op, Optim, OptimKind,
+    Row,
+};
 use args::{Args, Value};
 use shapes::{check_shapes, Declared, Shapes};
 use sizes::check_sizes;
@@ -29,12 +32,28 @@ pub fn model(input: &Input) -> Result<Model, Error> {
     let dtype = check_dtype(input, &mut errors);
     let declared = check_input(input, &mut errors);
     let mut layers = Vec::new();
+    let mut nodes = Vec::new();
+    let mut blocks = 0;
     let mut loss = None;
     let mut optim = None;
     for (index, stmt) in input.stmts.iter().enumerate() {
         errors.at(index);
         match &stmt.kind {
-            StmtKind::Layer(call) => layers.push(check_layer(index, call, &mut errors)),
+            StmtKind::Layer(call) => {
+                let path = nodes.len().to_string();
+                nodes.push(Node::Layer(layers.len()));
+                layers.push(check_layer(index, call, path, 0, &mut errors));
+            }
+            StmtKind::Block(block) => {
+                let path = nodes.len().to_string();
+                let mut tree = Tree {
+                    stmt: index,
+                    layers: &mut layers,
+                    blocks: &mut blocks,
+                    errors: &mut errors,
+                };
+                nodes.push(Node::Block(tree.block(block, path, 1)));
+            }
             StmtKind::Loss { call, .. } if loss.is_none() => {
                 loss = Some(check_loss(index, call, &mut errors));
             }
@@ -44,14 +63,18 @@ pub fn model(input: &Input) -> Result<Model, Error> {
             _ => {}
         }
     }
-    let shapes = check_shapes(&declared, &layers, &mut errors);
+    let shapes = check_shapes(&declared, &layers, &nodes, blocks, &mut errors);
     let params = check_sizes(&layers, &shapes, &mut errors);
-    check_softmax_last(&layers, &mut errors);
+    check_softmax_last(&layers, &nodes, &mut errors);
     if let Some(Some(loss)) = &loss {
-        check_logits(&layers, loss, &mut errors);
+        check_logits(&layers, &nodes, loss, &mut errors);
         if let Some(output) = shapes.output {
-            let last = shapes.texts.last().map_or("", String::as_str);
-            check_outputs(loss, output, last, &mut errors);
+            let last = match nodes.last() {
+                Some(Node::Layer(i)) => shapes.texts[*i].clone(),
+                Some(Node::Block(block)) => format!("{} {{ .. }}", block.keyword),
+                None => String::new(),
+            };
+            check_outputs(loss, output, &last, &mut errors);
         }
     }
     errors.finish()?;
@@ -59,6 +82,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
         input,
         dtype,
         &layers,
+        &nodes,
         &shapes,
         &params,
         loss.flatten(),
@@ -130,6 +154,168 @@ struct LayerSpec<'a> {
     stmt: usize,
     call: &'a Call,
     checked: Option<Checked<'a, LayerId>>,
+    /// The module path PyTorch gives it: `3`, `2.body.0`.
+    path: String,
+    /// 0 for the model's own layers, 1 inside a block, ...
+    depth: usize,
+}
+
+/// The model as written: layers (indices into the flat list of
+/// `LayerSpec`s, in the order PyTorch registers them) and blocks.
+enum Node<'a> {
+    Layer(usize),
+    Block(BlockSpec<'a>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BlockKind {
+    /// `body(x) + x`, or `body(x) + shortcut(x)`.
+    Residual,
+    /// The branches side by side.
+    Concat,
+    /// The branches added up.
+    Add,
+}
+
+/// A block with its branches: one (its body) for `residual`.
+struct BlockSpec<'a> {
+    kind: BlockKind,
+    keyword: &'a syn::Ident,
+    stmt: usize,
+    /// Numbered in the order the blocks are met, from 0.
+    id: usize,
+    path: String,
+    depth: usize,
+    branches: Vec<Vec<Node<'a>>>,
+    shortcut: Option<Vec<Node<'a>>>,
+}
+
+/// Builds the nodes of a block statement, adding its layers to `layers`.
+struct Tree<'a, 'e> {
+    stmt: usize,
+    layers: &'e mut Vec<LayerSpec<'a>>,
+    blocks: &'e mut usize,
+    errors: &'e mut Errors,
+}
+
+impl<'a> Tree<'a, '_> {
+    /// `block` at module path `path`, its layers at `depth`.
+    fn block(&mut self, block: &'a Block, path: String, depth: usize) -> BlockSpec<'a> {
+        let keyword = &block.keyword;
+        let kind = match keyword.to_string().as_str() {
+            "residual" => BlockKind::Residual,
+            "concat" => BlockKind::Concat,
+            _ => BlockKind::Add,
+        };
+        let id = *self.blocks;
+        *self.blocks += 1;
+        let mut shortcut = None;
+        for arg in &block.args {
+            if kind != BlockKind::Residual || arg.name != "shortcut" {
+                let expected = match kind {
+                    BlockKind::Residual => "`residual` takes `shortcut = ..`",
+                    _ => "it takes none",
+                };
+                self.errors.push(Error::new_spanned(
+                    &arg.name,
+                    format!("unknown argument `{}` of `{keyword}`; {expected}", arg.name),
+                ));
+                continue;
+            }
+            if shortcut.is_some() {
+                self.errors.push(Error::new_spanned(
+                    &arg.name,
+                    "expected one `shortcut`, found a second one",
+                ));
+                continue;
+            }
+            let nodes = match (&arg.bracket, &arg.calls[..]) {
+                (None, [call]) => vec![self.layer(call, format!("{path}.shortcut"), depth)],
+                (_, calls) => calls
+                    .iter()
+                    .enumerate()
+                    .map(|(j, call)| self.layer(call, format!("{path}.shortcut.{j}"), depth))
+                    .collect(),
+            };
+            if nodes.is_empty() {
+                self.errors.push(Error::new_spanned(
+                    &arg.name,
+                    "expected at least one layer in `shortcut = [..]`",
+                ));
+                continue;
+            }
+            shortcut = Some(nodes);
+        }
+        let branches = match kind {
+            BlockKind::Residual => {
+                let elements: Vec<&'a Element> =
+                    block.items.iter().flat_map(|c| &c.elems).collect();
+                if elements.is_empty() {
+                    self.errors.push(Error::new_spanned(
+                        keyword,
+                        "expected at least one layer in `residual { .. }`",
+                    ));
+                }
+                let body = elements
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, e)| self.element(e, format!("{path}.body.{j}"), depth))
+                    .collect();
+                vec![body]
+            }
+            BlockKind::Concat | BlockKind::Add => {
+                if block.items.len() < 2 {
+                    self.errors.push(Error::new_spanned(
+                        keyword,
+                        format!(
+                            "expected at least 2 branches in `{keyword} {{ .. }}`, found {}: one \
+                             per line, ending in `;` (`Identity` passes the input on)",
+                            block.items.len()
+                        ),
+                    ));
+                }
+                block
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(k, chain)| {
+                        chain
+                            .elems
+                            .iter()
+                            .enumerate()
+                            .map(|(j, e)| {
+                                self.element(e, format!("{path}.branches.{k}.{j}"), depth)
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        BlockSpec {
+            kind,
+            keyword,
+            stmt: self.stmt,
+            id,
+            path,
+            depth: depth - 1,
+            branches,
+            shortcut,
+        }
+    }
+
+    fn element(&mut self, element: &'a Element, path: String, depth: usize) -> Node<'a> {
+        match element {
+            Element::Layer(call) => self.layer(call, path, depth),
+            Element::Block(block) => Node::Block(self.block(block, path, depth + 1)),
+        }
+    }
+
+    fn layer(&mut self, call: &'a Call, path: String, depth: usize) -> Node<'a> {
+        let index = self.layers.len();
+        let spec = check_layer(self.stmt, call, path, depth, self.errors);
+        self.layers.push(spec);
+        Node::Layer(index)
+    }
 }
 
 impl LayerSpec<'_> {
@@ -244,6 +430,26 @@ fn check_order(input: &Input, errors: &mut Errors) {
                         format!(
                             "expected every layer before `loss` and `optim`, found `{}` after `{after}`",
                             call.name
+                        ),
+                    ));
+                }
+            }
+            StmtKind::Block(block) => {
+                first_body.get_or_insert_with(|| format!("`{}`", block.keyword));
+                layers += 1;
+                let after = match (seen_loss, seen_optim) {
+                    (true, _) => "loss",
+                    (false, true) => "optim",
+                    (false, false) => continue,
+                };
+                if !late_layer_reported {
+                    late_layer_reported = true;
+                    errors.push(Error::new_spanned(
+                        &block.keyword,
+                        format!(
+                            "expected every layer and block before `loss` and `optim`, found \
+                             `{}` after `{after}`",
+                            block.keyword
                         ),
                     ));
                 }
@@ -487,7 +693,13 @@ fn check_call<'a, Id>(
 
 /// A layer's name and arguments (count, kind and range: `args::bind`),
 /// then `check_pool_padding`.
-fn check_layer<'a>(stmt: usize, call: &'a Call, errors: &mut Errors) -> LayerSpec<'a> {
+fn check_layer<'a>(
+    stmt: usize,
+    call: &'a Call,
+    path: String,
+    depth: usize,
+    errors: &mut Errors,
+) -> LayerSpec<'a> {
     let checked = check_call(stmt, catalog::LAYERS, Category::Layer, call, errors);
     if let Some(layer) = &checked {
         check_pool_padding(layer, errors);
@@ -496,6 +708,8 @@ fn check_layer<'a>(stmt: usize, call: &'a Call, errors: &mut Errors) -> LayerSpe
         stmt,
         call,
         checked,
+        path,
+        depth,
     }
 }
 
@@ -590,26 +804,41 @@ fn check_nesterov(optim: &Checked<OptimId>, errors: &mut Errors) {
 
 /// Rule: `Softmax` only as the last layer. Its output sums to 1 per sample,
 /// which is only meaningful as probabilities; inside the network it is almost
-/// always a mistake (and the runtime's backward assumes it is last).
-fn check_softmax_last(layers: &[LayerSpec], errors: &mut Errors) {
+/// always a mistake (and the runtime's backward assumes it is last). Inside
+/// a block it is never last.
+fn check_softmax_last(layers: &[LayerSpec], nodes: &[Node], errors: &mut Errors) {
+    for layer in layers.iter().filter(|l| l.depth > 0) {
+        if layer.id() == Some(LayerId::Softmax) {
+            errors.at(layer.stmt);
+            errors.push(Error::new_spanned(
+                &layer.call.name,
+                "expected `Softmax` only as the last layer, found it inside a block",
+            ));
+        }
+    }
     // A loss written as a layer after `Softmax` (`Softmax; CrossEntropy;`)
     // is reported as such; it does not make `Softmax` not last.
-    let layers: Vec<&LayerSpec> = layers
+    let top: Vec<&Node> = nodes
         .iter()
-        .filter(|layer| bare_keyword(layer.call).is_none())
+        .filter(|node| match node {
+            Node::Layer(i) => bare_keyword(layers[*i].call).is_none(),
+            Node::Block(_) => true,
+        })
         .collect();
-    for pair in layers.windows(2) {
-        let [softmax, next] = pair else {
+    for pair in top.windows(2) {
+        let [Node::Layer(softmax), next] = pair else {
             continue;
         };
+        let softmax = &layers[*softmax];
         if softmax.id() == Some(LayerId::Softmax) {
+            let next = match next {
+                Node::Layer(i) => layers[*i].call.name.to_string(),
+                Node::Block(block) => block.keyword.to_string(),
+            };
             errors.at(softmax.stmt);
             errors.push(Error::new_spanned(
                 &softmax.call.name,
-                format!(
-                    "expected `Softmax` only as the last layer, found it before `{}`",
-                    next.call.name
-                ),
+                format!("expected `Softmax` only as the last layer, found it before `{next}`"),
             ));
         }
     }
@@ -619,10 +848,11 @@ fn check_softmax_last(layers: &[LayerSpec], errors: &mut Errors) {
 /// sigmoid themselves (PyTorch's `CrossEntropyLoss`, `BCEWithLogitsLoss`).
 /// A `Softmax` / `Sigmoid` before them squashes twice: it trains, badly, with
 /// vanishing gradients, and no error would ever show it.
-fn check_logits(layers: &[LayerSpec], loss: &Checked<LossId>, errors: &mut Errors) {
-    let Some(last) = layers.last() else {
+fn check_logits(layers: &[LayerSpec], nodes: &[Node], loss: &Checked<LossId>, errors: &mut Errors) {
+    let Some(Node::Layer(last)) = nodes.last() else {
         return;
     };
+    let last = &layers[*last];
     let applies = match (last.id(), loss.entry.id) {
         (Some(LayerId::Softmax), LossId::CrossEntropy) => "log-softmax",
         (Some(LayerId::Sigmoid), LossId::BCE) => "the sigmoid",
@@ -692,37 +922,41 @@ fn check_outputs(loss: &Checked<LossId>, output: Dims, last: &str, errors: &mut 
 }
 
 /// The checked model; `None` only if something was not checked (a bug).
+#[allow(clippy::too_many_arguments)]
 fn build(
     input: &Input,
     dtype: Option<Dtype>,
     layers: &[LayerSpec],
+    nodes: &[Node],
     shapes: &Shapes,
     params: &[Option<Vec<usize>>],
     loss: Option<Checked<LossId>>,
     optim: Option<Checked<OptimId>>,
 ) -> Option<Model> {
-    let mut ir_layers = Vec::with_capacity(layers.len());
-    for (index, layer) in layers.iter().enumerate() {
-        let checked = layer.checked.as_ref()?;
-        let (input, output) = (*shapes.layers.get(index)?)?;
-        ir_layers.push(Layer {
-            kind: layer_kind(checked, input)?,
-            index,
-            input,
-            output,
-            span: layer.call.name.span(),
-            text: shapes.texts.get(index)?.clone(),
-            params: params.get(index)?.clone()?,
-        });
-    }
+    let model_input = shapes.input?;
+    let mut graph = GraphBuilder {
+        specs: layers,
+        shapes,
+        params,
+        layers: (0..layers.len()).map(|_| None).collect(),
+        graph: Graph {
+            ops: Vec::new(),
+            widths: vec![model_input.len()],
+            output: 0,
+            rows: Vec::new(),
+        },
+    };
+    graph.graph.output = graph.chain(nodes, 0)?;
+    let ir_layers = graph.layers.into_iter().collect::<Option<Vec<Layer>>>()?;
     let (loss, optim) = (loss?, optim?);
     Some(Model {
         attrs: input.attrs.clone(),
         vis: input.vis.clone(),
         name: input.name.clone(),
         dtype: dtype?,
-        input: shapes.input?,
+        input: model_input,
         layers: ir_layers,
+        graph: graph.graph,
         loss: Loss {
             kind: loss_kind(&loss)?,
             span: loss.call.name.span(),
@@ -733,6 +967,124 @@ fn build(
         },
         span: Span::call_site(),
     })
+}
+
+/// Lays the checked nodes out as slots and steps.
+struct GraphBuilder<'s, 'a> {
+    specs: &'s [LayerSpec<'a>],
+    shapes: &'s Shapes,
+    params: &'s [Option<Vec<usize>>],
+    layers: Vec<Option<Layer>>,
+    graph: Graph,
+}
+
+impl GraphBuilder<'_, '_> {
+    fn slot(&mut self, dims: Dims) -> usize {
+        self.graph.widths.push(dims.len());
+        self.graph.widths.len() - 1
+    }
+
+    /// `nodes` from slot `src`; returns the slot of the last one's output.
+    fn chain(&mut self, nodes: &[Node], mut src: usize) -> Option<usize> {
+        for node in nodes {
+            src = match node {
+                Node::Layer(i) => self.layer(*i, src)?,
+                Node::Block(block) => self.block(block, src)?,
+            };
+        }
+        Some(src)
+    }
+
+    fn layer(&mut self, i: usize, src: usize) -> Option<usize> {
+        let spec = self.specs.get(i)?;
+        let checked = spec.checked.as_ref()?;
+        let (input, output) = (*self.shapes.layers.get(i)?)?;
+        let kind = layer_kind(checked, input)?;
+        let dst = match kind {
+            LayerKind::Flatten | LayerKind::Identity => src,
+            _ => self.slot(output),
+        };
+        let params = self.params.get(i)?.clone()?;
+        let text = self.shapes.texts.get(i)?.clone();
+        self.graph.rows.push(Row {
+            name: spec.path.clone(),
+            depth: spec.depth,
+            text,
+            output,
+            params: params.iter().sum(),
+        });
+        self.layers[i] = Some(Layer {
+            kind,
+            id: i,
+            path: spec.path.clone(),
+            src,
+            dst,
+            input,
+            output,
+            span: spec.call.name.span(),
+            params,
+        });
+        self.graph.ops.push(Op::Layer(i));
+        Some(dst)
+    }
+
+    fn block(&mut self, block: &BlockSpec, src: usize) -> Option<usize> {
+        let output = (*self.shapes.blocks.get(block.id)?)?;
+        let row = self.graph.rows.len();
+        self.graph.rows.push(Row {
+            name: block.path.clone(),
+            depth: block.depth,
+            text: String::new(),
+            output,
+            params: 0,
+        });
+        let mut srcs = Vec::new();
+        for branch in &block.branches {
+            srcs.push(self.chain(branch, src)?);
+        }
+        let kind = match block.kind {
+            BlockKind::Residual => {
+                srcs.push(match &block.shortcut {
+                    Some(nodes) => self.chain(nodes, src)?,
+                    None => src,
+                });
+                JoinKind::Add
+            }
+            BlockKind::Add => JoinKind::Add,
+            BlockKind::Concat => JoinKind::Concat,
+        };
+        let widths: Vec<usize> = srcs.iter().map(|&s| self.graph.widths[s]).collect();
+        let text = match (block.kind, &block.shortcut) {
+            (BlockKind::Residual, None) => "residual: body + input".to_owned(),
+            (BlockKind::Residual, Some(_)) => "residual: body + shortcut".to_owned(),
+            (BlockKind::Add, _) => format!("add: {} branches", srcs.len()),
+            (BlockKind::Concat, _) => {
+                let (parts, unit): (Vec<usize>, &str) = match output {
+                    Dims::Flat(_) => (widths.clone(), "features"),
+                    Dims::Image { height, width, .. } => (
+                        widths.iter().map(|w| w / (height * width).max(1)).collect(),
+                        "channels",
+                    ),
+                };
+                let parts: Vec<String> = parts.iter().map(usize::to_string).collect();
+                let total = match output {
+                    Dims::Flat(n) => n,
+                    Dims::Image { channels, .. } => channels,
+                };
+                format!("concat: {} = {total} {unit}", parts.join(" + "))
+            }
+        };
+        let dst = self.slot(output);
+        let params = self.graph.rows[row + 1..]
+            .iter()
+            .filter(|r| r.depth == block.depth + 1)
+            .map(|r| r.params)
+            .sum();
+        self.graph.rows[row].text = text;
+        self.graph.rows[row].params = params;
+        self.graph.ops.push(Op::Join { kind, srcs, dst });
+        Some(dst)
+    }
 }
 
 fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
@@ -782,6 +1134,7 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
             }
         }
         LayerId::Flatten => LayerKind::Flatten,
+        LayerId::Identity => LayerKind::Identity,
         LayerId::BatchNorm | LayerId::BatchNorm1d | LayerId::BatchNorm2d => LayerKind::BatchNorm {
             eps: args.number("eps")?,
             momentum: args.number("momentum")?,

@@ -43,7 +43,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::ir::{Layer, LossKind, Model};
+use crate::ir::{JoinKind, Layer, LossKind, Model, Op};
 use crate::runtime::mg;
 
 /// The whole expansion: items for `struct Name;`, else a block expression
@@ -88,14 +88,37 @@ struct Gen<'a> {
     t: TokenStream,
     /// `f32` or `f64`, inside the block that imports the primitive types.
     e: Ident,
-    /// Outputs of the last layer.
+    /// Outputs of the model.
     outputs: usize,
-    /// Index of the first layer with parameters: nothing before it needs a
-    /// gradient.
-    first_param: usize,
-    /// `slots[i]`: the slot that holds `a_i` (and `g_i`): `i`, or the slot
-    /// of `a_{i-1}` when layer `i - 1` only reshapes (`Flatten`).
-    slots: Vec<usize>,
+    /// Whether each slot keeps `dL/da`: whether its values depend on a
+    /// parameter (the input and what is computed from it alone do not).
+    needs: Vec<bool>,
+    /// The backward pass, in order.
+    backward: Vec<Back>,
+}
+
+/// A step of the backward pass.
+enum Back {
+    /// Layer `id`'s backward, into its input slot as `grad` says.
+    Layer { id: usize, grad: Grad },
+    /// A join's backward into each input slot that keeps a gradient:
+    /// `(slot, offset in the join's output, first to write it)`.
+    Join {
+        dst: usize,
+        parts: Vec<(usize, usize, bool)>,
+    },
+}
+
+/// What a layer's backward does with `dL/d(input)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grad {
+    /// Its input keeps none (nothing before it has parameters).
+    None,
+    /// Writes it: the first of the input's readers to pass one back.
+    Write,
+    /// Adds it, through a scratch buffer `__g{id}`: another reader wrote
+    /// first.
+    Add,
 }
 
 impl<'a> Gen<'a> {
@@ -104,19 +127,54 @@ impl<'a> Gen<'a> {
             .name
             .clone()
             .unwrap_or_else(|| Ident::new("__MacrogradModel", Span::call_site()));
-        let outputs = m.layers.last().map_or(m.inputs(), Layer::out_features);
-        let first_param = m
-            .layers
-            .iter()
-            .position(|l| l.kind.has_params())
-            .unwrap_or(m.layers.len());
-        let mut slots = vec![0];
-        for l in &m.layers {
-            let slot = match l.runtime_type(&mg(), &quote!()) {
-                None => slots[l.index],
-                Some(_) => l.index + 1,
-            };
-            slots.push(slot);
+        let graph = &m.graph;
+        let mut needs = vec![false; graph.widths.len()];
+        for op in &graph.ops {
+            match op {
+                Op::Layer(i) => {
+                    let l = &m.layers[*i];
+                    if l.src != l.dst {
+                        needs[l.dst] = needs[l.src] || l.kind.has_params();
+                    }
+                }
+                Op::Join { srcs, dst, .. } => needs[*dst] = srcs.iter().any(|&s| needs[s]),
+            }
+        }
+        let mut fed = vec![false; graph.widths.len()];
+        let mut backward = Vec::new();
+        for op in graph.ops.iter().rev() {
+            match op {
+                Op::Layer(i) => {
+                    let l = &m.layers[*i];
+                    if l.src == l.dst || !needs[l.dst] {
+                        continue;
+                    }
+                    let grad = match (needs[l.src], fed[l.src]) {
+                        (false, _) => Grad::None,
+                        (true, false) => Grad::Write,
+                        (true, true) => Grad::Add,
+                    };
+                    fed[l.src] |= needs[l.src];
+                    backward.push(Back::Layer { id: l.id, grad });
+                }
+                Op::Join { kind, srcs, dst } => {
+                    if !needs[*dst] {
+                        continue;
+                    }
+                    let mut parts = Vec::new();
+                    let mut offset = 0;
+                    for &src in srcs {
+                        if needs[src] {
+                            parts.push((src, offset, !fed[src]));
+                            fed[src] = true;
+                        }
+                        if *kind == JoinKind::Concat {
+                            offset += graph.widths[src];
+                        }
+                    }
+                    backward.push(Back::Join { dst: *dst, parts });
+                }
+            }
         }
         Gen {
             k,
@@ -124,41 +182,37 @@ impl<'a> Gen<'a> {
             name,
             t: m.dtype.runtime_type(),
             e: Ident::new(m.dtype.text(), Span::call_site()),
-            outputs,
-            first_param,
-            slots,
+            outputs: graph.widths[graph.output],
+            needs,
+            backward,
         }
     }
 
-    /// The slot of `a_i`: the input of layer `i` (`a_0` the model input,
-    /// `a_L` its output).
-    fn slot(&self, i: usize) -> Ident {
-        format_ident!("__s{}", self.slots[i])
+    fn slot(k: usize) -> Ident {
+        format_ident!("__s{}", k)
     }
 
-    /// The slots, once each: `(slot, values per sample, keeps dL/da)`. Only
-    /// slots after the first layer with parameters keep a gradient.
-    fn slot_list(&self) -> Vec<(usize, usize, bool)> {
-        let mut list: Vec<(usize, usize, bool)> = Vec::new();
-        for i in 0..=self.m.layers.len() {
-            let slot = self.slots[i];
-            let grad = i > self.first_param;
-            match list.iter_mut().find(|(s, _, _)| *s == slot) {
-                Some(entry) => entry.2 |= grad,
-                None => {
-                    let width = match i {
-                        0 => self.m.inputs(),
-                        _ => self.m.layers[i - 1].out_features(),
-                    };
-                    list.push((slot, width, grad));
-                }
-            }
-        }
-        list
+    fn scratch(id: usize) -> Ident {
+        format_ident!("__g{}", id)
+    }
+
+    /// `(id, width)` of each scratch buffer: one per layer whose backward
+    /// adds into its input slot.
+    fn scratches(&self) -> Vec<(usize, usize)> {
+        self.backward
+            .iter()
+            .filter_map(|b| match b {
+                Back::Layer {
+                    id,
+                    grad: Grad::Add,
+                } => Some((*id, self.m.graph.widths[self.m.layers[*id].src])),
+                _ => None,
+            })
+            .collect()
     }
 
     fn field(l: &Layer) -> Ident {
-        format_ident!("__l{}", l.index)
+        format_ident!("__l{}", l.id)
     }
 
     /// Layers that are fields of the struct (all but `Flatten`), with
@@ -191,9 +245,13 @@ impl<'a> Gen<'a> {
             let field = Gen::field(l);
             quote!(#field: #ty,)
         });
-        let slots = self.slot_list().into_iter().map(|(slot, _, _)| {
-            let s = format_ident!("__s{}", slot);
+        let slots = (0..self.needs.len()).map(|k| {
+            let s = Gen::slot(k);
             quote!(#s: #rt::Slot<#t>,)
+        });
+        let scratches = self.scratches().into_iter().map(|(id, _)| {
+            let g = Gen::scratch(id);
+            quote!(#g: #rt::Buffer<#t>,)
         });
         let loss = self.m.loss.kind.runtime_type(&rt);
         let optim = self.m.optim.kind.runtime_type(&rt, t);
@@ -208,6 +266,7 @@ impl<'a> Gen<'a> {
                 __state: #rt::StepState,
                 __prep: #rt::Preprocessing,
                 #(#slots)*
+                #(#scratches)*
             }
         }
     }
@@ -227,9 +286,13 @@ impl<'a> Gen<'a> {
             let (field, init) = (Gen::field(l), l.constructor());
             quote!(#field: #init,)
         });
-        let slots = self.slot_list().into_iter().map(|(slot, width, grad)| {
-            let s = format_ident!("__s{}", slot);
+        let slots = self.needs.iter().enumerate().map(|(k, grad)| {
+            let (s, width) = (Gen::slot(k), self.m.graph.widths[k]);
             quote!(#s: #mg::Slot::new(#width, #grad),)
+        });
+        let scratches = self.scratches().into_iter().map(|(id, width)| {
+            let g = Gen::scratch(id);
+            quote!(#g: #mg::Buffer::new(#width),)
         });
         let predict_proba = self.expand_predict_proba();
         let predict_classes = self.expand_predict_classes();
@@ -266,6 +329,7 @@ impl<'a> Gen<'a> {
                         __state: ::core::default::Default::default(),
                         __prep: ::core::default::Default::default(),
                         #(#slots)*
+                        #(#scratches)*
                     }
                 }
 
@@ -439,44 +503,94 @@ impl<'a> Gen<'a> {
         let target = self.m.loss.kind.target();
         let optim = self.m.optim.kind.runtime_type(&mg, e);
         let task = self.m.loss.kind.task();
-        let last = self.slot(self.m.layers.len());
-        let reserve = self.slot_list().into_iter().map(|(slot, _, _)| {
-            let s = format_ident!("__s{}", slot);
-            quote!(self.#s.reserve(__b);)
-        });
+        let last = Gen::slot(self.m.graph.output);
+        let reserve = (0..self.needs.len())
+            .map(Gen::slot)
+            .map(|s| quote!(self.#s.reserve(__b);))
+            .chain(self.scratches().into_iter().map(|(id, _)| {
+                let g = Gen::scratch(id);
+                quote!(self.#g.reserve(__b);)
+            }));
         let this = quote!(self);
         let p = quote!(__p);
-        let forward = self.fields().map(|(l, _)| {
-            let (field, a, b) = (Gen::field(l), self.slot(l.index), self.slot(l.index + 1));
-            quote_spanned! {l.span=>
-                #p.forward(&mut #this.#field, &#this.#a, &mut #this.#b);
-            }
-        });
         let r = quote!(__r);
-        let infer = self.fields().map(|(l, _)| {
-            let (field, width) = (Gen::field(l), l.out_features());
-            quote_spanned! {l.span=>
-                #r.run(&#this.#field, #width);
+        let slots = |srcs: &[usize]| {
+            let srcs = srcs.iter().map(|&s| Gen::slot(s));
+            quote!(&[#(&#this.#srcs),*])
+        };
+        let mut forward = Vec::new();
+        let mut infer = Vec::new();
+        // The last step that reads each slot, to free it in `infer`.
+        let mut last_read = vec![0; self.needs.len()];
+        for (n, op) in self.m.graph.ops.iter().enumerate() {
+            match op {
+                Op::Layer(i) => last_read[self.m.layers[*i].src] = n,
+                Op::Join { srcs, .. } => srcs.iter().for_each(|&s| last_read[s] = n),
             }
-        });
-        let widest = self
-            .m
-            .layers
-            .iter()
-            .map(Layer::out_features)
-            .max()
-            .unwrap_or(0);
+        }
+        for (n, op) in self.m.graph.ops.iter().enumerate() {
+            match op {
+                Op::Layer(i) => {
+                    let l = &self.m.layers[*i];
+                    if l.src == l.dst {
+                        continue;
+                    }
+                    let (field, a, b) = (Gen::field(l), Gen::slot(l.src), Gen::slot(l.dst));
+                    let (src, dst) = (l.src, l.dst);
+                    forward.push(quote_spanned! {l.span=>
+                        #p.forward(&mut #this.#field, &#this.#a, &mut #this.#b);
+                    });
+                    infer.push(quote_spanned! {l.span=>
+                        #r.run(&#this.#field, #src, #dst);
+                    });
+                }
+                Op::Join { kind, srcs, dst } => {
+                    let (list, d, dst) = (slots(srcs), Gen::slot(*dst), *dst);
+                    let (method, run) = match kind {
+                        JoinKind::Add => (quote!(add), quote!(add)),
+                        JoinKind::Concat => (quote!(concat), quote!(concat)),
+                    };
+                    forward.push(quote!(#p.#method(#list, &mut #this.#d);));
+                    infer.push(quote!(#r.#run(&[#(#srcs),*], #dst);));
+                }
+            }
+            // Free what no later step reads (never the output).
+            for (slot, &at) in last_read.iter().enumerate() {
+                if at == n && slot != self.m.graph.output {
+                    infer.push(quote!(#r.release(#slot);));
+                }
+            }
+        }
+        let widths = &self.m.graph.widths;
+        let output_slot = self.m.graph.output;
         let backward: Vec<TokenStream> = self
-            .fields()
-            .filter(|(l, _)| l.index >= self.first_param)
-            .map(|(l, _)| {
-                let (field, a, b) = (Gen::field(l), self.slot(l.index), self.slot(l.index + 1));
-                quote_spanned! {l.span=>
-                    #p.backward(&mut #this.#field, &mut #this.#a, &#this.#b);
+            .backward
+            .iter()
+            .map(|step| match step {
+                Back::Layer { id, grad } => {
+                    let l = &self.m.layers[*id];
+                    let (field, a, b) = (Gen::field(l), Gen::slot(l.src), Gen::slot(l.dst));
+                    if *grad == Grad::Add {
+                        let g = Gen::scratch(*id);
+                        quote_spanned! {l.span=>
+                            #p.backward_add(&mut #this.#field, &mut #this.#a, &mut #this.#g, &#this.#b);
+                        }
+                    } else {
+                        quote_spanned! {l.span=>
+                            #p.backward(&mut #this.#field, &mut #this.#a, &#this.#b);
+                        }
+                    }
+                }
+                Back::Join { dst, parts } => {
+                    let d = Gen::slot(*dst);
+                    let parts = parts.iter().map(|(src, offset, first)| {
+                        let s = Gen::slot(*src);
+                        quote!(#p.join_grad(&#this.#d, #offset, &mut #this.#s, #first);)
+                    });
+                    quote!(#(#parts)*)
                 }
             })
             .collect();
-        let backward = backward.into_iter().rev();
         let mut first = 0usize;
         let steps = self.param_layers().map(|l| {
             let field = Gen::field(l);
@@ -556,10 +670,10 @@ impl<'a> Gen<'a> {
                 }
 
                 fn infer(&self, __x: #mg::ArrayView2<'_, #e>) -> #mg::Array2<#e> {
-                    let mut __r = #mg::Inference::new(__x, #inputs, #widest);
-                    self.__prep.apply(__r.values_mut());
+                    let mut __r = #mg::Inference::new(__x, &[#(#widths),*]);
+                    self.__prep.apply(__r.values_mut(0));
                     #(#infer)*
-                    __r.finish()
+                    __r.finish(#output_slot)
                 }
 
                 fn preprocessing(&self) -> &#mg::Preprocessing {
@@ -587,7 +701,7 @@ impl<'a> Gen<'a> {
         let Gen { e, .. } = self;
         let mg = mg();
         let names = |l: &Layer, names: &[&str]| {
-            let names = names.iter().map(|n| format!("{}.{n}", l.index));
+            let names = names.iter().map(|n| format!("{}.{n}", l.path));
             quote!(&[#(#names),*])
         };
         let params: Vec<(Ident, TokenStream)> = self
@@ -656,7 +770,7 @@ impl<'a> Gen<'a> {
             .iter()
             .filter_map(|l| {
                 let name = l.generator_name()?;
-                Some((format!("{}.{name}", l.index), Gen::field(l)))
+                Some((format!("{}.{name}", l.path), Gen::field(l)))
             })
             .unzip();
         if names.is_empty() {
@@ -691,17 +805,18 @@ impl<'a> Gen<'a> {
         let dtype = self.m.dtype.text();
         let inputs = self.m.inputs();
         let input_shape = self.m.input.shape();
-        let n = self.m.layers.len();
-        let rows = self.m.layers.iter().map(|l| {
-            let (index, text, output, params) = (l.index, &l.text, l.out_features(), params(l));
-            let shape = l.output.shape();
-            quote!((#index, #text, #output, &[#(#shape),*], #params))
+        let n = self.m.graph.rows.len();
+        let rows = self.m.graph.rows.iter().map(|r| {
+            let (name, depth, text, output, params) =
+                (&r.name, r.depth, &r.text, r.output.len(), r.params);
+            let shape = r.output.shape();
+            quote!((#name, #depth, #text, #output, &[#(#shape),*], #params))
         });
         let loss = self.m.loss.kind.text();
         let optim = self.m.optim.kind.text();
         quote! {
             fn summary(&self) -> #mg::Summary {
-                // (index, layer, output, shape, params)
+                // (name, depth, layer, output, shape, params)
                 const __LAYERS: [#mg::LayerSummary; #n] = #mg::summary_rows([#(#rows),*]);
                 #mg::Summary {
                     name: #name,
@@ -726,13 +841,14 @@ impl<'a> Gen<'a> {
             " | | input | `{}` | |\n",
             self.m.input.batch_text()
         ));
-        for l in &self.m.layers {
+        for r in &self.m.graph.rows {
+            let indent = "&nbsp;&nbsp;".repeat(r.depth);
             doc.push_str(&format!(
-                " | {} | `{}` | `{}` | {} |\n",
-                l.index,
-                l.text,
-                l.output.batch_text(),
-                params(l)
+                " | {} | {indent}`{}` | `{}` | {} |\n",
+                r.name,
+                r.text,
+                r.output.batch_text(),
+                r.params
             ));
         }
         let total: usize = self.m.layers.iter().map(params).sum();

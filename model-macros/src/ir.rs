@@ -28,9 +28,13 @@ pub struct Model {
     /// The shape of an input sample (from `input N;`, `input [C, H, W];` or
     /// the first layer); [`Model::inputs`] values per sample.
     pub input: Dims,
-    /// Layers in order; `Layer::index` is the position among all layers
-    /// (activations included), as in PyTorch's `nn.Sequential`.
+    /// Every layer, those of blocks included, in the order PyTorch
+    /// registers the modules (a block's body, then its shortcut; branch
+    /// after branch), which is also the order they run in; `Layer::id` is
+    /// the position here.
     pub layers: Vec<Layer>,
+    /// How the layers and joins connect.
+    pub graph: Graph,
     pub loss: Loss,
     pub optim: Optim,
     /// Span of the whole macro input, for generated items that belong to no
@@ -101,20 +105,64 @@ pub enum Dtype {
     F64,
 }
 
+/// The forward pass as a list of steps over slots (the buffers between
+/// layers: slot 0 the input, `output` the model's output).
+pub struct Graph {
+    pub ops: Vec<Op>,
+    /// Values per sample of each slot.
+    pub widths: Vec<usize>,
+    pub output: usize,
+    /// The layer table: every layer and block, blocks before their layers.
+    pub rows: Vec<Row>,
+}
+
+/// One step of the forward pass.
+pub enum Op {
+    /// `layers[i]`, from its `src` slot to its `dst` slot (the same slot
+    /// for a layer that does not change the values).
+    Layer(usize),
+    /// A block's join: `dst` from the branches' slots, in order.
+    Join {
+        kind: JoinKind,
+        srcs: Vec<usize>,
+        dst: usize,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JoinKind {
+    Add,
+    Concat,
+}
+
+/// A row of the layer table.
+pub struct Row {
+    /// The module path (`3`, `2.body.0`).
+    pub name: String,
+    pub depth: usize,
+    /// The layer as written, or the block and its join.
+    pub text: String,
+    pub output: Dims,
+    pub params: usize,
+}
+
 /// One checked layer.
 pub struct Layer {
     pub kind: LayerKind,
-    /// Position in the sequence (0-based, every layer counts), used for the
-    /// PyTorch-style parameter names `"{index}.weight"`.
-    pub index: usize,
+    /// Position in `Model::layers`; names the layer's field and seeds a
+    /// dropout's generator.
+    pub id: usize,
+    /// PyTorch's module path: `3`, `2.body.0`; a parameter is
+    /// `"{path}.weight"`.
+    pub path: String,
+    /// The slot the layer reads and the slot it writes.
+    pub src: usize,
+    pub dst: usize,
     /// The sample shapes going in and coming out.
     pub input: Dims,
     pub output: Dims,
     /// Span of the layer's name token (`Linear`, `ReLU`, ...).
     pub span: Span,
-    /// The layer as the user wrote it, normalised (`Linear(10, 64)`), for the
-    /// summary table and error messages.
-    pub text: String,
     /// The lengths of its parameter tensors, weight then bias, in the
     /// optimizer's order (empty without parameters). Each, and their sum over
     /// the model, is at most 2^32 (`check::sizes`).
@@ -178,6 +226,9 @@ pub enum LayerKind {
     },
     /// Image -> flat features; the values do not move.
     Flatten,
+    /// The values as they are (PyTorch's `nn.Identity`): a branch that
+    /// passes the block's input on.
+    Identity,
     /// `BatchNorm1d` after flat features, `BatchNorm2d` after an image (its
     /// `input` says which); running statistics with `momentum`.
     BatchNorm {

@@ -8,9 +8,9 @@
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{parenthesized, Attribute, Expr, Ident, Result, Token, Visibility};
+use syn::{braced, bracketed, parenthesized, Attribute, Expr, Ident, Result, Token, Visibility};
 
-use crate::ast::{Arg, Call, Input, Stmt, StmtKind, StructStmt};
+use crate::ast::{Arg, Block, BlockArg, Call, Chain, Element, Input, Stmt, StmtKind, StructStmt};
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> Result<Self> {
@@ -34,7 +34,10 @@ impl Parse for Input {
                 input.call(Attribute::parse_outer)?
             };
             let kind: StmtKind = input.parse()?;
-            let semi = if input.is_empty() {
+            // A block ends at its `}`; a `;` after it is allowed, not needed.
+            let semi = if input.is_empty()
+                || (matches!(kind, StmtKind::Block(_)) && !input.peek(Token![;]))
+            {
                 None
             } else {
                 Some(input.parse::<Token![;]>()?)
@@ -111,7 +114,122 @@ impl Parse for StmtKind {
                 let call = input.parse()?;
                 Ok(StmtKind::Optim { keyword, call })
             }
+            _ if starts_block(input) => input.parse().map(StmtKind::Block),
             _ => input.parse().map(StmtKind::Layer),
+        }
+    }
+}
+
+/// The words that open a block.
+pub const BLOCK_WORDS: [&str; 3] = ["residual", "concat", "add"];
+
+/// Whether the input starts with a block: one of its words followed by
+/// `{` or `(`.
+fn starts_block(input: ParseStream) -> bool {
+    let fork = input.fork();
+    let Ok(word) = fork.parse::<Ident>() else {
+        return false;
+    };
+    BLOCK_WORDS.contains(&word.to_string().as_str())
+        && (fork.peek(syn::token::Brace) || fork.peek(syn::token::Paren))
+}
+
+impl Parse for Block {
+    fn parse(input: ParseStream) -> Result<Self> {
+        let keyword: Ident = input.parse()?;
+        let mut args = Vec::new();
+        let paren = if input.peek(syn::token::Paren) {
+            let content;
+            let paren = parenthesized!(content in input);
+            while !content.is_empty() {
+                args.push(content.parse()?);
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
+            Some(paren)
+        } else {
+            None
+        };
+        if !input.peek(syn::token::Brace) {
+            return Err(input.error(format!(
+                "expected `{{` after `{keyword}`: its layers go in braces, e.g. \
+                 `{keyword} {{ Linear(_, 16); ReLU }}`"
+            )));
+        }
+        let content;
+        let brace = braced!(content in input);
+        let mut items = Vec::new();
+        loop {
+            while content.peek(Token![;]) {
+                content.parse::<Token![;]>()?;
+            }
+            if content.is_empty() {
+                break;
+            }
+            let chain: Chain = content.parse()?;
+            let ends_in_block = matches!(chain.elems.last(), Some(Element::Block(_)));
+            items.push(chain);
+            if !content.is_empty() && !(ends_in_block && !content.peek(Token![;])) {
+                content.parse::<Token![;]>()?;
+            }
+        }
+        Ok(Block {
+            keyword,
+            paren,
+            args,
+            brace,
+            items,
+        })
+    }
+}
+
+impl Parse for BlockArg {
+    fn parse(input: ParseStream) -> Result<Self> {
+        let name = input.parse()?;
+        let eq_token = input.parse()?;
+        if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = bracketed!(content in input);
+            let calls = content.parse_terminated(Call::parse, Token![,])?;
+            Ok(BlockArg {
+                name,
+                eq_token,
+                bracket: Some(bracket),
+                calls: calls.into_iter().collect(),
+            })
+        } else {
+            Ok(BlockArg {
+                name,
+                eq_token,
+                bracket: None,
+                calls: vec![input.parse()?],
+            })
+        }
+    }
+}
+
+impl Parse for Chain {
+    fn parse(input: ParseStream) -> Result<Self> {
+        let mut elems = vec![input.parse()?];
+        while input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+            elems.push(input.parse()?);
+        }
+        Ok(Chain { elems })
+    }
+}
+
+impl Parse for Element {
+    fn parse(input: ParseStream) -> Result<Self> {
+        if !input.peek(syn::Ident) {
+            return Err(input.error("expected a layer (e.g. `Linear(_, 16)`) or a block"));
+        }
+        if starts_block(input) {
+            input.parse().map(Element::Block)
+        } else {
+            input.parse().map(Element::Layer)
         }
     }
 }

@@ -44,7 +44,7 @@ impl Layer {
             LayerKind::Tanh => quote!(Tanh),
             LayerKind::GELU => quote!(GELU),
             LayerKind::Softmax => quote!(Softmax),
-            LayerKind::Flatten => return None,
+            LayerKind::Flatten | LayerKind::Identity => return None,
         };
         Some(quote_spanned!(self.span=> #rt::#ty))
     }
@@ -156,7 +156,7 @@ impl Layer {
             }
             LayerKind::Dropout { p } => {
                 let p = float(*p);
-                let tag = dropout_tag(self.index);
+                let tag = dropout_tag(self.id);
                 quote_spanned! {span=>
                     #mg::Dropout::new(#p, #mg::Rng::new(#seed ^ #tag).next_u64())
                 }
@@ -171,7 +171,7 @@ impl Layer {
             LayerKind::GELU => quote_spanned!(span=> #mg::GELU),
             LayerKind::Softmax => quote_spanned!(span=> #mg::Softmax),
             // No field (see `runtime_type`).
-            LayerKind::Flatten => quote!(()),
+            LayerKind::Flatten | LayerKind::Identity => quote!(()),
         }
     }
 

@@ -94,15 +94,16 @@ fn cnn_expands_to_image_layers_and_aliases_the_flattened_buffer() {
     ] {
         assert!(code.contains(part), "missing {part}:\n{code}");
     }
-    // `Flatten` (layer 7) has no field and moves nothing: slot 8 is slot 7.
+    // `Flatten` (layer 7) has no field and moves nothing: the layer after
+    // it reads the slot the layer before it wrote (7), and writes slot 8.
     assert!(!code.contains("__l7"), "{code}");
-    assert!(!code.contains("__s8"), "{code}");
+    assert!(!code.contains("__s9"), "{code}");
     assert!(
-        code.contains("__p.forward(&mut self.__l8, &self.__s7, &mut self.__s9);"),
+        code.contains("__p.forward(&mut self.__l8, &self.__s7, &mut self.__s8);"),
         "{code}"
     );
     assert!(
-        code.contains("__p.backward(&mut self.__l8, &mut self.__s7, &self.__s9);"),
+        code.contains("__p.backward(&mut self.__l8, &mut self.__s7, &self.__s8);"),
         "{code}"
     );
     // The first layer computes no input gradient; nothing before it has one.

@@ -240,7 +240,8 @@ impl Pass {
         for x in inputs {
             let x = x.value.view(b);
             let width = x.ncols();
-            y.slice_mut(ndarray::s![.., offset..offset + width]).assign(&x);
+            y.slice_mut(ndarray::s![.., offset..offset + width])
+                .assign(&x);
             offset += width;
         }
     }
@@ -306,7 +307,8 @@ pub fn set_rng_states<const N: usize>(
 /// one after the other on a shared reference (layers through
 /// [`Layer::infer`]), between buffers of the call's own, one per slot
 /// (the slots of the model's forward pass), each allocated when first
-/// written and freed by [`Inference::release`] after its last reader.
+/// written and handed on by [`Inference::release`] after its last reader
+/// to the next slot written, so that a chain of layers allocates two.
 ///
 /// ```
 /// # use macrograd_runtime as macrograd;
@@ -328,6 +330,8 @@ pub struct Inference<T> {
     rows: usize,
     widths: Vec<usize>,
     slots: Vec<Vec<T>>,
+    /// Buffers of released slots, reused before anything is allocated.
+    spare: Vec<Vec<T>>,
 }
 
 impl<T: Float> Inference<T> {
@@ -353,6 +357,7 @@ impl<T: Float> Inference<T> {
             rows: input.nrows(),
             widths: widths.to_vec(),
             slots,
+            spare: Vec::new(),
         }
     }
 
@@ -370,6 +375,9 @@ impl<T: Float> Inference<T> {
     /// Takes the buffer of `slot` out, sized for its values.
     fn take(&mut self, slot: usize) -> Vec<T> {
         let mut values = std::mem::take(&mut self.slots[slot]);
+        if values.capacity() == 0 {
+            values = self.spare.pop().unwrap_or_default();
+        }
         values.clear();
         values.resize(self.rows * self.widths[slot], T::zero());
         values
@@ -418,7 +426,10 @@ impl<T: Float> Inference<T> {
 
     /// Frees the buffer of `slot`, which nothing reads any more.
     pub fn release(&mut self, slot: usize) {
-        self.slots[slot] = Vec::new();
+        let values = std::mem::take(&mut self.slots[slot]);
+        if values.capacity() > 0 {
+            self.spare.push(values);
+        }
     }
 
     /// The values of `slot` (the model's output), `[rows, width]`.

@@ -6,12 +6,11 @@
 
 use crate::common;
 
-use common::finite_diff::check;
+use common::finite_diff::check_model;
 use common::images::bars;
 use common::Tol;
 use macrograd::layers::{BufferValue, BufferValueMut};
 use macrograd::prelude::*;
-use macrograd::target::Target;
 
 model! {
     /// The design's small CNN, in f64 for the gradient checks.
@@ -51,42 +50,6 @@ model! {
     Linear(_, 3);
     loss MSE;
     optim Adam(lr = 1e-3)
-}
-
-/// Checks every parameter gradient of a generated model on one batch, in
-/// the model's current mode.
-fn check_model<M: Model<Elem = f64>>(
-    name: &str,
-    model: &mut M,
-    x: &Array2<f64>,
-    y: &<M::Target as Target<f64>>::Data,
-) -> usize {
-    let view = |y| <M::Target as Target<f64>>::view(y, x.nrows());
-    model.forward(x);
-    model.compute_loss(view(y), true);
-    model.zero_grad();
-    model.backward();
-    let params: Vec<(&'static str, Vec<f64>, Vec<f64>)> = model
-        .parameters()
-        .into_iter()
-        .map(|p| {
-            let grad = p.grad.expect("a backward ran").iter().copied().collect();
-            (p.name, p.value.iter().copied().collect(), grad)
-        })
-        .collect();
-    let count = params.len();
-    for (pname, mut value, grad) in params {
-        assert!(
-            grad.iter().any(|&g| g != 0.0),
-            "{name} {pname}: no gradient"
-        );
-        check(&format!("{name} {pname}"), &mut value, &grad, |p| {
-            model.set_parameter(pname, p).unwrap();
-            model.forward(x);
-            model.compute_loss(view(y), false)
-        });
-    }
-    count
 }
 
 fn images(batch: usize, shape: [usize; 3], seed: u64) -> Array2<f64> {

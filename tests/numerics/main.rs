@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod blocks;
 mod cnn;
 mod conv_parity;
 mod gradcheck;

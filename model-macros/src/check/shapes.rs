@@ -11,7 +11,7 @@
 use syn::{Error, Ident};
 
 use super::args::Value;
-use super::{sizes, Checked, Errors, LayerSpec};
+use super::{sizes, BlockKind, BlockSpec, Checked, Errors, LayerSpec, Node};
 use crate::catalog::{LayerId, Shape};
 use crate::ir::{Dims, Pair};
 
@@ -51,11 +51,14 @@ pub struct Shapes {
     pub layers: Vec<Option<(Dims, Dims)>>,
     /// `Layer::text` per layer.
     pub texts: Vec<String>,
+    /// What each block makes after its join, by `BlockSpec::id`.
+    pub blocks: Vec<Option<Dims>>,
     /// The shape of the last layer's output.
     pub output: Option<Dims>,
 }
 
 /// The shape flowing between two layers while checking.
+#[derive(Clone)]
 enum Width {
     /// Known, and where it comes from (for messages).
     Known(Dims, Source),
@@ -194,92 +197,321 @@ fn padded_text(input: usize, padding: usize) -> String {
 /// Why: a product or a window of the wrong size cannot run, and an image
 /// read as features by `Linear` is what PyTorch rejects with a shape error
 /// at run time; here it is a compile error that says the fix.
-pub fn check_shapes(declared: &Declared, layers: &[LayerSpec], errors: &mut Errors) -> Shapes {
-    let mut width = match declared {
+pub fn check_shapes(
+    declared: &Declared,
+    layers: &[LayerSpec],
+    nodes: &[Node],
+    blocks: usize,
+    errors: &mut Errors,
+) -> Shapes {
+    let width = match declared {
         Declared::Absent => Width::Undeclared,
         Declared::Invalid => Width::Unknown,
         Declared::Dims(dims, text) => Width::Known(*dims, Source::Input(text.clone())),
     };
-    let mut input = match declared {
-        Declared::Dims(dims, _) => Some(*dims),
-        _ => None,
-    };
-    let mut shapes = Vec::with_capacity(layers.len());
-    let mut texts = Vec::with_capacity(layers.len());
-    for (index, layer) in layers.iter().enumerate() {
-        errors.at(layer.stmt);
-        let Some(checked) = &layer.checked else {
-            width = Width::Unknown;
-            shapes.push(None);
-            texts.push(layer.call.name.to_string());
-            continue;
-        };
-        let name = &layer.call.name;
-        let (layer_in, layer_out) = match checked.entry.id.shape() {
-            Shape::Same => check_same(checked, name, &width, errors),
-            Shape::Dense => check_dense(checked, name, &width, errors),
-            Shape::Conv => check_window(checked, name, &width, errors),
-            Shape::Pool => check_window(checked, name, &width, errors),
-            Shape::Flatten => check_flatten(name, &width, errors),
-            Shape::BatchNorm { image } => check_batch_norm(checked, image, name, &width, errors),
-            Shape::LayerNorm => check_layer_norm(checked, name, &width, errors),
-        };
-        if index == 0 && input.is_none() {
-            input = layer_in;
-        }
-        let text = layer_text(checked, layer_in, layer_out);
-        width = match layer_out {
-            Some(dims) => {
-                let flattened = match (&width, dims) {
-                    (_, Dims::Image { .. }) => None,
-                    (
-                        Width::Known(
-                            Dims::Image {
-                                channels,
-                                height,
-                                width: image_width,
-                            },
-                            _,
-                        ),
-                        _,
-                    ) if checked.entry.id == LayerId::Flatten => {
-                        Some(([*channels, *height, *image_width], true))
-                    }
-                    // Elementwise layers (and a second `Flatten`) pass on
-                    // where the features came from.
-                    (
-                        Width::Known(
-                            _,
-                            Source::Layer {
-                                flattened: Some((image, _)),
-                                ..
-                            },
-                        ),
-                        _,
-                    ) if checked.entry.id != LayerId::Linear => Some((*image, false)),
-                    _ => None,
-                };
-                Width::Known(
-                    dims,
-                    Source::Layer {
-                        text: text.clone(),
-                        flattened,
-                    },
-                )
-            }
-            None => Width::Unknown,
-        };
-        shapes.push(layer_in.zip(layer_out));
-        texts.push(text);
-    }
-    Shapes {
-        input,
-        layers: shapes,
-        texts,
-        output: match width {
-            Width::Known(dims, _) => Some(dims),
+    let mut shapes = Shapes {
+        input: match declared {
+            Declared::Dims(dims, _) => Some(*dims),
             _ => None,
         },
+        layers: vec![None; layers.len()],
+        texts: layers.iter().map(|l| l.call.name.to_string()).collect(),
+        blocks: vec![None; blocks],
+        output: None,
+    };
+    let end = walk(nodes, width, layers, &mut shapes, errors);
+    // Without `input`, the first layer says what comes in.
+    if let (None, Some(Node::Layer(first))) = (shapes.input, nodes.first()) {
+        shapes.input = shapes.layers[*first].map(|(input, _)| input);
+    }
+    shapes.output = match end {
+        Width::Known(dims, _) => Some(dims),
+        _ => None,
+    };
+    shapes
+}
+
+/// Checks `nodes` one after the other from `width`; returns what the last
+/// one makes.
+fn walk(
+    nodes: &[Node],
+    mut width: Width,
+    layers: &[LayerSpec],
+    shapes: &mut Shapes,
+    errors: &mut Errors,
+) -> Width {
+    for node in nodes {
+        width = match node {
+            Node::Layer(index) => step(*index, &layers[*index], &width, shapes, errors),
+            Node::Block(block) => check_block(block, width, layers, shapes, errors),
+        };
+    }
+    width
+}
+
+/// One layer: its input and output shapes (into `shapes`), and what it
+/// makes.
+fn step(
+    index: usize,
+    layer: &LayerSpec,
+    width: &Width,
+    shapes: &mut Shapes,
+    errors: &mut Errors,
+) -> Width {
+    errors.at(layer.stmt);
+    let Some(checked) = &layer.checked else {
+        return Width::Unknown;
+    };
+    let name = &layer.call.name;
+    let (layer_in, layer_out) = match checked.entry.id.shape() {
+        Shape::Same => check_same(checked, name, width, errors),
+        Shape::Dense => check_dense(checked, name, width, errors),
+        Shape::Conv => check_window(checked, name, width, errors),
+        Shape::Pool => check_window(checked, name, width, errors),
+        Shape::Flatten => check_flatten(name, width, errors),
+        Shape::BatchNorm { image } => check_batch_norm(checked, image, name, width, errors),
+        Shape::LayerNorm => check_layer_norm(checked, name, width, errors),
+    };
+    let text = layer_text(checked, layer_in, layer_out);
+    shapes.layers[index] = layer_in.zip(layer_out);
+    shapes.texts[index] = text.clone();
+    let Some(dims) = layer_out else {
+        return Width::Unknown;
+    };
+    let flattened = match (width, dims) {
+        (_, Dims::Image { .. }) => None,
+        (
+            Width::Known(
+                Dims::Image {
+                    channels,
+                    height,
+                    width: image_width,
+                },
+                _,
+            ),
+            _,
+        ) if checked.entry.id == LayerId::Flatten => {
+            Some(([*channels, *height, *image_width], true))
+        }
+        // Elementwise layers (and a second `Flatten`) pass on where the
+        // features came from.
+        (
+            Width::Known(
+                _,
+                Source::Layer {
+                    flattened: Some((image, _)),
+                    ..
+                },
+            ),
+            _,
+        ) if checked.entry.id != LayerId::Linear => Some((*image, false)),
+        _ => None,
+    };
+    Width::Known(dims, Source::Layer { text, flattened })
+}
+
+/// Rule: a block's branches start from the block's input, and its join
+/// needs shapes that fit: `residual` and `add` add their branches (the
+/// same shape in each), `concat` puts them side by side (flat features of
+/// any count, or images of the same height and width, their channels
+/// added up). The error names both shapes and what made each.
+fn check_block(
+    block: &BlockSpec,
+    width: Width,
+    layers: &[LayerSpec],
+    shapes: &mut Shapes,
+    errors: &mut Errors,
+) -> Width {
+    errors.at(block.stmt);
+    let keyword = &block.keyword;
+    let width = match width {
+        Width::Undeclared => {
+            errors.push(Error::new_spanned(
+                keyword,
+                format!(
+                    "cannot infer the input of `{keyword}`: declare the model's input first, \
+                     e.g. `input 10;` or `input [1, 28, 28];`"
+                ),
+            ));
+            Width::Unknown
+        }
+        width => width,
+    };
+    // What each branch makes, with how the message names it.
+    let mut made: Vec<(String, Width)> = Vec::new();
+    match block.kind {
+        BlockKind::Residual => {
+            let body = walk(&block.branches[0], width.clone(), layers, shapes, errors);
+            made.push(("its body".into(), body));
+            match &block.shortcut {
+                Some(nodes) => {
+                    let shortcut = walk(nodes, width.clone(), layers, shapes, errors);
+                    made.push(("its shortcut".into(), shortcut));
+                }
+                None => made.push(("its input".into(), width.clone())),
+            }
+        }
+        BlockKind::Concat | BlockKind::Add => {
+            for (k, branch) in block.branches.iter().enumerate() {
+                let out = walk(branch, width.clone(), layers, shapes, errors);
+                made.push((format!("branch {}", k + 1), out));
+            }
+        }
+    }
+    errors.at(block.stmt);
+    let mut known = Vec::with_capacity(made.len());
+    for (who, out) in &made {
+        match out {
+            Width::Known(dims, source) => known.push((who.as_str(), *dims, source)),
+            _ => return Width::Unknown,
+        }
+    }
+    let joined = match block.kind {
+        BlockKind::Residual | BlockKind::Add => {
+            let (first_who, first, first_source) = known[0];
+            if let Some((who, dims, source)) = known.iter().find(|(_, d, _)| *d != first) {
+                let (verb, fix) = match (block.kind, block.shortcut.is_some()) {
+                    (BlockKind::Residual, false) => (
+                        "adds its input to its body's output",
+                        shortcut_fix(*dims, first),
+                    ),
+                    (BlockKind::Residual, true) => {
+                        ("adds its shortcut's output to its body's", String::new())
+                    }
+                    _ => ("adds up its branches", String::new()),
+                };
+                errors.push(Error::new_spanned(
+                    keyword,
+                    format!(
+                        "`{keyword}` {verb}, but they differ: {first_who} makes {}{} and {who} \
+                         {}{}{}{fix}",
+                        first_source.describe(first),
+                        made_by(first_source),
+                        if *who == "its input" { "is " } else { "makes " },
+                        source.describe(*dims),
+                        made_by(source),
+                    ),
+                ));
+            }
+            first
+        }
+        BlockKind::Concat => match concat(&known) {
+            Ok(dims) => dims,
+            Err(message) => {
+                errors.push(Error::new_spanned(
+                    keyword,
+                    format!("`{keyword}` {message}"),
+                ));
+                return Width::Unknown;
+            }
+        },
+    };
+    shapes.blocks[block.id] = Some(joined);
+    Width::Known(
+        joined,
+        Source::Layer {
+            text: keyword.to_string(),
+            flattened: None,
+        },
+    )
+}
+
+/// ` (\`Conv2d(1, 8, 3)\`)` after a shape a layer made; nothing after the
+/// model's input.
+fn made_by(source: &Source) -> String {
+    match source {
+        Source::Layer { text, .. } => format!(" (`{text}`)"),
+        Source::Input(_) => String::new(),
+    }
+}
+
+/// The fix of a `residual` whose body changes the shape: a shortcut that
+/// makes the body's shape from the input's (a 1 x 1 `Conv2d` with the
+/// stride that fits, or a `Linear`).
+fn shortcut_fix(input: Dims, body: Dims) -> String {
+    let layer = match (input, body) {
+        (Dims::Flat(n), Dims::Flat(m)) => Some(format!("Linear({n}, {m})")),
+        (
+            Dims::Image {
+                channels: c,
+                height: h,
+                width: w,
+            },
+            Dims::Image {
+                channels: oc,
+                height: oh,
+                width: ow,
+            },
+        ) => (1..=h.max(w))
+            .find(|&s| (h - 1) / s + 1 == oh && (w - 1) / s + 1 == ow)
+            .map(|s| match s {
+                1 => format!("Conv2d({c}, {oc}, 1)"),
+                s => format!("Conv2d({c}, {oc}, 1, stride = {s})"),
+            }),
+        _ => None,
+    };
+    match layer {
+        Some(layer) => format!(
+            ": give it a shortcut that makes {} from {}, e.g. `residual(shortcut = {layer}) {{ .. }}`",
+            describe(&body.shape()),
+            describe(&input.shape())
+        ),
+        None => String::new(),
+    }
+}
+
+/// The shape `concat` makes of its branches' shapes, or why it cannot.
+fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
+    let (first_who, first, first_source) = known[0];
+    match first {
+        Dims::Flat(_) => {
+            let mut total = 0usize;
+            for (who, dims, source) in known {
+                match dims {
+                    Dims::Flat(n) => total = total.saturating_add(*n),
+                    image => {
+                        return Err(format!(
+                            "joins flat features, from {first_who}, and {who} makes {}{}: add \
+                             `Flatten` at the end of {who}",
+                            source.describe(*image),
+                            made_by(source)
+                        ))
+                    }
+                }
+            }
+            Ok(Dims::Flat(total))
+        }
+        Dims::Image { height, width, .. } => {
+            let mut channels = 0usize;
+            for (who, dims, source) in known {
+                match dims {
+                    Dims::Image {
+                        channels: c,
+                        height: h,
+                        width: w,
+                    } if (*h, *w) == (height, width) => channels = channels.saturating_add(*c),
+                    other => {
+                        let need = match other {
+                            Dims::Image { .. } => "the same height and width",
+                            Dims::Flat(_) => "images in every branch",
+                        };
+                        return Err(format!(
+                            "joins images along their channels, which needs {need}: {first_who} \
+                             makes {}{} and {who} makes {}{}",
+                            first_source.describe(first),
+                            made_by(first_source),
+                            source.describe(*other),
+                            made_by(source)
+                        ));
+                    }
+                }
+            }
+            Ok(Dims::Image {
+                channels,
+                height,
+                width,
+            })
+        }
     }
 }
 
@@ -757,6 +989,7 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
         | LayerId::Tanh
         | LayerId::GELU
         | LayerId::Softmax
-        | LayerId::Flatten => name.to_owned(),
+        | LayerId::Flatten
+        | LayerId::Identity => name.to_owned(),
     }
 }

@@ -200,6 +200,7 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
         | LayerId::GELU
         | LayerId::Softmax
         | LayerId::Flatten
+        | LayerId::Identity
         | LayerId::Dropout => Vec::new(),
     })
 }

@@ -70,9 +70,10 @@ fn shapes(model: &Model) -> Vec<(usize, usize)> {
 
 fn texts(model: &Model) -> Vec<&str> {
     model
-        .layers
+        .graph
+        .rows
         .iter()
-        .map(|layer| layer.text.as_str())
+        .map(|row| row.text.as_str())
         .collect()
 }
 
@@ -142,8 +143,12 @@ fn full_model_with_struct_docs_and_inference() {
             "Linear(32, 1)"
         ]
     );
-    let indices: Vec<usize> = model.layers.iter().map(|layer| layer.index).collect();
-    assert_eq!(indices, [0, 1, 2, 3, 4]);
+    let paths: Vec<&str> = model
+        .layers
+        .iter()
+        .map(|layer| layer.path.as_str())
+        .collect();
+    assert_eq!(paths, ["0", "1", "2", "3", "4"]);
     assert_eq!(model.layers[2].kind, LayerKind::Linear { bias: false });
     assert_eq!(
         model.layers[3].kind,

@@ -184,14 +184,22 @@ const _: () = {
             &mut self.__optim
         }
         fn infer(&self, __x: __mg::ArrayView2<'_, f32>) -> __mg::Array2<f32> {
-            let mut __r = __mg::Inference::new(__x, 10usize, 64usize);
-            self.__prep.apply(__r.values_mut());
-            __r.run(&self.__l0, 64usize);
-            __r.run(&self.__l1, 64usize);
-            __r.run(&self.__l2, 64usize);
-            __r.run(&self.__l3, 64usize);
-            __r.run(&self.__l4, 1usize);
-            __r.finish()
+            let mut __r = __mg::Inference::new(
+                __x,
+                &[10usize, 64usize, 64usize, 64usize, 64usize, 1usize],
+            );
+            self.__prep.apply(__r.values_mut(0));
+            __r.run(&self.__l0, 0usize, 1usize);
+            __r.release(0usize);
+            __r.run(&self.__l1, 1usize, 2usize);
+            __r.release(1usize);
+            __r.run(&self.__l2, 2usize, 3usize);
+            __r.release(2usize);
+            __r.run(&self.__l3, 3usize, 4usize);
+            __r.release(3usize);
+            __r.run(&self.__l4, 4usize, 5usize);
+            __r.release(4usize);
+            __r.finish(5usize)
         }
         fn preprocessing(&self) -> &__mg::Preprocessing {
             &self.__prep
@@ -218,11 +226,11 @@ const _: () = {
         }
         fn summary(&self) -> __mg::Summary {
             const __LAYERS: [__mg::LayerSummary; 5usize] = __mg::summary_rows([
-                (0usize, "Linear(10, 64)", 64usize, &[64usize], 704usize),
-                (1usize, "ReLU", 64usize, &[64usize], 0usize),
-                (2usize, "Linear(64, 64)", 64usize, &[64usize], 4160usize),
-                (3usize, "ReLU", 64usize, &[64usize], 0usize),
-                (4usize, "Linear(64, 1)", 1usize, &[1usize], 65usize),
+                ("0", 0usize, "Linear(10, 64)", 64usize, &[64usize], 704usize),
+                ("1", 0usize, "ReLU", 64usize, &[64usize], 0usize),
+                ("2", 0usize, "Linear(64, 64)", 64usize, &[64usize], 4160usize),
+                ("3", 0usize, "ReLU", 64usize, &[64usize], 0usize),
+                ("4", 0usize, "Linear(64, 1)", 1usize, &[1usize], 65usize),
             ]);
             __mg::Summary {
                 name: "Net",
