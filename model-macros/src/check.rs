@@ -209,7 +209,9 @@ impl<'a> Tree<'a, '_> {
         };
         let id = *self.blocks;
         *self.blocks += 1;
-        let mut shortcut = None;
+        // The arguments first, the layers in PyTorch's registration order
+        // after: the body (or branches), then the shortcut.
+        let mut shortcut_arg = None;
         for arg in &block.args {
             if kind != BlockKind::Residual || arg.name != "shortcut" {
                 let expected = match kind {
@@ -222,29 +224,21 @@ impl<'a> Tree<'a, '_> {
                 ));
                 continue;
             }
-            if shortcut.is_some() {
+            if shortcut_arg.is_some() {
                 self.errors.push(Error::new_spanned(
                     &arg.name,
                     "expected one `shortcut`, found a second one",
                 ));
                 continue;
             }
-            let nodes = match (&arg.bracket, &arg.calls[..]) {
-                (None, [call]) => vec![self.layer(call, format!("{path}.shortcut"), depth)],
-                (_, calls) => calls
-                    .iter()
-                    .enumerate()
-                    .map(|(j, call)| self.layer(call, format!("{path}.shortcut.{j}"), depth))
-                    .collect(),
-            };
-            if nodes.is_empty() {
+            if arg.calls.is_empty() {
                 self.errors.push(Error::new_spanned(
                     &arg.name,
                     "expected at least one layer in `shortcut = [..]`",
                 ));
                 continue;
             }
-            shortcut = Some(nodes);
+            shortcut_arg = Some(arg);
         }
         let branches = match kind {
             BlockKind::Residual => {
@@ -291,6 +285,14 @@ impl<'a> Tree<'a, '_> {
                     .collect()
             }
         };
+        let shortcut = shortcut_arg.map(|arg| match (&arg.bracket, &arg.calls[..]) {
+            (None, [call]) => vec![self.layer(call, format!("{path}.shortcut"), depth)],
+            (_, calls) => calls
+                .iter()
+                .enumerate()
+                .map(|(j, call)| self.layer(call, format!("{path}.shortcut.{j}"), depth))
+                .collect(),
+        });
         BlockSpec {
             kind,
             keyword,
