@@ -632,17 +632,21 @@ impl Category {
 /// statement when it names something of another category (`MSE;` as a
 /// layer), or is named as not supported yet when the catalog lists it as
 /// planned (`catalog::PLANNED_LAYERS`, `catalog::PLANNED_OPTIMS`).
+///
+/// With a close name, the error comes with its entry: checking goes on as
+/// if it had been written, so the mistakes after it are reported too.
 fn check_name<Id>(
     entries: &'static [Entry<Id>],
     category: Category,
     call: &Call,
-) -> Result<&'static Entry<Id>, Error> {
+) -> Result<&'static Entry<Id>, (Error, Option<&'static Entry<Id>>)> {
     let name = call.name.to_string();
     if let Some(entry) = catalog::lookup(entries, &name) {
         return Ok(entry);
     }
     let noun = category.noun();
     let known = category.names();
+    let mut guess = None;
     let elsewhere = [Category::Layer, Category::Loss, Category::Optim]
         .into_iter()
         .find(|other| *other != category && other.names().contains(&name.as_str()));
@@ -662,6 +666,7 @@ fn check_name<Id>(
             code_list(known)
         )
     } else if let Some(close) = catalog::suggest(&name, known.iter().copied()) {
+        guess = catalog::lookup(entries, close);
         format!("unknown {noun} `{name}`; did you mean `{close}`?")
     } else {
         format!(
@@ -669,7 +674,7 @@ fn check_name<Id>(
             code_list(known)
         )
     };
-    Err(Error::new_spanned(&call.name, message))
+    Err((Error::new_spanned(&call.name, message), guess))
 }
 
 fn check_call<'a, Id>(
@@ -679,18 +684,19 @@ fn check_call<'a, Id>(
     call: &'a Call,
     errors: &mut Errors,
 ) -> Option<Checked<'a, Id>> {
-    match check_name(entries, category, call) {
-        Ok(entry) => Some(Checked {
-            stmt,
-            entry,
-            call,
-            args: args::bind(entry, call, errors),
-        }),
-        Err(error) => {
+    let entry = match check_name(entries, category, call) {
+        Ok(entry) => entry,
+        Err((error, guess)) => {
             errors.push(error);
-            None
+            guess?
         }
-    }
+    };
+    Some(Checked {
+        stmt,
+        entry,
+        call,
+        args: args::bind(entry, call, errors),
+    })
 }
 
 /// A layer's name and arguments (count, kind and range: `args::bind`),

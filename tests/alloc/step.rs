@@ -63,6 +63,27 @@ fn classifier_step_allocates_nothing() {
 }
 
 #[test]
+fn a_step_through_blocks_allocates_nothing() {
+    // A slot read by several branches (its gradients added through a
+    // scratch buffer), nested joins, a residual with a shortcut.
+    let mut model = model! {
+        input 12;
+        Linear(_, 16); ReLU;
+        concat {
+            Linear(_, 8) => Tanh;
+            Identity;
+            add { Linear(_, 4); residual(shortcut = Linear(16, 4)) { Linear(16, 4); ReLU } }
+        }
+        residual { Linear(28, 28); ReLU }
+        Linear(_, 3);
+        loss CrossEntropy; optim Adam(lr = 1e-3)
+    };
+    let x: Array2<f32> = Rng::new(6).randn((24, 12));
+    let n = step_allocations(&mut model, &x, |n| (0..n).map(|i| i % 3).collect());
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn a_step_that_scales_its_inputs_allocates_nothing() {
     let mut model = model! {
         input 10; Linear(_, 32); ReLU; Linear(_, 1); loss MSE; optim SGD(0.01)

@@ -73,6 +73,8 @@ enum Width {
 enum Source {
     /// `input ...;`, as text.
     Input(String),
+    /// A block's join, by its keyword.
+    Block(String),
     /// A layer, as text; `flattened` when the features are a flattened
     /// image (`direct`: the layer is the `Flatten`).
     Layer {
@@ -92,6 +94,7 @@ impl Source {
                 ..
             } => "`Flatten` produces".to_owned(),
             Source::Layer { text, .. } => format!("the layer before it (`{text}`) produces"),
+            Source::Block(keyword) => format!("the `{keyword}` block before it produces"),
         }
     }
 
@@ -407,13 +410,7 @@ fn check_block(
         },
     };
     shapes.blocks[block.id] = Some(joined);
-    Width::Known(
-        joined,
-        Source::Layer {
-            text: keyword.to_string(),
-            flattened: None,
-        },
-    )
+    Width::Known(joined, Source::Block(keyword.to_string()))
 }
 
 /// ` (\`Conv2d(1, 8, 3)\`)` after a shape a layer made; nothing after the
@@ -421,6 +418,7 @@ fn check_block(
 fn made_by(source: &Source) -> String {
     match source {
         Source::Layer { text, .. } => format!(" (`{text}`)"),
+        Source::Block(keyword) => format!(" (`{keyword} {{ .. }}`)"),
         Source::Input(_) => String::new(),
     }
 }
@@ -619,7 +617,7 @@ fn check_window(
                     flattened: Some((_, true)),
                     ..
                 } => ": image layers go before `Flatten`",
-                Source::Layer { .. } => "",
+                Source::Layer { .. } | Source::Block(_) => "",
             };
             errors.push(needs_image(name, *dims, source, fix));
             return (None, None);
