@@ -520,19 +520,21 @@ pub mod __private {
     pub use macrograd_runtime::target::{Classes, Rows};
     pub use macrograd_runtime::{Buffer, Result, Rng, StepState};
 
+    /// `(name, depth, layer, output, shape, params)`: the fields of
+    /// [`LayerSummary`] in order.
+    pub type SummaryRow = (
+        &'static str,
+        usize,
+        &'static str,
+        usize,
+        &'static [usize],
+        usize,
+    );
+
     /// A summary's rows from `(name, depth, layer, output, shape, params)`
     /// tuples, the fields of [`LayerSummary`] in order; a `const fn`, so
     /// that the rows are a constant.
-    pub const fn summary_rows<const N: usize>(
-        rows: [(
-            &'static str,
-            usize,
-            &'static str,
-            usize,
-            &'static [usize],
-            usize,
-        ); N],
-    ) -> [LayerSummary; N] {
+    pub const fn summary_rows<const N: usize>(rows: [SummaryRow; N]) -> [LayerSummary; N] {
         let mut out = [LayerSummary {
             name: "",
             depth: 0,

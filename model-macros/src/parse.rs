@@ -171,7 +171,7 @@ impl Parse for Block {
             let chain: Chain = content.parse()?;
             let ends_in_block = matches!(chain.elems.last(), Some(Element::Block(_)));
             items.push(chain);
-            if !content.is_empty() && !(ends_in_block && !content.peek(Token![;])) {
+            if !content.is_empty() && (!ends_in_block || content.peek(Token![;])) {
                 content.parse::<Token![;]>()?;
             }
         }

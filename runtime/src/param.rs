@@ -5,8 +5,9 @@
 //! ```
 //! # use macrograd_runtime as macrograd;
 //! use macrograd::model::{LayerSummary, Summary};
-//! static LAYERS: [LayerSummary; 1] =
-//!     [LayerSummary { index: 0, layer: "Linear(2, 1)", output: 1, shape: &[1], params: 3 }];
+//! static LAYERS: [LayerSummary; 1] = [LayerSummary {
+//!     name: "0", depth: 0, layer: "Linear(2, 1)", output: 1, shape: &[1], params: 3,
+//! }];
 //! let summary = Summary {
 //!     name: "model", dtype: "f32", inputs: 2, input_shape: &[2],
 //!     layers: &LAYERS, loss: "MSE", optim: "SGD(0.1)",
@@ -21,7 +22,8 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 /// A named parameter tensor and its gradient, read-only.
 #[derive(Debug)]
 pub struct Parameter<'a, T> {
-    /// PyTorch `nn.Sequential` name: `"0.weight"`, `"0.bias"`, `"2.weight"`.
+    /// PyTorch's name: `"0.weight"`, `"0.bias"`, `"2.weight"` in an
+    /// `nn.Sequential`, `"3.body.0.weight"` in a block.
     pub name: &'static str,
     /// The values: `[out, in]` for a `Linear` weight, `[out, in, kh, kw]`
     /// for a `Conv2d` weight, `[out]` for a bias, `[C]` (or the sample's

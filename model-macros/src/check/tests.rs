@@ -830,14 +830,17 @@ fn losses_fit_the_outputs() {
 
 // ---- all at once ----
 
+/// A misspelled name is checked as the name it suggests, so the shape
+/// mistake after it is reported in the same build.
 #[test]
-fn three_mistakes_three_errors() {
+fn four_mistakes_four_errors() {
     let errors =
         errors("Linear(10, 64); Relu; Linear(32, 1); loss MSE; optim SGD(lr = 0, momentun = 0.9)");
     assert_eq!(
         errors,
         [
             "unknown layer `Relu`; did you mean `ReLU`?",
+            "`Linear` expects 32 inputs, but the layer before it (`ReLU`) produces 64",
             "expected `lr` > 0, found 0",
             "unknown argument `momentun` for `SGD`; did you mean `momentum`?",
         ]
