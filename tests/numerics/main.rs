@@ -7,6 +7,7 @@
 mod common;
 
 mod blocks;
+mod blocks_parity;
 mod cnn;
 mod conv_parity;
 mod gradcheck;
