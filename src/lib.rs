@@ -153,7 +153,7 @@ pub use macrograd_runtime::{
 /// | `struct Name;` | optional, with any visibility (`pub struct Name;`, `pub(crate) struct Name;`); the doc comments and attributes before it go on the generated type (which derives `Clone` and `Debug` itself). Without it, `model!` is an expression | the first statement, at most once; attributes only at the top: before a later statement only doc comments are allowed, and read as comments | `class Name(nn.Module)`; without a name, an `nn.Sequential(...)` value |
 /// | `dtype` | `f32` (default) or `f64`: the type of every parameter, input, output and loss | one of the two; at most once, before the layers | `torch.float32` (default), `model.double()` |
 /// | `input` | `N` (features per sample) or `[C, H, W]` (an image: channels, height, width; `[N]` is `N`). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
-/// | a layer | `Name`, `Name()` or `Name(arguments)`: [layers](#layers) and [activations](#activations) | a known name (case-sensitive), with "did you mean" for a typo or another framework's name (`relu` -> `ReLU`, `Dense` -> `Linear`, `MSELoss` -> `MSE`); its arguments; its input is the output of the layer before it (or `input`) | the modules of `nn.Sequential(...)`, in order |
+/// | a layer | `Name`, `Name()` or `Name(arguments)`: [layers](#layers) and [activations](#activations); or a [block](#blocks) | a known name (case-sensitive), with "did you mean" for a typo or another framework's name (`relu` -> `ReLU`, `Dense` -> `Linear`, `MSELoss` -> `MSE`); its arguments; its input is the output of the layer before it (or `input`) | the modules of `nn.Sequential(...)`, in order |
 /// | `loss` | `loss Name` or `loss Name(arguments)`: [losses](#losses) | exactly one, after every layer; it sets the type of the targets | `criterion = nn.NameLoss(...)` |
 /// | `optim` | `optim Name` or `optim Name(arguments)`: [optimizers](#optimizers) | exactly one, after every layer | `torch.optim.Name(model.parameters(), ...)` |
 /// | `_` | in place of a layer's input size, which the layer before it (or `input`) then gives: `Linear`'s `in_features`, `Conv2d`'s `in_channels`, the batch norms' `num_features` and `LayerNorm`'s `normalized_shape` (these two default to `_`) | only there: an output size is always written; the first layer needs `input` to take it from | `nn.LazyLinear`, `nn.LazyConv2d`, `nn.LazyBatchNorm1d` |
@@ -235,6 +235,7 @@ pub use macrograd_runtime::{
 /// | `MaxPool2d` | `kernel_size, stride = kernel_size, padding = 0` | `kernel_size`, `stride`: windows >= 1; `padding`: a window >= 0, at most half of `kernel_size` in each dimension. Reads an image, the window fits; keeps the channels, sizes as `Conv2d`'s | `nn.MaxPool2d(kernel_size, stride=None, padding=0)` (`ceil_mode=False`) |
 /// | `AvgPool2d` | `kernel_size, stride = kernel_size, padding = 0` | as `MaxPool2d` | `nn.AvgPool2d(kernel_size, stride=None, padding=0)` (`count_include_pad=True`) |
 /// | `Flatten` | none | an image `[C, H, W]` becomes `C x H x W` features (no value moves); flat features pass through | `nn.Flatten()` |
+/// | `Identity` | none | the values pass on as they are: the branch of a [block](#blocks) that carries its input | `nn.Identity()` |
 /// | `BatchNorm` | `num_features = _, eps = 1e-5, momentum = 0.1` | `num_features`: a size or `_`, the features or channels before it; `eps` > 0 (PyTorch allows 0); `momentum` in `[0, 1]` (not `None`). `BatchNorm1d` after flat features, `BatchNorm2d` after an image | `nn.BatchNorm1d` or `nn.BatchNorm2d`, by position |
 /// | `BatchNorm1d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads flat features | `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1)` |
 /// | `BatchNorm2d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads an image, `num_features` channels | `nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1)` |
@@ -326,6 +327,96 @@ pub use macrograd_runtime::{
 ///     optim SGD(0.1)
 /// };
 /// assert_eq!(conv.forward(&Array2::<f32>::zeros((2, 9))).dim(), (2, 1));
+/// ```
+///
+/// ## Blocks
+///
+/// Past a chain of layers: a block takes the value flowing at its place
+/// (its input), runs layers on it in one or several branches, and joins
+/// them into one value. Blocks nest: a branch may hold blocks.
+///
+/// | block | what it computes | checked | PyTorch, and its parameter names |
+/// | --- | --- | --- | --- |
+/// | `residual { layers }` | `body(x) + x`: the layers run one after the other (separated by `;`) | the body's output has the input's shape (else the error names both and proposes the shortcut that fits) | `Residual(body)`, below: `3.body.0.weight`, ... |
+/// | `residual(shortcut = Layer) { layers }`, `residual(shortcut = [Layer, Layer, ..]) { layers }` | `body(x) + shortcut(x)`: a projection (ResNet's downsampling: a 1 x 1 `Conv2d` with a stride, and a `BatchNorm`) | the two outputs have the same shape | `Residual(body, shortcut)`: `3.shortcut.weight` for one layer, `3.shortcut.0.weight`, ... for a list |
+/// | `concat { branch; branch; .. }` | the branches' outputs side by side (`torch.cat(.., dim=1)`): flat features one after the other, or the channels of images of the same height and width | at least 2 branches; all flat features, or all images of one height and width | `Concat(*branches)`: `3.branches.1.0.weight` (branch 1, its layer 0) |
+/// | `add { branch; branch; .. }` | the branches' outputs added up, left to right | at least 2 branches, all of one shape | `Add(*branches)`: `3.branches.0.0.weight` |
+///
+/// A branch is one layer, or layers chained by `=>` (`Conv2d(16, 8, 1) =>
+/// ReLU`), each `;`-separated line one branch. `Identity` is the branch that
+/// passes the input on (PyTorch's `nn.Identity`). A `;` after a block's `}`
+/// is optional. Inside a block, `_` takes its size from what comes in as it
+/// does outside, and every rule of the layers holds; `Softmax` cannot be in
+/// a block (it is only ever last).
+///
+/// The PyTorch modules are written the obvious way, so that a
+/// `state_dict` saved by either side loads in the other with
+/// `strict=True` (tested both ways, and one epoch of training matches in
+/// f64: `tests/numerics/blocks_parity.rs`):
+///
+/// ```text
+/// class Residual(nn.Module):          # body, then shortcut (None: the identity)
+///     def forward(self, x): return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+/// class Concat(nn.Module):            # branches: nn.ModuleList of nn.Sequential
+///     def forward(self, x): return torch.cat([b(x) for b in self.branches], dim=1)
+/// class Add(nn.Module):
+///     def forward(self, x): return sum of b(x) over self.branches, left to right
+/// ```
+///
+/// The forward and backward passes stay straight-line code: a block's
+/// layers run in that order (body, then shortcut; branch after branch), the
+/// join is one call, and the gradient of a value read by several branches
+/// is the sum of theirs, in buffers that exist from the first batch on (a
+/// training step still allocates nothing). `summary()` indents a block's
+/// layers under it, with the shape after its join and its parameter count.
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// model! {
+///     struct ResNet;
+///     input [1, 8, 8];
+///     Conv2d(1, 8, 3, padding = 1); BatchNorm; ReLU;
+///     residual {                                  // [8, 8, 8] + [8, 8, 8]
+///         Conv2d(8, 8, 3, padding = 1); BatchNorm; ReLU;
+///         Conv2d(8, 8, 3, padding = 1); BatchNorm;
+///     }
+///     ReLU;
+///     residual(shortcut = [Conv2d(8, 16, 1, stride = 2), BatchNorm]) {
+///         Conv2d(8, 16, 3, stride = 2, padding = 1); BatchNorm; ReLU;
+///     }                                           // [16, 4, 4]
+///     concat {
+///         Conv2d(16, 8, 1) => ReLU;               // [8, 4, 4]
+///         Conv2d(16, 8, 3, padding = 1) => ReLU;  // [8, 4, 4]
+///         Identity;                               // [16, 4, 4]
+///     }                                           // 8 + 8 + 16 = 32 channels
+///     Flatten;
+///     Linear(_, 10);
+///     loss CrossEntropy;
+///     optim Adam(lr = 1e-3)
+/// }
+///
+/// let net = ResNet::new();
+/// assert_eq!(net.predict(&Array2::<f32>::zeros((2, 64))).dim(), (2, 10));
+/// let names: Vec<&str> = net.parameters().iter().map(|p| p.name).collect();
+/// assert!(names.contains(&"3.body.0.weight"));
+/// assert!(names.contains(&"5.shortcut.0.weight"));
+/// assert!(names.contains(&"6.branches.1.0.weight"));
+/// assert!(net.summary().to_string().contains("concat: 8 + 8 + 16 = 32 channels"));
+/// ```
+///
+/// ```compile_fail
+/// use macrograd::prelude::*;
+/// // error: `residual` adds its input to its body's output, but they differ:
+/// // its body makes an image [16, 4, 4] (`ReLU`) and its input is an image
+/// // [8, 8, 8]: give it a shortcut that makes an image [16, 4, 4] from an
+/// // image [8, 8, 8], e.g. `residual(shortcut = Conv2d(8, 16, 1, stride = 2)) { .. }`
+/// let net = model! {
+///     input [8, 8, 8];
+///     residual { Conv2d(8, 16, 3, stride = 2, padding = 1); ReLU }
+///     Flatten; Linear(_, 10);
+///     loss CrossEntropy; optim SGD(0.1)
+/// };
 /// ```
 ///
 /// ## Losses
