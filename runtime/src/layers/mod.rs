@@ -1,6 +1,7 @@
-//! Layers: the parameterised [`Linear`], the [`Activation`]s, and the image
-//! and regularisation layers ([`Conv2d`], [`MaxPool2d`], [`AvgPool2d`],
-//! [`BatchNorm`], [`LayerNorm`], [`Dropout`]), each a [`Layer`], the one
+//! Layers: the parameterised [`Linear`] and [`Embedding`], the
+//! [`Activation`]s, and the image and regularisation layers ([`Conv2d`],
+//! [`MaxPool2d`], [`AvgPool2d`], [`BatchNorm`], [`LayerNorm`],
+//! [`Dropout`]), each a [`Layer`], the one
 //! trait generated models call, through the [`Slot`](crate::pass::Slot)s
 //! and the [`Pass`](crate::pass::Pass) of [`pass`](crate::pass).
 //!
@@ -22,6 +23,7 @@
 mod activation;
 mod conv;
 mod dropout;
+mod embedding;
 mod layer;
 mod linear;
 mod norm;
@@ -31,6 +33,7 @@ pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use conv::{conv_output_size, Conv2d, Conv2dConfig, ImageShape};
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use layer::Layer;
 pub use linear::{add_column_sums, Linear};
 pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};

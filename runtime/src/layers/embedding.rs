@@ -1,0 +1,237 @@
+//! The embedding: a learned vector per category, PyTorch's `nn.Embedding`.
+//!
+//! The input is one column of class indices, held as values of the element
+//! type (`0.0`, `1.0`, ...), as a categorical input column of a model is
+//! stored; the output is the row of `weight: [num_embeddings,
+//! embedding_dim]` at each index.
+//!
+//! Backward, for a batch of indices `i` and `g = dL/dy: [b, dim]`:
+//! `dL/dweight[k] = sum of g[s] over the samples s with i[s] = k` (rows of
+//! categories that do not occur get 0, PyTorch's dense gradient). Indices
+//! are not differentiable: there is no `dL/d(input)`.
+//!
+//! ```
+//! # use macrograd_runtime as macrograd;
+//! use macrograd::{layers::Embedding, Rng};
+//! use ndarray::{array, Array2};
+//! let mut layer = Embedding::<f64>::new(3, 2, &mut Rng::new(0));
+//! layer.weight.assign(&array![[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]);
+//! let mut y = Array2::zeros((2, 2));
+//! layer.forward(array![[2.0], [0.0]].view(), y.view_mut());
+//! assert_eq!(y, array![[4.0, 5.0], [0.0, 1.0]]);
+//! ```
+
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+
+use super::Layer;
+use crate::optim::Optimizer;
+use crate::param::{Parameter, ParameterMut};
+use crate::{Float, Rng};
+
+/// An embedding's table and its gradient.
+#[derive(Clone, Debug)]
+pub struct Embedding<T> {
+    /// `[num_embeddings, embedding_dim]`: row `k` is category `k`'s vector.
+    pub weight: Array2<T>,
+    /// `dL/dweight`, same shape.
+    pub weight_grad: Array2<T>,
+}
+
+impl<T: Float> Embedding<T> {
+    /// PyTorch's default initialisation: every value drawn from the
+    /// standard normal distribution, row by row.
+    pub fn new(num_embeddings: usize, embedding_dim: usize, rng: &mut Rng) -> Self {
+        let weight =
+            Array2::from_shape_simple_fn((num_embeddings, embedding_dim), || T::of(rng.normal()));
+        Embedding {
+            weight_grad: Array2::zeros(weight.raw_dim()),
+            weight,
+        }
+    }
+
+    /// Categories it has a vector for.
+    pub fn num_embeddings(&self) -> usize {
+        self.weight.nrows()
+    }
+
+    /// Values per vector.
+    pub fn embedding_dim(&self) -> usize {
+        self.weight.ncols()
+    }
+
+    /// The category of sample `s` whose index is `x`.
+    ///
+    /// # Panics
+    ///
+    /// If `x` is not a whole number below `num_embeddings` (a model's data
+    /// checks catch this before training).
+    #[track_caller]
+    fn index(&self, s: usize, x: T) -> usize {
+        let value = x.to_f64();
+        let n = self.num_embeddings();
+        assert!(
+            value >= 0.0 && value.fract() == 0.0 && value < n as f64,
+            "Embedding: sample {s} has category {value}, but the table has {n} (0 to {})",
+            n.saturating_sub(1)
+        );
+        value as usize
+    }
+
+    /// `output[s] <- weight[input[s]]`.
+    ///
+    /// # Panics
+    ///
+    /// If `input` is not `[b, 1]` or `output` not `[b, embedding_dim]`, or
+    /// an index is not a category of the table.
+    #[track_caller]
+    pub fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+        let batch = input.nrows();
+        assert!(
+            input.ncols() == 1 && output.dim() == (batch, self.embedding_dim()),
+            "Embedding: expected input [{batch}, 1] and output [{batch}, {}], found {:?} and {:?}",
+            self.embedding_dim(),
+            input.dim(),
+            output.dim()
+        );
+        for (s, (x, mut y)) in input.rows().into_iter().zip(output.rows_mut()).enumerate() {
+            y.assign(&self.weight.row(self.index(s, x[0])));
+        }
+    }
+
+    /// Adds (`accumulate`) or writes `dL/dweight` for the indices `input`
+    /// and `grad_output = dL/dy`.
+    ///
+    /// # Panics
+    ///
+    /// As [`Embedding::forward`].
+    #[track_caller]
+    pub fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        accumulate: bool,
+    ) {
+        assert!(
+            input.ncols() == 1 && grad_output.dim() == (input.nrows(), self.embedding_dim()),
+            "Embedding: expected input [b, 1] and gradient [b, {}], found {:?} and {:?}",
+            self.embedding_dim(),
+            input.dim(),
+            grad_output.dim()
+        );
+        if !accumulate {
+            self.weight_grad.fill(T::zero());
+        }
+        for (s, (x, g)) in input.rows().into_iter().zip(grad_output.rows()).enumerate() {
+            let k = self.index(s, x[0]);
+            for (w, &g) in self.weight_grad.row_mut(k).iter_mut().zip(g) {
+                *w = *w + g;
+            }
+        }
+    }
+}
+
+impl<T: Float> Layer<T> for Embedding<T> {
+    #[inline]
+    #[track_caller]
+    fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
+        Embedding::forward(self, input, output);
+    }
+
+    #[inline]
+    #[track_caller]
+    fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        Embedding::forward(self, input, output);
+    }
+
+    /// No `dL/d(input)`: indices are not differentiable (`grad_input` is
+    /// left alone; a model never asks for it).
+    #[inline]
+    #[track_caller]
+    fn backward(
+        &mut self,
+        input: ArrayView2<'_, T>,
+        _output: ArrayView2<'_, T>,
+        grad_output: ArrayView2<'_, T>,
+        _grad_input: Option<ArrayViewMut2<'_, T>>,
+        accumulate: bool,
+    ) {
+        Embedding::backward(self, input, grad_output, accumulate);
+    }
+
+    #[inline]
+    fn step<O: Optimizer<T>>(&mut self, optimizer: &mut O, first: usize) {
+        let (Some(weight), Some(grad)) = (self.weight.as_slice_mut(), self.weight_grad.as_slice())
+        else {
+            unreachable!("a layer's own arrays are contiguous")
+        };
+        optimizer.update(first, weight, grad);
+    }
+
+    fn visit_parameters<'a>(
+        &'a self,
+        names: &[&'static str],
+        has_grads: bool,
+        f: &mut dyn FnMut(Parameter<'a, T>),
+    ) {
+        f(Parameter {
+            name: names[0],
+            value: self.weight.view().into_dyn(),
+            grad: has_grads.then(|| self.weight_grad.view().into_dyn()),
+        });
+    }
+
+    fn visit_parameters_mut(
+        &mut self,
+        names: &[&'static str],
+        f: &mut dyn FnMut(ParameterMut<'_, T>),
+    ) {
+        f(ParameterMut {
+            name: names[0],
+            value: self.weight.view_mut().into_dyn(),
+            grad: self.weight_grad.view_mut().into_dyn(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn backward_sums_the_rows_of_each_category() {
+        let mut layer = Embedding::<f64>::new(3, 2, &mut Rng::new(1));
+        let x = array![[2.0], [0.0], [2.0]];
+        let g = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        layer.backward(x.view(), g.view(), false);
+        assert_eq!(
+            layer.weight_grad,
+            array![[3.0, 4.0], [0.0, 0.0], [6.0, 8.0]]
+        );
+        layer.backward(x.view(), g.view(), true);
+        assert_eq!(
+            layer.weight_grad,
+            array![[6.0, 8.0], [0.0, 0.0], [12.0, 16.0]]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "sample 1 has category 3, but the table has 3 (0 to 2)")]
+    fn an_index_beyond_the_table_is_named() {
+        let layer = Embedding::<f32>::new(3, 2, &mut Rng::new(1));
+        let mut y = Array2::zeros((2, 2));
+        layer.forward(array![[0.0], [3.0]].view(), y.view_mut());
+    }
+
+    #[test]
+    fn initial_values_are_standard_normal() {
+        let layer = Embedding::<f64>::new(200, 50, &mut Rng::new(7));
+        let n = layer.weight.len() as f64;
+        let mean = layer.weight.sum() / n;
+        let var = layer.weight.mapv(|v| (v - mean) * (v - mean)).sum() / n;
+        assert!(
+            mean.abs() < 0.02 && (var - 1.0).abs() < 0.03,
+            "{mean} {var}"
+        );
+    }
+}
