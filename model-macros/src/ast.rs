@@ -6,7 +6,7 @@
 //! Input     := Attr* Statement (";" Statement)* ";"?
 //! Statement := Attr* Vis "struct" Ident          -- first statement only (checked)
 //!            | "dtype" Ident                     -- `f32` | `f64` (checked)
-//!            | "input" Expr                      -- `10` or an image `[C, H, W]` (checked)
+//!            | "input" (Ident ":")? Expr         -- `10`, an image `[C, H, W]`, `island: category(3)` (checked)
 //!            | Call                              -- a layer: `ReLU`, `Linear(10, 64)`, `Conv2d(1, 8, 3)`
 //!            | Block                             -- `residual { .. }`, `concat { .. }`, `add { .. }`
 //!            | "loss" Call                       -- `loss MSE`, `loss Huber(delta = 0.5)`
@@ -65,8 +65,12 @@ pub enum StmtKind {
     Struct(StructStmt),
     /// `dtype f64`.
     Dtype { keyword: Ident, ty: Ident },
-    /// `input 10`, `input [1, 28, 28]`.
-    Input { keyword: Ident, size: Expr },
+    /// `input 10`, `input [1, 28, 28]`; named: `input island: category(3)`.
+    Input {
+        keyword: Ident,
+        name: Option<(Ident, Token![:])>,
+        size: Expr,
+    },
     /// `Linear(10, 64)`, `ReLU`.
     Layer(Call),
     /// `residual { .. }`, `concat { .. }`, `add { .. }`.
@@ -184,8 +188,16 @@ impl ToTokens for StmtKind {
                 keyword.to_tokens(tokens);
                 ty.to_tokens(tokens);
             }
-            StmtKind::Input { keyword, size } => {
+            StmtKind::Input {
+                keyword,
+                name,
+                size,
+            } => {
                 keyword.to_tokens(tokens);
+                if let Some((name, colon)) = name {
+                    name.to_tokens(tokens);
+                    colon.to_tokens(tokens);
+                }
                 size.to_tokens(tokens);
             }
             StmtKind::Layer(call) => call.to_tokens(tokens),

@@ -121,6 +121,8 @@ pub enum Shape {
     BatchNorm { image: Option<bool> },
     /// Over each whole sample, whatever its shape.
     LayerNorm,
+    /// A column of class indices -> `embedding_dim` features.
+    Embedding,
 }
 
 // The DSL spells these as PyTorch does; the ids follow the DSL.
@@ -139,6 +141,7 @@ pub enum LayerId {
     AvgPool2d,
     Flatten,
     Identity,
+    Embedding,
     BatchNorm,
     BatchNorm1d,
     BatchNorm2d,
@@ -157,6 +160,7 @@ impl LayerId {
             LayerId::BatchNorm1d => Shape::BatchNorm { image: Some(false) },
             LayerId::BatchNorm2d => Shape::BatchNorm { image: Some(true) },
             LayerId::LayerNorm => Shape::LayerNorm,
+            LayerId::Embedding => Shape::Embedding,
             LayerId::ReLU
             | LayerId::Identity
             | LayerId::LeakyReLU
@@ -301,6 +305,22 @@ pub const LAYERS: &[Entry<LayerId>] = &[
         id: LayerId::Identity,
         name: "Identity",
         params: &[],
+    },
+    Entry {
+        id: LayerId::Embedding,
+        name: "Embedding",
+        params: &[
+            param(
+                "num_embeddings",
+                Kind::Size { infer: false },
+                Default::Required,
+            ),
+            param(
+                "embedding_dim",
+                Kind::Size { infer: false },
+                Default::Required,
+            ),
+        ],
     },
     Entry {
         id: LayerId::BatchNorm,

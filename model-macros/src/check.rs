@@ -17,8 +17,8 @@ use syn::{Error, Ident};
 use crate::ast::{Block, Call, Element, Input, StmtKind};
 use crate::catalog::{self, Entry, LayerId, LossId, OptimId};
 use crate::ir::{
-    Dims, Dtype, Graph, JoinKind, Layer, LayerKind, Loss, LossKind, Model, Op, Optim, OptimKind,
-    Row,
+    Dims, Dtype, Graph, JoinKind, Layer, LayerKind, Loss, LossKind, Model, NamedInput, Op, Optim,
+    OptimKind, Row,
 };
 use args::{Args, Value};
 use shapes::{check_shapes, Declared, Shapes};
@@ -30,7 +30,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
     check_attrs(input, &mut errors);
     check_order(input, &mut errors);
     let dtype = check_dtype(input, &mut errors);
-    let declared = check_input(input, &mut errors);
+    let (declared, input_names) = check_input(input, &mut errors);
     let mut layers = Vec::new();
     let mut nodes = Vec::new();
     let mut blocks = 0;
@@ -39,6 +39,16 @@ pub fn model(input: &Input) -> Result<Model, Error> {
     for (index, stmt) in input.stmts.iter().enumerate() {
         errors.at(index);
         match &stmt.kind {
+            StmtKind::Layer(call) if input_name(&input_names, call).is_some() => {
+                errors.push(Error::new_spanned(
+                    &call.name,
+                    format!(
+                        "`{0}` is an input: name it at the start of a branch of `concat` or \
+                         `add`, e.g. `concat {{ {0}; .. }}`",
+                        call.name
+                    ),
+                ));
+            }
             StmtKind::Layer(call) => {
                 let path = nodes.len().to_string();
                 nodes.push(Node::Layer(layers.len()));
@@ -50,6 +60,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
                     stmt: index,
                     layers: &mut layers,
                     blocks: &mut blocks,
+                    inputs: &input_names,
                     errors: &mut errors,
                 };
                 nodes.push(Node::Block(tree.block(block, path, 1)));
@@ -64,6 +75,20 @@ pub fn model(input: &Input) -> Result<Model, Error> {
         }
     }
     let shapes = check_shapes(&declared, &layers, &nodes, blocks, &mut errors);
+    if let Declared::Several(_) = declared {
+        for input in &input_names {
+            if !shapes.used.get(input.index).copied().unwrap_or(true) {
+                errors.push_last(Error::new_spanned(
+                    &input.ident,
+                    format!(
+                        "input `{0}` is never used: name it at the start of a branch, e.g. \
+                         `concat {{ {0}; .. }}`",
+                        input.ident
+                    ),
+                ));
+            }
+        }
+    }
     let params = check_sizes(&layers, &shapes, &mut errors);
     check_softmax_last(&layers, &nodes, &mut errors);
     if let Some(Some(loss)) = &loss {
@@ -72,7 +97,7 @@ pub fn model(input: &Input) -> Result<Model, Error> {
             let last = match nodes.last() {
                 Some(Node::Layer(i)) => shapes.texts[*i].clone(),
                 Some(Node::Block(block)) => format!("{} {{ .. }}", block.keyword),
-                None => String::new(),
+                Some(Node::Input(_)) | None => String::new(),
             };
             check_outputs(loss, output, &last, &mut errors);
         }
@@ -165,6 +190,8 @@ struct LayerSpec<'a> {
 enum Node<'a> {
     Layer(usize),
     Block(BlockSpec<'a>),
+    /// A named input, by position: where a branch starts.
+    Input(usize),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -195,6 +222,7 @@ struct Tree<'a, 'e> {
     stmt: usize,
     layers: &'e mut Vec<LayerSpec<'a>>,
     blocks: &'e mut usize,
+    inputs: &'e [InputName],
     errors: &'e mut Errors,
 }
 
@@ -253,7 +281,7 @@ impl<'a> Tree<'a, '_> {
                 let body = elements
                     .into_iter()
                     .enumerate()
-                    .map(|(j, e)| self.element(e, format!("{path}.body.{j}"), depth))
+                    .map(|(j, e)| self.element(e, format!("{path}.body.{j}"), depth, false))
                     .collect();
                 vec![body]
             }
@@ -277,8 +305,19 @@ impl<'a> Tree<'a, '_> {
                             .elems
                             .iter()
                             .enumerate()
-                            .map(|(j, e)| {
-                                self.element(e, format!("{path}.branches.{k}.{j}"), depth)
+                            .scan(0, |j, (i, e)| {
+                                // An input starts the branch; the layers
+                                // after it count from 0.
+                                let node = self.element(
+                                    e,
+                                    format!("{path}.branches.{k}.{j}"),
+                                    depth,
+                                    i == 0,
+                                );
+                                if !matches!(node, Node::Input(_)) {
+                                    *j += 1;
+                                }
+                                Some(node)
                             })
                             .collect()
                     })
@@ -305,9 +344,30 @@ impl<'a> Tree<'a, '_> {
         }
     }
 
-    fn element(&mut self, element: &'a Element, path: String, depth: usize) -> Node<'a> {
+    /// `first`: the element starts a branch of `concat` or `add`, where an
+    /// input's name may stand.
+    fn element(
+        &mut self,
+        element: &'a Element,
+        path: String,
+        depth: usize,
+        first: bool,
+    ) -> Node<'a> {
         match element {
-            Element::Layer(call) => self.layer(call, path, depth),
+            Element::Layer(call) => match input_name(self.inputs, call) {
+                Some(index) if first => Node::Input(index),
+                Some(index) => {
+                    self.errors.push(Error::new_spanned(
+                        &call.name,
+                        format!(
+                            "`{}` is an input: it can only start a branch of `concat` or `add`",
+                            call.name
+                        ),
+                    ));
+                    Node::Input(index)
+                }
+                None => self.layer(call, path, depth),
+            },
             Element::Block(block) => Node::Block(self.block(block, path, depth + 1)),
         }
     }
@@ -390,14 +450,15 @@ fn check_order(input: &Input, errors: &mut Errors) {
                 later_struct = true;
                 errors.push(Error::new_spanned(item, message));
             }
-            StmtKind::Input { keyword, .. } => {
-                check_header(
-                    &stmt.kind,
-                    keyword,
-                    &mut seen_input,
-                    first_body.as_deref(),
-                    errors,
-                );
+            StmtKind::Input { keyword, name, .. } => {
+                // Named inputs may be several (`check_input` checks them).
+                let mut named = false;
+                let seen = if name.is_some() {
+                    &mut named
+                } else {
+                    &mut seen_input
+                };
+                check_header(&stmt.kind, keyword, seen, first_body.as_deref(), errors);
             }
             StmtKind::Dtype { keyword, .. } => {
                 check_header(
@@ -561,28 +622,137 @@ fn check_dtype(input: &Input, errors: &mut Errors) -> Option<Dtype> {
 }
 
 /// Rule: `input N;` is a feature count, `input [C, H, W];` an image
-/// (channels, height, width), each size an integer >= 1. An image is what
-/// `Conv2d` and the pools read; `Linear` reads flat features.
-fn check_input(input: &Input, errors: &mut Errors) -> Declared {
-    let Some((index, size)) = input
+/// (channels, height, width), `input category(n);` a column of class
+/// indices `0..n`, each size an integer >= 1. An image is what `Conv2d` and
+/// the pools read, class indices what `Embedding` reads; `Linear` reads
+/// flat features. Several inputs are named (`input island: category(3);`),
+/// each name once, and are not mixed with an unnamed one; their columns
+/// are side by side in the input rows, in order.
+fn check_input(input: &Input, errors: &mut Errors) -> (Declared, Vec<InputName>) {
+    let stmts: Vec<(usize, Option<&Ident>, &syn::Expr)> = input
         .stmts
         .iter()
         .enumerate()
-        .find_map(|(index, stmt)| match &stmt.kind {
-            StmtKind::Input { size, .. } => Some((index, size)),
+        .filter_map(|(index, stmt)| match &stmt.kind {
+            StmtKind::Input { name, size, .. } => {
+                Some((index, name.as_ref().map(|(n, _)| n), size))
+            }
             _ => None,
         })
-    else {
-        return Declared::Absent;
-    };
-    errors.at(index);
-    match args::input_shape(size) {
-        Ok(sizes) => Declared::new(&sizes),
-        Err(error) => {
-            errors.push(error);
-            Declared::Invalid
-        }
+        .collect();
+    if stmts.is_empty() {
+        return (Declared::Absent, Vec::new());
     }
+    let named = stmts.iter().any(|(_, name, _)| name.is_some());
+    let mut declared = Vec::new();
+    let mut names = Vec::new();
+    let mut invalid = false;
+    for (k, &(index, name, size)) in stmts.iter().enumerate() {
+        errors.at(index);
+        if named && name.is_none() {
+            errors.push(Error::new_spanned(
+                size,
+                "expected a name for this input, as the others have one: `input name: ..;`",
+            ));
+            invalid = true;
+            continue;
+        }
+        if !named && k > 0 {
+            // A second unnamed `input`: `check_order` reports it.
+            continue;
+        }
+        let dims = match args::input_category(size) {
+            Some(Ok(n)) => Some(Dims::Category(n)),
+            Some(Err(error)) => {
+                errors.push(error);
+                None
+            }
+            None => match args::input_shape(size) {
+                Ok(sizes) => match Declared::new(&sizes) {
+                    Declared::Dims(dims, _) => Some(dims),
+                    _ => None,
+                },
+                Err(error) => {
+                    errors.push(error);
+                    None
+                }
+            },
+        };
+        let Some(dims) = dims else {
+            invalid = true;
+            continue;
+        };
+        let shape = match dims {
+            Dims::Category(n) => format!("category({n})"),
+            Dims::Flat(n) => n.to_string(),
+            Dims::Image {
+                channels,
+                height,
+                width,
+            } => format!("[{channels}, {height}, {width}]"),
+        };
+        let text = match name {
+            Some(name) => format!("input {name}: {shape}"),
+            None => format!("input {shape}"),
+        };
+        if let Some(name) = name {
+            if names.iter().any(|n: &InputName| n.ident == *name) {
+                errors.push(Error::new_spanned(
+                    name,
+                    format!("expected each input's name once, found `{name}` twice"),
+                ));
+                invalid = true;
+                continue;
+            }
+            names.push(InputName {
+                ident: name.clone(),
+                index: declared.len(),
+            });
+        }
+        declared.push((name.map_or_else(String::new, Ident::to_string), dims, text));
+    }
+    let result = match (invalid, declared.len()) {
+        (true, _) | (_, 0) => Declared::Invalid,
+        (false, 1) => {
+            let (_, dims, text) = declared.remove(0);
+            Declared::Dims(dims, text)
+        }
+        (false, _) => Declared::Several(declared),
+    };
+    (result, names)
+}
+
+/// The names of the model's inputs, in order (`""` for an unnamed one).
+fn input_names(input: &Input) -> Vec<String> {
+    input
+        .stmts
+        .iter()
+        .filter_map(|stmt| match &stmt.kind {
+            StmtKind::Input { name, .. } => Some(
+                name.as_ref()
+                    .map_or_else(String::new, |(n, _)| n.to_string()),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The position of the input `call` names (a bare name, no arguments).
+fn input_name(inputs: &[InputName], call: &Call) -> Option<usize> {
+    if call.paren.is_some() {
+        return None;
+    }
+    inputs
+        .iter()
+        .find(|input| input.ident == call.name)
+        .map(|input| input.index)
+}
+
+/// A named input, as the model's statements may refer to it.
+struct InputName {
+    ident: Ident,
+    /// Its position among the inputs.
+    index: usize,
 }
 
 /// What a name is, for "unknown" messages.
@@ -830,7 +1000,7 @@ fn check_softmax_last(layers: &[LayerSpec], nodes: &[Node], errors: &mut Errors)
         .iter()
         .filter(|node| match node {
             Node::Layer(i) => bare_keyword(layers[*i].call).is_none(),
-            Node::Block(_) => true,
+            Node::Block(_) | Node::Input(_) => true,
         })
         .collect();
     for pair in top.windows(2) {
@@ -842,6 +1012,7 @@ fn check_softmax_last(layers: &[LayerSpec], nodes: &[Node], errors: &mut Errors)
             let next = match next {
                 Node::Layer(i) => layers[*i].call.name.to_string(),
                 Node::Block(block) => block.keyword.to_string(),
+                Node::Input(_) => "an input".to_string(),
             };
             errors.at(softmax.stmt);
             errors.push(Error::new_spanned(
@@ -942,10 +1113,13 @@ fn build(
     optim: Option<Checked<OptimId>>,
 ) -> Option<Model> {
     let model_input = shapes.input?;
+    let several = shapes.inputs.len() > 1;
     let mut graph = GraphBuilder {
         specs: layers,
         shapes,
         params,
+        input_slots: vec![None; shapes.inputs.len()],
+        several,
         layers: (0..layers.len()).map(|_| None).collect(),
         graph: Graph {
             ops: Vec::new(),
@@ -956,6 +1130,33 @@ fn build(
     };
     graph.graph.output = graph.chain(nodes, 0)?;
     let ir_layers = graph.layers.into_iter().collect::<Option<Vec<Layer>>>()?;
+    let mut offset = 0;
+    let names = input_names(input);
+    let inputs = shapes
+        .inputs
+        .iter()
+        .zip(names)
+        .map(|((dims, text), name)| {
+            let named = NamedInput {
+                name,
+                dims: *dims,
+                offset,
+                text: text.clone(),
+            };
+            offset += dims.len();
+            named
+        })
+        .collect::<Vec<NamedInput>>();
+    // The table lists named inputs first.
+    let mut graph = graph.graph;
+    let named_rows = inputs.iter().filter(|i| !i.name.is_empty()).map(|i| Row {
+        name: String::new(),
+        depth: 0,
+        text: i.text.clone(),
+        output: i.dims,
+        params: 0,
+    });
+    graph.rows.splice(0..0, named_rows.collect::<Vec<_>>());
     let (loss, optim) = (loss?, optim?);
     Some(Model {
         attrs: input.attrs.clone(),
@@ -963,8 +1164,9 @@ fn build(
         name: input.name.clone(),
         dtype: dtype?,
         input: model_input,
+        inputs,
         layers: ir_layers,
-        graph: graph.graph,
+        graph,
         loss: Loss {
             kind: loss_kind(&loss)?,
             span: loss.call.name.span(),
@@ -982,6 +1184,10 @@ struct GraphBuilder<'s, 'a> {
     specs: &'s [LayerSpec<'a>],
     shapes: &'s Shapes,
     params: &'s [Option<Vec<usize>>],
+    /// The slot of each named input once a branch has started with it.
+    input_slots: Vec<Option<usize>>,
+    /// Several inputs: each is sliced from slot 0 into its own.
+    several: bool,
     layers: Vec<Option<Layer>>,
     graph: Graph,
 }
@@ -998,9 +1204,27 @@ impl GraphBuilder<'_, '_> {
             src = match node {
                 Node::Layer(i) => self.layer(*i, src)?,
                 Node::Block(block) => self.block(block, src)?,
+                Node::Input(k) => self.input(*k)?,
             };
         }
         Some(src)
+    }
+
+    /// The slot of input `k`: slot 0 for a model's only input, else its
+    /// columns of slot 0, copied once.
+    fn input(&mut self, k: usize) -> Option<usize> {
+        if !self.several {
+            return Some(0);
+        }
+        if let Some(slot) = *self.input_slots.get(k)? {
+            return Some(slot);
+        }
+        let (dims, _) = *self.shapes.inputs.get(k)?;
+        let offset = self.shapes.inputs[..k].iter().map(|(d, _)| d.len()).sum();
+        let dst = self.slot(dims);
+        self.graph.ops.push(Op::Slice { offset, dst });
+        self.input_slots[k] = Some(dst);
+        Some(dst)
     }
 
     fn layer(&mut self, i: usize, src: usize) -> Option<usize> {
@@ -1068,7 +1292,7 @@ impl GraphBuilder<'_, '_> {
             (BlockKind::Add, _) => format!("add: {} branches", srcs.len()),
             (BlockKind::Concat, _) => {
                 let (parts, unit): (Vec<usize>, &str) = match output {
-                    Dims::Flat(_) => (widths.clone(), "features"),
+                    Dims::Flat(_) | Dims::Category(_) => (widths.clone(), "features"),
                     Dims::Image { height, width, .. } => (
                         widths.iter().map(|w| w / (height * width).max(1)).collect(),
                         "channels",
@@ -1077,6 +1301,7 @@ impl GraphBuilder<'_, '_> {
                 let parts: Vec<String> = parts.iter().map(usize::to_string).collect();
                 let total = match output {
                     Dims::Flat(n) => n,
+                    Dims::Category(_) => 1,
                     Dims::Image { channels, .. } => channels,
                 };
                 format!("concat: {} = {total} {unit}", parts.join(" + "))
@@ -1112,7 +1337,7 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
         LayerId::Conv2d => LayerKind::Conv2d {
             in_channels: args.size("in_channels").or(match input {
                 Dims::Image { channels, .. } => Some(channels),
-                Dims::Flat(_) => None,
+                Dims::Flat(_) | Dims::Category(_) => None,
             })?,
             out_channels: args.size("out_channels")?,
             kernel_size: args.pair("kernel_size")?,
@@ -1143,6 +1368,10 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
         }
         LayerId::Flatten => LayerKind::Flatten,
         LayerId::Identity => LayerKind::Identity,
+        LayerId::Embedding => LayerKind::Embedding {
+            num_embeddings: args.size("num_embeddings")?,
+            embedding_dim: args.size("embedding_dim")?,
+        },
         LayerId::BatchNorm | LayerId::BatchNorm1d | LayerId::BatchNorm2d => LayerKind::BatchNorm {
             eps: args.number("eps")?,
             momentum: args.number("momentum")?,

@@ -138,6 +138,7 @@ impl<'a> Gen<'a> {
                     }
                 }
                 Op::Join { srcs, dst, .. } => needs[*dst] = srcs.iter().any(|&s| needs[s]),
+                Op::Slice { .. } => {}
             }
         }
         let mut fed = vec![false; graph.widths.len()];
@@ -157,6 +158,7 @@ impl<'a> Gen<'a> {
                     fed[l.src] |= needs[l.src];
                     backward.push(Back::Layer { id: l.id, grad });
                 }
+                Op::Slice { .. } => {}
                 Op::Join { kind, srcs, dst } => {
                     if !needs[*dst] {
                         continue;
@@ -526,6 +528,7 @@ impl<'a> Gen<'a> {
             match op {
                 Op::Layer(i) => last_read[self.m.layers[*i].src] = n,
                 Op::Join { srcs, .. } => srcs.iter().for_each(|&s| last_read[s] = n),
+                Op::Slice { .. } => last_read[0] = n,
             }
         }
         for (n, op) in self.m.graph.ops.iter().enumerate() {
@@ -543,6 +546,11 @@ impl<'a> Gen<'a> {
                     infer.push(quote_spanned! {l.span=>
                         #r.run(&#this.#field, #src, #dst);
                     });
+                }
+                Op::Slice { offset, dst } => {
+                    let (d, dst) = (Gen::slot(*dst), *dst);
+                    forward.push(quote!(#p.slice(&#this.__s0, #offset, &mut #this.#d);));
+                    infer.push(quote!(#r.slice(0usize, #offset, #dst);));
                 }
                 Op::Join { kind, srcs, dst } => {
                     let (list, d, dst) = (slots(srcs), Gen::slot(*dst), *dst);
@@ -598,6 +606,21 @@ impl<'a> Gen<'a> {
             first += l.params.len();
             quote!(__Layer::step(&mut self.#field, &mut self.__optim, #index);)
         });
+        let categories: Vec<TokenStream> = self
+            .m
+            .inputs
+            .iter()
+            .filter_map(|input| match input.dims {
+                crate::ir::Dims::Category(n) => {
+                    let offset = input.offset;
+                    Some(quote!((#offset, #n)))
+                }
+                _ => None,
+            })
+            .collect();
+        let categories = (!categories.is_empty()).then(|| {
+            quote!(const CATEGORIES: &'static [(usize, usize)] = &[#(#categories),*];)
+        });
         let min_training_batch = self
             .m
             .layers
@@ -618,6 +641,7 @@ impl<'a> Gen<'a> {
                 const OUTPUTS: usize = #outputs;
                 const TASK: #mg::Task = #task;
                 #min_training_batch
+                #categories
 
                 fn input_buffer(
                     &mut self,
@@ -631,7 +655,10 @@ impl<'a> Gen<'a> {
                 fn forward_buffered(&mut self) -> #mg::ArrayView2<'_, #e> {
                     let __p = #mg::Pass::for_forward(&self.__state);
                     if self.__state.take_raw_input() {
-                        self.__prep.apply(self.__s0.value.view_mut(__p.batch));
+                        self.__prep.apply_except(
+                            self.__s0.value.view_mut(__p.batch),
+                            <Self as #mg::Model>::CATEGORIES,
+                        );
                     }
                     #(#forward)*
                     self.__state.end_forward();
@@ -671,7 +698,7 @@ impl<'a> Gen<'a> {
 
                 fn infer(&self, __x: #mg::ArrayView2<'_, #e>) -> #mg::Array2<#e> {
                     let mut __r = #mg::Inference::new(__x, &[#(#widths),*]);
-                    self.__prep.apply(__r.values_mut(0));
+                    self.__prep.apply_except(__r.values_mut(0), <Self as #mg::Model>::CATEGORIES);
                     #(#infer)*
                     __r.finish(#output_slot)
                 }

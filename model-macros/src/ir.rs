@@ -26,8 +26,12 @@ pub struct Model {
     /// Element type chosen by `dtype f64;` (default `f32`).
     pub dtype: Dtype,
     /// The shape of an input sample (from `input N;`, `input [C, H, W];` or
-    /// the first layer); [`Model::inputs`] values per sample.
+    /// the first layer); [`Model::inputs`] values per sample. With several
+    /// named inputs, all their columns side by side (`Flat`).
     pub input: Dims,
+    /// The named inputs (`input island: category(3);`), in order, each
+    /// with its first column in the input rows; empty for `input N;`.
+    pub inputs: Vec<NamedInput>,
     /// Every layer, those of blocks included, in the order PyTorch
     /// registers the modules (a block's body, then its shortcut; branch
     /// after branch), which is also the order they run in; `Layer::id` is
@@ -49,6 +53,16 @@ impl Model {
     }
 }
 
+/// `input name: ..;`.
+pub struct NamedInput {
+    pub name: String,
+    pub dims: Dims,
+    /// Its first column in the model's input rows.
+    pub offset: usize,
+    /// As declared: `input island: category(3)`.
+    pub text: String,
+}
+
 /// The shape of one sample between two layers. An image is stored as its
 /// `C * H * W` values, row-major, in one row of the batch, so `Flatten`
 /// changes the shape and not the values.
@@ -62,6 +76,9 @@ pub enum Dims {
         height: usize,
         width: usize,
     },
+    /// One column of class indices `0..n` (an input declared
+    /// `category(n)`), which only an `Embedding` reads.
+    Category(usize),
 }
 
 impl Dims {
@@ -76,6 +93,7 @@ impl Dims {
                 height,
                 width,
             } => channels.saturating_mul(height).saturating_mul(width),
+            Dims::Category(_) => 1,
         }
     }
 
@@ -89,6 +107,7 @@ impl Dims {
                 height,
                 width,
             } => vec![channels, height, width],
+            Dims::Category(_) => vec![1],
         }
     }
 
@@ -121,6 +140,8 @@ pub enum Op {
     /// `layers[i]`, from its `src` slot to its `dst` slot (the same slot
     /// for a layer that does not change the values).
     Layer(usize),
+    /// A named input's columns `offset..` of slot 0, copied to `dst`.
+    Slice { offset: usize, dst: usize },
     /// A block's join: `dst` from the branches' slots, in order.
     Join {
         kind: JoinKind,
@@ -229,6 +250,12 @@ pub enum LayerKind {
     /// The values as they are (PyTorch's `nn.Identity`): a branch that
     /// passes the block's input on.
     Identity,
+    /// PyTorch's `nn.Embedding`: a vector of `embedding_dim` per category
+    /// of a `category` input.
+    Embedding {
+        num_embeddings: usize,
+        embedding_dim: usize,
+    },
     /// `BatchNorm1d` after flat features, `BatchNorm2d` after an image (its
     /// `input` says which); running statistics with `momentum`.
     BatchNorm {
@@ -253,6 +280,7 @@ impl LayerKind {
         matches!(
             self,
             LayerKind::Linear { .. }
+                | LayerKind::Embedding { .. }
                 | LayerKind::Conv2d { .. }
                 | LayerKind::BatchNorm { .. }
                 | LayerKind::LayerNorm { .. }

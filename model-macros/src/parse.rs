@@ -87,6 +87,13 @@ impl Parse for StmtKind {
             }
             "input" => {
                 let keyword = input.parse()?;
+                let name =
+                    if input.peek(syn::Ident) && input.peek2(Token![:]) && !input.peek2(Token![::])
+                    {
+                        Some((input.parse()?, input.parse()?))
+                    } else {
+                        None
+                    };
                 if input.is_empty() || input.peek(Token![;]) {
                     return Err(input.error(
                         "expected a feature count or an image shape after `input`, \
@@ -94,7 +101,11 @@ impl Parse for StmtKind {
                     ));
                 }
                 let size = input.parse()?;
-                Ok(StmtKind::Input { keyword, size })
+                Ok(StmtKind::Input {
+                    keyword,
+                    name,
+                    size,
+                })
             }
             "loss" => {
                 let keyword = input.parse()?;

@@ -32,6 +32,7 @@ impl Layer {
     pub fn runtime_type(&self, rt: &TokenStream, t: &TokenStream) -> Option<TokenStream> {
         let ty = match self.kind {
             LayerKind::Linear { .. } => quote!(Linear<#t>),
+            LayerKind::Embedding { .. } => quote!(Embedding<#t>),
             LayerKind::Conv2d { .. } => quote!(Conv2d<#t>),
             LayerKind::MaxPool2d { .. } => quote!(MaxPool2d),
             LayerKind::AvgPool2d { .. } => quote!(AvgPool2d),
@@ -68,13 +69,19 @@ impl Layer {
                 height,
                 width,
             } => Some(quote!(#mg::ImageShape::new(#channels, #height, #width))),
-            Dims::Flat(_) => None,
+            Dims::Flat(_) | Dims::Category(_) => None,
         };
         let pair = |(h, w): (usize, usize)| quote!((#h, #w));
         match &self.kind {
             LayerKind::Linear { bias } => {
                 let (i, o) = (self.in_features(), self.out_features());
                 quote_spanned!(span=> #mg::Linear::new(#i, #o, #bias, &mut #rng))
+            }
+            LayerKind::Embedding {
+                num_embeddings,
+                embedding_dim,
+            } => {
+                quote_spanned!(span=> #mg::Embedding::new(#num_embeddings, #embedding_dim, &mut #rng))
             }
             LayerKind::Conv2d {
                 in_channels,
@@ -89,6 +96,7 @@ impl Layer {
                 let (height, width) = match self.input {
                     Dims::Image { height, width, .. } => (height, width),
                     Dims::Flat(n) => (1, n),
+                    Dims::Category(_) => (1, 1),
                 };
                 quote_spanned! {span=>
                     #mg::Conv2d::new(
@@ -183,6 +191,7 @@ impl Layer {
             | LayerKind::Conv2d { .. }
             | LayerKind::BatchNorm { .. }
             | LayerKind::LayerNorm { .. } => &["weight", "bias"],
+            LayerKind::Embedding { .. } => &["weight"],
             _ => &[],
         }
     }
@@ -209,7 +218,7 @@ impl Layer {
     /// variance (see `Model::MIN_TRAINING_BATCH`).
     pub fn min_training_batch(&self) -> usize {
         let single_value = match self.input {
-            Dims::Flat(_) => true,
+            Dims::Flat(_) | Dims::Category(_) => true,
             Dims::Image { height, width, .. } => height == 1 && width == 1,
         };
         match self.kind {

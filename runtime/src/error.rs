@@ -46,6 +46,23 @@ pub enum Error {
         /// Outputs of the model.
         classes: usize,
     },
+    /// A value of a `category(n)` input column that is not a category: not
+    /// a whole number from 0 to `n - 1`.
+    #[error(
+        "sample {row}, column {column} is {value}, but the column is a category input of \
+         {categories} categories: expected a whole number from 0 to {}",
+        categories.saturating_sub(1)
+    )]
+    NotACategory {
+        /// Zero-based sample index.
+        row: usize,
+        /// Zero-based column of the input rows.
+        column: usize,
+        /// The value found.
+        value: f64,
+        /// Categories of the input.
+        categories: usize,
+    },
     /// A NaN or infinity in the data.
     #[error("{what} contain the non-finite value {value} at sample {row}, column {column}")]
     NonFinite {

@@ -54,6 +54,11 @@ pub trait Model {
     /// `fit` ([`Train::fit`](crate::train::Train::fit)) checks its batches
     /// against it before training.
     const MIN_TRAINING_BATCH: usize = 1;
+    /// The input columns that hold class indices (inputs declared
+    /// `category(n)`), as `(column, n)`: each value must be a whole number
+    /// below `n` (`fit`, `evaluate` and `try_predict` check), and a scaler
+    /// leaves these columns alone. Empty for a model without one.
+    const CATEGORIES: &'static [(usize, usize)] = &[];
 
     /// Starts a batch of `batch` samples and returns the input buffer to
     /// fill, `[batch, INPUTS]`. Grows the buffers only when `batch` exceeds
@@ -380,7 +385,8 @@ pub trait Model {
                 value: x.to_f64(),
             });
         }
-        self.preprocessing().check(input)?;
+        check_categories(input, Self::CATEGORIES)?;
+        self.preprocessing().check_except(input, Self::CATEGORIES)?;
         Ok(self.infer(input))
     }
 
@@ -425,4 +431,30 @@ pub trait Model {
         });
         outcome
     }
+}
+
+/// Checks that every value of the `(column, n)` columns of `inputs` is a
+/// whole number below `n`: [`Model::CATEGORIES`].
+///
+/// # Errors
+///
+/// [`Error::NotACategory`] naming the first sample and column that is not.
+pub fn check_categories<T: Float>(
+    inputs: ArrayView2<'_, T>,
+    categories: &[(usize, usize)],
+) -> Result<()> {
+    for &(column, n) in categories {
+        for (row, &x) in inputs.column(column).iter().enumerate() {
+            let value = x.to_f64();
+            if !(value >= 0.0 && value.fract() == 0.0 && value < n as f64) {
+                return Err(Error::NotACategory {
+                    row,
+                    column,
+                    value,
+                    categories: n,
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -212,6 +212,22 @@ impl Pass {
             .for_each(|g, &s| *g = *g + s);
     }
 
+    /// A named input's columns `offset..` of the model's input slot, copied
+    /// into `output` (an input slot: no gradient flows back).
+    #[inline]
+    #[track_caller]
+    pub fn slice<T: Float>(self, input: &Slot<T>, offset: usize, output: &mut Slot<T>) {
+        let b = self.batch;
+        let mut y = output.value.view_mut(b);
+        let width = y.ncols();
+        y.assign(
+            &input
+                .value
+                .view(b)
+                .slice(ndarray::s![.., offset..offset + width]),
+        );
+    }
+
     /// The forward of an addition join: `output <- inputs[0] + inputs[1] +
     /// ...`, left to right (PyTorch's `a + b + c`).
     #[inline]
@@ -390,6 +406,19 @@ impl<T: Float> Inference<T> {
         let output = ArrayViewMut2::from_shape((self.rows, self.widths[dst]), &mut out[..])
             .expect("sized for the slot");
         layer.infer(self.view(src), output);
+        self.slots[dst] = out;
+    }
+
+    /// `dst <- ` the columns `offset..` of `src`, as [`Pass::slice`].
+    pub fn slice(&mut self, src: usize, offset: usize, dst: usize) {
+        let mut out = self.take(dst);
+        let (from, width) = (self.widths[src], self.widths[dst]);
+        for (row, x) in out
+            .chunks_exact_mut(width)
+            .zip(self.slots[src].chunks_exact(from))
+        {
+            row.copy_from_slice(&x[offset..offset + width]);
+        }
         self.slots[dst] = out;
     }
 

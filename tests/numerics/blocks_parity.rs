@@ -1,10 +1,11 @@
 //! Blocks against PyTorch, in f64: a residual CNN (a shortcut of two
-//! layers, batch norm inside and outside the blocks) and a model of
-//! parallel branches (concatenation, an identity branch, an addition of
-//! three branches, one of them residual) load PyTorch's initial
+//! layers, batch norm inside and outside the blocks), a model of parallel
+//! branches (concatenation, an identity branch, an addition of three
+//! branches, one of them residual) and a model of three named inputs, two
+//! of them categories embedded, load PyTorch's initial
 //! `state_dict` under the names `model!` gives, compute its outputs, and
 //! after one epoch of training (3 batches of 4, in order; SGD with
-//! momentum, Adam) hold PyTorch's parameters and running statistics, to
+//! momentum, Adam, AdamW) hold PyTorch's parameters and running statistics, to
 //! 1e-9. The fixture is written by `tests/fixtures/make_blocks_fixture.py`,
 //! which also checks the other way round (PyTorch loads our trained file):
 //!
@@ -68,6 +69,26 @@ model! {
     Linear(11, 2);
     loss MSE;
     optim Adam(lr = 0.01)
+}
+
+model! {
+    /// `penguins()` of the fixture script: measurements and two embedded
+    /// categories, side by side.
+    struct TorchPenguins;
+    dtype f64;
+    input measurements: 4;
+    input island: category(3);
+    input sex: category(2);
+    concat {
+        measurements;
+        island => Embedding(3, 2);
+        sex => Embedding(2, 1);
+    }
+    Linear(7, 8);
+    Tanh;
+    Linear(8, 3);
+    loss CrossEntropy;
+    optim AdamW(lr = 0.02)
 }
 
 /// Every parameter and buffer of `model`, by name, as f64.
@@ -156,5 +177,19 @@ fn parallel_branches_match_pytorch() {
         torch::BRANCHY_TRAIN_OUTPUT,
         torch::BRANCHY_EVAL_OUTPUT,
         torch::BRANCHY_AFTER_EPOCH,
+    );
+}
+
+#[test]
+fn embeddings_of_named_inputs_match_pytorch() {
+    let x = Array2::from_shape_vec((12, 6), torch::PENGUINS_INPUT.to_vec()).unwrap();
+    let labels = torch::PENGUINS_TARGET.iter().map(|&l| l as usize).collect();
+    let data = Dataset::classification(x, labels).unwrap();
+    matches_pytorch::<TorchPenguins>(
+        "penguins",
+        &data,
+        torch::PENGUINS_TRAIN_OUTPUT,
+        torch::PENGUINS_EVAL_OUTPUT,
+        torch::PENGUINS_AFTER_EPOCH,
     );
 }

@@ -372,6 +372,27 @@ fn list(values: &[usize]) -> String {
 
 /// `input N;` or `input [C, H, W];`: one size, or three (a list of one
 /// size is a feature count too).
+/// `category(n)`: a column of class indices `0..n`, `n >= 1`; `None` if
+/// `expr` is not a call of `category`.
+pub fn input_category(expr: &Expr) -> Option<Result<usize, Error>> {
+    let Expr::Call(call) = expr else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    if !path.path.is_ident("category") {
+        return None;
+    }
+    Some(match call.args.len() {
+        1 => integer("category", 1, &call.args[0]),
+        n => Err(Error::new_spanned(
+            expr,
+            format!("expected `category(n)` with the number of categories, found {n} arguments"),
+        )),
+    })
+}
+
 pub fn input_shape(expr: &Expr) -> Result<Vec<usize>, Error> {
     let names = ["channels", "height", "width"];
     match classify(expr) {

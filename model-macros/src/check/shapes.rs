@@ -23,6 +23,8 @@ pub enum Declared {
     /// The shape, and the statement as it reads in messages (`input 10`,
     /// `input [1, 8, 8]`).
     Dims(Dims, String),
+    /// Several named inputs: `(name, shape, statement)` each, in order.
+    Several(Vec<(String, Dims, String)>),
 }
 
 impl Declared {
@@ -53,6 +55,10 @@ pub struct Shapes {
     pub texts: Vec<String>,
     /// What each block makes after its join, by `BlockSpec::id`.
     pub blocks: Vec<Option<Dims>>,
+    /// Each input's shape and statement (`input island: category(3)`).
+    pub inputs: Vec<(Dims, String)>,
+    /// Whether a branch starts with each input.
+    pub used: Vec<bool>,
     /// The shape of the last layer's output.
     pub output: Option<Dims>,
 }
@@ -64,6 +70,9 @@ enum Width {
     Known(Dims, Source),
     /// Nothing has fixed it yet: no `input` and no layer so far.
     Undeclared,
+    /// Several named inputs and no block that names them yet: the texts
+    /// of their names.
+    Several(Vec<String>),
     /// Follows from an error already reported: check nothing against it.
     Unknown,
 }
@@ -211,11 +220,29 @@ pub fn check_shapes(
         Declared::Absent => Width::Undeclared,
         Declared::Invalid => Width::Unknown,
         Declared::Dims(dims, text) => Width::Known(*dims, Source::Input(text.clone())),
+        Declared::Several(inputs) => {
+            Width::Several(inputs.iter().map(|(name, _, _)| name.clone()).collect())
+        }
     };
     let mut shapes = Shapes {
         input: match declared {
             Declared::Dims(dims, _) => Some(*dims),
+            Declared::Several(inputs) => Some(Dims::Flat(
+                inputs.iter().map(|(_, dims, _)| dims.len()).sum(),
+            )),
             _ => None,
+        },
+        inputs: match declared {
+            Declared::Dims(dims, text) => vec![(*dims, text.clone())],
+            Declared::Several(inputs) => inputs
+                .iter()
+                .map(|(_, dims, text)| (*dims, text.clone()))
+                .collect(),
+            _ => Vec::new(),
+        },
+        used: match declared {
+            Declared::Several(inputs) => vec![false; inputs.len()],
+            _ => vec![true],
         },
         layers: vec![None; layers.len()],
         texts: layers.iter().map(|l| l.call.name.to_string()).collect(),
@@ -247,6 +274,16 @@ fn walk(
         width = match node {
             Node::Layer(index) => step(*index, &layers[*index], &width, shapes, errors),
             Node::Block(block) => check_block(block, width, layers, shapes, errors),
+            Node::Input(k) => match shapes.inputs.get(*k) {
+                Some((dims, text)) => {
+                    let width = Width::Known(*dims, Source::Input(text.clone()));
+                    if let Some(used) = shapes.used.get_mut(*k) {
+                        *used = true;
+                    }
+                    width
+                }
+                None => Width::Unknown,
+            },
         };
     }
     width
@@ -266,7 +303,37 @@ fn step(
         return Width::Unknown;
     };
     let name = &layer.call.name;
+    if let (Width::Several(names), false) = (width, checked.entry.id == LayerId::Embedding) {
+        errors.push(Error::new_spanned(
+            name,
+            format!(
+                "`{name}` has no single input: the model has several ({}); a block names them \
+                 at the start of its branches, e.g. `concat {{ {}; .. }}`",
+                super::code_list(names.iter().map(String::as_str)),
+                names[0]
+            ),
+        ));
+        return Width::Unknown;
+    }
+    // Class indices go into an `Embedding` and nowhere else.
+    if let Width::Known(Dims::Category(n), source) = width {
+        if checked.entry.id != LayerId::Embedding {
+            let input = match source {
+                Source::Input(text) => text.clone(),
+                _ => "a category input".into(),
+            };
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` cannot read class indices (`{input};`): embed them first, e.g. \
+                     `=> Embedding({n}, 4) => {name}`"
+                ),
+            ));
+            return Width::Unknown;
+        }
+    }
     let (layer_in, layer_out) = match checked.entry.id.shape() {
+        Shape::Embedding => check_embedding(checked, name, width, errors),
         Shape::Same => check_same(checked, name, width, errors),
         Shape::Dense => check_dense(checked, name, width, errors),
         Shape::Conv => check_window(checked, name, width, errors),
@@ -462,11 +529,12 @@ fn shortcut_fix(input: Dims, body: Dims) -> String {
 fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
     let (first_who, first, first_source) = known[0];
     match first {
-        Dims::Flat(_) => {
+        Dims::Flat(_) | Dims::Category(_) => {
             let mut total = 0usize;
             for (who, dims, source) in known {
                 match dims {
                     Dims::Flat(n) => total = total.saturating_add(*n),
+                    Dims::Category(_) => total = total.saturating_add(1),
                     image => {
                         return Err(format!(
                             "joins flat features, from {first_who}, and {who} makes {}{}: add \
@@ -491,7 +559,7 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
                     other => {
                         let need = match other {
                             Dims::Image { .. } => "the same height and width",
-                            Dims::Flat(_) => "images in every branch",
+                            Dims::Flat(_) | Dims::Category(_) => "images in every branch",
                         };
                         return Err(format!(
                             "joins images along their channels, which needs {need}: {first_who} \
@@ -510,6 +578,61 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
                 width,
             })
         }
+    }
+}
+
+/// `Embedding`: the class indices of a `category` input, at most
+/// `num_embeddings` of them, to `embedding_dim` features.
+fn check_embedding(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let args = &checked.args;
+    let out = args.size("embedding_dim").map(Dims::Flat);
+    match width {
+        Width::Known(Dims::Category(n), source) => {
+            if let Some(arg) = args.get("num_embeddings") {
+                if let (Value::Size(m), Some(expr)) = (&arg.value, arg.expr) {
+                    if m < n {
+                        errors.push(Error::new_spanned(
+                            expr,
+                            format!(
+                                "`{name}` has {} but {} {}: give it at least {n}",
+                                plural(*m, "vector"),
+                                source.producer(),
+                                plural(*n, "category"),
+                            ),
+                        ));
+                    }
+                }
+            }
+            (Some(Dims::Category(*n)), out)
+        }
+        Width::Known(dims, source) => {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` reads class indices, an input declared `category(n)`, but {} {}: \
+                     start the branch with such an input, e.g. `island => {name}(3, 4)`",
+                    source.producer(),
+                    source.describe(*dims)
+                ),
+            ));
+            (None, out)
+        }
+        Width::Undeclared | Width::Several(_) => {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` reads a `category` input: declare it, e.g. `input island: \
+                     category(3);`, and start a branch with it: `island => {name}(3, 4)`"
+                ),
+            ));
+            (None, out)
+        }
+        Width::Unknown => (None, out),
     }
 }
 
@@ -536,7 +659,7 @@ fn check_same(
             errors.push(cannot_infer(name));
             (None, None)
         }
-        Width::Unknown => (None, None),
+        Width::Unknown | Width::Several(_) => (None, None),
     }
 }
 
@@ -626,7 +749,7 @@ fn check_window(
             errors.push(cannot_infer_image(name));
             return (None, None);
         }
-        Width::Unknown => return (None, None),
+        Width::Unknown | Width::Several(_) => return (None, None),
     };
     let args = &checked.args;
     let conv = checked.entry.id == LayerId::Conv2d;
@@ -737,7 +860,7 @@ fn check_flatten(name: &Ident, width: &Width, errors: &mut Errors) -> (Option<Di
             errors.push(cannot_infer(name));
             (None, None)
         }
-        Width::Unknown => (None, None),
+        Width::Unknown | Width::Several(_) => (None, None),
     }
 }
 
@@ -770,10 +893,12 @@ fn check_batch_norm(
                         let (noun, found) = match dims {
                             Dims::Image { channels, .. } => ("channel", channels.to_string()),
                             Dims::Flat(m) => ("feature", source.count(*m)),
+                            Dims::Category(_) => ("feature", "1".into()),
                         };
                         let have = match dims {
                             Dims::Image { channels, .. } => *channels,
                             Dims::Flat(m) => *m,
+                            Dims::Category(_) => 1,
                         };
                         if *n != have {
                             errors.push(Error::new_spanned(
@@ -804,7 +929,7 @@ fn check_batch_norm(
             }
             _ => (None, None),
         },
-        Width::Unknown => (None, None),
+        Width::Unknown | Width::Several(_) => (None, None),
     }
 }
 
@@ -848,7 +973,7 @@ fn check_layer_norm(
             }
             _ => (None, None),
         },
-        Width::Unknown => (None, None),
+        Width::Unknown | Width::Several(_) => (None, None),
     }
 }
 
@@ -903,6 +1028,11 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
     let mut extra = String::new();
     let mut named = |arg: &str, value: String| extra.push_str(&format!(", {arg} = {value}"));
     match layer.entry.id {
+        LayerId::Embedding => format!(
+            "{name}({}, {})",
+            size(args.size("num_embeddings")),
+            size(args.size("embedding_dim"))
+        ),
         LayerId::Linear => {
             if args.bool("bias") == Some(false) {
                 named("bias", "false".into());
@@ -961,6 +1091,7 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
             let (form, features) = match input {
                 Some(Dims::Image { channels, .. }) => ("BatchNorm2d", Some(channels)),
                 Some(Dims::Flat(n)) => ("BatchNorm1d", Some(n)),
+                Some(Dims::Category(_)) => ("BatchNorm1d", Some(1)),
                 None => (name, args.size("num_features")),
             };
             if let Some(eps) = args.number("eps").filter(|&eps| eps != 1e-5) {

@@ -183,12 +183,17 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
             let features = match input {
                 Dims::Image { channels, .. } => channels,
                 Dims::Flat(n) => n,
+                Dims::Category(_) => 1,
             };
             vec![
                 Tensor::param(vec![features], "scales"),
                 Tensor::param(vec![features], "shifts"),
             ]
         }
+        LayerId::Embedding => vec![Tensor::param(
+            vec![args.size("num_embeddings")?, args.size("embedding_dim")?],
+            "weights",
+        )],
         LayerId::LayerNorm => vec![
             Tensor::param(vec![input.len()], "scales"),
             Tensor::param(vec![input.len()], "shifts"),

@@ -148,7 +148,23 @@ impl Preprocessing {
     /// If `rows` do not have as many columns as the scaler was fitted on
     /// (the model checks this when the preprocessing is set).
     #[track_caller]
-    pub fn apply<T: Float>(&self, mut rows: ArrayViewMut2<'_, T>) {
+    pub fn apply<T: Float>(&self, rows: ArrayViewMut2<'_, T>) {
+        self.apply_except(rows, &[]);
+    }
+
+    /// [`Preprocessing::apply`], leaving the `(column, n)` columns of
+    /// `categories` (class indices: a model's
+    /// [`CATEGORIES`](crate::model::Model::CATEGORIES)) as they are.
+    ///
+    /// # Panics
+    ///
+    /// As [`Preprocessing::apply`].
+    #[track_caller]
+    pub fn apply_except<T: Float>(
+        &self,
+        mut rows: ArrayViewMut2<'_, T>,
+        categories: &[(usize, usize)],
+    ) {
         let Some(scaler) = &self.scaler else {
             return;
         };
@@ -162,8 +178,10 @@ impl Preprocessing {
             rows.ncols()
         );
         for mut row in rows.rows_mut() {
-            for (x, column) in row.iter_mut().zip(columns) {
-                *x = column.map(*x);
+            for (j, (x, column)) in row.iter_mut().zip(columns).enumerate() {
+                if !categories.iter().any(|&(c, _)| c == j) {
+                    *x = column.map(*x);
+                }
             }
         }
     }
@@ -177,6 +195,20 @@ impl Preprocessing {
     /// inputs"`) naming the first sample and column whose scaled value is
     /// not finite.
     pub fn check<T: Float>(&self, rows: ArrayView2<'_, T>) -> Result<()> {
+        self.check_except(rows, &[])
+    }
+
+    /// [`Preprocessing::check`] of the columns
+    /// [`Preprocessing::apply_except`] scales.
+    ///
+    /// # Errors
+    ///
+    /// As [`Preprocessing::check`].
+    pub fn check_except<T: Float>(
+        &self,
+        rows: ArrayView2<'_, T>,
+        categories: &[(usize, usize)],
+    ) -> Result<()> {
         let Some(scaler) = &self.scaler else {
             return Ok(());
         };
@@ -189,6 +221,9 @@ impl Preprocessing {
             });
         }
         for ((row, column), &x) in rows.indexed_iter() {
+            if categories.iter().any(|&(c, _)| c == column) {
+                continue;
+            }
             let y = columns[column].map(x);
             if !y.is_finite() {
                 return Err(Error::NonFinite {
