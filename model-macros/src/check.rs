@@ -78,11 +78,15 @@ pub fn model(input: &Input) -> Result<Model, Error> {
     if let Declared::Several(_) = declared {
         for input in &input_names {
             if !shapes.used.get(input.index).copied().unwrap_or(true) {
+                let start = match input.categories {
+                    Some(n) => format!("{} => Embedding({n}, 4)", input.ident),
+                    None => input.ident.to_string(),
+                };
                 errors.push_last(Error::new_spanned(
                     &input.ident,
                     format!(
-                        "input `{0}` is never used: name it at the start of a branch, e.g. \
-                         `concat {{ {0}; .. }}`",
+                        "input `{}` is never used: name it at the start of a branch, e.g. \
+                         `concat {{ {start}; .. }}`",
                         input.ident
                     ),
                 ));
@@ -697,16 +701,20 @@ fn check_input(input: &Input, errors: &mut Errors) -> (Declared, Vec<InputName>)
         };
         if let Some(name) = name {
             if names.iter().any(|n: &InputName| n.ident == *name) {
+                // The first one stands; checking goes on with it.
                 errors.push(Error::new_spanned(
                     name,
                     format!("expected each input's name once, found `{name}` twice"),
                 ));
-                invalid = true;
                 continue;
             }
             names.push(InputName {
                 ident: name.clone(),
                 index: declared.len(),
+                categories: match dims {
+                    Dims::Category(n) => Some(n),
+                    _ => None,
+                },
             });
         }
         declared.push((name.map_or_else(String::new, Ident::to_string), dims, text));
@@ -753,6 +761,8 @@ struct InputName {
     ident: Ident,
     /// Its position among the inputs.
     index: usize,
+    /// `n` for `category(n)`.
+    categories: Option<usize>,
 }
 
 /// What a name is, for "unknown" messages.

@@ -618,9 +618,8 @@ impl<'a> Gen<'a> {
                 _ => None,
             })
             .collect();
-        let categories = (!categories.is_empty()).then(|| {
-            quote!(const CATEGORIES: &'static [(usize, usize)] = &[#(#categories),*];)
-        });
+        let categories = (!categories.is_empty())
+            .then(|| quote!(const CATEGORIES: &'static [(usize, usize)] = &[#(#categories),*];));
         let min_training_batch = self
             .m
             .layers

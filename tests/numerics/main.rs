@@ -12,3 +12,4 @@ mod cnn;
 mod conv_parity;
 mod gradcheck;
 mod gradcheck_conv;
+mod inputs;

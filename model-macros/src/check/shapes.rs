@@ -325,8 +325,8 @@ fn step(
             errors.push(Error::new_spanned(
                 name,
                 format!(
-                    "`{name}` cannot read class indices (`{input};`): embed them first, e.g. \
-                     `=> Embedding({n}, 4) => {name}`"
+                    "`{name}` cannot read class indices (`{input};`): embed them first, with \
+                     an `Embedding({n}, dim)` before it"
                 ),
             ));
             return Width::Unknown;
@@ -599,10 +599,10 @@ fn check_embedding(
                         errors.push(Error::new_spanned(
                             expr,
                             format!(
-                                "`{name}` has {} but {} {}: give it at least {n}",
+                                "`{name}` has {} but {} {n} {}: give it at least {n}",
                                 plural(*m, "vector"),
                                 source.producer(),
-                                plural(*n, "category"),
+                                if *n == 1 { "category" } else { "categories" },
                             ),
                         ));
                     }

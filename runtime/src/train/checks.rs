@@ -72,7 +72,9 @@ pub(super) fn check_data<M: Model>(model: &M, data: &Dataset<M::Elem, M::Target>
     data.check_for(M::INPUTS, M::OUTPUTS)?;
     <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)?;
     crate::model::check_categories(data.inputs(), M::CATEGORIES)?;
-    model.preprocessing().check_except(data.inputs(), M::CATEGORIES)
+    model
+        .preprocessing()
+        .check_except(data.inputs(), M::CATEGORIES)
 }
 
 /// A model with batch statistics over single values per channel (batch
