@@ -152,7 +152,7 @@ pub use macrograd_runtime::{
 /// | --- | --- | --- | --- |
 /// | `struct Name;` | optional, with any visibility (`pub struct Name;`, `pub(crate) struct Name;`); the doc comments and attributes before it go on the generated type (which derives `Clone` and `Debug` itself). Without it, `model!` is an expression | the first statement, at most once; attributes only at the top: before a later statement only doc comments are allowed, and read as comments | `class Name(nn.Module)`; without a name, an `nn.Sequential(...)` value |
 /// | `dtype` | `f32` (default) or `f64`: the type of every parameter, input, output and loss | one of the two; at most once, before the layers | `torch.float32` (default), `model.double()` |
-/// | `input` | `N` (features per sample) or `[C, H, W]` (an image: channels, height, width; `[N]` is `N`). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
+/// | `input` | `N` (features per sample), `[C, H, W]` (an image: channels, height, width; `[N]` is `N`) or `category(n)` (one column of class indices `0..n`, which an `Embedding` reads); named, `input island: category(3);`, there may be several (see [inputs](#inputs)). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
 /// | a layer | `Name`, `Name()` or `Name(arguments)`: [layers](#layers) and [activations](#activations); or a [block](#blocks) | a known name (case-sensitive), with "did you mean" for a typo or another framework's name (`relu` -> `ReLU`, `Dense` -> `Linear`, `MSELoss` -> `MSE`); its arguments; its input is the output of the layer before it (or `input`) | the modules of `nn.Sequential(...)`, in order |
 /// | `loss` | `loss Name` or `loss Name(arguments)`: [losses](#losses) | exactly one, after every layer; it sets the type of the targets | `criterion = nn.NameLoss(...)` |
 /// | `optim` | `optim Name` or `optim Name(arguments)`: [optimizers](#optimizers) | exactly one, after every layer | `torch.optim.Name(model.parameters(), ...)` |
@@ -235,6 +235,7 @@ pub use macrograd_runtime::{
 /// | `MaxPool2d` | `kernel_size, stride = kernel_size, padding = 0` | `kernel_size`, `stride`: windows >= 1; `padding`: a window >= 0, at most half of `kernel_size` in each dimension. Reads an image, the window fits; keeps the channels, sizes as `Conv2d`'s | `nn.MaxPool2d(kernel_size, stride=None, padding=0)` (`ceil_mode=False`) |
 /// | `AvgPool2d` | `kernel_size, stride = kernel_size, padding = 0` | as `MaxPool2d` | `nn.AvgPool2d(kernel_size, stride=None, padding=0)` (`count_include_pad=True`) |
 /// | `Flatten` | none | an image `[C, H, W]` becomes `C x H x W` features (no value moves); flat features pass through | `nn.Flatten()` |
+/// | `Embedding` | `num_embeddings, embedding_dim` | reads a `category(n)` input (at the start of a branch: `island => Embedding(3, 4)`, or as the first layer of a model whose only input is one), `num_embeddings` >= `n`; gives `embedding_dim` features. Initialised from the standard normal distribution, as PyTorch's | `nn.Embedding(num_embeddings, embedding_dim)`: `weight` `[num_embeddings, embedding_dim]` |
 /// | `Identity` | none | the values pass on as they are: the branch of a [block](#blocks) that carries its input | `nn.Identity()` |
 /// | `BatchNorm` | `num_features = _, eps = 1e-5, momentum = 0.1` | `num_features`: a size or `_`, the features or channels before it; `eps` > 0 (PyTorch allows 0); `momentum` in `[0, 1]` (not `None`). `BatchNorm1d` after flat features, `BatchNorm2d` after an image | `nn.BatchNorm1d` or `nn.BatchNorm2d`, by position |
 /// | `BatchNorm1d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads flat features | `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1)` |
@@ -418,6 +419,53 @@ pub use macrograd_runtime::{
 ///     loss CrossEntropy; optim SGD(0.1)
 /// };
 /// ```
+///
+/// ## Inputs
+///
+/// A model may read several inputs, each named: float features
+/// (`input measurements: 4;`), images (`input scan: [1, 8, 8];`) and
+/// categorical columns (`input island: category(3);`: class indices
+/// `0..3`). A sample is still one row: the inputs' columns side by side, in
+/// the order declared (here 4 + 1 columns, the category's index as a
+/// number, `2.0` for the third island). The layers start from them in a
+/// block whose branches each begin with an input's name:
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// model! {
+///     struct Penguins;
+///     input measurements: 4;                  // float features
+///     input island: category(3);              // class indices 0, 1, 2
+///     input sex: category(2);
+///     concat {
+///         measurements;                       // [b, 4] as they are
+///         island => Embedding(3, 2);          // [b, 2]: a vector per island
+///         sex => Embedding(2, 1);             // [b, 1]
+///     }                                       // [b, 7]
+///     Linear(_, 16); ReLU; Linear(_, 3);
+///     loss CrossEntropy;
+///     optim Adam(lr = 1e-2)
+/// }
+///
+/// // Rows: 4 measurements, the island's index, the sex's index.
+/// let rows = array![[39.1_f32, 18.7, 181.0, 3750.0, 2.0, 1.0]];
+/// let net = Penguins::new();
+/// assert_eq!(net.predict(&rows).dim(), (1, 3));
+/// assert_eq!(<Penguins as Model>::CATEGORIES, &[(4, 3), (5, 2)]);
+/// assert!(net.parameters().iter().any(|p| p.name == "0.branches.1.0.weight"));
+/// ```
+///
+/// Every input must start a branch somewhere (an unused one is an error),
+/// and with several inputs no layer may come before the block that names
+/// them. Class indices go into an `Embedding` and nowhere else; `fit`,
+/// `evaluate` and `try_predict` check that every value of a category column
+/// is a whole number below its `n` (`Error::NotACategory`, naming sample
+/// and column), and a model's scaler leaves those columns alone
+/// (`Model::CATEGORIES`). In PyTorch the block is a module whose branch
+/// `k` reads the input it names (`Inputs` in
+/// `tests/fixtures/make_blocks_fixture.py`); its parameter names are those
+/// of [blocks](#blocks).
 ///
 /// ## Losses
 ///

@@ -637,7 +637,7 @@ mod tests {
 
     #[test]
     fn does_not_suggest_far_names() {
-        assert_eq!(suggest("Embedding", names(LAYERS)), None);
+        assert_eq!(suggest("Transformer", names(LAYERS)), None);
         assert_eq!(suggest("Lion", names(OPTIMS)), None);
         assert_eq!(suggest("Loss", names(LOSSES)), None);
     }

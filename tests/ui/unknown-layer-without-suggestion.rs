@@ -6,7 +6,7 @@ use macrograd::prelude::*;
 model! {
     pub struct Net;
     Linear(10, 4);
-    Embedding;
+    Transformer;
     loss MSE;
     optim SGD(0.01)
 }

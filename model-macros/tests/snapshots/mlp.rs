@@ -143,7 +143,11 @@ const _: () = {
         fn forward_buffered(&mut self) -> __mg::ArrayView2<'_, f32> {
             let __p = __mg::Pass::for_forward(&self.__state);
             if self.__state.take_raw_input() {
-                self.__prep.apply(self.__s0.value.view_mut(__p.batch));
+                self.__prep
+                    .apply_except(
+                        self.__s0.value.view_mut(__p.batch),
+                        <Self as __mg::Model>::CATEGORIES,
+                    );
             }
             __p.forward(&mut self.__l0, &self.__s0, &mut self.__s1);
             __p.forward(&mut self.__l1, &self.__s1, &mut self.__s2);
@@ -188,7 +192,8 @@ const _: () = {
                 __x,
                 &[10usize, 64usize, 64usize, 64usize, 64usize, 1usize],
             );
-            self.__prep.apply(__r.values_mut(0));
+            self.__prep
+                .apply_except(__r.values_mut(0), <Self as __mg::Model>::CATEGORIES);
             __r.run(&self.__l0, 0usize, 1usize);
             __r.release(0usize);
             __r.run(&self.__l1, 1usize, 2usize);
