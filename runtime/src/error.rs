@@ -63,6 +63,18 @@ pub enum Error {
         /// Categories of the input.
         categories: usize,
     },
+    /// A text category that the mapping of its column does not have.
+    #[error("row {row}, column {column}: unknown category {value:?}; the column's categories are {}", known.join(", "))]
+    UnknownCategory {
+        /// Zero-based row of the rows given.
+        row: usize,
+        /// Zero-based column.
+        column: usize,
+        /// The text found.
+        value: String,
+        /// The categories the column has, quoted.
+        known: Vec<String>,
+    },
     /// A NaN or infinity in the data.
     #[error("{what} contain the non-finite value {value} at sample {row}, column {column}")]
     NonFinite {

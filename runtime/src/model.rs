@@ -244,7 +244,7 @@ pub trait Model {
     where
         Self: Sized,
     {
-        preprocessing.check_for(Self::INPUTS, Self::classes())?;
+        preprocessing.check_for(Self::INPUTS, Self::classes(), Self::CATEGORIES)?;
         *self.preprocessing_mut() = preprocessing;
         Ok(())
     }
@@ -385,7 +385,7 @@ pub trait Model {
                 value: x.to_f64(),
             });
         }
-        check_categories(input, Self::CATEGORIES)?;
+        crate::data::check_categories(input, Self::CATEGORIES)?;
         self.preprocessing().check_except(input, Self::CATEGORIES)?;
         Ok(self.infer(input))
     }
@@ -431,30 +431,4 @@ pub trait Model {
         });
         outcome
     }
-}
-
-/// Checks that every value of the `(column, n)` columns of `inputs` is a
-/// whole number below `n`: [`Model::CATEGORIES`].
-///
-/// # Errors
-///
-/// [`Error::NotACategory`] naming the first sample and column that is not.
-pub fn check_categories<T: Float>(
-    inputs: ArrayView2<'_, T>,
-    categories: &[(usize, usize)],
-) -> Result<()> {
-    for &(column, n) in categories {
-        for (row, &x) in inputs.column(column).iter().enumerate() {
-            let value = x.to_f64();
-            if !(value >= 0.0 && value.fract() == 0.0 && value < n as f64) {
-                return Err(Error::NotACategory {
-                    row,
-                    column,
-                    value,
-                    categories: n,
-                });
-            }
-        }
-    }
-    Ok(())
 }

@@ -510,3 +510,73 @@ fn built_in_datasets_have_their_documented_shapes() {
         .unwrap();
     assert_eq!(iris64.inputs()[[0, 0]], 5.1);
 }
+
+/// Text categories, chosen and ordered features, and missing values: the
+/// mapping in sorted order, kept with the data and through a split.
+#[test]
+fn csv_reads_text_categories_and_missing_values() {
+    use macrograd::data::{Csv, Missing};
+    let text = "species,island,length,sex,year\n\
+                a,Dream,1.5,male,2007\n\
+                b,Biscoe,NA,female,2007\n\
+                a,Torgersen,2.5,NA,2008\n\
+                b,Dream,3.5,female,2008\n";
+    let read = |missing| {
+        Csv::from_reader("p.csv", text.as_bytes())
+            .target("species")
+            .features(["length", "island", "sex"])
+            .categories(["island", "sex"])
+            .missing(missing)
+            .classification::<f64>()
+    };
+    let e = read(Missing::Error).unwrap_err().to_string();
+    assert!(
+        e.contains("line 3, column 3 (\"length\")") && e.contains("missing value \"NA\""),
+        "{e}"
+    );
+    // Drop: the rows with NA (lines 3 and 4) are left out, and with them
+    // the only Biscoe and Torgersen: Dream is the one island left.
+    let (data, _) = read(Missing::Drop).unwrap();
+    assert_eq!(data.inputs(), array![[1.5, 0.0, 1.0], [3.5, 0.0, 0.0]]);
+    assert_eq!(data.categories()[0].1.len(), 1);
+    // Category: a missing sex is the category "NA"; a missing number drops
+    // the row (Biscoe's).
+    let (data, labels) = read(Missing::Category).unwrap();
+    assert_eq!(
+        data.inputs(),
+        array![[1.5, 0.0, 2.0], [2.5, 1.0, 0.0], [3.5, 0.0, 1.0]]
+    );
+    assert_eq!(data.targets(), &[0, 0, 1]);
+    assert_eq!(labels.names().unwrap(), ["a", "b"]);
+    let names = |k: usize| -> Vec<String> {
+        let l = &data.categories()[k].1;
+        (0..l.len())
+            .map(|i| l.name(i).unwrap().into_owned())
+            .collect()
+    };
+    assert_eq!(data.categories()[0].0, 1);
+    assert_eq!(names(0), ["Dream", "Torgersen"].map(String::from));
+    assert_eq!(names(1), ["NA", "female", "male"].map(String::from));
+    let (a, b) = data.split(0.34, 1).unwrap();
+    assert_eq!(a.categories(), data.categories());
+    assert_eq!(b.categories(), data.categories());
+    // A category column must be a feature; a feature must exist.
+    let e = Csv::from_reader("p.csv", text.as_bytes())
+        .target("species")
+        .features(["length", "island"])
+        .categories(["sex"])
+        .classification::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"sex\" is not a feature"), "{e}");
+    let e = Csv::from_reader("p.csv", text.as_bytes())
+        .target("species")
+        .features(["length", "weight"])
+        .classification::<f64>()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no column is named \"weight\" (a feature)"),
+        "{e}"
+    );
+}

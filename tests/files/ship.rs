@@ -189,3 +189,60 @@ fn preprocessing_that_does_not_fit_the_model_is_refused() {
         assert!(fresh.preprocessing().is_empty());
     }
 }
+
+model! {
+    struct Birds;
+    input size: 2;
+    input island: category(3);
+    concat { size; island => Embedding(3, 2) }
+    Linear(_, 2);
+    loss CrossEntropy;
+    optim SGD(0.1)
+}
+
+/// The names of an input's categories travel with the weights: a program
+/// holding only the file encodes text rows as training did, and refuses a
+/// name it never saw.
+#[test]
+fn category_names_ship_with_the_model() {
+    let islands = Labels::named(["Biscoe", "Dream", "Torgersen"]).unwrap();
+    let mut model = Birds::with_seed(3);
+    model
+        .set_preprocessing(Preprocessing::new().with_categories(vec![(2, islands)]))
+        .unwrap();
+    let bytes = weights_to_bytes(&model).unwrap();
+    let mut served = Birds::new();
+    weights_from_bytes(&mut served, &bytes).unwrap();
+    assert_eq!(served.preprocessing(), model.preprocessing());
+    let rows = vec![vec!["0.5", "1.5", "Torgersen"], vec!["-1", "2", "Biscoe"]];
+    let x = served.preprocessing().encode::<f32, _>(&rows).unwrap();
+    assert_eq!(x, array![[0.5, 1.5, 2.0], [-1.0, 2.0, 0.0]]);
+    assert_eq!(served.predict(&x), model.predict(&x));
+    let e = served
+        .preprocessing()
+        .encode::<f32, _>(&[vec!["0", "0", "Atlantis"]])
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("unknown category \"Atlantis\"")
+            && e.to_string().contains("\"Dream\""),
+        "{e}"
+    );
+    // Names for a column that is not a category input, or too many.
+    let mut wrong = Birds::new();
+    let e = wrong
+        .set_preprocessing(Preprocessing::new().with_categories(vec![(0, Labels::integers(2))]))
+        .unwrap_err();
+    assert!(e.to_string().contains("not a category input"), "{e}");
+    let e = wrong
+        .set_preprocessing(Preprocessing::new().with_categories(vec![(2, Labels::integers(4))]))
+        .unwrap_err();
+    assert!(e.to_string().contains("names 4 categories"), "{e}");
+    let edited = edit_header(&bytes, r#"\"column\":2"#, r#"\"column\":1"#);
+    let e = weights_from_bytes(&mut Birds::new(), &edited)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(PREPROCESSING_KEY) && e.contains("not a category input"),
+        "{e}"
+    );
+}

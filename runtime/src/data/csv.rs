@@ -59,8 +59,14 @@ enum Targets {
 /// rounded to the nearest value of the type (so `1e-400` reads as 0). A
 /// number beyond the type's range (`1e400`, or `1e39` for `f32`) is an
 /// "out of range" error; `NaN`, `inf` and `infinity` (any case, any sign)
-/// are refused as not finite. An empty field is an error too: there are
-/// no missing values. Spaces around a field are ignored, blank lines are
+/// are refused as not finite. A missing value (an empty field, `NA` or
+/// `N/A`) is an error naming its line and column, unless [`Csv::missing`]
+/// says to leave such rows out or (in category columns) to make missing a
+/// category of its own, named `NA`. Columns of text categories
+/// ([`Csv::categories`]) are read as class indices, numbered in the sorted
+/// order of the names seen, the mapping kept in [`Dataset::categories`];
+/// [`Csv::features`] chooses the feature columns and their order. Spaces
+/// around a field are ignored, blank lines are
 /// skipped, quoting follows RFC 4180 (the `csv` crate), a UTF-8 byte-order
 /// mark is dropped.
 ///
@@ -116,7 +122,28 @@ pub struct Csv<'a> {
     header: bool,
     delimiter: u8,
     targets: Targets,
+    features: Option<Vec<String>>,
+    categories: Vec<String>,
+    missing: Missing,
 }
+
+/// What [`Csv`] does with a missing value: an empty field, `NA` or `N/A`
+/// (as R and pandas write one) in a column it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Missing {
+    /// An error naming the line and column (the default).
+    #[default]
+    Error,
+    /// The row is left out.
+    Drop,
+    /// In a category column ([`Csv::categories`]), missing is a category
+    /// of its own, named `NA`; a row missing a number or a target is left
+    /// out.
+    Category,
+}
+
+/// The name [`Missing::Category`] gives the missing category.
+pub const MISSING_CATEGORY: &str = "NA";
 
 impl std::fmt::Debug for Csv<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -152,6 +179,9 @@ impl<'a> Csv<'a> {
             header: true,
             delimiter: b',',
             targets: Targets::Last,
+            features: None,
+            categories: Vec::new(),
+            missing: Missing::Error,
         }
     }
 
@@ -191,6 +221,40 @@ impl<'a> Csv<'a> {
         self
     }
 
+    /// The feature columns, by header name, in the order the inputs take
+    /// them (a model with named inputs reads its inputs' columns side by
+    /// side, in the order it declares them). Columns that are neither a
+    /// feature nor a target are not read. Without it, every column that is
+    /// not a target is a feature, in file order.
+    pub fn features<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.features = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Feature columns of text categories (`Torgersen`, `Biscoe`), by header
+    /// name: each distinct text becomes a class index, numbered in sorted
+    /// order (as class labels are), stored as a number in the inputs; the
+    /// mapping is the dataset's ([`Dataset::categories`]), for a model's
+    /// `category(n)` input and an `Embedding`.
+    pub fn categories<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.categories = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What to do with a missing value ([`Missing`]; default: an error).
+    pub fn missing(mut self, missing: Missing) -> Self {
+        self.missing = missing;
+        self
+    }
+
     /// Several target columns by index (from 0), in the order of the target
     /// rows' columns.
     pub fn target_indices(mut self, indices: impl IntoIterator<Item = usize>) -> Self {
@@ -219,7 +283,7 @@ impl<'a> Csv<'a> {
         let width = table.target_columns;
         let targets = Array2::from_shape_vec((table.rows, width), targets)
             .map_err(|e| table.context.error(None, None, None, e.to_string()))?;
-        Dataset::regression(table.inputs, targets)
+        Dataset::regression(table.inputs, targets)?.with_categories(table.categories)
     }
 
     /// Reads classification data: one target column of class labels
@@ -238,7 +302,8 @@ impl<'a> Csv<'a> {
             unreachable!("a classification read produces labels")
         };
         let (labels, mapping) = state.finish();
-        Ok((Dataset::classification(table.inputs, labels)?, mapping))
+        let data = Dataset::classification(table.inputs, labels)?;
+        Ok((data.with_categories(table.categories)?, mapping))
     }
 
     /// Reads every row: the inputs and the targets as `kind` wants them.
@@ -307,11 +372,66 @@ impl<'a> Csv<'a> {
                 ),
             ));
         }
-        // For each column: `None` for a feature, `Some(k)` for the k-th target.
+        // For each column: `Some(k)` for the k-th target.
         let mut role = vec![None; width];
         for (k, &column) in targets.iter().enumerate() {
             role[column] = Some(k);
         }
+        // The feature columns, in the inputs' order; each column's place.
+        let feature_columns: Vec<usize> = match &self.features {
+            None => (0..width).filter(|&c| role[c].is_none()).collect(),
+            Some(names) => {
+                let mut columns = Vec::with_capacity(names.len());
+                for name in names {
+                    let c = context.column_named(name, "feature", first)?;
+                    if role[c].is_some() || columns.contains(&c) {
+                        return Err(context.error(
+                            first,
+                            None,
+                            None,
+                            format!(
+                                "the feature {:?} is selected twice, or is a target",
+                                shown(name.as_bytes())
+                            ),
+                        ));
+                    }
+                    columns.push(c);
+                }
+                columns
+            }
+        };
+        if feature_columns.is_empty() {
+            return Err(context.error(first, None, None, "no feature column is selected".into()));
+        }
+        let mut place = vec![None; width];
+        for (p, &c) in feature_columns.iter().enumerate() {
+            place[c] = Some(p);
+        }
+        let mut category_of = vec![None; width];
+        let mut states = Vec::with_capacity(self.categories.len());
+        for name in &self.categories {
+            let c = context.column_named(name, "category", first)?;
+            if place[c].is_none() || category_of[c].is_some() {
+                return Err(context.error(
+                    first,
+                    None,
+                    None,
+                    format!(
+                        "the category column {:?} is not a feature, or is named twice",
+                        shown(name.as_bytes())
+                    ),
+                ));
+            }
+            category_of[c] = Some(states.len());
+            states.push(CategoryState::default());
+        }
+        let columns = Columns {
+            width,
+            role,
+            place,
+            category_of,
+            missing: self.missing,
+        };
 
         let mut table = Table {
             inputs: Array2::zeros((0, 0)),
@@ -321,18 +441,42 @@ impl<'a> Csv<'a> {
                 Kind::Regression => Labelled::Rows(Vec::new()),
                 Kind::Classification => Labelled::Classes(LabelState::Undecided),
             },
+            categories: Vec::new(),
             context,
         };
+        let features = feature_columns.len();
         let mut inputs: Vec<T> = Vec::new();
+        let mut row = vec![T::zero(); features];
         let mut target_row: Vec<T> = vec![T::zero(); targets.len()];
         loop {
-            table.row(&record, line, width, &role, &mut inputs, &mut target_row)?;
+            let read = table.row(
+                &record,
+                line,
+                &columns,
+                &mut states,
+                &mut row,
+                &mut target_row,
+            )?;
+            if read {
+                inputs.extend_from_slice(&row);
+            }
             match table.context.next(&mut reader, &mut record)? {
                 Some(next) => line = next,
                 None => break,
             }
         }
-        let features = width - targets.len();
+        // Category ids as first seen -> their sorted index.
+        for (c, state) in states.into_iter().enumerate() {
+            let column = columns.category_of.iter().position(|&k| k == Some(c));
+            let Some(p) = column.and_then(|column| columns.place[column]) else {
+                continue;
+            };
+            let (index, labels) = state.finish();
+            for value in inputs.iter_mut().skip(p).step_by(features) {
+                *value = T::of(index[value.to_f64() as usize] as f64);
+            }
+            table.categories.push((p, labels));
+        }
         table.inputs = Array2::from_shape_vec((table.rows, features), inputs)
             .map_err(|e| table.context.error(None, None, None, e.to_string()))?;
         Ok(table)
@@ -521,6 +665,45 @@ impl Context {
         Ok(columns)
     }
 
+    /// The 0-based index of the column the header names `name` (`what`:
+    /// "feature", "category", for messages).
+    fn column_named(&self, name: &str, what: &str, line: Option<u64>) -> Result<usize> {
+        let Some(names) = &self.names else {
+            return Err(self.error(
+                line,
+                None,
+                None,
+                format!(
+                    "the {what} column {:?} is named, but the file is read without a header",
+                    shown(name.as_bytes())
+                ),
+            ));
+        };
+        names.iter().position(|n| n == name.trim()).ok_or_else(|| {
+            let listed: Vec<String> = names
+                .iter()
+                .take(LISTED_NAMES)
+                .map(|n| format!("{:?}", shown(n.as_bytes())))
+                .collect();
+            self.error(
+                line,
+                None,
+                None,
+                format!(
+                    "no column is named {:?} (a {what}); the header has {} columns: {}{}",
+                    shown(name.as_bytes()),
+                    names.len(),
+                    listed.join(", "),
+                    if names.len() > LISTED_NAMES {
+                        ", ..."
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })
+    }
+
     /// "header" or "first row": what fixes the column count.
     fn first_row(&self) -> &'static str {
         if self.header {
@@ -537,20 +720,67 @@ struct Table<T: Float> {
     rows: usize,
     target_columns: usize,
     targets: Labelled<T>,
+    /// `(input column, names)` of each category column.
+    categories: Vec<(usize, Labels)>,
     context: Context,
 }
 
+/// What each column of the file is for.
+struct Columns {
+    width: usize,
+    /// `Some(k)`: the k-th target.
+    role: Vec<Option<usize>>,
+    /// `Some(p)`: the p-th input column.
+    place: Vec<Option<usize>>,
+    /// `Some(c)`: the c-th category column.
+    category_of: Vec<Option<usize>>,
+    missing: Missing,
+}
+
+/// A category column's names, numbered as first seen.
+#[derive(Default)]
+struct CategoryState {
+    seen: HashMap<String, usize>,
+}
+
+impl CategoryState {
+    fn id(&mut self, name: &str) -> usize {
+        let next = self.seen.len();
+        *self.seen.entry(name.to_owned()).or_insert(next)
+    }
+
+    /// first-seen id -> sorted index, and the names in sorted order.
+    fn finish(self) -> (Vec<usize>, Labels) {
+        let mut names: Vec<(String, usize)> = self.seen.into_iter().collect();
+        names.sort_unstable();
+        let mut index = vec![0; names.len()];
+        for (sorted, (_, id)) in names.iter().enumerate() {
+            index[*id] = sorted;
+        }
+        let names = names.into_iter().map(|(name, _)| name).collect();
+        (index, Labels::from_unique(names))
+    }
+}
+
+/// Whether a field is a missing value: empty, `NA` or `N/A`.
+fn is_missing(field: &[u8]) -> bool {
+    matches!(field, b"" | b"NA" | b"N/A")
+}
+
 impl<T: Float> Table<T> {
-    /// Checks and appends one row.
+    /// Checks one row and reads it into `row` and `target_row`; `false`
+    /// if it is left out (a missing value, as `columns.missing` says).
     fn row(
         &mut self,
         record: &::csv::ByteRecord,
         line: u64,
-        width: usize,
-        role: &[Option<usize>],
-        inputs: &mut Vec<T>,
+        columns: &Columns,
+        states: &mut [CategoryState],
+        row: &mut [T],
         target_row: &mut [T],
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let width = columns.width;
+        let role = &columns.role;
         let line = Some(line);
         let cx = &self.context;
         if record.len() < width {
@@ -584,16 +814,65 @@ impl<T: Float> Table<T> {
                 ),
             ));
         }
+        // Missing values, in the columns read.
+        let read = |c: usize| role[c].is_some() || columns.place[c].is_some();
         for (column, field) in record.iter().enumerate() {
             let field = field.trim_ascii();
-            match (role[column], &mut self.targets) {
-                (None, _) | (Some(_), Labelled::Rows(_)) => {
-                    let value = number::<T>(field)
-                        .map_err(|why| cx.error(line, Some(column), Some(field), why))?;
-                    match role[column] {
-                        None => inputs.push(value),
-                        Some(k) => target_row[k] = value,
+            if !read(column) || !is_missing(field) {
+                continue;
+            }
+            match columns.missing {
+                Missing::Error => {
+                    if field.is_empty() && columns.category_of[column].is_none() {
+                        // Reported below, as an empty number or label.
+                        continue;
                     }
+                    return Err(cx.error(
+                        line,
+                        Some(column),
+                        Some(field),
+                        format!(
+                            "missing value {:?}: leave such rows out with \
+                             `Csv::missing(Missing::Drop)`, or make missing a category of its own \
+                             with `Missing::Category`",
+                            shown(field)
+                        ),
+                    ));
+                }
+                Missing::Drop => return Ok(false),
+                Missing::Category if columns.category_of[column].is_none() => return Ok(false),
+                Missing::Category => {}
+            }
+        }
+        for (column, field) in record.iter().enumerate() {
+            let field = field.trim_ascii();
+            if let (None, Some(p)) = (role[column], columns.place[column]) {
+                row[p] = match columns.category_of[column] {
+                    Some(c) => {
+                        let name = if is_missing(field) {
+                            MISSING_CATEGORY
+                        } else {
+                            std::str::from_utf8(field).map_err(|_| {
+                                cx.error(
+                                    line,
+                                    Some(column),
+                                    Some(field),
+                                    "expected a category in UTF-8 text".into(),
+                                )
+                            })?
+                        };
+                        T::of(states[c].id(name) as f64)
+                    }
+                    None => number::<T>(field)
+                        .map_err(|why| cx.error(line, Some(column), Some(field), why))?,
+                };
+                continue;
+            }
+            match (role[column], &mut self.targets) {
+                (None, _) => {}
+                (Some(k), Labelled::Rows(_)) => {
+                    target_row[k] = number::<T>(field)
+                        .map_err(|why| cx.error(line, Some(column), Some(field), why))?;
                 }
                 (Some(_), Labelled::Classes(state)) => {
                     label(state, field)
@@ -605,7 +884,7 @@ impl<T: Float> Table<T> {
             targets.extend_from_slice(target_row);
         }
         self.rows += 1;
-        Ok(())
+        Ok(true)
     }
 }
 

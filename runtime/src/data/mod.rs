@@ -56,7 +56,7 @@ mod pipeline;
 mod preprocess;
 mod split;
 
-pub use self::csv::{Csv, Labels};
+pub use self::csv::{Csv, Labels, Missing, MISSING_CATEGORY};
 pub use self::pipeline::{Preprocessing, Scaler};
 pub use self::preprocess::{one_hot, Inputs, MinMax, Standardize};
 pub use crate::error::CsvError;
@@ -72,6 +72,8 @@ use crate::{Error, Float, Result};
 pub struct Dataset<T: Float, K: Target<T>> {
     inputs: Array2<T>,
     targets: K::Data,
+    /// `(input column, names)` of the columns that hold category indices.
+    categories: Vec<(usize, Labels)>,
 }
 
 fn check_finite<T: Float>(what: &'static str, values: ArrayView2<'_, T>) -> Result<()> {
@@ -116,7 +118,11 @@ impl<T: Float> Dataset<T, Rows> {
         check_count(inputs.nrows(), targets.nrows())?;
         check_finite("inputs", inputs.view())?;
         check_finite("targets", targets.view())?;
-        Ok(Dataset { inputs, targets })
+        Ok(Dataset {
+            inputs,
+            targets,
+            categories: Vec::new(),
+        })
     }
 
     /// Regression data from fixed-width rows.
@@ -150,6 +156,7 @@ impl<T: Float> Dataset<T, Classes> {
         Ok(Dataset {
             inputs,
             targets: labels,
+            categories: Vec::new(),
         })
     }
 
@@ -191,8 +198,48 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
 
     /// A dataset of inputs and targets that were checked already (those of
     /// another dataset, its targets read as another kind).
-    pub(crate) fn from_checked_parts(inputs: Array2<T>, targets: K::Data) -> Self {
-        Dataset { inputs, targets }
+    pub(crate) fn from_checked_parts(
+        inputs: Array2<T>,
+        targets: K::Data,
+        categories: Vec<(usize, Labels)>,
+    ) -> Self {
+        Dataset {
+            inputs,
+            targets,
+            categories,
+        }
+    }
+
+    /// The input columns that hold class indices of text categories, with
+    /// their names: `(column, names)`, as [`Csv::categories`] reads them
+    /// (index `i` of a column is `names.name(i)`). Empty unless set.
+    pub fn categories(&self) -> &[(usize, Labels)] {
+        &self.categories
+    }
+
+    /// The same data, with input `column` of each `(column, names)` of
+    /// `categories` holding class indices of those names.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] (`categories`) for a column beyond the
+    /// inputs or named twice; [`Error::NotACategory`] for a value of such a
+    /// column that is not a whole number below its number of names.
+    pub fn with_categories(mut self, categories: Vec<(usize, Labels)>) -> Result<Self> {
+        for (k, (column, names)) in categories.iter().enumerate() {
+            if *column >= self.features() || categories[..k].iter().any(|(c, _)| c == column) {
+                return Err(Error::InvalidSetting {
+                    name: "categories",
+                    message: format!(
+                        "column {column} is beyond the {} input columns, or named twice",
+                        self.features()
+                    ),
+                });
+            }
+            check_categories(self.inputs.view(), &[(*column, names.len())])?;
+        }
+        self.categories = categories;
+        Ok(self)
     }
 
     /// The inputs and the targets, taken apart (to transform the targets,
@@ -211,7 +258,11 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
         gather_rows(self.inputs.view(), indices, inputs.view_mut());
         let mut targets = K::Data::default();
         K::gather(&self.targets, indices, &mut targets);
-        Dataset { inputs, targets }
+        Dataset {
+            inputs,
+            targets,
+            categories: self.categories.clone(),
+        }
     }
 
     /// Splits off a random `fraction` of the samples: returns `(rest,
@@ -247,4 +298,30 @@ impl<T: Float, K: Target<T>> Dataset<T, K> {
         }
         K::check(&self.targets, outputs)
     }
+}
+
+/// Checks that every value of the `(column, n)` columns of `inputs` is a
+/// whole number below `n`: a model's `CATEGORIES`.
+///
+/// # Errors
+///
+/// [`Error::NotACategory`] naming the first sample and column that is not.
+pub fn check_categories<T: Float>(
+    inputs: ArrayView2<'_, T>,
+    categories: &[(usize, usize)],
+) -> Result<()> {
+    for &(column, n) in categories {
+        for (row, &x) in inputs.column(column).iter().enumerate() {
+            let value = x.to_f64();
+            if !(value >= 0.0 && value.fract() == 0.0 && value < n as f64) {
+                return Err(Error::NotACategory {
+                    row,
+                    column,
+                    value,
+                    categories: n,
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -95,6 +95,7 @@ impl From<MinMax> for Scaler {
 pub struct Preprocessing {
     scaler: Option<Scaler>,
     labels: Option<Labels>,
+    categories: Vec<(usize, Labels)>,
 }
 
 impl Preprocessing {
@@ -116,6 +117,83 @@ impl Preprocessing {
         self
     }
 
+    /// The same, with the names of the categories of input columns (a
+    /// [`Dataset::categories`](super::Dataset::categories), as [`Csv`](super::Csv)
+    /// read them): saved with the model, so that text rows are encoded as in
+    /// training ([`Preprocessing::encode`]).
+    pub fn with_categories(mut self, categories: Vec<(usize, Labels)>) -> Self {
+        self.categories = categories;
+        self
+    }
+
+    /// The category names of input columns, `(column, names)`.
+    pub fn categories(&self) -> &[(usize, Labels)] {
+        &self.categories
+    }
+
+    /// Rows of text, one field per input column (numbers as written,
+    /// categories by name), as the model's inputs: numbers parsed, each
+    /// category's name replaced by its index in the mapping of its column.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCategory`] for a name its column does not have
+    /// (naming row, column and the known names); [`Error::InvalidSetting`]
+    /// (`rows`) for a row of another length than the first or a field of
+    /// a number column that is not a finite number.
+    pub fn encode<T: Float, S: AsRef<str>>(&self, rows: &[Vec<S>]) -> Result<ndarray::Array2<T>> {
+        let width = rows.first().map_or(0, Vec::len);
+        let mut values = Vec::with_capacity(rows.len() * width);
+        for (r, row) in rows.iter().enumerate() {
+            if row.len() != width {
+                return Err(Error::InvalidSetting {
+                    name: "rows",
+                    message: format!(
+                        "row {r} has {} fields, but the first has {width}",
+                        row.len()
+                    ),
+                });
+            }
+            for (c, field) in row.iter().enumerate() {
+                let field = field.as_ref().trim();
+                let value = match self.categories.iter().find(|(column, _)| *column == c) {
+                    Some((_, names)) => match names.index(field) {
+                        Some(i) => i as f64,
+                        None => {
+                            return Err(Error::UnknownCategory {
+                                row: r,
+                                column: c,
+                                value: field.to_owned(),
+                                known: (0..names.len())
+                                    .filter_map(|i| names.name(i))
+                                    .map(|n| format!("{n:?}"))
+                                    .collect(),
+                            })
+                        }
+                    },
+                    None => match field.parse::<f64>() {
+                        Ok(v) if v.is_finite() => v,
+                        _ => {
+                            return Err(Error::InvalidSetting {
+                                name: "rows",
+                                message: format!(
+                                    "row {r}, column {c}: expected a number, found {field:?}"
+                                ),
+                            })
+                        }
+                    },
+                };
+                values.push(T::of(value));
+            }
+        }
+        ndarray::Array2::from_shape_vec((rows.len(), width), values).map_err(|e| {
+            Error::InvalidSetting {
+                name: "rows",
+                message: e.to_string(),
+            }
+        })
+    }
+
     /// The scaler, if any.
     pub fn scaler(&self) -> Option<&Scaler> {
         self.scaler.as_ref()
@@ -128,7 +206,7 @@ impl Preprocessing {
 
     /// Whether there is neither a scaler nor class names.
     pub fn is_empty(&self) -> bool {
-        self.scaler.is_none() && self.labels.is_none()
+        self.scaler.is_none() && self.labels.is_none() && self.categories.is_empty()
     }
 
     /// The name of class `class`: its label's name, or its number without
@@ -244,8 +322,15 @@ impl Preprocessing {
     ///
     /// [`Error::InvalidSetting`] (`preprocessing`) naming what differs: a
     /// scaler fitted on another number of columns, labels for a regressor,
-    /// or another number of classes.
-    pub fn check_for(&self, inputs: usize, classes: Option<usize>) -> Result<()> {
+    /// another number of classes, or category names for a column that is
+    /// not a category input of the model (`model_categories`: its
+    /// `CATEGORIES`) or for more categories than it has.
+    pub fn check_for(
+        &self,
+        inputs: usize,
+        classes: Option<usize>,
+        model_categories: &[(usize, usize)],
+    ) -> Result<()> {
         let invalid = |message: String| {
             Err(Error::InvalidSetting {
                 name: "preprocessing",
@@ -259,6 +344,24 @@ impl Preprocessing {
                     scaler.name(),
                     scaler.width()
                 ));
+            }
+        }
+        for (column, names) in &self.categories {
+            match model_categories.iter().find(|(c, _)| c == column) {
+                Some((_, n)) if names.len() <= *n => {}
+                Some((_, n)) => {
+                    return invalid(format!(
+                        "it names {} categories for input column {column}, but the model's input \
+                         there has {n}",
+                        names.len()
+                    ))
+                }
+                None => {
+                    return invalid(format!(
+                        "it names categories for input column {column}, which is not a category \
+                         input of the model"
+                    ))
+                }
             }
         }
         if let Some(labels) = &self.labels {
@@ -337,14 +440,15 @@ mod tests {
         let prep = Preprocessing::new()
             .with_scaler(Standardize::fit(&array![[1.0_f64, 2.0]]))
             .with_labels(Labels::integers(3));
-        prep.check_for(2, Some(3)).unwrap();
+        prep.check_for(2, Some(3), &[]).unwrap();
         let msg = |r: Result<()>| r.unwrap_err().to_string();
+        assert!(msg(prep.check_for(4, Some(3), &[]))
+            .contains("fitted on 2 columns, but the model takes 4"));
         assert!(
-            msg(prep.check_for(4, Some(3))).contains("fitted on 2 columns, but the model takes 4")
+            msg(prep.check_for(2, Some(2), &[])).contains("names 3 classes, but the model has 2")
         );
-        assert!(msg(prep.check_for(2, Some(2))).contains("names 3 classes, but the model has 2"));
-        assert!(msg(prep.check_for(2, None)).contains("regressor"));
-        assert!(Preprocessing::new().check_for(7, None).is_ok());
+        assert!(msg(prep.check_for(2, None, &[])).contains("regressor"));
+        assert!(Preprocessing::new().check_for(7, None, &[]).is_ok());
     }
 
     #[test]

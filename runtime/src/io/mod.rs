@@ -36,7 +36,9 @@
 //! `scaler` is `{"kind": "Standardize", "mean", "scale"}` or `{"kind":
 //! "MinMax", "min", "max"}`, one number per input column, read back bit
 //! for bit; `labels` is `{"names": [...]}` (class `i` is `names[i]`) or
-//! `{"integers": n}`; either may be absent, and a model without
+//! `{"integers": n}`; `categories` is a list of `{"column": c, "names":
+//! [...]}`, the names of a category input column's indices; each may be
+//! absent, and a model without
 //! preprocessing writes no key. A load checks it against the model (the
 //! scaler's columns against the inputs, the names against the classes)
 //! with everything else, and the model takes it: a program that loads

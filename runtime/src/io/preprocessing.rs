@@ -14,6 +14,16 @@ struct Saved {
     scaler: Option<SavedScaler>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     labels: Option<SavedLabels>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    categories: Vec<SavedCategories>,
+}
+
+/// The names of an input column's categories.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedCategories {
+    column: usize,
+    names: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -49,7 +59,21 @@ pub(super) fn encode(preprocessing: &Preprocessing) -> Option<String> {
         Some(names) => SavedLabels::Names(names.to_vec()),
         None => SavedLabels::Integers(labels.len()),
     });
-    let json = serde_json::to_string(&Saved { scaler, labels });
+    let categories = preprocessing
+        .categories()
+        .iter()
+        .map(|(column, names)| SavedCategories {
+            column: *column,
+            names: (0..names.len())
+                .filter_map(|i| names.name(i).map(|n| n.into_owned()))
+                .collect(),
+        })
+        .collect();
+    let json = serde_json::to_string(&Saved {
+        scaler,
+        labels,
+        categories,
+    });
     Some(json.expect("numbers and strings serialize"))
 }
 
@@ -60,6 +84,7 @@ pub(super) fn decode(
     text: &str,
     inputs: usize,
     classes: Option<usize>,
+    model_categories: &[(usize, usize)],
 ) -> std::result::Result<Preprocessing, String> {
     let saved: Saved = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut preprocessing = Preprocessing::new();
@@ -81,8 +106,16 @@ pub(super) fn decode(
         };
         preprocessing = preprocessing.with_labels(labels);
     }
+    if !saved.categories.is_empty() {
+        let mut categories = Vec::with_capacity(saved.categories.len());
+        for saved in saved.categories {
+            let names = Labels::named(saved.names).map_err(|e| source_message(&e))?;
+            categories.push((saved.column, names));
+        }
+        preprocessing = preprocessing.with_categories(categories);
+    }
     preprocessing
-        .check_for(inputs, classes)
+        .check_for(inputs, classes, model_categories)
         .map_err(|e| source_message(&e))?;
     Ok(preprocessing)
 }

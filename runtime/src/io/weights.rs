@@ -152,7 +152,7 @@ pub(super) fn read_preprocessing<M: Model>(
     let Some(text) = file.meta(PREPROCESSING_KEY) else {
         return Some(Preprocessing::new());
     };
-    preprocessing::decode(text, M::INPUTS, M::classes())
+    preprocessing::decode(text, M::INPUTS, M::classes(), M::CATEGORIES)
         .map_err(|e| problems.push(format!("metadata `{PREPROCESSING_KEY}`: {e}")))
         .ok()
 }

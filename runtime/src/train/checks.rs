@@ -71,7 +71,7 @@ pub(super) fn apply<M: Model>(model: &mut M, setting: Setting, call: &str) -> Re
 pub(super) fn check_data<M: Model>(model: &M, data: &Dataset<M::Elem, M::Target>) -> Result<()> {
     data.check_for(M::INPUTS, M::OUTPUTS)?;
     <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)?;
-    crate::model::check_categories(data.inputs(), M::CATEGORIES)?;
+    crate::data::check_categories(data.inputs(), M::CATEGORIES)?;
     model
         .preprocessing()
         .check_except(data.inputs(), M::CATEGORIES)

@@ -58,7 +58,8 @@ pub(super) fn adapt_any<M: Model>(
         <M::Target as Target<M::Elem>>::from_labels(labels.targets(), M::TASK, M::OUTPUTS).map(
             |targets| {
                 let inputs = labels.inputs().to_owned();
-                Adapted::Converted(Dataset::from_checked_parts(inputs, targets))
+                let categories = labels.categories().to_vec();
+                Adapted::Converted(Dataset::from_checked_parts(inputs, targets, categories))
             },
         ),
     )
