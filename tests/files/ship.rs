@@ -246,3 +246,32 @@ fn category_names_ship_with_the_model() {
         "{e}"
     );
 }
+
+/// Columns read in another order than the model's inputs are an error
+/// before training, which names the column and the fix.
+#[test]
+fn data_columns_in_another_order_than_the_inputs_are_refused() {
+    let text = "species,island,a,b\nx,Dream,1,2\ny,Biscoe,3,4\nx,Dream,5,6\n";
+    let read = |features: [&str; 3]| {
+        Csv::from_reader("b.csv", text.as_bytes())
+            .target("species")
+            .features(features)
+            .categories(["island"])
+            .classification::<f32>()
+            .unwrap()
+            .0
+    };
+    let mut model = Birds::new();
+    let e = model
+        .fit(&read(["island", "a", "b"]), Fit::epochs(1).quiet())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("input column 0 of the data holds categories"),
+        "{e}"
+    );
+    assert!(e.contains("Csv::features"), "{e}");
+    model
+        .fit(&read(["a", "b", "island"]), Fit::epochs(1).quiet())
+        .unwrap();
+}

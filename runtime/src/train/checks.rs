@@ -71,6 +71,7 @@ pub(super) fn apply<M: Model>(model: &mut M, setting: Setting, call: &str) -> Re
 pub(super) fn check_data<M: Model>(model: &M, data: &Dataset<M::Elem, M::Target>) -> Result<()> {
     data.check_for(M::INPUTS, M::OUTPUTS)?;
     <M::Target as Target<M::Elem>>::check_values(data.targets(), M::TASK)?;
+    check_category_columns::<M>(data.categories())?;
     crate::data::check_categories(data.inputs(), M::CATEGORIES)?;
     model
         .preprocessing()
@@ -102,4 +103,51 @@ pub(super) fn check_batch_statistics<M: Model>(fit: &Fit<'_>, samples: usize) ->
              drop_last(true) or another batch size"
         ),
     })
+}
+
+/// Data that says which of its columns hold categories ([`Csv`]'s text
+/// categories) must agree with the model's category inputs: the same
+/// columns, each with no more names than the input has categories. A
+/// column order that differs from the model's inputs is caught here.
+///
+/// [`Csv`]: crate::data::Csv
+fn check_category_columns<M: Model>(data: &[(usize, crate::data::Labels)]) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let invalid = |message: String| {
+        Err(Error::InvalidSetting {
+            name: "categories",
+            message,
+        })
+    };
+    for (column, names) in data {
+        match M::CATEGORIES.iter().find(|(c, _)| c == column) {
+            Some((_, n)) if names.len() <= *n => {}
+            Some((_, n)) => {
+                return invalid(format!(
+                    "input column {column} of the data has {} categories, but the model's \
+                     category input there has {n}",
+                    names.len()
+                ))
+            }
+            None => {
+                return invalid(format!(
+                    "input column {column} of the data holds categories, but the model reads \
+                     a number there: put the columns in the order of the model's inputs \
+                     (`Csv::features`)"
+                ))
+            }
+        }
+    }
+    for (column, n) in M::CATEGORIES {
+        if !data.iter().any(|(c, _)| c == column) {
+            return invalid(format!(
+                "the model reads categories ({n}) in input column {column}, but the data holds \
+                 numbers there: put the columns in the order of the model's inputs \
+                 (`Csv::features`)"
+            ));
+        }
+    }
+    Ok(())
 }
