@@ -84,6 +84,26 @@ fn a_step_through_blocks_allocates_nothing() {
 }
 
 #[test]
+fn a_step_through_embeddings_of_named_inputs_allocates_nothing() {
+    let mut model = model! {
+        input size: 3;
+        input island: category(4);
+        concat { size; island => Embedding(4, 2) }
+        Linear(_, 8); ReLU; Linear(_, 2);
+        loss CrossEntropy; optim Adam(lr = 1e-3)
+    };
+    let x = Array2::from_shape_fn((16, 4), |(i, j)| {
+        if j == 3 {
+            (i % 4) as f32
+        } else {
+            i as f32 * 0.1
+        }
+    });
+    let n = step_allocations(&mut model, &x, |n| (0..n).map(|i| i % 2).collect());
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn a_step_that_scales_its_inputs_allocates_nothing() {
     let mut model = model! {
         input 10; Linear(_, 32); ReLU; Linear(_, 1); loss MSE; optim SGD(0.01)

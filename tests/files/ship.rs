@@ -271,7 +271,16 @@ fn data_columns_in_another_order_than_the_inputs_are_refused() {
         "{e}"
     );
     assert!(e.contains("Csv::features"), "{e}");
-    model
-        .fit(&read(["a", "b", "island"]), Fit::epochs(1).quiet())
+    let data = read(["a", "b", "island"]);
+    model.fit(&data, Fit::epochs(1).quiet()).unwrap();
+    // The data's category names went with the model.
+    assert_eq!(model.preprocessing().categories(), data.categories());
+    let bytes = weights_to_bytes(&model).unwrap();
+    let mut served = Birds::new();
+    weights_from_bytes(&mut served, &bytes).unwrap();
+    let x = served
+        .preprocessing()
+        .encode::<f32, _>(&[vec!["1", "2", "Dream"]])
         .unwrap();
+    assert_eq!(x[[0, 2]], 1.0, "Biscoe 0, Dream 1");
 }

@@ -120,7 +120,8 @@ impl Preprocessing {
     /// The same, with the names of the categories of input columns (a
     /// [`Dataset::categories`](super::Dataset::categories), as [`Csv`](super::Csv)
     /// read them): saved with the model, so that text rows are encoded as in
-    /// training ([`Preprocessing::encode`]).
+    /// training ([`Preprocessing::encode`]). `fit` gives a model that has
+    /// none those of its training data.
     pub fn with_categories(mut self, categories: Vec<(usize, Labels)>) -> Self {
         self.categories = categories;
         self

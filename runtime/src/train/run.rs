@@ -67,6 +67,15 @@ impl<'f, M: Model> Loop<'f, M> {
         mut fit: Fit<'f>,
     ) -> Result<History> {
         check_data(model, data)?;
+        // The names of the data's text categories go with the model (and
+        // its files), unless it has some already.
+        if model.preprocessing().categories().is_empty() && !data.categories().is_empty() {
+            let with = model
+                .preprocessing()
+                .clone()
+                .with_categories(data.categories().to_vec());
+            *model.preprocessing_mut() = with;
+        }
         let held;
         let adapted;
         let (train, validation): (&Dataset<_, _>, Option<&Dataset<_, _>>) =
