@@ -485,41 +485,25 @@ fn check_order(input: &Input, errors: &mut Errors) {
                     continue;
                 }
                 layers += 1;
-                let after = match (seen_loss, seen_optim) {
-                    (true, _) => "loss",
-                    (false, true) => "optim",
-                    (false, false) => continue,
-                };
-                if !late_layer_reported {
-                    late_layer_reported = true;
-                    errors.push(Error::new_spanned(
-                        call,
-                        format!(
-                            "expected every layer before `loss` and `optim`, found `{}` after `{after}`",
-                            call.name
-                        ),
-                    ));
-                }
+                late_layer(
+                    call,
+                    &call.name,
+                    (seen_loss, seen_optim),
+                    &mut late_layer_reported,
+                    errors,
+                );
             }
             StmtKind::Block(block) => {
                 first_body.get_or_insert_with(|| format!("`{}`", block.keyword));
                 layers += 1;
-                let after = match (seen_loss, seen_optim) {
-                    (true, _) => "loss",
-                    (false, true) => "optim",
-                    (false, false) => continue,
-                };
-                if !late_layer_reported {
-                    late_layer_reported = true;
-                    errors.push(Error::new_spanned(
-                        &block.keyword,
-                        format!(
-                            "expected every layer and block before `loss` and `optim`, found \
-                             `{}` after `{after}`",
-                            block.keyword
-                        ),
-                    ));
-                }
+                let at = &block.keyword;
+                late_layer(
+                    at,
+                    at,
+                    (seen_loss, seen_optim),
+                    &mut late_layer_reported,
+                    errors,
+                );
             }
             StmtKind::Loss { .. } | StmtKind::Optim { .. } => {
                 let (word, seen) = match &stmt.kind {
@@ -554,6 +538,31 @@ fn check_order(input: &Input, errors: &mut Errors) {
         errors.push_last(Error::new(
             end,
             "missing `optim`: add e.g. `optim Adam(lr = 1e-3);` after the loss",
+        ));
+    }
+}
+
+/// A layer or block after `loss` or `optim` (`seen`): one error, for the
+/// first only (moving the `loss` fixes all of them).
+fn late_layer(
+    at: &dyn quote::ToTokens,
+    name: &Ident,
+    seen: (bool, bool),
+    reported: &mut bool,
+    errors: &mut Errors,
+) {
+    let after = match seen {
+        (true, _) => "loss",
+        (false, true) => "optim",
+        (false, false) => return,
+    };
+    if !*reported {
+        *reported = true;
+        errors.push(Error::new_spanned(
+            at,
+            format!(
+                "expected every layer before `loss` and `optim`, found `{name}` after `{after}`"
+            ),
         ));
     }
 }

@@ -294,6 +294,10 @@ impl Standardize {
             mean.push(m * up);
             scale.push(if var > 0.0 { var.sqrt() * up } else { 1.0 });
         }
+        Standardize::build(mean, scale)
+    }
+
+    fn build(mean: Vec<f64>, scale: Vec<f64>) -> Self {
         let columns = mean
             .iter()
             .zip(&scale)
@@ -320,20 +324,7 @@ impl Standardize {
     /// mean is not finite, or a scale is not finite and positive.
     pub fn from_parts(mean: Vec<f64>, scale: Vec<f64>) -> Result<Self> {
         check_parts("Standardize", "mean", &mean, "scale", &scale)?;
-        let columns = mean
-            .iter()
-            .zip(&scale)
-            .map(|(&offset, &scale)| Column {
-                offset,
-                scale,
-                half: 0.5 * scale,
-            })
-            .collect();
-        Ok(Standardize {
-            mean,
-            scale,
-            columns,
-        })
+        Ok(Standardize::build(mean, scale))
     }
 
     pub(super) fn columns(&self) -> &[Column] {
