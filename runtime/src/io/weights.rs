@@ -24,8 +24,8 @@ use crate::Result;
 /// which are `I64` of shape `[]` as in PyTorch; little-endian as the format
 /// says; metadata `{"format": "pt"}` and the file's checksum
 /// ([`CHECKSUM_KEY`](crate::io::CHECKSUM_KEY)), which PyTorch ignores. `safetensors.torch.load_file(path)`
-/// gives a `state_dict` that the same `nn.Sequential` loads with
-/// `load_state_dict(strict=True)`. A model with preprocessing
+/// gives a `state_dict` that the same `nn.Sequential` (with the modules the
+/// `model!` docs give for blocks) loads with `load_state_dict(strict=True)`. A model with preprocessing
 /// ([`Model::set_preprocessing`](crate::model::Model::set_preprocessing):
 /// its scaler and class names) also writes it, as JSON in the metadata
 /// under [`PREPROCESSING_KEY`](crate::io::PREPROCESSING_KEY), which PyTorch
