@@ -641,9 +641,9 @@ pub mod __private {
     pub use macrograd_runtime::data::Preprocessing;
     pub use macrograd_runtime::io::load_weights;
     pub use macrograd_runtime::layers::{
-        AvgPool2d, BatchNorm, BatchNormConfig, Conv2d, Conv2dConfig, Dropout, Embedding,
-        ImageShape, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d, Pool2dConfig,
-        ReLU, Sigmoid, Softmax, Tanh, GELU,
+        AvgPool2d, BatchNorm, BatchNormConfig, Cell, Conv2d, Conv2dConfig, Dropout, Embedding,
+        ImageShape, Last, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d,
+        Pool2dConfig, ReLU, Recurrent, RecurrentConfig, Sigmoid, Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::{predicted_classes, predicted_labels, Task};

@@ -95,6 +95,8 @@ pub enum Default {
     Infer,
     /// A window pair `(h, w)`.
     Pair(usize, usize),
+    /// A size (`num_layers = 1`).
+    Size(usize),
     /// The value of `kernel_size` (a pooling layer's `stride`, as PyTorch's
     /// `stride = None`).
     KernelSize,
@@ -123,6 +125,10 @@ pub enum Shape {
     LayerNorm,
     /// A column of class indices -> `embedding_dim` features.
     Embedding,
+    /// A sequence `[T, F]` -> `[T, H]` (`[T, 2 H]` with two directions).
+    Recurrent,
+    /// A sequence `[T, W]` -> its last step, `W` features.
+    Last,
 }
 
 // The DSL spells these as PyTorch does; the ids follow the DSL.
@@ -142,6 +148,10 @@ pub enum LayerId {
     Flatten,
     Identity,
     Embedding,
+    Rnn,
+    Lstm,
+    Gru,
+    Last,
     BatchNorm,
     BatchNorm1d,
     BatchNorm2d,
@@ -161,6 +171,8 @@ impl LayerId {
             LayerId::BatchNorm2d => Shape::BatchNorm { image: Some(true) },
             LayerId::LayerNorm => Shape::LayerNorm,
             LayerId::Embedding => Shape::Embedding,
+            LayerId::Rnn | LayerId::Lstm | LayerId::Gru => Shape::Recurrent,
+            LayerId::Last => Shape::Last,
             LayerId::ReLU
             | LayerId::Identity
             | LayerId::LeakyReLU
@@ -224,6 +236,20 @@ const BATCH_NORM_PARAMS: [Param; 3] = [
     param("num_features", Kind::Size { infer: true }, Default::Infer),
     number("eps", Range::Positive, 1e-5),
     number("momentum", Range::UnitClosed, 0.1),
+];
+
+/// The recurrent layers' parameters (PyTorch's `nn.RNN`, `nn.LSTM`,
+/// `nn.GRU` with `batch_first=True`; `input_size` is the sequence's, so the
+/// hidden size comes first; `bias`, `dropout` and `proj_size` keep their
+/// defaults).
+const RECURRENT_PARAMS: [Param; 3] = [
+    param(
+        "hidden_size",
+        Kind::Size { infer: false },
+        Default::Required,
+    ),
+    param("num_layers", Kind::Size { infer: false }, Default::Size(1)),
+    param("bidirectional", Kind::Bool, Default::Bool(false)),
 ];
 
 pub const LAYERS: &[Entry<LayerId>] = &[
@@ -304,6 +330,26 @@ pub const LAYERS: &[Entry<LayerId>] = &[
     Entry {
         id: LayerId::Identity,
         name: "Identity",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::Rnn,
+        name: "RNN",
+        params: &RECURRENT_PARAMS,
+    },
+    Entry {
+        id: LayerId::Lstm,
+        name: "LSTM",
+        params: &RECURRENT_PARAMS,
+    },
+    Entry {
+        id: LayerId::Gru,
+        name: "GRU",
+        params: &RECURRENT_PARAMS,
+    },
+    Entry {
+        id: LayerId::Last,
+        name: "Last",
         params: &[],
     },
     Entry {

@@ -697,6 +697,7 @@ fn check_input(input: &Input, errors: &mut Errors) -> (Declared, Vec<InputName>)
         };
         let shape = match dims {
             Dims::Category(n) => format!("category({n})"),
+            Dims::Sequence { steps, features } => format!("[{steps}, {features}]"),
             Dims::Flat(n) => n.to_string(),
             Dims::Image {
                 channels,
@@ -1311,7 +1312,9 @@ impl GraphBuilder<'_, '_> {
             (BlockKind::Add, _) => format!("add: {} branches", srcs.len()),
             (BlockKind::Concat, _) => {
                 let (parts, unit): (Vec<usize>, &str) = match output {
-                    Dims::Flat(_) | Dims::Category(_) => (widths.clone(), "features"),
+                    Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => {
+                        (widths.clone(), "features")
+                    }
                     Dims::Image { height, width, .. } => (
                         widths.iter().map(|w| w / (height * width).max(1)).collect(),
                         "channels",
@@ -1321,6 +1324,7 @@ impl GraphBuilder<'_, '_> {
                 let total = match output {
                     Dims::Flat(n) => n,
                     Dims::Category(_) => 1,
+                    Dims::Sequence { features, .. } => features,
                     Dims::Image { channels, .. } => channels,
                 };
                 format!("concat: {} = {total} {unit}", parts.join(" + "))
@@ -1356,7 +1360,7 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
         LayerId::Conv2d => LayerKind::Conv2d {
             in_channels: args.size("in_channels").or(match input {
                 Dims::Image { channels, .. } => Some(channels),
-                Dims::Flat(_) | Dims::Category(_) => None,
+                Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => None,
             })?,
             out_channels: args.size("out_channels")?,
             kernel_size: args.pair("kernel_size")?,
@@ -1387,6 +1391,17 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
         }
         LayerId::Flatten => LayerKind::Flatten,
         LayerId::Identity => LayerKind::Identity,
+        LayerId::Rnn | LayerId::Lstm | LayerId::Gru => LayerKind::Recurrent {
+            cell: match layer.entry.id {
+                LayerId::Rnn => crate::ir::Cell::Rnn,
+                LayerId::Lstm => crate::ir::Cell::Lstm,
+                _ => crate::ir::Cell::Gru,
+            },
+            hidden_size: args.size("hidden_size")?,
+            num_layers: args.size("num_layers")?,
+            bidirectional: args.bool("bidirectional")?,
+        },
+        LayerId::Last => LayerKind::Last,
         LayerId::Embedding => LayerKind::Embedding {
             num_embeddings: args.size("num_embeddings")?,
             embedding_dim: args.size("embedding_dim")?,

@@ -726,13 +726,13 @@ impl<'a> Gen<'a> {
     fn expand_visitors(&self) -> TokenStream {
         let Gen { e, .. } = self;
         let mg = mg();
-        let names = |l: &Layer, names: &[&str]| {
+        let names = |l: &Layer, names: &[String]| -> TokenStream {
             let names = names.iter().map(|n| format!("{}.{n}", l.path));
             quote!(&[#(#names),*])
         };
         let params: Vec<(Ident, TokenStream)> = self
             .param_layers()
-            .map(|l| (Gen::field(l), names(l, l.parameter_names())))
+            .map(|l| (Gen::field(l), names(l, &l.parameter_names())))
             .collect();
         let (fields, names_p) = (params.iter().map(|p| &p.0), params.iter().map(|p| &p.1));
         let (fields_mut, names_p_mut) = (fields.clone(), names_p.clone());
@@ -757,7 +757,10 @@ impl<'a> Gen<'a> {
             .layers
             .iter()
             .filter(|l| !l.buffer_names().is_empty())
-            .map(|l| (Gen::field(l), names(l, l.buffer_names())))
+            .map(|l| {
+                let buffers: Vec<String> = l.buffer_names().iter().map(|n| n.to_string()).collect();
+                (Gen::field(l), names(l, &buffers))
+            })
             .collect();
         if !buffers.is_empty() {
             let (fields, names_b) = (buffers.iter().map(|b| &b.0), buffers.iter().map(|b| &b.1));

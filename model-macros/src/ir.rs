@@ -79,6 +79,9 @@ pub enum Dims {
     /// One column of class indices `0..n` (an input declared
     /// `category(n)`), which only an `Embedding` reads.
     Category(usize),
+    /// A sequence of `steps` steps of `features` values (`input [T, F]`),
+    /// stored step after step.
+    Sequence { steps: usize, features: usize },
 }
 
 impl Dims {
@@ -94,6 +97,7 @@ impl Dims {
                 width,
             } => channels.saturating_mul(height).saturating_mul(width),
             Dims::Category(_) => 1,
+            Dims::Sequence { steps, features } => steps.saturating_mul(features),
         }
     }
 
@@ -108,6 +112,7 @@ impl Dims {
                 width,
             } => vec![channels, height, width],
             Dims::Category(_) => vec![1],
+            Dims::Sequence { steps, features } => vec![steps, features],
         }
     }
 
@@ -202,6 +207,14 @@ impl Layer {
     }
 }
 
+/// The recurrence of a recurrent layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Rnn,
+    Lstm,
+    Gru,
+}
+
 /// `(height, width)` of a window, stride or padding.
 pub type Pair = (usize, usize);
 
@@ -250,6 +263,15 @@ pub enum LayerKind {
     /// The values as they are (PyTorch's `nn.Identity`): a branch that
     /// passes the block's input on.
     Identity,
+    /// `nn.RNN`, `nn.LSTM`, `nn.GRU` (`batch_first=True`).
+    Recurrent {
+        cell: Cell,
+        hidden_size: usize,
+        num_layers: usize,
+        bidirectional: bool,
+    },
+    /// The last step of a sequence (`output[:, -1, :]`).
+    Last,
     /// PyTorch's `nn.Embedding`: a vector of `embedding_dim` per category
     /// of a `category` input.
     Embedding {
@@ -281,6 +303,7 @@ impl LayerKind {
             self,
             LayerKind::Linear { .. }
                 | LayerKind::Embedding { .. }
+                | LayerKind::Recurrent { .. }
                 | LayerKind::Conv2d { .. }
                 | LayerKind::BatchNorm { .. }
                 | LayerKind::LayerNorm { .. }

@@ -33,6 +33,8 @@ impl Layer {
         let ty = match self.kind {
             LayerKind::Linear { .. } => quote!(Linear<#t>),
             LayerKind::Embedding { .. } => quote!(Embedding<#t>),
+            LayerKind::Recurrent { .. } => quote!(Recurrent<#t>),
+            LayerKind::Last => quote!(Last),
             LayerKind::Conv2d { .. } => quote!(Conv2d<#t>),
             LayerKind::MaxPool2d { .. } => quote!(MaxPool2d),
             LayerKind::AvgPool2d { .. } => quote!(AvgPool2d),
@@ -69,7 +71,7 @@ impl Layer {
                 height,
                 width,
             } => Some(quote!(#mg::ImageShape::new(#channels, #height, #width))),
-            Dims::Flat(_) | Dims::Category(_) => None,
+            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => None,
         };
         let pair = |(h, w): (usize, usize)| quote!((#h, #w));
         match &self.kind {
@@ -96,7 +98,7 @@ impl Layer {
                 let (height, width) = match self.input {
                     Dims::Image { height, width, .. } => (height, width),
                     Dims::Flat(n) => (1, n),
-                    Dims::Category(_) => (1, 1),
+                    Dims::Category(_) | Dims::Sequence { .. } => (1, 1),
                 };
                 quote_spanned! {span=>
                     #mg::Conv2d::new(
@@ -169,6 +171,40 @@ impl Layer {
                     #mg::Dropout::new(#p, #mg::Rng::new(#seed ^ #tag).next_u64())
                 }
             }
+            LayerKind::Recurrent {
+                cell,
+                hidden_size,
+                num_layers,
+                bidirectional,
+            } => {
+                let Dims::Sequence { steps, features } = self.input else {
+                    unreachable!("checked: a recurrent layer reads a sequence")
+                };
+                let cell = match cell {
+                    crate::ir::Cell::Rnn => quote!(Rnn),
+                    crate::ir::Cell::Lstm => quote!(Lstm),
+                    crate::ir::Cell::Gru => quote!(Gru),
+                };
+                quote_spanned! {span=>
+                    #mg::Recurrent::new(
+                        #mg::RecurrentConfig {
+                            cell: #mg::Cell::#cell,
+                            steps: #steps,
+                            input_size: #features,
+                            hidden_size: #hidden_size,
+                            num_layers: #num_layers,
+                            bidirectional: #bidirectional,
+                        },
+                        &mut #rng,
+                    )
+                }
+            }
+            LayerKind::Last => {
+                let Dims::Sequence { steps, .. } = self.input else {
+                    unreachable!("checked: `Last` reads a sequence")
+                };
+                quote_spanned!(span=> #mg::Last { steps: #steps })
+            }
             LayerKind::LeakyReLU { negative_slope } => {
                 let s = float(*negative_slope);
                 quote_spanned!(span=> #mg::LeakyReLU { negative_slope: #s })
@@ -185,15 +221,32 @@ impl Layer {
 
     /// PyTorch's names of the layer's parameter tensors, in the optimizer's
     /// order, without the `{index}.` prefix.
-    pub fn parameter_names(&self) -> &'static [&'static str] {
-        match self.kind {
+    pub fn parameter_names(&self) -> Vec<String> {
+        let fixed: &[&str] = match self.kind {
             LayerKind::Linear { .. }
             | LayerKind::Conv2d { .. }
             | LayerKind::BatchNorm { .. }
             | LayerKind::LayerNorm { .. } => &["weight", "bias"],
             LayerKind::Embedding { .. } => &["weight"],
+            LayerKind::Recurrent {
+                num_layers,
+                bidirectional,
+                ..
+            } => {
+                // nn.LSTM's order: each layer, forward then `_reverse`.
+                let mut names = Vec::new();
+                for layer in 0..num_layers {
+                    for suffix in ["", "_reverse"].iter().take(1 + usize::from(bidirectional)) {
+                        for p in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"] {
+                            names.push(format!("{p}_l{layer}{suffix}"));
+                        }
+                    }
+                }
+                return names;
+            }
             _ => &[],
-        }
+        };
+        fixed.iter().map(|n| n.to_string()).collect()
     }
 
     /// PyTorch's names of the layer's buffers (state saved with the
@@ -218,7 +271,7 @@ impl Layer {
     /// variance (see `Model::MIN_TRAINING_BATCH`).
     pub fn min_training_batch(&self) -> usize {
         let single_value = match self.input {
-            Dims::Flat(_) | Dims::Category(_) => true,
+            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => true,
             Dims::Image { height, width, .. } => height == 1 && width == 1,
         };
         match self.kind {

@@ -13,3 +13,4 @@ mod conv_parity;
 mod gradcheck;
 mod gradcheck_conv;
 mod inputs;
+mod sequences;

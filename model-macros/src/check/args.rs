@@ -200,6 +200,7 @@ fn default_value(default: Default) -> Value {
         Default::Betas(b1, b2) => Value::Betas(b1, b2),
         Default::Infer => Value::Infer,
         Default::Pair(h, w) => Value::Pair(h, w),
+        Default::Size(n) => Value::Size(n),
         Default::Required | Default::Unset | Default::KernelSize => Value::Unset,
     }
 }
@@ -410,10 +411,24 @@ pub fn input_shape(expr: &Expr) -> Result<Vec<usize>, Error> {
             Ok(values)
         }
         Literal::Array(elems) if elems.len() == 1 => integer("input", 1, elems[0]).map(|n| vec![n]),
+        Literal::Array(elems) if elems.len() == 2 => {
+            let mut values = Vec::with_capacity(2);
+            let mut errors = Errors::default();
+            for (name, elem) in ["steps", "features"].iter().zip(elems) {
+                match integer(&format!("input {name}"), 1, elem) {
+                    Ok(n) => values.push(n),
+                    Err(error) => errors.push(error),
+                }
+            }
+            errors.finish()?;
+            sizes::check_shape(expr, format_args!("`input {}`", list(&values)), &values)?;
+            Ok(values)
+        }
         Literal::Array(elems) => Err(Error::new_spanned(
             expr,
             format!(
-                "expected `input [C, H, W]` (channels, height, width), found {} sizes",
+                "expected `input [C, H, W]` (channels, height, width) or `input [T, F]` (steps, \
+                 features), found {} sizes",
                 elems.len()
             ),
         )),

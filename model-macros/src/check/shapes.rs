@@ -40,6 +40,10 @@ impl Declared {
                 format!("input [{channels}, {height}, {width}]"),
             ),
             [n] => Declared::Dims(Dims::Flat(n), format!("input {n}")),
+            [steps, features] => Declared::Dims(
+                Dims::Sequence { steps, features },
+                format!("input [{steps}, {features}]"),
+            ),
             _ => Declared::Invalid,
         }
     }
@@ -130,6 +134,9 @@ impl Source {
     fn describe(&self, dims: Dims) -> String {
         match dims {
             Dims::Flat(n) => format!("{} features", self.count(n)),
+            Dims::Sequence { steps, features } => {
+                format!("a sequence of {steps} steps of {features} features")
+            }
             image => describe(&image.shape()),
         }
     }
@@ -332,7 +339,40 @@ fn step(
             return Width::Unknown;
         }
     }
+    // A sequence goes into a recurrent layer, `Last`, `Flatten`, or a
+    // layer that works value by value.
+    if let Width::Known(dims @ Dims::Sequence { .. }, source) = width {
+        let fits = matches!(
+            checked.entry.id,
+            LayerId::Rnn
+                | LayerId::Lstm
+                | LayerId::Gru
+                | LayerId::Last
+                | LayerId::Flatten
+                | LayerId::Identity
+                | LayerId::Dropout
+                | LayerId::ReLU
+                | LayerId::LeakyReLU
+                | LayerId::Sigmoid
+                | LayerId::Tanh
+                | LayerId::GELU
+        );
+        if !fits {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` does not read sequences, but {} {}: take the last step with \
+                     `Last;` (or every step with `Flatten;`) before it",
+                    source.producer(),
+                    source.describe(*dims)
+                ),
+            ));
+            return Width::Unknown;
+        }
+    }
     let (layer_in, layer_out) = match checked.entry.id.shape() {
+        Shape::Recurrent => check_recurrent(checked, name, width, errors),
+        Shape::Last => check_last(name, width, errors),
         Shape::Embedding => check_embedding(checked, name, width, errors),
         Shape::Same => check_same(checked, name, width, errors),
         Shape::Dense => check_dense(checked, name, width, errors),
@@ -528,14 +568,26 @@ fn shortcut_fix(input: Dims, body: Dims) -> String {
 /// The shape `concat` makes of its branches' shapes, or why it cannot.
 fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
     let (first_who, first, first_source) = known[0];
+    if let Some((who, dims, source)) = known
+        .iter()
+        .find(|(_, d, _)| matches!(d, Dims::Sequence { .. }))
+    {
+        return Err(format!(
+            "cannot join sequences side by side: {who} makes {}{}; take each branch's last \
+             step first (`Last`), or add the sequences (`add`)",
+            source.describe(*dims),
+            made_by(source)
+        ));
+    }
     match first {
+        Dims::Sequence { .. } => unreachable!("refused above"),
         Dims::Flat(_) | Dims::Category(_) => {
             let mut total = 0usize;
             for (who, dims, source) in known {
                 match dims {
                     Dims::Flat(n) => total = total.saturating_add(*n),
                     Dims::Category(_) => total = total.saturating_add(1),
-                    image => {
+                    image @ (Dims::Image { .. } | Dims::Sequence { .. }) => {
                         return Err(format!(
                             "joins flat features, from {first_who}, and {who} makes {}{}: add \
                              `Flatten` at the end of {who}",
@@ -559,7 +611,7 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
                     other => {
                         let need = match other {
                             Dims::Image { .. } => "the same height and width",
-                            Dims::Flat(_) | Dims::Category(_) => "images in every branch",
+                            _ => "images in every branch",
                         };
                         return Err(format!(
                             "joins images along their channels, which needs {need}: {first_who} \
@@ -578,6 +630,82 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
                 width,
             })
         }
+    }
+}
+
+/// `RNN`, `LSTM`, `GRU`: a sequence `[T, F]` to `[T, H]` (`[T, 2 H]` with
+/// two directions).
+fn check_recurrent(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let args = &checked.args;
+    let directions = if args.bool("bidirectional") == Some(true) {
+        2
+    } else {
+        1
+    };
+    match width {
+        Width::Known(Dims::Sequence { steps, features }, _) => {
+            let out = args.size("hidden_size").map(|h| Dims::Sequence {
+                steps: *steps,
+                features: h * directions,
+            });
+            (
+                Some(Dims::Sequence {
+                    steps: *steps,
+                    features: *features,
+                }),
+                out,
+            )
+        }
+        Width::Known(dims, source) => {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` reads a sequence, but {} {}: declare one with `input [T, F];` \
+                     (T steps of F features)",
+                    source.producer(),
+                    source.describe(*dims)
+                ),
+            ));
+            (None, None)
+        }
+        Width::Undeclared => {
+            errors.push(Error::new_spanned(
+                name,
+                format!("cannot infer the input of `{name}`: declare it with `input [T, F];`"),
+            ));
+            (None, None)
+        }
+        Width::Unknown | Width::Several(_) => (None, None),
+    }
+}
+
+/// `Last`: a sequence's last step.
+fn check_last(name: &Ident, width: &Width, errors: &mut Errors) -> (Option<Dims>, Option<Dims>) {
+    match width {
+        Width::Known(dims @ Dims::Sequence { features, .. }, _) => {
+            (Some(*dims), Some(Dims::Flat(*features)))
+        }
+        Width::Known(dims, source) => {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` takes the last step of a sequence, but {} {}",
+                    source.producer(),
+                    source.describe(*dims)
+                ),
+            ));
+            (None, None)
+        }
+        Width::Undeclared => {
+            errors.push(cannot_infer(name));
+            (None, None)
+        }
+        Width::Unknown | Width::Several(_) => (None, None),
     }
 }
 
@@ -893,12 +1021,12 @@ fn check_batch_norm(
                         let (noun, found) = match dims {
                             Dims::Image { channels, .. } => ("channel", channels.to_string()),
                             Dims::Flat(m) => ("feature", source.count(*m)),
-                            Dims::Category(_) => ("feature", "1".into()),
+                            Dims::Category(_) | Dims::Sequence { .. } => ("feature", "1".into()),
                         };
                         let have = match dims {
                             Dims::Image { channels, .. } => *channels,
                             Dims::Flat(m) => *m,
-                            Dims::Category(_) => 1,
+                            Dims::Category(_) | Dims::Sequence { .. } => 1,
                         };
                         if *n != have {
                             errors.push(Error::new_spanned(
@@ -1028,6 +1156,16 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
     let mut extra = String::new();
     let mut named = |arg: &str, value: String| extra.push_str(&format!(", {arg} = {value}"));
     match layer.entry.id {
+        LayerId::Rnn | LayerId::Lstm | LayerId::Gru => {
+            if let Some(n) = args.size("num_layers").filter(|&n| n != 1) {
+                named("num_layers", n.to_string());
+            }
+            if args.bool("bidirectional") == Some(true) {
+                named("bidirectional", "true".into());
+            }
+            format!("{name}({}{extra})", size(args.size("hidden_size")))
+        }
+        LayerId::Last => name.to_owned(),
         LayerId::Embedding => format!(
             "{name}({}, {})",
             size(args.size("num_embeddings")),
@@ -1091,7 +1229,7 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
             let (form, features) = match input {
                 Some(Dims::Image { channels, .. }) => ("BatchNorm2d", Some(channels)),
                 Some(Dims::Flat(n)) => ("BatchNorm1d", Some(n)),
-                Some(Dims::Category(_)) => ("BatchNorm1d", Some(1)),
+                Some(Dims::Category(_) | Dims::Sequence { .. }) => ("BatchNorm1d", Some(1)),
                 None => (name, args.size("num_features")),
             };
             if let Some(eps) = args.number("eps").filter(|&eps| eps != 1e-5) {

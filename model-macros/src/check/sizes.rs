@@ -183,13 +183,41 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
             let features = match input {
                 Dims::Image { channels, .. } => channels,
                 Dims::Flat(n) => n,
-                Dims::Category(_) => 1,
+                Dims::Category(_) | Dims::Sequence { .. } => 1,
             };
             vec![
                 Tensor::param(vec![features], "scales"),
                 Tensor::param(vec![features], "shifts"),
             ]
         }
+        LayerId::Rnn | LayerId::Lstm | LayerId::Gru => {
+            let Dims::Sequence { features, .. } = input else {
+                return None;
+            };
+            let gates = match checked.entry.id {
+                LayerId::Rnn => 1,
+                LayerId::Lstm => 4,
+                _ => 3,
+            };
+            let hidden = args.size("hidden_size")?;
+            let directions = if args.bool("bidirectional")? { 2 } else { 1 };
+            let mut tensors = Vec::new();
+            for layer in 0..args.size("num_layers")? {
+                let input = if layer == 0 {
+                    features
+                } else {
+                    hidden * directions
+                };
+                for _ in 0..directions {
+                    tensors.push(Tensor::param(vec![gates, hidden, input], "weights"));
+                    tensors.push(Tensor::param(vec![gates, hidden, hidden], "weights"));
+                    tensors.push(Tensor::param(vec![gates, hidden], "biases"));
+                    tensors.push(Tensor::param(vec![gates, hidden], "biases"));
+                }
+            }
+            tensors
+        }
+        LayerId::Last => Vec::new(),
         LayerId::Embedding => vec![Tensor::param(
             vec![args.size("num_embeddings")?, args.size("embedding_dim")?],
             "weights",

@@ -24,16 +24,19 @@ mod activation;
 mod conv;
 mod dropout;
 mod embedding;
+mod last;
 mod layer;
 mod linear;
 mod norm;
 mod pool;
+mod recurrent;
 
 pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
 pub use conv::{conv_output_size, Conv2d, Conv2dConfig, ImageShape};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
+pub use last::Last;
 pub use layer::Layer;
 pub use linear::{add_column_sums, Linear};
 pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
@@ -41,3 +44,4 @@ pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
 // re-exported here too, where the layer that has buffers is.
 pub use crate::param::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};
+pub use recurrent::{Cell, Recurrent, RecurrentConfig};
