@@ -152,7 +152,7 @@ pub use macrograd_runtime::{
 /// | --- | --- | --- | --- |
 /// | `struct Name;` | optional, with any visibility (`pub struct Name;`, `pub(crate) struct Name;`); the doc comments and attributes before it go on the generated type (which derives `Clone` and `Debug` itself). Without it, `model!` is an expression | the first statement, at most once; attributes only at the top: before a later statement only doc comments are allowed, and read as comments | `class Name(nn.Module)`; without a name, an `nn.Sequential(...)` value |
 /// | `dtype` | `f32` (default) or `f64`: the type of every parameter, input, output and loss | one of the two; at most once, before the layers | `torch.float32` (default), `model.double()` |
-/// | `input` | `N` (features per sample), `[C, H, W]` (an image: channels, height, width; `[N]` is `N`) or `category(n)` (one column of class indices `0..n`, which an `Embedding` reads); named, `input island: category(3);`, there may be several (see [inputs](#inputs)). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
+/// | `input` | `N` (features per sample), `[T, F]` (a sequence: `T` steps of `F` features, PyTorch's `batch_first` layout), `[C, H, W]` (an image: channels, height, width; `[N]` is `N`) or `category(n)` (one column of class indices `0..n`, which an `Embedding` reads); named, `input island: category(3);`, there may be several (see [inputs](#inputs)). Optional when the first layer states its input size: `Linear(10, ..)`, `BatchNorm1d(10)`, `LayerNorm(10)`, `LayerNorm([C, H, W])` | each size an integer >= 1; at most once, before the layers; required before any other first layer: an image layer (`Conv2d`, a pool, `BatchNorm2d`), an activation, `Flatten`, `Dropout`, or one that writes or defaults to `_` | the shape of a batch, `[N, features]` or `[N, C, H, W]`, without `N` |
 /// | a layer | `Name`, `Name()` or `Name(arguments)`: [layers](#layers) and [activations](#activations); or a [block](#blocks) | a known name (case-sensitive), with "did you mean" for a typo or another framework's name (`relu` -> `ReLU`, `Dense` -> `Linear`, `MSELoss` -> `MSE`); its arguments; its input is the output of the layer before it (or `input`) | the modules of `nn.Sequential(...)`, in order |
 /// | `loss` | `loss Name` or `loss Name(arguments)`: [losses](#losses) | exactly one, after every layer; it sets the type of the targets | `criterion = nn.NameLoss(...)` |
 /// | `optim` | `optim Name` or `optim Name(arguments)`: [optimizers](#optimizers) | exactly one, after every layer | `torch.optim.Name(model.parameters(), ...)` |
@@ -236,6 +236,8 @@ pub use macrograd_runtime::{
 /// | `AvgPool2d` | `kernel_size, stride = kernel_size, padding = 0` | as `MaxPool2d` | `nn.AvgPool2d(kernel_size, stride=None, padding=0)` (`count_include_pad=True`) |
 /// | `Flatten` | none | an image `[C, H, W]` becomes `C x H x W` features (no value moves); flat features pass through | `nn.Flatten()` |
 /// | `Embedding` | `num_embeddings, embedding_dim` | reads a `category(n)` input (at the start of a branch: `island => Embedding(3, 4)`, or as the first layer of a model whose only input is one), `num_embeddings` >= `n`; gives `embedding_dim` features. Initialised from the standard normal distribution, as PyTorch's | `nn.Embedding(num_embeddings, embedding_dim)`: `weight` `[num_embeddings, embedding_dim]` |
+/// | `RNN`, `LSTM`, `GRU` | `hidden_size, num_layers = 1, bidirectional = false` | read a sequence `[T, F]` and give the hidden state of every step, `[T, H]` (`[T, 2 H]` with both directions, forward then reverse). PyTorch's formulas, gate order (`i, f, g, o`; `r, z, n`), initialisation (uniform in `[-1/sqrt(H), 1/sqrt(H))`) and parameters (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `_reverse`, `_l1`, ...); the state starts at zero | `nn.LSTM(F, hidden_size, num_layers, bidirectional=.., batch_first=True)`, its first result |
+/// | `Last` | none | the last step of a sequence: `[T, W]` -> `W` features | `output[:, -1, :]` |
 /// | `Identity` | none | the values pass on as they are: the branch of a [block](#blocks) that carries its input | `nn.Identity()` |
 /// | `BatchNorm` | `num_features = _, eps = 1e-5, momentum = 0.1` | `num_features`: a size or `_`, the features or channels before it; `eps` > 0 (PyTorch allows 0); `momentum` in `[0, 1]` (not `None`). `BatchNorm1d` after flat features, `BatchNorm2d` after an image | `nn.BatchNorm1d` or `nn.BatchNorm2d`, by position |
 /// | `BatchNorm1d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads flat features | `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1)` |
@@ -328,6 +330,41 @@ pub use macrograd_runtime::{
 ///     optim SGD(0.1)
 /// };
 /// assert_eq!(conv.forward(&Array2::<f32>::zeros((2, 9))).dim(), (2, 1));
+/// ```
+///
+/// ## Sequences
+///
+/// `input [T, F];` declares sequences, stored step after step in a row of
+/// `T * F` values (PyTorch's `[N, T, F]` flattened). Recurrent layers keep
+/// the sequence (`[T, H]`); `Last` keeps the last step, `Flatten` every
+/// step; value-by-value layers (activations, `Dropout`) apply to every
+/// step. Any other layer after a sequence is a compile error that says
+/// which of the two to add.
+///
+/// ```
+/// use macrograd::prelude::*;
+///
+/// model! {
+///     struct Forecast;
+///     input [20, 1];                                  // 20 years, 1 number each
+///     LSTM(32, num_layers = 2, bidirectional = true); // [b, 20, 64]
+///     Last;                                           // [b, 64]
+///     Linear(_, 1);
+///     loss MSE;
+///     optim Adam(lr = 1e-3)
+/// }
+///
+/// let net = Forecast::new();
+/// assert_eq!(net.predict(&Array2::<f32>::zeros((3, 20))).dim(), (3, 1));
+/// assert!(net.parameters().iter().any(|p| p.name == "0.weight_hh_l1_reverse"));
+/// ```
+///
+/// ```compile_fail
+/// use macrograd::prelude::*;
+/// // error: `Linear` does not read sequences, but the layer before it
+/// // (`GRU(8)`) produces a sequence of 20 steps of 8 features: take the
+/// // last step with `Last;` (or every step with `Flatten;`) before it
+/// let net = model! { input [20, 1]; GRU(8); Linear(8, 1); loss MSE; optim SGD(0.1) };
 /// ```
 ///
 /// ## Blocks

@@ -104,6 +104,26 @@ fn a_step_through_embeddings_of_named_inputs_allocates_nothing() {
 }
 
 #[test]
+fn a_step_through_recurrent_layers_allocates_nothing() {
+    // Stacked and bidirectional: the layers between keep their buffers.
+    let mut lstm = model! {
+        input [6, 4];
+        LSTM(8, num_layers = 2, bidirectional = true); Last; Linear(_, 1);
+        loss MSE; optim Adam(lr = 1e-3)
+    };
+    let x: Array2<f32> = Rng::new(7).randn((10, 24));
+    let n = step_allocations(&mut lstm, &x, |n| Rng::new(2).randn((n, 1)));
+    assert_eq!(n, 0);
+    let mut gru = model! {
+        input [6, 4];
+        GRU(5); Flatten; Linear(_, 3);
+        loss CrossEntropy; optim SGD(0.1, momentum = 0.9)
+    };
+    let n = step_allocations(&mut gru, &x, |n| (0..n).map(|i| i % 3).collect());
+    assert_eq!(n, 0);
+}
+
+#[test]
 fn a_step_that_scales_its_inputs_allocates_nothing() {
     let mut model = model! {
         input 10; Linear(_, 32); ReLU; Linear(_, 1); loss MSE; optim SGD(0.01)

@@ -1,6 +1,7 @@
-// Rule: `input` is a feature count or an image `[C, H, W]`, three sizes.
-// Why: two sizes (a grey image without its channel) are ambiguous; PyTorch's
-// `Conv2d` reads `[N, C, H, W]`.
+// Rule: `input` is a feature count, a sequence `[T, F]` or an image
+// `[C, H, W]`. Why: a grey image written without its channel is a sequence;
+// `Conv2d` reads images (PyTorch's `[N, C, H, W]`), and the error says how
+// to declare one.
 
 use macrograd::prelude::*;
 

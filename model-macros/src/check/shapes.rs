@@ -357,12 +357,21 @@ fn step(
                 | LayerId::Tanh
                 | LayerId::GELU
         );
+        let image_layer = matches!(checked.entry.id.shape(), Shape::Conv | Shape::Pool)
+            || checked.entry.id == LayerId::BatchNorm2d;
         if !fits {
+            let fix = match (image_layer, dims, source) {
+                (true, Dims::Sequence { steps, features }, Source::Input(_)) => format!(
+                    "two sizes declare a sequence; for a one-channel image write \
+                     `input [1, {steps}, {features}];`"
+                ),
+                _ => "take the last step with `Last;` (or every step with `Flatten;`) before it"
+                    .to_owned(),
+            };
             errors.push(Error::new_spanned(
                 name,
                 format!(
-                    "`{name}` does not read sequences, but {} {}: take the last step with \
-                     `Last;` (or every step with `Flatten;`) before it",
+                    "`{name}` does not read sequences, but {} {}: {fix}",
                     source.producer(),
                     source.describe(*dims)
                 ),

@@ -1038,8 +1038,16 @@ fn input_shapes() {
         Dims::Flat(5)
     );
     assert_eq!(
-        error("input [1, 8]; Linear(_, 1); loss MSE; optim SGD"),
-        "expected `input [C, H, W]` (channels, height, width), found 2 sizes"
+        ok("input [4, 3]; GRU(2); Last; Linear(_, 1); loss MSE; optim SGD").input,
+        Dims::Sequence {
+            steps: 4,
+            features: 3
+        }
+    );
+    assert_eq!(
+        error("input [1, 8, 8, 8]; Linear(_, 1); loss MSE; optim SGD"),
+        "expected `input [C, H, W]` (channels, height, width) or `input [T, F]` (steps, \
+         features), found 4 sizes"
     );
     assert_eq!(
         error("input [1, 0, 8]; Flatten; Linear(_, 1); loss MSE; optim SGD"),
