@@ -238,6 +238,9 @@ pub use macrograd_runtime::{
 /// | `Embedding` | `num_embeddings, embedding_dim` | reads a `category(n)` input (at the start of a branch: `island => Embedding(3, 4)`, or as the first layer of a model whose only input is one), `num_embeddings` >= `n`; gives `embedding_dim` features. Initialised from the standard normal distribution, as PyTorch's | `nn.Embedding(num_embeddings, embedding_dim)`: `weight` `[num_embeddings, embedding_dim]` |
 /// | `RNN`, `LSTM`, `GRU` | `hidden_size, num_layers = 1, bidirectional = false` | read a sequence `[T, F]` and give the hidden state of every step, `[T, H]` (`[T, 2 H]` with both directions, forward then reverse). PyTorch's formulas, gate order (`i, f, g, o`; `r, z, n`), initialisation (uniform in `[-1/sqrt(H), 1/sqrt(H))`) and parameters (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `_reverse`, `_l1`, ...); the state starts at zero | `nn.LSTM(F, hidden_size, num_layers, bidirectional=.., batch_first=True)`, its first result |
 /// | `Last` | none | the last step of a sequence: `[T, W]` -> `W` features | `output[:, -1, :]` |
+/// | `Conv1d` | `in_channels, out_channels, kernel_size, stride = 1, padding = 0` (integers) | reads a sequence `[T, F]` (`in_channels` = `F`, or `_`), gives `[T', out_channels]`, `T' = (T + 2 padding - kernel) / stride + 1`; the window must fit | `nn.Conv1d` on the sequence transposed to `[N, F, T]` (features last here, as the recurrent layers read them): the same `weight` `[out, in, k]` and `bias` |
+/// | `MaxPool1d`, `AvgPool1d` | `kernel_size, stride = kernel_size, padding = 0` | over the steps of a sequence, feature by feature: `[T, F]` -> `[T', F]` | `nn.MaxPool1d`, `nn.AvgPool1d` (`count_include_pad=True`), transposed as `Conv1d` |
+/// | `GlobalAvgPool1d`, `GlobalMaxPool1d` | none | the mean (max) over every step: `[T, F]` -> `F` features | `x.mean(dim=1)`, `x.amax(dim=1)` |
 /// | `Identity` | none | the values pass on as they are: the branch of a [block](#blocks) that carries its input | `nn.Identity()` |
 /// | `BatchNorm` | `num_features = _, eps = 1e-5, momentum = 0.1` | `num_features`: a size or `_`, the features or channels before it; `eps` > 0 (PyTorch allows 0); `momentum` in `[0, 1]` (not `None`). `BatchNorm1d` after flat features, `BatchNorm2d` after an image | `nn.BatchNorm1d` or `nn.BatchNorm2d`, by position |
 /// | `BatchNorm1d` | `num_features = _, eps = 1e-5, momentum = 0.1` | as `BatchNorm`; reads flat features | `nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1)` |
@@ -678,9 +681,10 @@ pub mod __private {
     pub use macrograd_runtime::data::Preprocessing;
     pub use macrograd_runtime::io::load_weights;
     pub use macrograd_runtime::layers::{
-        AvgPool2d, BatchNorm, BatchNormConfig, Cell, Conv2d, Conv2dConfig, Dropout, Embedding,
-        ImageShape, Last, Layer, LayerNorm, LayerNormConfig, LeakyReLU, Linear, MaxPool2d,
-        Pool2dConfig, ReLU, Recurrent, RecurrentConfig, Sigmoid, Softmax, Tanh, GELU,
+        AvgPool2d, BatchNorm, BatchNormConfig, Cell, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig,
+        Dropout, Embedding, GlobalPool1d, ImageShape, Last, Layer, LayerNorm, LayerNormConfig,
+        LeakyReLU, Linear, MaxPool2d, Pool1d, Pool2dConfig, ReLU, Recurrent, RecurrentConfig,
+        Reduce, Sigmoid, Softmax, Tanh, GELU,
     };
     pub use macrograd_runtime::loss::{CrossEntropy, Huber, BCE, L1, MSE};
     pub use macrograd_runtime::metrics::{predicted_classes, predicted_labels, Task};

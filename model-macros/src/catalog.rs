@@ -129,6 +129,10 @@ pub enum Shape {
     Recurrent,
     /// A sequence `[T, W]` -> its last step, `W` features.
     Last,
+    /// A sequence `[T, F]` -> `[T', C]` through a window over time.
+    Temporal,
+    /// A sequence `[T, F]` -> `F` features, over every step.
+    GlobalPool,
 }
 
 // The DSL spells these as PyTorch does; the ids follow the DSL.
@@ -152,6 +156,11 @@ pub enum LayerId {
     Lstm,
     Gru,
     Last,
+    Conv1d,
+    MaxPool1d,
+    AvgPool1d,
+    GlobalAvgPool1d,
+    GlobalMaxPool1d,
     BatchNorm,
     BatchNorm1d,
     BatchNorm2d,
@@ -173,6 +182,8 @@ impl LayerId {
             LayerId::Embedding => Shape::Embedding,
             LayerId::Rnn | LayerId::Lstm | LayerId::Gru => Shape::Recurrent,
             LayerId::Last => Shape::Last,
+            LayerId::Conv1d | LayerId::MaxPool1d | LayerId::AvgPool1d => Shape::Temporal,
+            LayerId::GlobalAvgPool1d | LayerId::GlobalMaxPool1d => Shape::GlobalPool,
             LayerId::ReLU
             | LayerId::Identity
             | LayerId::LeakyReLU
@@ -350,6 +361,41 @@ pub const LAYERS: &[Entry<LayerId>] = &[
     Entry {
         id: LayerId::Last,
         name: "Last",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::Conv1d,
+        name: "Conv1d",
+        params: &[
+            param("in_channels", Kind::Size { infer: true }, Default::Required),
+            param(
+                "out_channels",
+                Kind::Size { infer: false },
+                Default::Required,
+            ),
+            param("kernel_size", Kind::Window { min: 1 }, Default::Required),
+            param("stride", Kind::Window { min: 1 }, Default::Pair(1, 1)),
+            param("padding", Kind::Window { min: 0 }, Default::Pair(0, 0)),
+        ],
+    },
+    Entry {
+        id: LayerId::MaxPool1d,
+        name: "MaxPool1d",
+        params: &POOL_PARAMS,
+    },
+    Entry {
+        id: LayerId::AvgPool1d,
+        name: "AvgPool1d",
+        params: &POOL_PARAMS,
+    },
+    Entry {
+        id: LayerId::GlobalAvgPool1d,
+        name: "GlobalAvgPool1d",
+        params: &[],
+    },
+    Entry {
+        id: LayerId::GlobalMaxPool1d,
+        name: "GlobalMaxPool1d",
         params: &[],
     },
     Entry {

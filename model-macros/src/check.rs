@@ -1402,6 +1402,31 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
             bidirectional: args.bool("bidirectional")?,
         },
         LayerId::Last => LayerKind::Last,
+        LayerId::Conv1d => LayerKind::Conv1d {
+            in_channels: args.size("in_channels").or(match input {
+                Dims::Sequence { features, .. } => Some(features),
+                _ => None,
+            })?,
+            out_channels: args.size("out_channels")?,
+            kernel_size: args.pair("kernel_size")?.0,
+            stride: args.pair("stride")?.0,
+            padding: args.pair("padding")?.0,
+        },
+        LayerId::MaxPool1d | LayerId::AvgPool1d => {
+            let kernel_size = args.pair("kernel_size")?.0;
+            LayerKind::Pool1d {
+                max: layer.entry.id == LayerId::MaxPool1d,
+                kernel_size,
+                stride: match args.get("stride")?.value {
+                    Value::Unset => kernel_size,
+                    _ => args.pair("stride")?.0,
+                },
+                padding: args.pair("padding")?.0,
+            }
+        }
+        LayerId::GlobalAvgPool1d | LayerId::GlobalMaxPool1d => LayerKind::GlobalPool1d {
+            max: layer.entry.id == LayerId::GlobalMaxPool1d,
+        },
         LayerId::Embedding => LayerKind::Embedding {
             num_embeddings: args.size("num_embeddings")?,
             embedding_dim: args.size("embedding_dim")?,

@@ -272,6 +272,25 @@ pub enum LayerKind {
     },
     /// The last step of a sequence (`output[:, -1, :]`).
     Last,
+    /// `nn.Conv1d` over the time of a sequence (features last).
+    Conv1d {
+        in_channels: usize,
+        out_channels: usize,
+        kernel_size: usize,
+        stride: usize,
+        padding: usize,
+    },
+    /// `nn.MaxPool1d` (`max`) or `nn.AvgPool1d` over time.
+    Pool1d {
+        max: bool,
+        kernel_size: usize,
+        stride: usize,
+        padding: usize,
+    },
+    /// The mean (or max) over every step.
+    GlobalPool1d {
+        max: bool,
+    },
     /// PyTorch's `nn.Embedding`: a vector of `embedding_dim` per category
     /// of a `category` input.
     Embedding {
@@ -304,6 +323,7 @@ impl LayerKind {
             LayerKind::Linear { .. }
                 | LayerKind::Embedding { .. }
                 | LayerKind::Recurrent { .. }
+                | LayerKind::Conv1d { .. }
                 | LayerKind::Conv2d { .. }
                 | LayerKind::BatchNorm { .. }
                 | LayerKind::LayerNorm { .. }

@@ -35,6 +35,9 @@ impl Layer {
             LayerKind::Embedding { .. } => quote!(Embedding<#t>),
             LayerKind::Recurrent { .. } => quote!(Recurrent<#t>),
             LayerKind::Last => quote!(Last),
+            LayerKind::Conv1d { .. } => quote!(Conv1d<#t>),
+            LayerKind::Pool1d { .. } => quote!(Pool1d),
+            LayerKind::GlobalPool1d { .. } => quote!(GlobalPool1d),
             LayerKind::Conv2d { .. } => quote!(Conv2d<#t>),
             LayerKind::MaxPool2d { .. } => quote!(MaxPool2d),
             LayerKind::AvgPool2d { .. } => quote!(AvgPool2d),
@@ -199,6 +202,58 @@ impl Layer {
                     )
                 }
             }
+            LayerKind::Conv1d {
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+            } => {
+                let Dims::Sequence { steps, .. } = self.input else {
+                    unreachable!("checked: `Conv1d` reads a sequence")
+                };
+                quote_spanned! {span=>
+                    #mg::Conv1d::new(
+                        #mg::Conv1dConfig {
+                            steps: #steps,
+                            in_channels: #in_channels,
+                            out_channels: #out_channels,
+                            kernel_size: #kernel_size,
+                            stride: #stride,
+                            padding: #padding,
+                        },
+                        &mut #rng,
+                    )
+                }
+            }
+            LayerKind::Pool1d {
+                max,
+                kernel_size,
+                stride,
+                padding,
+            } => {
+                let Dims::Sequence { steps, features } = self.input else {
+                    unreachable!("checked: a pool over time reads a sequence")
+                };
+                let reduce = if *max { quote!(Max) } else { quote!(Mean) };
+                quote_spanned! {span=>
+                    #mg::Pool1d {
+                        reduce: #mg::Reduce::#reduce,
+                        steps: #steps,
+                        features: #features,
+                        kernel_size: #kernel_size,
+                        stride: #stride,
+                        padding: #padding,
+                    }
+                }
+            }
+            LayerKind::GlobalPool1d { max } => {
+                let Dims::Sequence { steps, .. } = self.input else {
+                    unreachable!("checked: a pool over time reads a sequence")
+                };
+                let reduce = if *max { quote!(Max) } else { quote!(Mean) };
+                quote_spanned!(span=> #mg::GlobalPool1d { reduce: #mg::Reduce::#reduce, steps: #steps })
+            }
             LayerKind::Last => {
                 let Dims::Sequence { steps, .. } = self.input else {
                     unreachable!("checked: `Last` reads a sequence")
@@ -226,7 +281,8 @@ impl Layer {
             LayerKind::Linear { .. }
             | LayerKind::Conv2d { .. }
             | LayerKind::BatchNorm { .. }
-            | LayerKind::LayerNorm { .. } => &["weight", "bias"],
+            | LayerKind::LayerNorm { .. }
+            | LayerKind::Conv1d { .. } => &["weight", "bias"],
             LayerKind::Embedding { .. } => &["weight"],
             LayerKind::Recurrent {
                 num_layers,

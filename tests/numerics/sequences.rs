@@ -69,6 +69,39 @@ model! {
     optim SGD(0.1)
 }
 
+model! {
+    /// `build("conv")` of the fixture script: convolutions and pools over
+    /// time.
+    struct TorchConv;
+    dtype f64;
+    input [5, 3];
+    Conv1d(3, 4, 3, padding = 1);       // [5, 4]
+    ReLU;
+    MaxPool1d(2, stride = 1);           // [4, 4]
+    Conv1d(_, 5, 2);                    // [3, 5]
+    Tanh;
+    AvgPool1d(2, stride = 1, padding = 1); // [4, 5]
+    GlobalMaxPool1d;                    // 5
+    Linear(5, 2);
+    loss MSE;
+    optim Adam(lr = 0.01)
+}
+
+model! {
+    /// Every layer over time, for the gradient check.
+    struct OverTime;
+    dtype f64;
+    input [5, 3];
+    Conv1d(3, 4, 2, stride = 2, padding = 1); // [3, 4]
+    GELU;
+    AvgPool1d(2, stride = 1);           // [2, 4]
+    Conv1d(4, 3, 1);                    // [2, 3]
+    GlobalAvgPool1d;                    // 3
+    Linear(3, 2);
+    loss MSE;
+    optim SGD(0.1)
+}
+
 fn weights<M: Model<Elem = f64>>(model: &M) -> Vec<(String, Vec<f64>)> {
     model
         .parameters()
@@ -153,4 +186,18 @@ fn recurrent_models_pass_the_gradient_check() {
     assert_eq!(check_model("RNN", &mut TorchRnn::new(), &x, &y), 8 + 2);
     let labels = vec![0, 2, 1, 1, 0];
     assert_eq!(check_model("GRU", &mut TorchGru::new(), &x, &labels), 4 + 2);
+    assert_eq!(check_model("over time", &mut OverTime::new(), &x, &y), 6);
+}
+
+#[test]
+fn convolutions_and_pools_over_time_match_pytorch() {
+    let y = Array2::from_shape_vec((12, 2), torch::CONV_TARGET.to_vec()).unwrap();
+    let data = Dataset::regression(inputs(torch::CONV_INPUT), y).unwrap();
+    matches_pytorch::<TorchConv>(
+        "conv",
+        &data,
+        torch::CONV_OUTPUT,
+        torch::CONV_AFTER_EPOCH,
+        torch::CONV_OUTPUT_AFTER_EPOCH,
+    );
 }

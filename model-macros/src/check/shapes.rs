@@ -348,6 +348,11 @@ fn step(
                 | LayerId::Lstm
                 | LayerId::Gru
                 | LayerId::Last
+                | LayerId::Conv1d
+                | LayerId::MaxPool1d
+                | LayerId::AvgPool1d
+                | LayerId::GlobalAvgPool1d
+                | LayerId::GlobalMaxPool1d
                 | LayerId::Flatten
                 | LayerId::Identity
                 | LayerId::Dropout
@@ -382,6 +387,13 @@ fn step(
     let (layer_in, layer_out) = match checked.entry.id.shape() {
         Shape::Recurrent => check_recurrent(checked, name, width, errors),
         Shape::Last => check_last(name, width, errors),
+        Shape::Temporal => check_temporal(checked, name, width, errors),
+        Shape::GlobalPool => match width {
+            Width::Known(dims @ Dims::Sequence { features, .. }, _) => {
+                (Some(*dims), Some(Dims::Flat(*features)))
+            }
+            _ => check_last(name, width, errors),
+        },
         Shape::Embedding => check_embedding(checked, name, width, errors),
         Shape::Same => check_same(checked, name, width, errors),
         Shape::Dense => check_dense(checked, name, width, errors),
@@ -691,6 +703,103 @@ fn check_recurrent(
         }
         Width::Unknown | Width::Several(_) => (None, None),
     }
+}
+
+/// `Conv1d`, `MaxPool1d`, `AvgPool1d`: a window over the steps of a
+/// sequence, `(T + 2 padding - kernel) / stride + 1` steps out.
+fn check_temporal(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    width: &Width,
+    errors: &mut Errors,
+) -> (Option<Dims>, Option<Dims>) {
+    let (steps, features, source) = match width {
+        Width::Known(Dims::Sequence { steps, features }, source) => (*steps, *features, source),
+        Width::Known(dims, source) => {
+            errors.push(Error::new_spanned(
+                name,
+                format!(
+                    "`{name}` reads a sequence `[T, F]`, but {} {}",
+                    source.producer(),
+                    source.describe(*dims)
+                ),
+            ));
+            return (None, None);
+        }
+        Width::Undeclared => {
+            errors.push(Error::new_spanned(
+                name,
+                format!("cannot infer the input of `{name}`: declare it with `input [T, F];`"),
+            ));
+            return (None, None);
+        }
+        Width::Unknown | Width::Several(_) => return (None, None),
+    };
+    let args = &checked.args;
+    let mut one = |arg: &str| -> Option<usize> {
+        let (a, b) = args.pair(arg)?;
+        if a != b {
+            if let Some(expr) = args.get(arg).and_then(|a| a.expr) {
+                errors.push(Error::new_spanned(
+                    expr,
+                    format!(
+                        "expected one integer for `{arg}` of `{name}` (over time), found a pair"
+                    ),
+                ));
+            }
+            return None;
+        }
+        Some(a)
+    };
+    let kernel = one("kernel_size");
+    let padding = one("padding");
+    let stride = match (checked.entry.id, args.get("stride").map(|a| &a.value)) {
+        (LayerId::Conv1d, _) | (_, Some(Value::Pair(..))) => one("stride"),
+        _ => kernel,
+    };
+    let conv = checked.entry.id == LayerId::Conv1d;
+    let out_features = if conv {
+        if let Some(arg) = args.get("in_channels") {
+            if let (Value::Size(n), Some(expr)) = (&arg.value, arg.expr) {
+                if *n != features {
+                    errors.push(Error::new_spanned(
+                        expr,
+                        format!(
+                            "`{name}` expects {} per step, but {} {features}",
+                            plural(*n, "feature"),
+                            source.producer()
+                        ),
+                    ));
+                }
+            }
+        }
+        args.size("out_channels")
+    } else {
+        Some(features)
+    };
+    let (Some(kernel), Some(stride), Some(padding)) = (kernel, stride, padding) else {
+        return (Some(Dims::Sequence { steps, features }), None);
+    };
+    let Some(out_steps) = output_size(steps, kernel, stride, padding) else {
+        let at = args.get("kernel_size").and_then(|a| a.expr);
+        let message = format!(
+            "`{name}` window of {kernel} steps does not fit the {steps} steps (padding \
+             {padding}: {} in all)",
+            padded_text(steps, padding)
+        );
+        match at {
+            Some(expr) => errors.push(Error::new_spanned(expr, message)),
+            None => errors.push(Error::new_spanned(name, message)),
+        }
+        return (Some(Dims::Sequence { steps, features }), None);
+    };
+    (
+        Some(Dims::Sequence { steps, features }),
+        out_features.map(|f| Dims::Sequence {
+            steps: out_steps,
+            features: f,
+        }),
+    )
 }
 
 /// `Last`: a sequence's last step.
@@ -1174,7 +1283,37 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
             }
             format!("{name}({}{extra})", size(args.size("hidden_size")))
         }
-        LayerId::Last => name.to_owned(),
+        LayerId::Last | LayerId::GlobalAvgPool1d | LayerId::GlobalMaxPool1d => name.to_owned(),
+        LayerId::Conv1d | LayerId::MaxPool1d | LayerId::AvgPool1d => {
+            let one = |arg: &str| args.pair(arg).map(|(a, _)| a);
+            let kernel = one("kernel_size");
+            if let Some(stride) = one("stride").filter(|&s| {
+                s != if layer.entry.id == LayerId::Conv1d {
+                    1
+                } else {
+                    kernel.unwrap_or(0)
+                }
+            }) {
+                named("stride", stride.to_string());
+            }
+            if let Some(padding) = one("padding").filter(|&p| p != 0) {
+                named("padding", padding.to_string());
+            }
+            let kernel = size(kernel);
+            if layer.entry.id == LayerId::Conv1d {
+                let in_channels = args.size("in_channels").or(match input {
+                    Some(Dims::Sequence { features, .. }) => Some(features),
+                    _ => None,
+                });
+                format!(
+                    "{name}({}, {}, {kernel}{extra})",
+                    size(in_channels),
+                    size(args.size("out_channels"))
+                )
+            } else {
+                format!("{name}({kernel}{extra})")
+            }
+        }
         LayerId::Embedding => format!(
             "{name}({}, {})",
             size(args.size("num_embeddings")),

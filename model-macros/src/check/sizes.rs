@@ -217,7 +217,33 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
             }
             tensors
         }
-        LayerId::Last => Vec::new(),
+        LayerId::Last
+        | LayerId::MaxPool1d
+        | LayerId::AvgPool1d
+        | LayerId::GlobalAvgPool1d
+        | LayerId::GlobalMaxPool1d => Vec::new(),
+        LayerId::Conv1d => {
+            let (
+                Dims::Sequence { features, .. },
+                Dims::Sequence {
+                    features: out,
+                    steps,
+                },
+            ) = (input, output)
+            else {
+                return None;
+            };
+            let (k, _) = args.pair("kernel_size")?;
+            vec![
+                Tensor::param(vec![out, features, k], "weights"),
+                Tensor::param(vec![out], "biases"),
+                Tensor::scratch(
+                    vec![features, k, steps],
+                    "values in each sample's windows",
+                    "per tensor",
+                ),
+            ]
+        }
         LayerId::Embedding => vec![Tensor::param(
             vec![args.size("num_embeddings")?, args.size("embedding_dim")?],
             "weights",

@@ -30,6 +30,7 @@ mod linear;
 mod norm;
 mod pool;
 mod recurrent;
+mod temporal;
 
 pub(crate) use activation::sigmoid;
 pub use activation::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, GELU};
@@ -45,3 +46,4 @@ pub use norm::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig};
 pub use crate::param::{BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut};
 pub use pool::{AvgPool2d, MaxPool2d, Pool2dConfig};
 pub use recurrent::{Cell, Recurrent, RecurrentConfig};
+pub use temporal::{Conv1d, Conv1dConfig, GlobalPool1d, Pool1d, Reduce};

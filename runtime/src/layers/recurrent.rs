@@ -395,7 +395,8 @@ fn step_view<T>(
     all.slice_move(s![.., t * width + off..t * width + off + h])
 }
 
-/// A recurrent layer ([module docs](self)).
+/// A recurrent layer: `RNN`, `LSTM` or `GRU`, stacked and bidirectional as
+/// its [`RecurrentConfig`] says.
 #[derive(Clone, Debug)]
 pub struct Recurrent<T> {
     config: RecurrentConfig,
