@@ -675,7 +675,8 @@ fn check_input(input: &Input, errors: &mut Errors) -> (Declared, Vec<InputName>)
             continue;
         }
         let dims = match args::input_category(size) {
-            Some(Ok(n)) => Some(Dims::Category(n)),
+            Some(Ok((n, None))) => Some(Dims::Category(n)),
+            Some(Ok((categories, Some(steps)))) => Some(Dims::Tokens { steps, categories }),
             Some(Err(error)) => {
                 errors.push(error);
                 None
@@ -698,6 +699,9 @@ fn check_input(input: &Input, errors: &mut Errors) -> (Declared, Vec<InputName>)
         let shape = match dims {
             Dims::Category(n) => format!("category({n})"),
             Dims::Sequence { steps, features } => format!("[{steps}, {features}]"),
+            Dims::Tokens { steps, categories } => {
+                format!("category({categories}, steps = {steps})")
+            }
             Dims::Flat(n) => n.to_string(),
             Dims::Image {
                 channels,
@@ -1312,9 +1316,10 @@ impl GraphBuilder<'_, '_> {
             (BlockKind::Add, _) => format!("add: {} branches", srcs.len()),
             (BlockKind::Concat, _) => {
                 let (parts, unit): (Vec<usize>, &str) = match output {
-                    Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => {
-                        (widths.clone(), "features")
-                    }
+                    Dims::Flat(_)
+                    | Dims::Category(_)
+                    | Dims::Sequence { .. }
+                    | Dims::Tokens { .. } => (widths.clone(), "features"),
                     Dims::Image { height, width, .. } => (
                         widths.iter().map(|w| w / (height * width).max(1)).collect(),
                         "channels",
@@ -1325,6 +1330,7 @@ impl GraphBuilder<'_, '_> {
                     Dims::Flat(n) => n,
                     Dims::Category(_) => 1,
                     Dims::Sequence { features, .. } => features,
+                    Dims::Tokens { .. } => 1,
                     Dims::Image { channels, .. } => channels,
                 };
                 format!("concat: {} = {total} {unit}", parts.join(" + "))
@@ -1360,7 +1366,9 @@ fn layer_kind(layer: &Checked<LayerId>, input: Dims) -> Option<LayerKind> {
         LayerId::Conv2d => LayerKind::Conv2d {
             in_channels: args.size("in_channels").or(match input {
                 Dims::Image { channels, .. } => Some(channels),
-                Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => None,
+                Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => {
+                    None
+                }
             })?,
             out_channels: args.size("out_channels")?,
             kernel_size: args.pair("kernel_size")?,

@@ -610,12 +610,13 @@ impl<'a> Gen<'a> {
             .m
             .inputs
             .iter()
-            .filter_map(|input| match input.dims {
-                crate::ir::Dims::Category(n) => {
-                    let offset = input.offset;
-                    Some(quote!((#offset, #n)))
-                }
-                _ => None,
+            .flat_map(|input| {
+                let (n, steps) = match input.dims {
+                    crate::ir::Dims::Category(n) => (n, 1),
+                    crate::ir::Dims::Tokens { steps, categories } => (categories, steps),
+                    _ => (0, 0),
+                };
+                (input.offset..input.offset + steps).map(move |column| quote!((#column, #n)))
             })
             .collect();
         let categories = (!categories.is_empty())

@@ -82,6 +82,10 @@ pub enum Dims {
     /// A sequence of `steps` steps of `features` values (`input [T, F]`),
     /// stored step after step.
     Sequence { steps: usize, features: usize },
+    /// A sequence of `steps` class indices `0..categories` (tokens: an
+    /// input declared `category(n, steps = T)`), which only an `Embedding`
+    /// reads.
+    Tokens { steps: usize, categories: usize },
 }
 
 impl Dims {
@@ -98,6 +102,7 @@ impl Dims {
             } => channels.saturating_mul(height).saturating_mul(width),
             Dims::Category(_) => 1,
             Dims::Sequence { steps, features } => steps.saturating_mul(features),
+            Dims::Tokens { steps, .. } => steps,
         }
     }
 
@@ -113,6 +118,7 @@ impl Dims {
             } => vec![channels, height, width],
             Dims::Category(_) => vec![1],
             Dims::Sequence { steps, features } => vec![steps, features],
+            Dims::Tokens { steps, .. } => vec![steps],
         }
     }
 

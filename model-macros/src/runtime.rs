@@ -74,7 +74,7 @@ impl Layer {
                 height,
                 width,
             } => Some(quote!(#mg::ImageShape::new(#channels, #height, #width))),
-            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => None,
+            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => None,
         };
         let pair = |(h, w): (usize, usize)| quote!((#h, #w));
         match &self.kind {
@@ -101,7 +101,7 @@ impl Layer {
                 let (height, width) = match self.input {
                     Dims::Image { height, width, .. } => (height, width),
                     Dims::Flat(n) => (1, n),
-                    Dims::Category(_) | Dims::Sequence { .. } => (1, 1),
+                    Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => (1, 1),
                 };
                 quote_spanned! {span=>
                     #mg::Conv2d::new(
@@ -327,7 +327,7 @@ impl Layer {
     /// variance (see `Model::MIN_TRAINING_BATCH`).
     pub fn min_training_batch(&self) -> usize {
         let single_value = match self.input {
-            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } => true,
+            Dims::Flat(_) | Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => true,
             Dims::Image { height, width, .. } => height == 1 && width == 1,
         };
         match self.kind {

@@ -201,3 +201,49 @@ fn convolutions_and_pools_over_time_match_pytorch() {
         torch::CONV_OUTPUT_AFTER_EPOCH,
     );
 }
+
+model! {
+    /// Token sequences: each step a class index, embedded, read by a GRU.
+    struct Tokens;
+    dtype f64;
+    input words: category(7, steps = 4);
+    Embedding(7, 3);                    // [4, 3]
+    GRU(5);
+    Last;
+    Linear(_, 2);
+    loss CrossEntropy;
+    optim Adam(lr = 0.01)
+}
+
+#[test]
+fn token_sequences_go_through_an_embedding() {
+    assert_eq!(
+        <Tokens as Model>::CATEGORIES,
+        &[(0, 7), (1, 7), (2, 7), (3, 7)]
+    );
+    let x = Array2::from_shape_fn((6, 4), |(i, t)| ((i * 3 + t * 5) % 7) as f64);
+    let labels: Vec<usize> = (0..6).map(|i| i % 2).collect();
+    assert_eq!(
+        check_model("tokens", &mut Tokens::new(), &x, &labels),
+        1 + 4 + 2
+    );
+    // The embedding of each step is the row of its token.
+    let net = Tokens::new();
+    let table = &net.parameters()[0];
+    assert_eq!(table.name, "0.weight");
+    assert_eq!(table.value.shape(), &[7, 3]);
+    let mut bad = x.clone();
+    bad[[2, 3]] = 7.0;
+    let e = net.try_predict(&bad).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::NotACategory {
+                row: 2,
+                column: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}

@@ -375,7 +375,7 @@ fn list(values: &[usize]) -> String {
 /// size is a feature count too).
 /// `category(n)`: a column of class indices `0..n`, `n >= 1`; `None` if
 /// `expr` is not a call of `category`.
-pub fn input_category(expr: &Expr) -> Option<Result<usize, Error>> {
+pub fn input_category(expr: &Expr) -> Option<Result<(usize, Option<usize>), Error>> {
     let Expr::Call(call) = expr else {
         return None;
     };
@@ -386,10 +386,22 @@ pub fn input_category(expr: &Expr) -> Option<Result<usize, Error>> {
         return None;
     }
     Some(match call.args.len() {
-        1 => integer("category", 1, &call.args[0]),
+        1 => integer("category", 1, &call.args[0]).map(|n| (n, None)),
+        2 => {
+            let steps = match &call.args[1] {
+                Expr::Assign(assign) if matches!(&*assign.left, Expr::Path(p) if p.path.is_ident("steps")) => {
+                    integer("steps", 1, &assign.right)
+                }
+                other => Err(Error::new_spanned(
+                    other,
+                    "expected `steps = T` after the number of categories: `category(n, steps = T)`",
+                )),
+            };
+            integer("category", 1, &call.args[0]).and_then(|n| steps.map(|t| (n, Some(t))))
+        }
         n => Err(Error::new_spanned(
             expr,
-            format!("expected `category(n)` with the number of categories, found {n} arguments"),
+            format!("expected `category(n)` or `category(n, steps = T)`, found {n} arguments"),
         )),
     })
 }

@@ -323,7 +323,7 @@ fn step(
         return Width::Unknown;
     }
     // Class indices go into an `Embedding` and nowhere else.
-    if let Width::Known(Dims::Category(n), source) = width {
+    if let Width::Known(Dims::Category(n) | Dims::Tokens { categories: n, .. }, source) = width {
         if checked.entry.id != LayerId::Embedding {
             let input = match source {
                 Source::Input(text) => text.clone(),
@@ -591,7 +591,7 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
     let (first_who, first, first_source) = known[0];
     if let Some((who, dims, source)) = known
         .iter()
-        .find(|(_, d, _)| matches!(d, Dims::Sequence { .. }))
+        .find(|(_, d, _)| matches!(d, Dims::Sequence { .. } | Dims::Tokens { .. }))
     {
         return Err(format!(
             "cannot join sequences side by side: {who} makes {}{}; take each branch's last \
@@ -601,14 +601,14 @@ fn concat(known: &[(&str, Dims, &Source)]) -> Result<Dims, String> {
         ));
     }
     match first {
-        Dims::Sequence { .. } => unreachable!("refused above"),
+        Dims::Sequence { .. } | Dims::Tokens { .. } => unreachable!("refused above"),
         Dims::Flat(_) | Dims::Category(_) => {
             let mut total = 0usize;
             for (who, dims, source) in known {
                 match dims {
                     Dims::Flat(n) => total = total.saturating_add(*n),
                     Dims::Category(_) => total = total.saturating_add(1),
-                    image @ (Dims::Image { .. } | Dims::Sequence { .. }) => {
+                    image @ (Dims::Image { .. } | Dims::Sequence { .. } | Dims::Tokens { .. }) => {
                         return Err(format!(
                             "joins flat features, from {first_who}, and {who} makes {}{}: add \
                              `Flatten` at the end of {who}",
@@ -838,7 +838,7 @@ fn check_embedding(
     let args = &checked.args;
     let out = args.size("embedding_dim").map(Dims::Flat);
     match width {
-        Width::Known(Dims::Category(n), source) => {
+        Width::Known(dims @ (Dims::Category(n) | Dims::Tokens { categories: n, .. }), source) => {
             if let Some(arg) = args.get("num_embeddings") {
                 if let (Value::Size(m), Some(expr)) = (&arg.value, arg.expr) {
                     if m < n {
@@ -854,7 +854,14 @@ fn check_embedding(
                     }
                 }
             }
-            (Some(Dims::Category(*n)), out)
+            let out = match (dims, out) {
+                (Dims::Tokens { steps, .. }, Some(Dims::Flat(dim))) => Some(Dims::Sequence {
+                    steps: *steps,
+                    features: dim,
+                }),
+                (_, out) => out,
+            };
+            (Some(*dims), out)
         }
         Width::Known(dims, source) => {
             errors.push(Error::new_spanned(
@@ -1139,12 +1146,14 @@ fn check_batch_norm(
                         let (noun, found) = match dims {
                             Dims::Image { channels, .. } => ("channel", channels.to_string()),
                             Dims::Flat(m) => ("feature", source.count(*m)),
-                            Dims::Category(_) | Dims::Sequence { .. } => ("feature", "1".into()),
+                            Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => {
+                                ("feature", "1".into())
+                            }
                         };
                         let have = match dims {
                             Dims::Image { channels, .. } => *channels,
                             Dims::Flat(m) => *m,
-                            Dims::Category(_) | Dims::Sequence { .. } => 1,
+                            Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => 1,
                         };
                         if *n != have {
                             errors.push(Error::new_spanned(
@@ -1377,7 +1386,9 @@ fn layer_text(layer: &Checked<LayerId>, input: Option<Dims>, output: Option<Dims
             let (form, features) = match input {
                 Some(Dims::Image { channels, .. }) => ("BatchNorm2d", Some(channels)),
                 Some(Dims::Flat(n)) => ("BatchNorm1d", Some(n)),
-                Some(Dims::Category(_) | Dims::Sequence { .. }) => ("BatchNorm1d", Some(1)),
+                Some(Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. }) => {
+                    ("BatchNorm1d", Some(1))
+                }
                 None => (name, args.size("num_features")),
             };
             if let Some(eps) = args.number("eps").filter(|&eps| eps != 1e-5) {

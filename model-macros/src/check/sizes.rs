@@ -183,7 +183,7 @@ fn tensors(layer: &LayerSpec, input: Dims, output: Dims) -> Option<Vec<Tensor>> 
             let features = match input {
                 Dims::Image { channels, .. } => channels,
                 Dims::Flat(n) => n,
-                Dims::Category(_) | Dims::Sequence { .. } => 1,
+                Dims::Category(_) | Dims::Sequence { .. } | Dims::Tokens { .. } => 1,
             };
             vec![
                 Tensor::param(vec![features], "scales"),

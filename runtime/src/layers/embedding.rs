@@ -1,9 +1,10 @@
 //! The embedding: a learned vector per category, PyTorch's `nn.Embedding`.
 //!
-//! The input is one column of class indices, held as values of the element
+//! The input is a column of class indices, held as values of the element
 //! type (`0.0`, `1.0`, ...), as a categorical input column of a model is
-//! stored; the output is the row of `weight: [num_embeddings,
-//! embedding_dim]` at each index.
+//! stored, or `T` such columns (a sequence of tokens); the output is the
+//! row of `weight: [num_embeddings, embedding_dim]` at each index, side by
+//! side (`[b, T * dim]`: a sequence of `T` steps of `dim` features).
 //!
 //! Backward, for a batch of indices `i` and `g = dL/dy: [b, dim]`:
 //! `dL/dweight[k] = sum of g[s] over the samples s with i[s] = k` (rows of
@@ -77,24 +78,27 @@ impl<T: Float> Embedding<T> {
         value as usize
     }
 
-    /// `output[s] <- weight[input[s]]`.
+    /// `output[s, t] <- weight[input[s, t]]`.
     ///
     /// # Panics
     ///
-    /// If `input` is not `[b, 1]` or `output` not `[b, embedding_dim]`, or
+    /// If `output` is not `[b, T * embedding_dim]` for `input: [b, T]`, or
     /// an index is not a category of the table.
     #[track_caller]
     pub fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
-        let batch = input.nrows();
+        let (batch, steps, dim) = (input.nrows(), input.ncols(), self.embedding_dim());
         assert!(
-            input.ncols() == 1 && output.dim() == (batch, self.embedding_dim()),
-            "Embedding: expected input [{batch}, 1] and output [{batch}, {}], found {:?} and {:?}",
-            self.embedding_dim(),
+            output.dim() == (batch, steps * dim),
+            "Embedding: expected output [{batch}, {}] for input {:?}, found {:?}",
+            steps * dim,
             input.dim(),
             output.dim()
         );
         for (s, (x, mut y)) in input.rows().into_iter().zip(output.rows_mut()).enumerate() {
-            y.assign(&self.weight.row(self.index(s, x[0])));
+            for (t, &index) in x.iter().enumerate() {
+                y.slice_mut(ndarray::s![t * dim..(t + 1) * dim])
+                    .assign(&self.weight.row(self.index(s, index)));
+            }
         }
     }
 
@@ -111,10 +115,11 @@ impl<T: Float> Embedding<T> {
         grad_output: ArrayView2<'_, T>,
         accumulate: bool,
     ) {
+        let dim = self.embedding_dim();
         assert!(
-            input.ncols() == 1 && grad_output.dim() == (input.nrows(), self.embedding_dim()),
-            "Embedding: expected input [b, 1] and gradient [b, {}], found {:?} and {:?}",
-            self.embedding_dim(),
+            grad_output.dim() == (input.nrows(), input.ncols() * dim),
+            "Embedding: expected a gradient [b, {}] for input {:?}, found {:?}",
+            input.ncols() * dim,
             input.dim(),
             grad_output.dim()
         );
@@ -122,9 +127,12 @@ impl<T: Float> Embedding<T> {
             self.weight_grad.fill(T::zero());
         }
         for (s, (x, g)) in input.rows().into_iter().zip(grad_output.rows()).enumerate() {
-            let k = self.index(s, x[0]);
-            for (w, &g) in self.weight_grad.row_mut(k).iter_mut().zip(g) {
-                *w = *w + g;
+            for (t, &index) in x.iter().enumerate() {
+                let k = self.index(s, index);
+                let g = g.slice(ndarray::s![t * dim..(t + 1) * dim]);
+                for (w, &g) in self.weight_grad.row_mut(k).iter_mut().zip(g) {
+                    *w = *w + g;
+                }
             }
         }
     }
