@@ -127,7 +127,54 @@ fn sum<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
     values.map(|&v| v as f64).sum()
 }
 
+/// W5: 2048 sequences of 50 steps of 32 features, each `sym()` in
+/// row-major order (sample, step, feature); then 32 weights `a_f = sym()`;
+/// then per sample `y = sum over t, f of a_f x[t, f] 0.9^(49 - t) / 10 +
+/// 0.1 sym()`, summed in f64 in that order (t, then f), rounded to f32.
+fn sequence_data() -> Data {
+    let (n, t, f) = (2048, 50, 32);
+    let mut rng = Rng::new(1005);
+    let x = Array2::from_shape_simple_fn((n, t * f), || rng.sym() as f32);
+    let a: Vec<f64> = (0..f).map(|_| rng.sym()).collect();
+    let mut y = Array2::zeros((n, 1));
+    for i in 0..n {
+        let e = rng.sym();
+        let mut acc = 0.0;
+        for step in 0..t {
+            let decay = 0.9f64.powi((t - 1 - step) as i32);
+            for j in 0..f {
+                acc += a[j] * x[[i, step * f + j]] as f64 * decay / 10.0;
+            }
+        }
+        acc += 0.1 * e;
+        y[[i, 0]] = acc as f32;
+    }
+    let data_ck = [sum(x.iter()), sum(y.iter())];
+    Data {
+        x,
+        y,
+        labels: Vec::new(),
+        data_ck,
+    }
+}
+
 // ---- models (WORKLOADS.md §3, §4) ----
+
+model! {
+    struct W5;
+    input [50, 32];
+    LSTM(128); Last; Linear(_, 1);
+    loss MSE; optim Adam(lr = 1e-3)
+}
+
+/// W5, the sequence workload: generated code only (the hand-written
+/// programs cover the dense workloads).
+const SPEC5: Spec = Spec {
+    name: "W5",
+    batch: 64,
+    epochs: 1,
+    shuffle: true,
+};
 
 model! { struct W1; Linear(10, 1); loss MSE; optim SGD(0.01) }
 model! { struct W2; Linear(10, 64); ReLU; Linear(64, 64); ReLU; Linear(64, 1); loss MSE; optim Adam(lr = 1e-3) }
@@ -674,6 +721,13 @@ fn main() {
             .map(|(a, b)| ((a - b) / b).abs())
             .fold(0.0, f64::max);
         table.push((spec.name, r_gen, r_hand, r_base, same, drift));
+    }
+    if wanted.contains(&"W5") {
+        let data = sequence_data();
+        let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
+        let run = run_generated(|| W5::with_seed(2005), &ds, &SPEC5, 5);
+        let rate = report("macrograd", &SPEC5, threads, &data, &run);
+        eprintln!("\nW5 (LSTM, model! + fit), {threads} thread(s): {rate:.0} samples/s");
     }
     eprintln!("\n{threads} thread(s); rates in steps/s (W1) or samples/s (W2-W4)");
     eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses: generated = by hand | max rel. loss difference to matrixmultiply |");

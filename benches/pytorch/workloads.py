@@ -119,6 +119,54 @@ LAYERS = {
 }
 
 
+def sequence_data():
+    """W5: 2048 sequences of 50 steps of 32 features (docs/workloads.md)."""
+    n, t, f = 2048, 50, 32
+    rng = SplitMix64(1005)
+    x = rng.sym(n * t * f).astype(np.float32).reshape(n, t * f)
+    a = rng.sym(f)
+    e = rng.sym(n)  # drawn after a, one per sample, as the Rust harness
+    acc = np.zeros(n)
+    for step in range(t):
+        decay = 0.9 ** (t - 1 - step)
+        for j in range(f):
+            acc = acc + a[j] * x[:, step * f + j].astype(np.float64) * decay / 10.0
+    acc = acc + 0.1 * e
+    y = acc.astype(np.float32).reshape(n, 1)
+    data_ck = [float(np.sum(x, dtype=np.float64)), float(np.sum(y, dtype=np.float64))]
+    return x, y, data_ck
+
+
+class Sequence(torch.nn.Module):
+    """W5: LSTM(32 -> 128), its last step, Linear(128, 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(32, 128, batch_first=True)
+        self.linear = torch.nn.Linear(128, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x.view(x.shape[0], 50, 32))
+        return self.linear(out[:, -1, :])
+
+
+def build_sequence_model():
+    rng = SplitMix64(2005)
+    k = 1.0 / np.sqrt(128.0)
+    model = Sequence()
+    init_ck = 0.0
+    shapes = [(512, 32), (512, 128), (512,), (512,)]
+    tensors = [model.lstm.weight_ih_l0, model.lstm.weight_hh_l0, model.lstm.bias_ih_l0, model.lstm.bias_hh_l0]
+    shapes += [(1, 128), (1,)]
+    tensors += [model.linear.weight, model.linear.bias]
+    with torch.no_grad():
+        for shape, tensor in zip(shapes, tensors):
+            values = (k * rng.sym(int(np.prod(shape)))).astype(np.float32).reshape(shape)
+            init_ck += float(np.sum(values, dtype=np.float64))
+            tensor.copy_(torch.from_numpy(values))
+    return model, init_ck
+
+
 def build_model(w):
     sizes = LAYERS[w]
     rng = SplitMix64(2000 + w)
@@ -155,6 +203,7 @@ SPECS = {
         lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
     ),
     4: ("W4", 4096, 256, 1, True, F.cross_entropy, lambda p: torch.optim.SGD(p, lr=0.01)),
+    5: ("W5", 2048, 64, 1, True, F.mse_loss, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-8)),
 }
 
 
@@ -179,6 +228,7 @@ REFERENCE = {
     "W2": ([-85.38839077949524, -132.913627857979], 1.1786496655549854),
     "W3": ([6422391.343975067, 73351.0], -3.283050441470934),
     "W4": ([-78.91989254951477, 18227.0], -16.27435266971588),
+    "W5": ([2523.3240003585815, -2.884976402245229], 2.706436992494467),
 }
 FIRST_PERM = {"W2": [1300, 4685, 7497], "W3": [6690, 4830, 2789], "W4": [3459, 2050, 2434]}
 
@@ -226,7 +276,10 @@ def train(model, opt, loss_fn, x, y, batches, epochs):
 def run(w, threads):
     name, n, batch, epochs, shuffle, loss_fn, make_opt = SPECS[w]
     # Untimed: data, permutations, model, warm-up.
-    if w <= 2:
+    if w == 5:
+        x_np, y_np, data_ck = sequence_data()
+        y = torch.from_numpy(y_np)
+    elif w <= 2:
         x_np, y_np, data_ck = regression_data(w)
         y = torch.from_numpy(y_np)
     else:
@@ -240,7 +293,7 @@ def run(w, threads):
         ]
     else:
         batches = [[None]] * epochs  # W1: one full batch per epoch
-    model, init_ck = build_model(w)
+    model, init_ck = build_sequence_model() if w == 5 else build_model(w)
     check(name, data_ck, init_ck, perms)
 
     warm = copy.deepcopy(model)
