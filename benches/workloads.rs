@@ -1,4 +1,5 @@
-//! The four benchmark workloads of `docs/workloads.md`, trained by
+//! The benchmark workloads of `docs/workloads.md` (W5, the sequence one, by
+//! the generated model only), trained by
 //! models declared with `model!` (through `fit`) and by the same networks
 //! written by hand, against the runtime's kernels and against
 //! `matrixmultiply`'s sgemm (the baseline, a dev-dependency).

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The four benchmark workloads of docs/workloads.md in PyTorch (eager, CPU, f32).
+"""The benchmark workloads of docs/workloads.md in PyTorch (eager, CPU, f32).
 
     python3 benches/pytorch/workloads.py --threads 1 --workloads W1,W2,W3,W4
+    python3 benches/pytorch/workloads.py --threads 1 --workloads W5   # the LSTM
 
 Prints one JSON object per timed run to stdout (WORKLOADS.md section 6) and
 checks every checksum against the reference values of section 6 (a mismatch
