@@ -4,14 +4,16 @@
 //! PyTorch: they load its initial `state_dict` under the names `model!`
 //! gives, compute its outputs, and after one epoch of training (3 batches
 //! of 4, in order) hold its parameters and compute its outputs, to 1e-9.
-//! The fixture is written by `tests/fixtures/make_sequence_fixture.py`.
+//! The fixture is written by `tests/fixtures/make_sequence_fixture.py`,
+//! which also checks the other way round: PyTorch loads the files these
+//! tests write (`--check NAME PATH`, the command printed by each test).
 
 use crate::common;
 
-use common::files::fixture;
+use common::files::{fixture, temp_dir};
 use common::finite_diff::check_model;
 use common::Tol;
-use macrograd::io::load_weights;
+use macrograd::io::{load_weights, save_weights};
 use macrograd::prelude::*;
 
 mod torch {
@@ -132,7 +134,18 @@ fn matches_pytorch<M: Model<Elem = f64> + Default>(
             .unwrap_or_else(|| panic!("{name}: no parameter {tensor}"));
         assert_close!(got, expected, Tol::Abs(1e-9));
     }
-    assert_close!(model.predict(data.inputs()), output_after, Tol::Abs(1e-9));
+    let after_epoch = model.predict(data.inputs());
+    assert_close!(after_epoch, output_after, Tol::Abs(1e-9));
+    // For the script's `--check`: PyTorch loads our file.
+    let path = temp_dir("sequences").join(format!("{name}.safetensors"));
+    save_weights(&model, &path).unwrap();
+    let values: Vec<String> = after_epoch.iter().map(|v| format!("{v:?}")).collect();
+    let json = format!("{{\"output\": [{}]}}\n", values.join(", "));
+    std::fs::write(path.with_extension("json"), json).unwrap();
+    println!(
+        "python3 tests/fixtures/make_sequence_fixture.py --check {name} {}",
+        path.display()
+    );
 }
 
 fn inputs(values: &[f64]) -> Array2<f64> {
