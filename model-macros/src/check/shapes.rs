@@ -668,19 +668,26 @@ fn check_recurrent(
     } else {
         1
     };
+    let Some((steps, features, _)) = sequence(name, width, errors) else {
+        return (None, None);
+    };
+    let out = args.size("hidden_size").map(|h| Dims::Sequence {
+        steps,
+        features: h * directions,
+    });
+    (Some(Dims::Sequence { steps, features }), out)
+}
+
+/// The sequence a layer reads, or `None`, with the error, for anything
+/// else.
+fn sequence<'w>(
+    name: &Ident,
+    width: &'w Width,
+    errors: &mut Errors,
+) -> Option<(usize, usize, &'w Source)> {
     match width {
-        Width::Known(Dims::Sequence { steps, features }, _) => {
-            let out = args.size("hidden_size").map(|h| Dims::Sequence {
-                steps: *steps,
-                features: h * directions,
-            });
-            (
-                Some(Dims::Sequence {
-                    steps: *steps,
-                    features: *features,
-                }),
-                out,
-            )
+        Width::Known(Dims::Sequence { steps, features }, source) => {
+            Some((*steps, *features, source))
         }
         Width::Known(dims, source) => {
             errors.push(Error::new_spanned(
@@ -692,16 +699,16 @@ fn check_recurrent(
                     source.describe(*dims)
                 ),
             ));
-            (None, None)
+            None
         }
         Width::Undeclared => {
             errors.push(Error::new_spanned(
                 name,
                 format!("cannot infer the input of `{name}`: declare it with `input [T, F];`"),
             ));
-            (None, None)
+            None
         }
-        Width::Unknown | Width::Several(_) => (None, None),
+        Width::Unknown | Width::Several(_) => None,
     }
 }
 
@@ -713,27 +720,8 @@ fn check_temporal(
     width: &Width,
     errors: &mut Errors,
 ) -> (Option<Dims>, Option<Dims>) {
-    let (steps, features, source) = match width {
-        Width::Known(Dims::Sequence { steps, features }, source) => (*steps, *features, source),
-        Width::Known(dims, source) => {
-            errors.push(Error::new_spanned(
-                name,
-                format!(
-                    "`{name}` reads a sequence `[T, F]`, but {} {}",
-                    source.producer(),
-                    source.describe(*dims)
-                ),
-            ));
-            return (None, None);
-        }
-        Width::Undeclared => {
-            errors.push(Error::new_spanned(
-                name,
-                format!("cannot infer the input of `{name}`: declare it with `input [T, F];`"),
-            ));
-            return (None, None);
-        }
-        Width::Unknown | Width::Several(_) => return (None, None),
+    let Some((steps, features, source)) = sequence(name, width, errors) else {
+        return (None, None);
     };
     let args = &checked.args;
     let mut one = |arg: &str| -> Option<usize> {
@@ -804,26 +792,12 @@ fn check_temporal(
 
 /// `Last`: a sequence's last step.
 fn check_last(name: &Ident, width: &Width, errors: &mut Errors) -> (Option<Dims>, Option<Dims>) {
-    match width {
-        Width::Known(dims @ Dims::Sequence { features, .. }, _) => {
-            (Some(*dims), Some(Dims::Flat(*features)))
-        }
-        Width::Known(dims, source) => {
-            errors.push(Error::new_spanned(
-                name,
-                format!(
-                    "`{name}` takes the last step of a sequence, but {} {}",
-                    source.producer(),
-                    source.describe(*dims)
-                ),
-            ));
-            (None, None)
-        }
-        Width::Undeclared => {
-            errors.push(cannot_infer(name));
-            (None, None)
-        }
-        Width::Unknown | Width::Several(_) => (None, None),
+    match sequence(name, width, errors) {
+        Some((steps, features, _)) => (
+            Some(Dims::Sequence { steps, features }),
+            Some(Dims::Flat(features)),
+        ),
+        None => (None, None),
     }
 }
 
