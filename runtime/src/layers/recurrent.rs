@@ -95,6 +95,14 @@ struct Direction<T> {
     grad_hh: Array2<T>,
     grad_bias_ih: Array1<T>,
     grad_bias_hh: Array1<T>,
+    /// `[b, H]` each: `dL/dh` and (LSTM) `dL/dc` flowing back one step.
+    dh: Vec<T>,
+    dc: Vec<T>,
+}
+
+/// What a direction's forward pass records for its backward.
+#[derive(Clone, Debug, Default)]
+struct Records<T> {
     /// `[b, T, G H]`: the input projection `x W_ih^T + b_ih`, then (in the
     /// backward) the gradient of the gates' input part.
     pre: Vec<T>,
@@ -104,9 +112,6 @@ struct Direction<T> {
     state: Vec<T>,
     /// `[b, G H]`: the recurrent product of one step, then its gradient.
     hidden: Vec<T>,
-    /// `[b, H]` each: `dL/dh` and (LSTM) `dL/dc` flowing back one step.
-    dh: Vec<T>,
-    dc: Vec<T>,
 }
 
 fn sigmoid<T: Float>(x: T) -> T {
@@ -133,10 +138,6 @@ impl<T: Float> Direction<T> {
             weight_hh,
             bias_ih,
             bias_hh,
-            pre: Vec::new(),
-            act: Vec::new(),
-            state: Vec::new(),
-            hidden: Vec::new(),
             dh: Vec::new(),
             dc: Vec::new(),
         }
@@ -166,8 +167,10 @@ impl<T: Float> Direction<T> {
 
     /// Runs over `x: [b, T, F]` (as `[b T, F]`), writing `h` of every step
     /// into columns `off..off + H` of `out: [b, T, W]` (as `[b, T W]`).
+    #[allow(clippy::too_many_arguments)]
     fn forward(
-        &mut self,
+        &self,
+        rec: &mut Records<T>,
         cell: Cell,
         steps: usize,
         x: ArrayView2<'_, T>,
@@ -177,12 +180,12 @@ impl<T: Float> Direction<T> {
     ) {
         let (h, gh) = (self.hidden_size(), self.weight_ih.nrows());
         let batch = x.nrows() / steps.max(1);
-        grow(&mut self.pre, batch * steps * gh);
-        grow(&mut self.act, batch * steps * gh);
-        grow(&mut self.state, batch * steps * h);
-        grow(&mut self.hidden, batch * gh);
+        grow(&mut rec.pre, batch * steps * gh);
+        grow(&mut rec.act, batch * steps * gh);
+        grow(&mut rec.state, batch * steps * h);
+        grow(&mut rec.hidden, batch * gh);
         // The input projection of every step: one product.
-        let mut pre = view_mut(&mut self.pre[..batch * steps * gh], batch * steps, gh);
+        let mut pre = view_mut(&mut rec.pre[..batch * steps * gh], batch * steps, gh);
         for mut row in pre.rows_mut() {
             row.assign(&self.bias_ih);
         }
@@ -191,7 +194,7 @@ impl<T: Float> Direction<T> {
             let t = self.step(k, steps);
             let prev = self.prev(t, steps);
             // hidden <- h_prev W_hh^T + b_hh.
-            let mut hidden = view_mut(&mut self.hidden[..batch * gh], batch, gh);
+            let mut hidden = view_mut(&mut rec.hidden[..batch * gh], batch, gh);
             for mut row in hidden.rows_mut() {
                 row.assign(&self.bias_hh);
             }
@@ -201,9 +204,9 @@ impl<T: Float> Direction<T> {
             }
             for b in 0..batch {
                 let row = (b * steps + t) * gh;
-                let pre = &self.pre[row..row + gh];
-                let hid = &self.hidden[b * gh..(b + 1) * gh];
-                let act = &mut self.act[row..row + gh];
+                let pre = &rec.pre[row..row + gh];
+                let hid = &rec.hidden[b * gh..(b + 1) * gh];
+                let act = &mut rec.act[row..row + gh];
                 let state_at = (b * steps + t) * h;
                 for j in 0..h {
                     let h_prev =
@@ -220,10 +223,10 @@ impl<T: Float> Direction<T> {
                             let g = (pre[2 * h + j] + hid[2 * h + j]).tanh();
                             let o = sigmoid(pre[3 * h + j] + hid[3 * h + j]);
                             let c_prev =
-                                prev.map_or(T::zero(), |p| self.state[(b * steps + p) * h + j]);
+                                prev.map_or(T::zero(), |p| rec.state[(b * steps + p) * h + j]);
                             let c = f * c_prev + i * g;
                             (act[j], act[h + j], act[2 * h + j], act[3 * h + j]) = (i, f, g, o);
-                            self.state[state_at + j] = c;
+                            rec.state[state_at + j] = c;
                             o * c.tanh()
                         }
                         Cell::Gru => {
@@ -232,7 +235,7 @@ impl<T: Float> Direction<T> {
                             let hn = hid[2 * h + j];
                             let n = (pre[2 * h + j] + r * hn).tanh();
                             (act[j], act[h + j], act[2 * h + j]) = (r, z, n);
-                            self.state[state_at + j] = hn;
+                            rec.state[state_at + j] = hn;
                             (T::one() - z) * n + z * h_prev
                         }
                     };
@@ -249,6 +252,7 @@ impl<T: Float> Direction<T> {
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &mut self,
+        rec: &mut Records<T>,
         cell: Cell,
         steps: usize,
         x: ArrayView2<'_, T>,
@@ -278,7 +282,7 @@ impl<T: Float> Direction<T> {
                 let row = (b * steps + t) * gh;
                 for j in 0..h {
                     let dh = d_out[b * steps * width + t * width + off + j] + self.dh[b * h + j];
-                    let act = &self.act[row..row + gh];
+                    let act = &rec.act[row..row + gh];
                     let h_prev =
                         prev.map_or(T::zero(), |p| out[b * steps * width + p * width + off + j]);
                     // Gradients of the gates' input part (into `pre`) and
@@ -289,14 +293,14 @@ impl<T: Float> Direction<T> {
                         Cell::Rnn => {
                             let v = act[j];
                             let da = dh * (one - v * v);
-                            self.pre[row + j] = da;
-                            self.hidden[b * gh + j] = da;
+                            rec.pre[row + j] = da;
+                            rec.hidden[b * gh + j] = da;
                         }
                         Cell::Lstm => {
                             let (i, f, g, o) = (act[j], act[h + j], act[2 * h + j], act[3 * h + j]);
-                            let c = self.state[(b * steps + t) * h + j];
+                            let c = rec.state[(b * steps + t) * h + j];
                             let c_prev =
-                                prev.map_or(T::zero(), |p| self.state[(b * steps + p) * h + j]);
+                                prev.map_or(T::zero(), |p| rec.state[(b * steps + p) * h + j]);
                             let tc = c.tanh();
                             let dc = self.dc[b * h + j] + dh * o * (one - tc * tc);
                             let grads = [
@@ -306,33 +310,33 @@ impl<T: Float> Direction<T> {
                                 dh * tc * o * (one - o),
                             ];
                             for (k, d) in grads.into_iter().enumerate() {
-                                self.pre[row + k * h + j] = d;
-                                self.hidden[b * gh + k * h + j] = d;
+                                rec.pre[row + k * h + j] = d;
+                                rec.hidden[b * gh + k * h + j] = d;
                             }
                             self.dc[b * h + j] = dc * f;
                         }
                         Cell::Gru => {
                             let (r, z, n) = (act[j], act[h + j], act[2 * h + j]);
-                            let hn = self.state[(b * steps + t) * h + j];
+                            let hn = rec.state[(b * steps + t) * h + j];
                             let dn = dh * (one - z);
                             let dz = dh * (h_prev - n);
                             direct = dh * z;
                             let dan = dn * (one - n * n);
                             let dar = dan * hn * r * (one - r);
                             let daz = dz * z * (one - z);
-                            self.pre[row + j] = dar;
-                            self.pre[row + h + j] = daz;
-                            self.pre[row + 2 * h + j] = dan;
-                            self.hidden[b * gh + j] = dar;
-                            self.hidden[b * gh + h + j] = daz;
-                            self.hidden[b * gh + 2 * h + j] = dan * r;
+                            rec.pre[row + j] = dar;
+                            rec.pre[row + h + j] = daz;
+                            rec.pre[row + 2 * h + j] = dan;
+                            rec.hidden[b * gh + j] = dar;
+                            rec.hidden[b * gh + h + j] = daz;
+                            rec.hidden[b * gh + 2 * h + j] = dan * r;
                         }
                     }
                     self.dh[b * h + j] = direct;
                 }
             }
             // The hidden part: W_hh and b_hh, and dL/dh_prev.
-            let hidden = view(&self.hidden[..batch * gh], batch, gh);
+            let hidden = view(&rec.hidden[..batch * gh], batch, gh);
             for g in hidden.rows() {
                 for (acc, &d) in self.grad_bias_hh.iter_mut().zip(g) {
                     *acc = *acc + d;
@@ -352,10 +356,10 @@ impl<T: Float> Direction<T> {
             }
         }
         // The input part of every step: one product each.
-        let d_pre = view(&self.pre[..batch * steps * gh], batch * steps, gh);
+        let d_pre = view(&rec.pre[..batch * steps * gh], batch * steps, gh);
         crate::layers::add_column_sums(
             self.grad_bias_ih.as_slice_mut().expect("contiguous"),
-            &self.pre[..batch * steps * gh],
+            &rec.pre[..batch * steps * gh],
         );
         gemm(T::one(), d_pre.t(), x, T::one(), self.grad_ih.view_mut());
         if let Some((d_x, first)) = d_x {
@@ -402,6 +406,8 @@ pub struct Recurrent<T> {
     config: RecurrentConfig,
     /// Layer after layer, direction after direction.
     directions: Vec<Direction<T>>,
+    /// What each direction's last forward recorded, for its backward.
+    records: Vec<Records<T>>,
     /// `[b, T, W]` outputs of the layers before the last, and their
     /// gradients.
     between: Vec<Vec<T>>,
@@ -445,6 +451,7 @@ impl<T: Float> Recurrent<T> {
         Recurrent {
             between: vec![Vec::new(); config.num_layers - 1],
             between_grad: vec![Vec::new(); config.num_layers - 1],
+            records: vec![Records::default(); directions.len()],
             config,
             directions,
         }
@@ -485,7 +492,24 @@ impl<T: Float> Recurrent<T> {
     ///
     /// If the shapes are not the layer's or `output` is not contiguous.
     #[track_caller]
-    pub fn forward(&mut self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
+    pub fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
+        let mut records = std::mem::take(&mut self.records);
+        let mut between = std::mem::take(&mut self.between);
+        self.forward_with(&mut records, &mut between, input, output);
+        self.records = records;
+        self.between = between;
+    }
+
+    /// [`Recurrent::forward`] into the given records and buffers between
+    /// layers.
+    #[track_caller]
+    fn forward_with(
+        &self,
+        records: &mut [Records<T>],
+        between: &mut [Vec<T>],
+        input: ArrayView2<'_, T>,
+        mut output: ArrayViewMut2<'_, T>,
+    ) {
         let c = self.config;
         let batch = input.nrows();
         assert!(
@@ -500,11 +524,11 @@ impl<T: Float> Recurrent<T> {
         let out = output
             .as_slice_mut()
             .expect("a layer's output rows are contiguous");
-        for buffer in &mut self.between {
+        for buffer in between.iter_mut() {
             grow(buffer, rows * w);
         }
         for layer in 0..c.num_layers {
-            let (before, rest) = self.between.split_at_mut(layer);
+            let (before, rest) = between.split_at_mut(layer);
             let x: ArrayView2<'_, T> = if layer == 0 {
                 input
                     .into_shape_with_order((rows, c.input_size))
@@ -517,7 +541,9 @@ impl<T: Float> Recurrent<T> {
                 _ => &mut *out,
             };
             for d in 0..dirs {
-                self.directions[layer * dirs + d].forward(
+                let k = layer * dirs + d;
+                self.directions[k].forward(
+                    &mut records[k],
                     c.cell,
                     c.steps,
                     x,
@@ -592,6 +618,7 @@ impl<T: Float> Recurrent<T> {
                     Some((view_mut(&mut before[layer - 1][..rows * w], rows, w), first))
                 };
                 self.directions[layer * dirs + d].backward(
+                    &mut self.records[layer * dirs + d],
                     c.cell,
                     c.steps,
                     x,
@@ -635,10 +662,13 @@ impl<T: Float> Layer<T> for Recurrent<T> {
         Recurrent::forward(self, input, output);
     }
 
-    /// The same pass on a copy of the layer (its records are per call).
+    /// The same pass with records and buffers of the call's own (the
+    /// weights are shared).
     #[track_caller]
     fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
-        self.clone().forward(input, output);
+        let mut records = vec![Records::default(); self.directions.len()];
+        let mut between = vec![Vec::new(); self.between.len()];
+        self.forward_with(&mut records, &mut between, input, output);
     }
 
     #[inline]
