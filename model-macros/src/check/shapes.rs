@@ -747,20 +747,14 @@ fn check_temporal(
     };
     let conv = checked.entry.id == LayerId::Conv1d;
     let out_features = if conv {
-        if let Some(arg) = args.get("in_channels") {
-            if let (Value::Size(n), Some(expr)) = (&arg.value, arg.expr) {
-                if *n != features {
-                    errors.push(Error::new_spanned(
-                        expr,
-                        format!(
-                            "`{name}` expects {} per step, but {} {features}",
-                            plural(*n, "feature"),
-                            source.producer()
-                        ),
-                    ));
-                }
-            }
-        }
+        check_in_channels(
+            checked,
+            name,
+            features,
+            ("feature", " per step"),
+            source,
+            errors,
+        );
         args.size("out_channels")
     } else {
         Some(features)
@@ -788,6 +782,34 @@ fn check_temporal(
             features: f,
         }),
     )
+}
+
+/// Rule: a convolution's `in_channels`, when written, is what comes in
+/// (`noun`: "input channel" for images, "feature" with `per` " per step"
+/// for the steps of a sequence).
+fn check_in_channels(
+    checked: &Checked<LayerId>,
+    name: &Ident,
+    found: usize,
+    (noun, per): (&str, &str),
+    source: &Source,
+    errors: &mut Errors,
+) {
+    let Some(arg) = checked.args.get("in_channels") else {
+        return;
+    };
+    if let (Value::Size(n), Some(expr)) = (&arg.value, arg.expr) {
+        if *n != found {
+            errors.push(Error::new_spanned(
+                expr,
+                format!(
+                    "`{name}` expects {}{per}, but {} {found}",
+                    plural(*n, noun),
+                    source.producer()
+                ),
+            ));
+        }
+    }
 }
 
 /// `Last`: a sequence's last step.
@@ -981,20 +1003,14 @@ fn check_window(
     let args = &checked.args;
     let conv = checked.entry.id == LayerId::Conv2d;
     let out_channels = if conv {
-        if let Some(arg) = args.get("in_channels") {
-            if let (Value::Size(n), Some(expr)) = (&arg.value, arg.expr) {
-                if *n != channels {
-                    errors.push(Error::new_spanned(
-                        expr,
-                        format!(
-                            "`{name}` expects {}, but {} {channels}",
-                            plural(*n, "input channel"),
-                            source.producer(),
-                        ),
-                    ));
-                }
-            }
-        }
+        check_in_channels(
+            checked,
+            name,
+            channels,
+            ("input channel", ""),
+            source,
+            errors,
+        );
         args.size("out_channels")
     } else {
         Some(channels)

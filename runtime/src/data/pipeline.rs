@@ -256,11 +256,13 @@ impl Preprocessing {
             columns.len(),
             rows.ncols()
         );
-        for mut row in rows.rows_mut() {
-            for (j, (x, column)) in row.iter_mut().zip(columns).enumerate() {
-                if !categories.iter().any(|&(c, _)| c == j) {
-                    *x = column.map(*x);
-                }
+        // Column by column: whether a column is a category is asked once.
+        for (j, column) in columns.iter().enumerate() {
+            if categories.iter().any(|&(c, _)| c == j) {
+                continue;
+            }
+            for x in rows.column_mut(j) {
+                *x = column.map(*x);
             }
         }
     }
