@@ -106,8 +106,8 @@
 
 pub use macrograd_runtime::{
     clip, data, datasets, gemm, history, io, layers, loss, metrics, model, model::Model, ndarray,
-    optim, pass, schedule, set_threads, target, threads, train, Buffer, Error, Float, Result, Rng,
-    StateError, StateProblem, StepState,
+    onnx, optim, pass, schedule, set_threads, target, threads, train, Buffer, Error, Float, Result,
+    Rng, StateError, StateProblem, StepState,
 };
 
 /// Declares a model: its layers, loss and optimizer, checked while the
@@ -665,7 +665,7 @@ macro_rules! model {
 pub mod prelude {
     pub use crate::model;
     pub use macrograd_runtime::data::{Dataset, Preprocessing, Standardize};
-    pub use macrograd_runtime::io::{load_weights, save_weights};
+    pub use macrograd_runtime::io::{load_weights, save_onnx, save_weights};
     pub use macrograd_runtime::metrics::{ConfusionMatrix, Metric};
     pub use macrograd_runtime::model::{Model, Summary};
     pub use macrograd_runtime::ndarray::{array, s, Array1, Array2, ArrayView2};
@@ -679,7 +679,7 @@ pub mod __private {
     pub use crate::__invalid::Invalid;
     pub use macrograd_macros::model_impl;
     pub use macrograd_runtime::data::Preprocessing;
-    pub use macrograd_runtime::io::load_weights;
+    pub use macrograd_runtime::io::{load_weights, onnx_input};
     pub use macrograd_runtime::layers::{
         AvgPool2d, BatchNorm, BatchNormConfig, Cell, Conv1d, Conv1dConfig, Conv2d, Conv2dConfig,
         Dropout, Embedding, GlobalPool1d, ImageShape, Last, Layer, LayerNorm, LayerNormConfig,
@@ -693,12 +693,13 @@ pub mod __private {
         TargetBatch,
     };
     pub use macrograd_runtime::ndarray::{Array2, ArrayView2, ArrayViewMut2};
+    pub use macrograd_runtime::onnx::{Graph as OnnxGraph, Names as OnnxNames, Value as OnnxValue};
     pub use macrograd_runtime::optim::{
         Adagrad, AdagradConfig, Adam, AdamConfig, AdamW, RMSprop, RMSpropConfig, SGDConfig, SGD,
     };
     pub use macrograd_runtime::pass::{rng_states, set_rng_states, Inference, Pass, Slot};
     pub use macrograd_runtime::target::{Classes, Rows};
-    pub use macrograd_runtime::{Buffer, Result, Rng, StepState};
+    pub use macrograd_runtime::{Buffer, Error, Result, Rng, StepState};
 
     /// `(name, depth, layer, output, shape, params)`: the fields of
     /// [`LayerSummary`] in order.

@@ -43,7 +43,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
-use crate::ir::{JoinKind, Layer, LossKind, Model, Op};
+use crate::ir::{Dims, JoinKind, Layer, LayerKind, LossKind, Model, Op};
 use crate::runtime::mg;
 
 /// The whole expansion: items for `struct Name;`, else a block expression
@@ -630,6 +630,7 @@ impl<'a> Gen<'a> {
             .filter(|&n| n > 1)
             .map(|n| quote!(const MIN_TRAINING_BATCH: usize = #n;));
         let visitors = self.expand_visitors();
+        let export = self.expand_export();
         let rngs = self.expand_rng_states();
         let summary = self.expand_summary();
         quote! {
@@ -712,8 +713,137 @@ impl<'a> Gen<'a> {
                 }
 
                 #visitors
+                #export
                 #rngs
                 #summary
+            }
+        }
+    }
+
+    /// `export_onnx`: the ONNX graph of the forward pass, op by op as
+    /// `infer` runs it, each value a local `__v{slot}` (shadowed when a
+    /// slot is written again), each layer's value checked against the
+    /// shape the declaration gives it.
+    ///
+    /// Expands to something like `let __v0 = __mg::onnx_input(__g,
+    /// &self.__prep, "input", &[4usize], 0usize, false)?; let __v1 =
+    /// __Layer::export(&self.__l0, __g, &__v0, &__mg::OnnxNames { .. })?;
+    /// __g.expect(&__v1, &[8usize], "..")?; ...`.
+    fn expand_export(&self) -> TokenStream {
+        let mg = mg();
+        let v = |slot: usize| format_ident!("__v{}", slot);
+        let shape = |dims: Dims| -> Vec<usize> {
+            match dims {
+                Dims::Category(_) => Vec::new(),
+                other => other.shape(),
+            }
+        };
+        let is_category = |dims: Dims| matches!(dims, Dims::Category(_) | Dims::Tokens { .. });
+        let e = &self.e;
+        let mut body = Vec::new();
+        // One input is slot 0 itself (several are sliced from it): named
+        // as declared, or `input`.
+        if self.m.inputs.len() <= 1 {
+            let (name, dims) = match self.m.inputs.first() {
+                Some(input) if !input.name.is_empty() => (input.name.as_str(), input.dims),
+                _ => ("input", self.m.input),
+            };
+            let (category, dims) = (is_category(dims), shape(dims));
+            body.push(quote! {
+                let __v0 = #mg::onnx_input(__g, &self.__prep, #name, &[#(#dims),*], 0usize, #category)?;
+            });
+        }
+        for op in &self.m.graph.ops {
+            match op {
+                Op::Layer(i) => {
+                    let l = &self.m.layers[*i];
+                    let (src, dst) = (v(l.src), v(l.dst));
+                    let path = &l.path;
+                    let value = match l.kind {
+                        LayerKind::Flatten => quote!(__g.flatten(#path, &#src)),
+                        LayerKind::Identity => quote!(#src.clone()),
+                        _ => {
+                            let field = Gen::field(l);
+                            let params = l
+                                .parameter_names()
+                                .into_iter()
+                                .map(|n| format!("{path}.{n}"));
+                            let buffers = l.buffer_names().iter().map(|n| format!("{path}.{n}"));
+                            quote! {
+                                __Layer::<#e>::export(&self.#field, __g, &#src, &#mg::OnnxNames {
+                                    path: #path,
+                                    parameters: &[#(#params),*],
+                                    buffers: &[#(#buffers),*],
+                                })?
+                            }
+                        }
+                    };
+                    let dims = shape(l.output);
+                    let what = format!("layer `{path}`");
+                    body.push(quote! {
+                        let #dst = #value;
+                        __g.expect(&#dst, &[#(#dims),*], #what)?;
+                    });
+                }
+                Op::Slice { offset, dst } => {
+                    let input = self
+                        .m
+                        .inputs
+                        .iter()
+                        .find(|input| input.offset == *offset)
+                        .expect("a slice starts at a named input's first column");
+                    let (name, dims, category) =
+                        (&input.name, shape(input.dims), is_category(input.dims));
+                    let d = v(*dst);
+                    body.push(quote! {
+                        let #d = #mg::onnx_input(__g, &self.__prep, #name, &[#(#dims),*], #offset, #category)?;
+                    });
+                }
+                Op::Join { kind, srcs, dst } => {
+                    let d = v(*dst);
+                    let srcs = srcs.iter().map(|&s| v(s));
+                    let hint = format!("join{dst}");
+                    let method = match kind {
+                        JoinKind::Add => quote!(add),
+                        JoinKind::Concat => quote!(concat),
+                    };
+                    body.push(quote! {
+                        let #d = __g.#method(#hint, &[#(#srcs.clone()),*])?;
+                    });
+                }
+            }
+        }
+        let out = v(self.m.graph.output);
+        let last = self.m.layers.last().map(|l| &l.kind);
+        let probabilities = match self.m.loss.kind.probabilities(last) {
+            Some((_, Some(squash))) => quote! {
+                <#squash as __Layer<#e>>::export(&#squash, __g, &#out, &#mg::OnnxNames {
+                    path: "probabilities",
+                    parameters: &[],
+                    buffers: &[],
+                })
+            },
+            Some((_, None)) => quote!(::core::result::Result::Ok(#out)),
+            None => quote! {
+                ::core::result::Result::Err(#mg::Error::Export {
+                    message: ::std::string::String::from(
+                        "a regressor has no probabilities: export its outputs"
+                    ),
+                })
+            },
+        };
+        quote! {
+            fn export_onnx(
+                &self,
+                __g: &mut #mg::OnnxGraph,
+                __probabilities: bool,
+            ) -> #mg::Result<#mg::OnnxValue> {
+                #(#body)*
+                if __probabilities {
+                    #probabilities
+                } else {
+                    ::core::result::Result::Ok(#out)
+                }
             }
         }
     }

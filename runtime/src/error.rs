@@ -161,6 +161,13 @@ pub enum Error {
         /// Columns of the data it was applied to.
         found: usize,
     },
+    /// A model that cannot be written as ONNX (a layer without an ONNX
+    /// form, a shape the exporter does not expect). Nothing was written.
+    #[error("cannot export the model to ONNX: {message}")]
+    Export {
+        /// What cannot be exported, naming the layer.
+        message: String,
+    },
     /// Drawing a plot or encoding its image failed.
     #[error("{path}: cannot draw the plot: {message}")]
     Plot {

@@ -64,6 +64,7 @@ mod rng;
 mod buffer;
 mod param;
 // Floor 5.
+pub mod onnx;
 pub mod optim;
 // Floor 6.
 pub mod layers;

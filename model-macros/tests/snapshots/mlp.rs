@@ -229,6 +229,84 @@ const _: () = {
             __Layer::visit_parameters_mut(&mut self.__l2, &["2.weight", "2.bias"], f);
             __Layer::visit_parameters_mut(&mut self.__l4, &["4.weight", "4.bias"], f);
         }
+        fn export_onnx(
+            &self,
+            __g: &mut __mg::OnnxGraph,
+            __probabilities: bool,
+        ) -> __mg::Result<__mg::OnnxValue> {
+            let __v0 = __mg::onnx_input(
+                __g,
+                &self.__prep,
+                "input",
+                &[10usize],
+                0usize,
+                false,
+            )?;
+            let __v1 = __Layer::export(
+                &self.__l0,
+                __g,
+                &__v0,
+                &__mg::OnnxNames {
+                    path: "0",
+                    parameters: &["0.weight", "0.bias"],
+                    buffers: &[],
+                },
+            )?;
+            __g.expect(&__v1, &[64usize], "layer `0`")?;
+            let __v2 = __Layer::export(
+                &self.__l1,
+                __g,
+                &__v1,
+                &__mg::OnnxNames {
+                    path: "1",
+                    parameters: &[],
+                    buffers: &[],
+                },
+            )?;
+            __g.expect(&__v2, &[64usize], "layer `1`")?;
+            let __v3 = __Layer::export(
+                &self.__l2,
+                __g,
+                &__v2,
+                &__mg::OnnxNames {
+                    path: "2",
+                    parameters: &["2.weight", "2.bias"],
+                    buffers: &[],
+                },
+            )?;
+            __g.expect(&__v3, &[64usize], "layer `2`")?;
+            let __v4 = __Layer::export(
+                &self.__l3,
+                __g,
+                &__v3,
+                &__mg::OnnxNames {
+                    path: "3",
+                    parameters: &[],
+                    buffers: &[],
+                },
+            )?;
+            __g.expect(&__v4, &[64usize], "layer `3`")?;
+            let __v5 = __Layer::export(
+                &self.__l4,
+                __g,
+                &__v4,
+                &__mg::OnnxNames {
+                    path: "4",
+                    parameters: &["4.weight", "4.bias"],
+                    buffers: &[],
+                },
+            )?;
+            __g.expect(&__v5, &[1usize], "layer `4`")?;
+            if __probabilities {
+                ::core::result::Result::Err(__mg::Error::Export {
+                    message: ::std::string::String::from(
+                        "a regressor has no probabilities: export its outputs",
+                    ),
+                })
+            } else {
+                ::core::result::Result::Ok(__v5)
+            }
+        }
         fn summary(&self) -> __mg::Summary {
             const __LAYERS: [__mg::LayerSummary; 5usize] = __mg::summary_rows([
                 ("0", 0usize, "Linear(10, 64)", 64usize, &[64usize], 704usize),

@@ -35,6 +35,13 @@ impl Scaler {
         self.columns().len()
     }
 
+    /// Each column's affine map as `(offset, scale)`: the scaled value is
+    /// `(x - offset) / scale` (the mean and deviation, or the minimum and
+    /// range; a scale of 1 for a constant column).
+    pub fn offsets_and_scales(&self) -> Vec<(f64, f64)> {
+        self.columns().iter().map(|c| c.offset_scale()).collect()
+    }
+
     fn columns(&self) -> &[Column] {
         match self {
             Scaler::Standardize(s) => s.columns(),

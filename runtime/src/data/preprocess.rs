@@ -94,6 +94,11 @@ impl Column {
         }
     }
 
+    /// `(offset, scale)`.
+    pub(super) fn offset_scale(self) -> (f64, f64) {
+        (self.offset, self.scale)
+    }
+
     /// [`Column::forward`] in `T`: what `transform` writes.
     #[inline]
     pub(super) fn map<T: Float>(self, x: T) -> T {

@@ -109,6 +109,7 @@ use std::path::Path;
 use crate::{Error, Float, Result};
 
 mod checkpoint;
+mod onnx;
 mod preprocessing;
 mod safetensors;
 mod weights;
@@ -117,6 +118,7 @@ pub(crate) use self::checkpoint::load_checkpoint_checked;
 pub use self::checkpoint::{
     checkpoint_from_bytes, checkpoint_to_bytes, load_checkpoint, save_checkpoint, CheckpointInfo,
 };
+pub use self::onnx::{onnx_input, onnx_to_bytes, save_onnx, save_onnx_with, OnnxOptions};
 pub use self::weights::{load_weights, save_weights, weights_from_bytes, weights_to_bytes};
 
 /// The metadata key that marks a checkpoint, and its format version.

@@ -25,7 +25,8 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
-use super::Layer;
+use super::{export_input_error, Layer};
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::Float;
 
 /// A parameter-free layer that keeps the width of its input.
@@ -291,6 +292,66 @@ impl<T: Float> Activation<T> for Softmax {
     }
 }
 
+/// The ONNX node of each activation: one operator, the exact GELU written
+/// out (opset 17 has no `Gelu`).
+impl ReLU {
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        Ok(graph.apply("Relu", path, x, Vec::new(), x.shape.clone()))
+    }
+}
+
+impl LeakyReLU {
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        let alpha = vec![("alpha", Attr::Float(self.negative_slope as f32))];
+        Ok(graph.apply("LeakyRelu", path, x, alpha, x.shape.clone()))
+    }
+}
+
+impl Sigmoid {
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        Ok(graph.apply("Sigmoid", path, x, Vec::new(), x.shape.clone()))
+    }
+}
+
+impl Tanh {
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        Ok(graph.apply("Tanh", path, x, Vec::new(), x.shape.clone()))
+    }
+}
+
+impl Softmax {
+    /// Over the features of each sample (the last axis).
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        let axis = vec![("axis", Attr::Int(-1))];
+        Ok(graph.apply("Softmax", path, x, axis, x.shape.clone()))
+    }
+}
+
+impl GELU {
+    /// `x * (1 + erf(x / sqrt 2)) / 2`, as [`normal_cdf`] computes it:
+    /// `Mul`, `Erf`, `Add`, `Mul`, `Mul`.
+    fn onnx(&self, graph: &mut Graph, x: &Value, path: &str) -> crate::Result<Value> {
+        let inv_sqrt2 = graph.scalar(
+            &format!("{path}.inv_sqrt2"),
+            &[],
+            std::f64::consts::FRAC_1_SQRT_2,
+        )?;
+        let one = graph.scalar(&format!("{path}.one"), &[], 1.0)?;
+        let half = graph.scalar(&format!("{path}.half"), &[], 0.5)?;
+        let scaled = graph.node(
+            "Mul",
+            &format!("{path}.Mul"),
+            &[&x.name, &inv_sqrt2],
+            Vec::new(),
+        );
+        let erf = graph.node("Erf", &format!("{path}.Erf"), &[&scaled], Vec::new());
+        let plus = graph.node("Add", &format!("{path}.Add"), &[&erf, &one], Vec::new());
+        let cdf = graph.node("Mul", &format!("{path}.Mul"), &[&plus, &half], Vec::new());
+        let name = graph.node("Mul", &format!("{path}.Mul"), &[&x.name, &cdf], Vec::new());
+        Ok(Value { name, ..x.clone() })
+    }
+}
+
 /// `1 / (1 + e^-x)`, evaluated so that neither branch overflows.
 #[inline]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
@@ -322,6 +383,13 @@ macro_rules! activation_layers {
             #[inline]
             fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
                 Activation::forward(self, input, output);
+            }
+
+            fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+                if input.elem != graph.float() {
+                    return Err(export_input_error(stringify!($name), names, input));
+                }
+                self.onnx(graph, input, names.path)
             }
 
             #[inline]

@@ -37,8 +37,9 @@ use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD,
 };
 
-use super::Layer;
+use super::{export_input_error, export_tensors, Layer};
 use crate::gemm::gemm;
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -494,6 +495,27 @@ impl<T: Float> Conv2d<T> {
 }
 
 impl<T: Float> Layer<T> for Conv2d<T> {
+    /// `Conv` with PyTorch's `[out, in, kh, kw]` weight as saved.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let (i, o) = (self.input_shape(), self.output_shape());
+        if input.shape != [i.channels, i.height, i.width] || input.elem != graph.float() {
+            return Err(export_input_error("Conv2d", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let c = self.config;
+        let mut inputs = vec![input.name.as_str(), names.parameter(0)?];
+        if self.bias.is_some() {
+            inputs.push(names.parameter(1)?);
+        }
+        let attrs = window_attrs(c.kernel_size, c.stride, c.padding);
+        let name = graph.node("Conv", &format!("{}.Conv", names.path), &inputs, attrs);
+        Ok(Value {
+            name,
+            elem: input.elem,
+            shape: vec![o.channels, o.height, o.width],
+        })
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
@@ -833,4 +855,19 @@ mod tests {
     fn a_kernel_larger_than_the_image_is_rejected() {
         Conv2d::<f32>::new(Conv2dConfig::new(1, 1, (3, 3)), (2, 7), &mut Rng::new(0));
     }
+}
+
+/// ONNX's `kernel_shape`, `strides` and `pads` (begins, then ends) of a 2-D
+/// window.
+pub(super) fn window_attrs(
+    (kh, kw): (usize, usize),
+    (sh, sw): (usize, usize),
+    (ph, pw): (usize, usize),
+) -> Vec<(&'static str, Attr)> {
+    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
+    vec![
+        ("kernel_shape", ints(&[kh, kw])),
+        ("strides", ints(&[sh, sw])),
+        ("pads", ints(&[ph, pw, ph, pw])),
+    ]
 }

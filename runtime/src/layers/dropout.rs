@@ -24,6 +24,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 use super::Layer;
+use crate::onnx::{Graph, Names, Value};
 use crate::{Float, Rng};
 
 /// Dropout with probability `p`, its generator and the last mask.
@@ -160,6 +161,12 @@ impl<T: Float> Dropout<T> {
 }
 
 impl<T: Float> Layer<T> for Dropout<T> {
+    /// Nothing: dropout is the identity in evaluation mode.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let _ = (graph, names);
+        Ok(input.clone())
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {

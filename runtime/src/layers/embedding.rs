@@ -24,7 +24,8 @@
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use super::Layer;
+use super::{export_input_error, export_tensors, Layer};
+use crate::onnx::{Attr, ElemType, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -139,6 +140,25 @@ impl<T: Float> Embedding<T> {
 }
 
 impl<T: Float> Layer<T> for Embedding<T> {
+    /// `Gather(weight, indices)` on the `int64` indices of a category
+    /// input (`[]`, giving `[D]`) or of tokens (`[T]`, giving `[T, D]`).
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        if input.elem != ElemType::I64 || input.shape.len() > 1 {
+            return Err(export_input_error("Embedding", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let inputs = [names.parameter(0)?, input.name.as_str()];
+        let hint = format!("{}.Gather", names.path);
+        let name = graph.node("Gather", &hint, &inputs, vec![("axis", Attr::Int(0))]);
+        let mut shape = input.shape.clone();
+        shape.push(self.weight.ncols());
+        Ok(Value {
+            name,
+            elem: graph.float(),
+            shape,
+        })
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {

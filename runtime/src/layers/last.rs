@@ -4,7 +4,8 @@
 
 use ndarray::{s, ArrayView2, ArrayViewMut2};
 
-use super::Layer;
+use super::{export_input_error, Layer};
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::Float;
 
 /// The last step of a sequence of `steps` steps.
@@ -35,6 +36,33 @@ impl Last {
 }
 
 impl<T: Float> Layer<T> for Last {
+    /// `Gather` of step `T - 1` along the steps: `[T, F]` to `[F]`.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let &[steps, features] = input.shape.as_slice() else {
+            return Err(export_input_error("Last", names, input));
+        };
+        if steps != self.steps || input.elem != graph.float() {
+            return Err(export_input_error("Last", names, input));
+        }
+        let index = graph.ints(
+            &format!("{}.last_step", names.path),
+            &[],
+            &[steps as i64 - 1],
+        )?;
+        let hint = format!("{}.Gather", names.path);
+        let name = graph.node(
+            "Gather",
+            &hint,
+            &[&input.name, &index],
+            vec![("axis", Attr::Int(1))],
+        );
+        Ok(Value {
+            name,
+            elem: input.elem,
+            shape: vec![features],
+        })
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {

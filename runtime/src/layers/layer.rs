@@ -47,9 +47,10 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+use crate::onnx::{Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{NamedBuffer, NamedBufferMut, Parameter, ParameterMut};
-use crate::{Float, Rng};
+use crate::{Error, Float, Result, Rng};
 
 /// A layer of a model over elements `T`: its two passes, and the state a
 /// model trains, saves and restores.
@@ -138,6 +139,24 @@ pub trait Layer<T: Float> {
         let _ = (names, f);
     }
 
+    /// Writes the layer, in evaluation mode, into an ONNX graph: its
+    /// tensors as initializers named `names` (those the model saves), its
+    /// nodes reading `input`; returns the value it computes, laid out as
+    /// the [`onnx`](crate::onnx) module says (an image `[C, H, W]`, a
+    /// sequence `[T, F]`). The values the graph computes are those of
+    /// [`Layer::infer`], up to rounding.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Export`] for a layer without an ONNX form (the default),
+    /// or an input it cannot read.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> Result<Value> {
+        let _ = (graph, input);
+        Err(Error::Export {
+            message: format!("layer `{}` has no ONNX form", names.path),
+        })
+    }
+
     /// The generator the layer draws from while it trains (dropout's
     /// masks), or `None` (the default).
     fn rng(&self) -> Option<&Rng> {
@@ -147,5 +166,47 @@ pub trait Layer<T: Float> {
     /// The generator, writable (to resume a saved stream).
     fn rng_mut(&mut self) -> Option<&mut Rng> {
         None
+    }
+}
+
+/// Adds `layer`'s parameters and floating buffers to `graph` as
+/// initializers, named and shaped as the model saves them (PyTorch's
+/// `state_dict`: `0.weight` `[out, in]`, `1.running_mean` `[C]`); for a
+/// [`Layer::export`] whose nodes read its tensors as they are.
+///
+/// # Errors
+///
+/// [`Error::Export`] if a name is taken or the file would pass protobuf's
+/// limit.
+pub fn export_tensors<T: Float, L: Layer<T> + ?Sized>(
+    layer: &L,
+    graph: &mut Graph,
+    names: &Names<'_>,
+) -> Result<()> {
+    let mut result = Ok(());
+    layer.visit_parameters(names.parameters, false, &mut |p| {
+        if result.is_ok() {
+            result = graph
+                .weights(p.name, p.value.shape(), p.value.iter().copied())
+                .map(drop);
+        }
+    });
+    layer.visit_buffers(names.buffers, &mut |b| {
+        if let (Ok(()), crate::param::BufferValue::Float(v)) = (&result, &b.value) {
+            result = graph
+                .weights(b.name, v.shape(), v.iter().copied())
+                .map(drop);
+        }
+    });
+    result
+}
+
+/// The error of a layer given an input it cannot read in an ONNX graph.
+pub(crate) fn export_input_error(layer: &str, names: &Names<'_>, input: &Value) -> Error {
+    Error::Export {
+        message: format!(
+            "`{layer}` (layer `{}`) cannot read a value of shape {:?} per sample ({:?})",
+            names.path, input.shape, input.elem
+        ),
     }
 }

@@ -18,7 +18,8 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 
-use super::Layer;
+use super::{export_input_error, export_tensors, Layer};
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{gemm::gemm, Float, Rng};
@@ -226,6 +227,27 @@ impl<T: Float> Layer<T> for Linear<T> {
     #[track_caller]
     fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
         Linear::forward(self, input, output);
+    }
+
+    /// `Gemm(x, weight, bias)` with `transB = 1`: the weight as saved,
+    /// `[out, in]`.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let (out, inp) = self.weight.dim();
+        if input.shape != [inp] || input.elem != graph.float() {
+            return Err(export_input_error("Linear", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let mut inputs = vec![input.name.as_str(), names.parameter(0)?];
+        if self.bias.is_some() {
+            inputs.push(names.parameter(1)?);
+        }
+        let hint = format!("{}.Gemm", names.path);
+        let name = graph.node("Gemm", &hint, &inputs, vec![("transB", Attr::Int(1))]);
+        Ok(Value {
+            name,
+            elem: input.elem,
+            shape: vec![out],
+        })
     }
 
     #[inline]

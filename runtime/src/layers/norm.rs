@@ -36,7 +36,8 @@
 use ndarray::{Array1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::conv::{combine, row, row_mut, sum, ImageShape, LANES};
-use super::Layer;
+use super::{export_input_error, export_tensors, Layer};
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{
     BufferValue, BufferValueMut, NamedBuffer, NamedBufferMut, Parameter, ParameterMut,
@@ -867,6 +868,35 @@ fn affine<T: Float>(
 }
 
 impl<T: Float> Layer<T> for BatchNorm<T> {
+    /// `BatchNormalization` with the running statistics (evaluation
+    /// mode), over the features `[C]` or the channels of `[C, H, W]`.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let c = self.weight.len();
+        let fits = match input.shape.as_slice() {
+            [n] => *n == c && self.spatial == 1,
+            [ch, h, w] => *ch == c && h * w == self.spatial,
+            _ => false,
+        };
+        if !fits || input.elem != graph.float() {
+            return Err(export_input_error("BatchNorm", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let inputs = [
+            input.name.as_str(),
+            names.parameter(0)?,
+            names.parameter(1)?,
+            names.buffer(0)?,
+            names.buffer(1)?,
+        ];
+        let eps = Attr::Float(self.config.eps as f32);
+        let hint = format!("{}.BatchNormalization", names.path);
+        let name = graph.node("BatchNormalization", &hint, &inputs, vec![("epsilon", eps)]);
+        Ok(Value {
+            name,
+            ..input.clone()
+        })
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
@@ -929,6 +959,31 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
 }
 
 impl<T: Float> Layer<T> for LayerNorm<T> {
+    /// `LayerNormalization` over the whole sample (`axis = 1`), its scale
+    /// and shift shaped as the sample.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let (dims, len) = self.dims();
+        if input.shape != dims[..len] || input.elem != graph.float() {
+            return Err(export_input_error("LayerNorm", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let inputs = [
+            input.name.as_str(),
+            names.parameter(0)?,
+            names.parameter(1)?,
+        ];
+        let attrs = vec![
+            ("axis", Attr::Int(1)),
+            ("epsilon", Attr::Float(self.config.eps as f32)),
+        ];
+        let hint = format!("{}.LayerNormalization", names.path);
+        let name = graph.node("LayerNormalization", &hint, &inputs, attrs);
+        Ok(Value {
+            name,
+            ..input.clone()
+        })
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {

@@ -30,7 +30,8 @@
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::conv::{conv_output_size, inside, row, row_mut, ImageShape};
-use super::Layer;
+use super::{export_input_error, Layer};
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::Float;
 
 /// Hyperparameters of a pooling layer, with PyTorch's defaults for the
@@ -74,6 +75,32 @@ struct Windows {
 }
 
 impl Windows {
+    /// The pooling node `op` of an ONNX graph, with `extra` attributes.
+    fn export(
+        &self,
+        graph: &mut Graph,
+        input: &Value,
+        names: &Names<'_>,
+        layer: &str,
+        op: &str,
+        extra: Vec<(&'static str, Attr)>,
+    ) -> crate::Result<Value> {
+        let (i, o) = (self.input, self.output);
+        if input.shape != [i.channels, i.height, i.width] || input.elem != graph.float() {
+            return Err(export_input_error(layer, names, input));
+        }
+        let c = self.config;
+        let mut attrs = super::conv::window_attrs(c.kernel_size, c.stride, c.padding);
+        attrs.extend(extra);
+        Ok(graph.apply(
+            op,
+            names.path,
+            input,
+            attrs,
+            vec![o.channels, o.height, o.width],
+        ))
+    }
+
     #[track_caller]
     fn new(layer: &str, config: Pool2dConfig, input: ImageShape) -> Self {
         let Pool2dConfig {
@@ -554,6 +581,12 @@ impl AvgPool2d {
 }
 
 impl<T: Float> Layer<T> for MaxPool2d {
+    /// `MaxPool` over the image (padding never wins a window).
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        self.windows
+            .export(graph, input, names, "MaxPool2d", "MaxPool", vec![])
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {
@@ -585,6 +618,18 @@ impl<T: Float> Layer<T> for MaxPool2d {
 }
 
 impl<T: Float> Layer<T> for AvgPool2d {
+    /// `AveragePool` over the image, padding counted (`count_include_pad = 1`).
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        self.windows.export(
+            graph,
+            input,
+            names,
+            "AvgPool2d",
+            "AveragePool",
+            vec![("count_include_pad", Attr::Int(1))],
+        )
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, training: bool) {

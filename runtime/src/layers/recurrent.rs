@@ -25,8 +25,9 @@
 
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2};
 
-use super::Layer;
+use super::{export_input_error, Layer};
 use crate::gemm::gemm;
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -655,7 +656,139 @@ impl<T: Float> Recurrent<T> {
     }
 }
 
+impl<T: Float> Recurrent<T> {
+    /// Writes the layer into an ONNX graph: for each of its layers, one
+    /// `RNN`, `LSTM` or `GRU` node (`direction = "bidirectional"` with two
+    /// directions; GRU with `linear_before_reset = 1`, PyTorch's
+    /// formula), reading the sequence time first, `[T, batch, F]`.
+    ///
+    /// ONNX orders the gates otherwise than PyTorch: LSTM `i, o, f, c`
+    /// (PyTorch `i, f, g, o`), GRU `z, r, h` (PyTorch `r, z, n`); its
+    /// tensors stack the directions, and `B` is both biases end to end.
+    /// So each layer's tensors are written reordered, as new
+    /// initializers named `{path}.W_l{k}`, `{path}.R_l{k}` and
+    /// `{path}.B_l{k}`: `[D, G H, in]`, `[D, G H, H]`, `[D, 2 G H]`.
+    /// A node's output `[T, D, batch, H]` is transposed and reshaped to
+    /// `[T, batch, D H]` for the next layer, and the last to `[batch, T,
+    /// D H]`, the layer's output.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Export`](crate::Error::Export) if `input` is not the layer's `[T, F]` sequence.
+    pub fn export_onnx(
+        &self,
+        graph: &mut Graph,
+        input: &Value,
+        names: &Names<'_>,
+    ) -> crate::Result<Value> {
+        let c = self.config;
+        if input.shape != [c.steps, c.input_size] || input.elem != graph.float() {
+            return Err(export_input_error("Recurrent", names, input));
+        }
+        let (op, order): (&str, &[usize]) = match c.cell {
+            Cell::Rnn => ("RNN", &[0]),
+            Cell::Lstm => ("LSTM", &[0, 3, 1, 2]),
+            Cell::Gru => ("GRU", &[1, 0, 2]),
+        };
+        let (h, d) = (c.hidden_size, c.directions());
+        let gh = c.cell.gates() * h;
+        let path = names.path;
+        // [T, batch, F]: time first.
+        let mut x = graph.transpose(path, input, &[1, 0, 2]);
+        for layer in 0..c.num_layers {
+            let dirs = &self.directions[layer * d..(layer + 1) * d];
+            let reorder = |m: &Array2<T>| -> Vec<T> {
+                order
+                    .iter()
+                    .flat_map(|&g| {
+                        m.slice(s![g * h..(g + 1) * h, ..])
+                            .iter()
+                            .copied()
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
+            let reorder_bias = |b: &Array1<T>| -> Vec<T> {
+                order
+                    .iter()
+                    .flat_map(|&g| {
+                        b.slice(s![g * h..(g + 1) * h])
+                            .iter()
+                            .copied()
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
+            let inputs = dirs[0].weight_ih.ncols();
+            let w: Vec<T> = dirs
+                .iter()
+                .flat_map(|dir| reorder(&dir.weight_ih))
+                .collect();
+            let r: Vec<T> = dirs
+                .iter()
+                .flat_map(|dir| reorder(&dir.weight_hh))
+                .collect();
+            let b: Vec<T> = dirs
+                .iter()
+                .flat_map(|dir| {
+                    let mut both = reorder_bias(&dir.bias_ih);
+                    both.extend(reorder_bias(&dir.bias_hh));
+                    both
+                })
+                .collect();
+            let w = graph.weights(&format!("{path}.W_l{layer}"), &[d, gh, inputs], w)?;
+            let r = graph.weights(&format!("{path}.R_l{layer}"), &[d, gh, h], r)?;
+            let b = graph.weights(&format!("{path}.B_l{layer}"), &[d, 2 * gh], b)?;
+            let direction = if c.bidirectional {
+                "bidirectional"
+            } else {
+                "forward"
+            };
+            let mut attrs = vec![
+                ("hidden_size", Attr::Int(h as i64)),
+                ("direction", Attr::Str(direction.to_string())),
+            ];
+            if c.cell == Cell::Gru {
+                attrs.push(("linear_before_reset", Attr::Int(1)));
+            }
+            let hint = format!("{path}.{op}_l{layer}");
+            let y = graph.node(op, &hint, &[&x.name, &w, &r, &b], attrs);
+            // Y: [T, D, batch, H] -> [T, batch, D, H] -> [T, batch, D H].
+            let y = Value {
+                name: y,
+                elem: x.elem,
+                shape: vec![d, 0, h],
+            };
+            let y = graph.transpose(path, &y, &[0, 2, 1, 3]);
+            let shape = graph.ints(&format!("{path}.shape"), &[3], &[0, 0, -1])?;
+            let name = graph.node(
+                "Reshape",
+                &format!("{path}.Reshape"),
+                &[&y.name, &shape],
+                Vec::new(),
+            );
+            x = Value {
+                name,
+                elem: y.elem,
+                shape: vec![0, d * h],
+            };
+        }
+        // [batch, T, D H], batch first again.
+        let y = graph.transpose(path, &x, &[1, 0, 2]);
+        Ok(Value {
+            shape: vec![c.steps, c.output_size()],
+            ..y
+        })
+    }
+}
+
 impl<T: Float> Layer<T> for Recurrent<T> {
+    /// ONNX's `RNN`, `LSTM` or `GRU` node per layer, on the sequence
+    /// transposed to time first; see [`Recurrent::export_onnx`].
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        self.export_onnx(graph, input, names)
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {

@@ -22,8 +22,9 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
-use super::Layer;
+use super::{export_input_error, export_tensors, Layer};
 use crate::gemm::gemm;
+use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -246,6 +247,26 @@ impl<T: Float> Conv1d<T> {
 }
 
 impl<T: Float> Layer<T> for Conv1d<T> {
+    /// `Conv` over the steps, with PyTorch's `[out, in, k]` weight as
+    /// saved: the sequence transposed to `[F, T]` and back.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let c = self.config;
+        if input.shape != [c.steps, c.in_channels] || input.elem != graph.float() {
+            return Err(export_input_error("Conv1d", names, input));
+        }
+        export_tensors(self, graph, names)?;
+        let x = graph.transpose(names.path, input, &[0, 2, 1]);
+        let inputs = [x.name.as_str(), names.parameter(0)?, names.parameter(1)?];
+        let attrs = window_attrs(c.kernel_size, c.stride, c.padding);
+        let name = graph.node("Conv", &format!("{}.Conv", names.path), &inputs, attrs);
+        let y = Value {
+            name,
+            elem: x.elem,
+            shape: vec![c.out_channels, c.out_steps()],
+        };
+        Ok(graph.transpose(names.path, &y, &[0, 2, 1]))
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
@@ -462,6 +483,31 @@ impl Pool1d {
 }
 
 impl<T: Float> Layer<T> for Pool1d {
+    /// `MaxPool` or `AveragePool` (padding counted) over the steps, on
+    /// the sequence transposed to `[F, T]` and back.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        if input.shape != [self.steps, self.features] || input.elem != graph.float() {
+            return Err(export_input_error("Pool1d", names, input));
+        }
+        let x = graph.transpose(names.path, input, &[0, 2, 1]);
+        let mut attrs = window_attrs(self.kernel_size, self.stride, self.padding);
+        let op = match self.reduce {
+            Reduce::Max => "MaxPool",
+            Reduce::Mean => {
+                attrs.push(("count_include_pad", Attr::Int(1)));
+                "AveragePool"
+            }
+        };
+        let y = graph.apply(
+            op,
+            names.path,
+            &x,
+            attrs,
+            vec![self.features, self.out_steps()],
+        );
+        Ok(graph.transpose(names.path, &y, &[0, 2, 1]))
+    }
+
     #[inline]
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
@@ -512,6 +558,22 @@ impl GlobalPool1d {
 }
 
 impl<T: Float> Layer<T> for GlobalPool1d {
+    /// `ReduceMean` or `ReduceMax` over the steps: `[T, F]` to `[F]`.
+    fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
+        let &[steps, features] = input.shape.as_slice() else {
+            return Err(export_input_error("GlobalPool1d", names, input));
+        };
+        if steps != self.steps || input.elem != graph.float() {
+            return Err(export_input_error("GlobalPool1d", names, input));
+        }
+        let op = match self.reduce {
+            Reduce::Max => "ReduceMax",
+            Reduce::Mean => "ReduceMean",
+        };
+        let attrs = vec![("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))];
+        Ok(graph.apply(op, names.path, input, attrs, vec![features]))
+    }
+
     #[track_caller]
     fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>, _: bool) {
         Layer::<T>::infer(self, input, output);
@@ -616,4 +678,14 @@ mod tests {
             check_input_gradient(GlobalPool1d { reduce, steps: 7 }, x.clone(), 2);
         }
     }
+}
+
+/// ONNX's `kernel_shape`, `strides` and `pads` of a window over time.
+fn window_attrs(kernel: usize, stride: usize, padding: usize) -> Vec<(&'static str, Attr)> {
+    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
+    vec![
+        ("kernel_shape", ints(&[kernel])),
+        ("strides", ints(&[stride])),
+        ("pads", ints(&[padding, padding])),
+    ]
 }
