@@ -12,4 +12,5 @@ mod csv;
 mod csv_fuzz;
 mod io;
 mod io_fuzz;
+mod onnx;
 mod ship;

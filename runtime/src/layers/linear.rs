@@ -19,7 +19,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 
 use super::{export_input_error, export_tensors, Layer};
-use crate::onnx::{Attr, Graph, Names, Value};
+use crate::onnx::{Attr, ElemType, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{gemm::gemm, Float, Rng};
@@ -229,20 +229,45 @@ impl<T: Float> Layer<T> for Linear<T> {
         Linear::forward(self, input, output);
     }
 
-    /// `Gemm(x, weight, bias)` with `transB = 1`: the weight as saved,
-    /// `[out, in]`.
+    /// `Gemm(x, weight, bias)` with `transB = 1`, the weight as saved,
+    /// `[out, in]`. In an `f64` graph `MatMul(x, Transpose(weight))` then
+    /// `Add(bias)` instead, the same values: tract's `Gemm` takes `f32`
+    /// alone.
     fn export(&self, graph: &mut Graph, input: &Value, names: &Names<'_>) -> crate::Result<Value> {
         let (out, inp) = self.weight.dim();
         if input.shape != [inp] || input.elem != graph.float() {
             return Err(export_input_error("Linear", names, input));
         }
         export_tensors(self, graph, names)?;
-        let mut inputs = vec![input.name.as_str(), names.parameter(0)?];
-        if self.bias.is_some() {
-            inputs.push(names.parameter(1)?);
-        }
-        let hint = format!("{}.Gemm", names.path);
-        let name = graph.node("Gemm", &hint, &inputs, vec![("transB", Attr::Int(1))]);
+        let (path, weight) = (names.path, names.parameter(0)?);
+        let name = if graph.float() == ElemType::F32 {
+            let mut inputs = vec![input.name.as_str(), weight];
+            if self.bias.is_some() {
+                inputs.push(names.parameter(1)?);
+            }
+            graph.node(
+                "Gemm",
+                &format!("{path}.Gemm"),
+                &inputs,
+                vec![("transB", Attr::Int(1))],
+            )
+        } else {
+            let perm = vec![("perm", Attr::Ints(vec![1, 0]))];
+            let wt = graph.node("Transpose", &format!("{path}.Transpose"), &[weight], perm);
+            let product = graph.node(
+                "MatMul",
+                &format!("{path}.MatMul"),
+                &[&input.name, &wt],
+                Vec::new(),
+            );
+            match self.bias {
+                Some(_) => {
+                    let bias = names.parameter(1)?;
+                    graph.node("Add", &format!("{path}.Add"), &[&product, bias], Vec::new())
+                }
+                None => product,
+            }
+        };
         Ok(Value {
             name,
             elem: input.elem,
