@@ -242,7 +242,9 @@ const _: () = {
                 0usize,
                 false,
             )?;
-            let __v1 = __Layer::export(
+            let __v1 = __Layer::<
+                f32,
+            >::export(
                 &self.__l0,
                 __g,
                 &__v0,
@@ -253,7 +255,9 @@ const _: () = {
                 },
             )?;
             __g.expect(&__v1, &[64usize], "layer `0`")?;
-            let __v2 = __Layer::export(
+            let __v2 = __Layer::<
+                f32,
+            >::export(
                 &self.__l1,
                 __g,
                 &__v1,
@@ -264,7 +268,9 @@ const _: () = {
                 },
             )?;
             __g.expect(&__v2, &[64usize], "layer `1`")?;
-            let __v3 = __Layer::export(
+            let __v3 = __Layer::<
+                f32,
+            >::export(
                 &self.__l2,
                 __g,
                 &__v2,
@@ -275,7 +281,9 @@ const _: () = {
                 },
             )?;
             __g.expect(&__v3, &[64usize], "layer `2`")?;
-            let __v4 = __Layer::export(
+            let __v4 = __Layer::<
+                f32,
+            >::export(
                 &self.__l3,
                 __g,
                 &__v3,
@@ -286,7 +294,9 @@ const _: () = {
                 },
             )?;
             __g.expect(&__v4, &[64usize], "layer `3`")?;
-            let __v5 = __Layer::export(
+            let __v5 = __Layer::<
+                f32,
+            >::export(
                 &self.__l4,
                 __g,
                 &__v4,

@@ -771,6 +771,21 @@ pub(super) fn combine<T: Float>(part: [T; LANES]) -> T {
     ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))
 }
 
+/// ONNX's `kernel_shape`, `strides` and `pads` (begins, then ends) of a 2-D
+/// window.
+pub(super) fn window_attrs(
+    (kh, kw): (usize, usize),
+    (sh, sw): (usize, usize),
+    (ph, pw): (usize, usize),
+) -> Vec<(&'static str, Attr)> {
+    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
+    vec![
+        ("kernel_shape", ints(&[kh, kw])),
+        ("strides", ints(&[sh, sw])),
+        ("pads", ints(&[ph, pw, ph, pw])),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -855,19 +870,4 @@ mod tests {
     fn a_kernel_larger_than_the_image_is_rejected() {
         Conv2d::<f32>::new(Conv2dConfig::new(1, 1, (3, 3)), (2, 7), &mut Rng::new(0));
     }
-}
-
-/// ONNX's `kernel_shape`, `strides` and `pads` (begins, then ends) of a 2-D
-/// window.
-pub(super) fn window_attrs(
-    (kh, kw): (usize, usize),
-    (sh, sw): (usize, usize),
-    (ph, pw): (usize, usize),
-) -> Vec<(&'static str, Attr)> {
-    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
-    vec![
-        ("kernel_shape", ints(&[kh, kw])),
-        ("strides", ints(&[sh, sw])),
-        ("pads", ints(&[ph, pw, ph, pw])),
-    ]
 }

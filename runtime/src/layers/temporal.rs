@@ -606,6 +606,16 @@ impl<T: Float> Layer<T> for GlobalPool1d {
     }
 }
 
+/// ONNX's `kernel_shape`, `strides` and `pads` of a window over time.
+fn window_attrs(kernel: usize, stride: usize, padding: usize) -> Vec<(&'static str, Attr)> {
+    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
+    vec![
+        ("kernel_shape", ints(&[kernel])),
+        ("strides", ints(&[stride])),
+        ("pads", ints(&[padding, padding])),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -678,14 +688,4 @@ mod tests {
             check_input_gradient(GlobalPool1d { reduce, steps: 7 }, x.clone(), 2);
         }
     }
-}
-
-/// ONNX's `kernel_shape`, `strides` and `pads` of a window over time.
-fn window_attrs(kernel: usize, stride: usize, padding: usize) -> Vec<(&'static str, Attr)> {
-    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
-    vec![
-        ("kernel_shape", ints(&[kernel])),
-        ("strides", ints(&[stride])),
-        ("pads", ints(&[padding, padding])),
-    ]
 }
