@@ -86,6 +86,12 @@
 //!         r.run(&self.l0, 64); r.run(&self.l1, 64); r.run(&self.l2, 1);  // Layer::infer
 //!         r.finish()
 //!     }
+//!     fn export_onnx(&self, g: &mut OnnxGraph, probabilities: bool) -> Result<OnnxValue> {
+//!         let v0 = onnx_input(g, &self.prep, "input", &[10], 0, false)?;  // + the scaler's Sub, Div
+//!         let v1 = Layer::export(&self.l0, g, &v0, &names(["0.weight", "0.bias"]))?;  // Gemm
+//!         g.expect(&v1, &[64], "layer `0`")?;  // the declared shape, or an error
+//!         ...                                 // io::save_onnx writes the graph
+//!     }
 //!     fn optimizer(&self) -> &SGD<f32> { &self.optim }  // learning_rate & co. are provided
 //!     // compute_loss, zero_grad, set_training, visit_parameters, summary, ...
 //! }
