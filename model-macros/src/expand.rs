@@ -802,7 +802,8 @@ impl<'a> Gen<'a> {
                 Op::Join { kind, srcs, dst } => {
                     let d = v(*dst);
                     let srcs = srcs.iter().map(|&s| v(s));
-                    let hint = format!("join{dst}");
+                    // Dotted, as no input name (an identifier) is.
+                    let hint = format!("join.{dst}");
                     let method = match kind {
                         JoinKind::Add => quote!(add),
                         JoinKind::Concat => quote!(concat),

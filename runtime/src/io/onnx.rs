@@ -97,7 +97,8 @@ pub fn save_onnx_with<M: Model>(
 ///   metadata under [`PREPROCESSING_KEY`], as JSON (see the
 ///   [module docs](crate::io)).
 /// - **Output**: `output`, `[batch, OUTPUTS]` (`predict`'s values), or
-///   `probabilities` ([`OnnxOptions::probabilities`]).
+///   `probabilities` ([`OnnxOptions::probabilities`]); `output.1` (or
+///   `probabilities.1`) if an input has that name.
 /// - **Initializers**: each parameter and buffer under the name and shape
 ///   the safetensors file gives it (`0.weight`, `1.running_mean`); a
 ///   recurrent layer's tensors, which ONNX orders otherwise, under
@@ -126,7 +127,7 @@ pub fn onnx_to_bytes<M: Model>(model: &M, options: &OnnxOptions) -> Result<Vec<u
     } else {
         "output"
     };
-    graph.output(&output, name)?;
+    graph.output(&output, name);
     let summary = model.summary();
     let doc = summary.to_string();
     let mut metadata = Vec::new();

@@ -14,6 +14,10 @@
 //! adds its tensors as initializers (under the names it is given, those of
 //! the safetensors file) and its nodes, and returns its output value.
 //! Names are unique in a graph: [`Graph::fresh`] makes one from a hint.
+//! Inside a layer's nodes a value may be laid out otherwise (a recurrent
+//! layer's run time first); the value a layer returns follows the layout
+//! above, which the code `model!` generates checks against the declared
+//! shape ([`Graph::expect`]).
 //!
 //! ```
 //! # use macrograd_runtime as macrograd;
@@ -161,6 +165,15 @@ impl Names<'_> {
     }
 }
 
+/// How [`Graph::tensor`] names an initializer.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    /// This name, which must be free.
+    Exact(&'a str),
+    /// A fresh name from this hint.
+    Fresh(&'a str),
+}
+
 /// An ONNX graph being built: nodes in the order they run, initializers,
 /// inputs and outputs. See the [module docs](self).
 #[derive(Debug)]
@@ -233,28 +246,21 @@ impl Graph {
         })
     }
 
-    /// Makes `value` the graph output `name`: the node that writes `value`
-    /// writes `name` instead when `value` is a node's output that nothing
-    /// read yet, else an `Identity` node copies it.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Export`] if the name is taken by another tensor.
-    pub fn output(&mut self, value: &Value, name: &str) -> Result<()> {
-        let renamed = value.name != name
-            && !self.names.contains(name)
-            && !self.nodes.iter().any(|n| n.input.contains(&value.name))
+    /// Makes `value` the graph output `name` (or, if a tensor has that
+    /// name already, an input named so, `name.1`); returns the name. The
+    /// node that writes `value` writes the output instead when nothing
+    /// has read `value` yet, else an `Identity` node copies it.
+    pub fn output(&mut self, value: &Value, name: &str) -> String {
+        let name = self.fresh(name);
+        let renamed = !self.nodes.iter().any(|n| n.input.contains(&value.name))
             && self
                 .nodes
                 .last()
                 .is_some_and(|n| n.output.len() == 1 && n.output[0] == value.name);
         if renamed {
             let node = self.nodes.last_mut().expect("checked above");
-            node.output[0] = name.to_string();
-            node.name = name.to_string();
-            self.names.insert(name.to_string());
-        } else if value.name != name {
-            let name = self.claim(name)?;
+            node.output[0] = name.clone();
+        } else {
             self.push_node(
                 "Identity",
                 &name,
@@ -264,8 +270,8 @@ impl Graph {
             );
         }
         self.outputs
-            .push(value_info(name, value.elem, &value.shape));
-        Ok(())
+            .push(value_info(&name, value.elem, &value.shape));
+        name
     }
 
     /// Adds an initializer `name` of the graph's float type, `shape`, from
@@ -281,17 +287,9 @@ impl Graph {
         shape: &[usize],
         values: impl IntoIterator<Item = T>,
     ) -> Result<String> {
-        let float = self.float;
-        let mut raw = Vec::new();
-        let mut count = 0usize;
-        for v in values {
-            count += 1;
-            match float {
-                ElemType::F64 => raw.extend_from_slice(&v.to_f64().to_le_bytes()),
-                _ => raw.extend_from_slice(&(v.to_f64() as f32).to_le_bytes()),
-            }
-        }
-        self.tensor(name, float, shape, count, raw)
+        let raw = self.encode(values);
+        let count = raw.len() / if self.float == ElemType::F64 { 8 } else { 4 };
+        self.tensor(Name::Exact(name), self.float, shape, count, raw)
     }
 
     /// A constant of the graph's float type filled with `value`, shape
@@ -301,10 +299,9 @@ impl Graph {
     ///
     /// As [`Graph::weights`].
     pub fn scalar(&mut self, hint: &str, shape: &[usize], value: f64) -> Result<String> {
-        let name = self.fresh(hint);
-        self.names.remove(&name);
         let n = shape.iter().product();
-        self.weights(&name, shape, std::iter::repeat_n(value, n))
+        let raw = self.encode(std::iter::repeat_n(value, n));
+        self.tensor(Name::Fresh(hint), self.float, shape, n, raw)
     }
 
     /// An `int64` initializer named from `hint` (shapes for `Reshape`,
@@ -314,24 +311,39 @@ impl Graph {
     ///
     /// As [`Graph::weights`].
     pub fn ints(&mut self, hint: &str, shape: &[usize], values: &[i64]) -> Result<String> {
-        let name = self.fresh(hint);
-        self.names.remove(&name);
         let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.tensor(&name, ElemType::I64, shape, values.len(), raw)
+        self.tensor(Name::Fresh(hint), ElemType::I64, shape, values.len(), raw)
     }
 
+    /// `values` in the graph's float type, little-endian, and their count.
+    fn encode<T: Float>(&self, values: impl IntoIterator<Item = T>) -> Vec<u8> {
+        let mut raw = Vec::new();
+        for v in values {
+            match self.float {
+                ElemType::F64 => raw.extend_from_slice(&v.to_f64().to_le_bytes()),
+                _ => raw.extend_from_slice(&(v.to_f64() as f32).to_le_bytes()),
+            }
+        }
+        raw
+    }
+
+    /// Adds an initializer of `count` values, `raw` in `elem`: named
+    /// exactly (an error if taken) or from a hint.
     fn tensor(
         &mut self,
-        name: &str,
+        name: Name<'_>,
         elem: ElemType,
         shape: &[usize],
         count: usize,
         raw: Vec<u8>,
     ) -> Result<String> {
+        let text = match name {
+            Name::Exact(n) | Name::Fresh(n) => n,
+        };
         if count != shape.iter().product::<usize>() {
             return Err(Error::Export {
                 message: format!(
-                    "tensor `{name}` has {count} values, but its shape {shape:?} holds {}",
+                    "tensor `{text}` has {count} values, but its shape {shape:?} holds {}",
                     shape.iter().product::<usize>()
                 ),
             });
@@ -340,12 +352,15 @@ impl Graph {
         if self.bytes > PROTOBUF_LIMIT {
             return Err(Error::Export {
                 message: format!(
-                    "the weights pass 2 GiB at `{name}`, the largest file protobuf encodes \
+                    "the weights pass 2 GiB at `{text}`, the largest file protobuf encodes \
                      (ONNX's external data is not written)"
                 ),
             });
         }
-        let name = self.claim(name)?;
+        let name = match name {
+            Name::Exact(n) => self.claim(n)?,
+            Name::Fresh(hint) => self.fresh(hint),
+        };
         self.initializers.push(TensorProto {
             dims: shape.iter().map(|&d| d as i64).collect(),
             data_type: elem.data_type(),
@@ -679,7 +694,7 @@ mod tests {
         let a = g.apply("Relu", "0", &x, Vec::new(), vec![2]);
         let b = g.apply("Relu", "0", &a, Vec::new(), vec![2]);
         assert_eq!((a.name.as_str(), b.name.as_str()), ("0.Relu", "0.Relu.1"));
-        g.output(&b, "output").unwrap();
+        assert_eq!(g.output(&b, "output"), "output");
         assert_eq!(g.nodes.last().unwrap().output, ["output"]);
         assert!(g.input("output", ElemType::F32, &[1]).is_err());
     }
@@ -688,9 +703,13 @@ mod tests {
     fn an_output_read_elsewhere_is_copied() {
         let mut g = Graph::new(ElemType::F64);
         let x = g.input("input", ElemType::F64, &[2]).unwrap();
-        g.output(&x, "output").unwrap();
+        g.input("output", ElemType::F64, &[2]).unwrap();
+        assert_eq!(g.output(&x, "output"), "output.1");
         assert_eq!(g.nodes[0].op_type, "Identity");
-        assert_eq!(g.nodes[0].input, ["input"]);
+        assert_eq!(
+            (g.nodes[0].input.as_slice(), g.nodes[0].output.as_slice()),
+            (&["input".to_string()][..], &["output.1".to_string()][..])
+        );
     }
 
     #[test]
