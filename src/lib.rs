@@ -111,9 +111,9 @@
 #![warn(missing_docs)]
 
 pub use macrograd_runtime::{
-    clip, data, datasets, gemm, history, io, layers, loss, metrics, model, model::Model, ndarray,
-    onnx, optim, pass, schedule, set_threads, target, threads, train, Buffer, Error, Float, Result,
-    Rng, StateError, StateProblem, StepState,
+    clip, data, datasets, distributed, gemm, history, io, layers, loss, metrics, model,
+    model::Model, ndarray, onnx, optim, pass, schedule, set_threads, target, threads, train,
+    Buffer, Error, Float, Result, Rng, StateError, StateProblem, StepState,
 };
 
 /// Declares a model: its layers, loss and optimizer, checked while the

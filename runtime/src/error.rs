@@ -168,6 +168,15 @@ pub enum Error {
         /// What cannot be exported, naming the layer.
         message: String,
     },
+    /// A process of a distributed run failed, and every process stops
+    /// with its error (see [`distributed`](crate::distributed)).
+    #[error("process {rank} of the distributed run failed: {message}")]
+    Distributed {
+        /// The failing process's rank.
+        rank: usize,
+        /// Its error.
+        message: String,
+    },
     /// Drawing a plot or encoding its image failed.
     #[error("{path}: cannot draw the plot: {message}")]
     Plot {

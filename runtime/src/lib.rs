@@ -57,6 +57,7 @@ mod simd;
 // Floor 2.
 pub mod gemm;
 // Floor 3.
+pub mod distributed;
 mod float;
 mod gather;
 mod rng;

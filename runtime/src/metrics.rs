@@ -178,6 +178,29 @@ pub struct Scores {
 }
 
 impl Scores {
+    /// Sums every process's counts, in rank order, on every process.
+    pub(crate) fn reduce(&mut self, world: &dyn crate::distributed::Collective) {
+        let mut all = [
+            self.correct,
+            self.judged,
+            self.elements,
+            self.abs_error,
+            self.sq_error,
+            self.target_sum,
+            self.target_sq_sum,
+        ];
+        crate::distributed::sum_f64(world, &mut all);
+        [
+            self.correct,
+            self.judged,
+            self.elements,
+            self.abs_error,
+            self.sq_error,
+            self.target_sum,
+            self.target_sq_sum,
+        ] = all;
+    }
+
     /// The value of `metric`, or `None` if nothing it needs was counted.
     pub fn get(&self, metric: Metric) -> Option<f64> {
         match metric {

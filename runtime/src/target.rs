@@ -71,6 +71,10 @@ pub trait Target<T: Float>: Sized + 'static {
     /// naming the first sample whose class index is not below `outputs`.
     fn check(data: &Self::Data, outputs: usize) -> Result<(), crate::Error>;
 
+    /// Feeds every target's bits to `hasher`, in order: how the processes
+    /// of a distributed run check that they hold the same data.
+    fn digest(data: &Self::Data, hasher: &mut crc32fast::Hasher);
+
     /// The targets of this kind that class `labels` stand for, for a model
     /// of `task` with `outputs` outputs: the labels themselves for
     /// [`Classes`]; for [`Rows`], a one-output BCE model's targets 0.0 and
@@ -109,6 +113,12 @@ pub trait Target<T: Float>: Sized + 'static {
 
 impl<T: Float> Target<T> for Rows {
     type Batch<'a> = ArrayView2<'a, T>;
+    fn digest(data: &Self::Data, hasher: &mut crc32fast::Hasher) {
+        for v in data.iter() {
+            hasher.update(&Float::to_f64(*v).to_le_bytes());
+        }
+    }
+
     type Data = Array2<T>;
 
     fn len(data: &Array2<T>) -> usize {
@@ -194,6 +204,12 @@ impl<T: Float> Target<T> for Rows {
 
 impl<T: Float> Target<T> for Classes {
     type Batch<'a> = &'a [usize];
+    fn digest(data: &Self::Data, hasher: &mut crc32fast::Hasher) {
+        for &label in data {
+            hasher.update(&(label as u64).to_le_bytes());
+        }
+    }
+
     type Data = Vec<usize>;
 
     fn len(data: &Vec<usize>) -> usize {

@@ -7,6 +7,7 @@ pub mod files;
 pub mod finite_diff;
 pub mod images;
 pub mod onnx;
+pub mod threads;
 
 /// Asserts `|a - b| <= tol` elementwise, naming the index, for anything
 /// whose `.iter()` gives `&f64`: arrays (`[x]` for a scalar), slices,

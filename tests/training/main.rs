@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod distributed;
 mod fit;
 mod golden;
 mod model;

@@ -10,9 +10,10 @@ use super::callback::Control;
 use super::checks::apply;
 use super::early_stopping::Mode;
 use super::epoch::Totals;
-use super::evaluate::evaluate_scores;
+use super::evaluate::{evaluate_scores, evaluate_shard};
 use super::output::epoch_line;
 use super::run::{Loop, Run};
+use crate::distributed;
 use crate::history::{EpochLog, History, Monitor, StopReason};
 use crate::io::{save_checkpoint, CheckpointInfo};
 use crate::metrics::{Metric, Scores};
@@ -41,7 +42,11 @@ impl<'f, M: Model> Loop<'f, M> {
                 // Validation fills the model's input buffer with its own
                 // rows: the training batch must be gathered again.
                 run.gathered = false;
-                let (loss, s) = evaluate_scores(model, v, run.batch_size, !self.metrics.is_empty());
+                let wanted = !self.metrics.is_empty();
+                let (loss, s) = match run.world {
+                    Some(world) => evaluate_shard(model, v, run.batch_size, wanted, world),
+                    None => evaluate_scores(model, v, run.batch_size, wanted),
+                };
                 (Some(loss), self.values(&s))
             }
             None => (None, Vec::new()),
@@ -78,16 +83,38 @@ impl<'f, M: Model> Loop<'f, M> {
         for f in &mut self.fit.on_epoch_end {
             callback_stop |= f(&log) == Control::Stop;
         }
+        if let Some(world) = run.world {
+            callback_stop = distributed::any(world, callback_stop);
+        }
         let improved_for_checkpoint = self.improved_for_checkpoint(&log, validation.is_some());
         run.history.epochs.push(log);
+        // Checkpoints come from rank 0; the others learn whether it could
+        // write them.
+        let writes = run.world.is_none_or(|w| w.rank() == 0);
         if let Some((every, path)) = &self.fit.checkpoint_every {
             if epoch.is_multiple_of(*every) {
-                self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)?;
+                let saved = if writes {
+                    self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)
+                } else {
+                    Ok(())
+                };
+                match run.world {
+                    Some(world) => distributed::agree(world, saved)?,
+                    None => saved?,
+                }
             }
         }
         if improved_for_checkpoint {
             if let Some(path) = &self.fit.checkpoint_best {
-                self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)?;
+                let saved = if writes {
+                    self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)
+                } else {
+                    Ok(())
+                };
+                match run.world {
+                    Some(world) => distributed::agree(world, saved)?,
+                    None => saved?,
+                }
             }
         }
         if let Some(reason) = stop {

@@ -7,7 +7,9 @@ use super::checks::apply;
 use super::clip::{clip_grad_norm, clip_grad_value};
 use super::fit::Clip;
 use super::output::Output;
+use super::run::Exchange;
 use super::run::{Loop, Run};
+use crate::distributed::{self, Collective};
 use crate::gather::gather_rows;
 use crate::history::StopReason;
 use crate::metrics::Scores;
@@ -56,6 +58,15 @@ impl<'f, M: Model> Loop<'f, M> {
             // The rate this batch's update uses (a per-update schedule
             // moves it on after the step).
             let lr = model.learning_rate();
+            // A distributed run's process takes its shard of the batch.
+            let whole = batch;
+            let batch = match run.world {
+                Some(world) => {
+                    let (start, end) = distributed::shard(whole.len(), world.rank(), world.size());
+                    &whole[start..end]
+                }
+                None => whole,
+            };
             if !run.gathered {
                 gather_rows(inputs, batch, model.input_buffer(batch.len()));
                 <M::Target as Target<M::Elem>>::gather(
@@ -75,7 +86,13 @@ impl<'f, M: Model> Loop<'f, M> {
             if run.track_scores {
                 <M::Target as Target<M::Elem>>::score(out, view, M::TASK, &mut scores);
             }
-            let loss = model.compute_loss(view, true).to_f64();
+            let mut loss = model.compute_loss(view, true).to_f64();
+            if let Some(world) = run.world {
+                // The batch's loss: every shard's, weighed by its samples.
+                let mut sum = [loss * batch.len() as f64];
+                distributed::reduce_sum(world, &mut sum, &mut run.exchange.scratch);
+                loss = sum[0] / whole.len() as f64;
+            }
             if !loss.is_finite() && self.fit.stop_on_non_finite {
                 if let Some(bar) = bar {
                     bar.abandon();
@@ -91,6 +108,10 @@ impl<'f, M: Model> Loop<'f, M> {
                 model.zero_grad();
             }
             model.backward();
+            if let Some(world) = run.world {
+                let share = batch.len() as f64 / whole.len() as f64;
+                reduce_gradients(model, world, &mut run.exchange, share);
+            }
             in_group += 1;
             let last = b + 1 == iterations;
             if in_group == k || last {
@@ -105,6 +126,9 @@ impl<'f, M: Model> Loop<'f, M> {
                     None => {}
                 }
                 model.step();
+                if let Some(world) = run.world {
+                    share_buffers(model, world, &mut run.exchange);
+                }
                 in_group = 0;
                 if run.per_iteration {
                     if let Some((s, _)) = &mut run.schedule {
@@ -113,8 +137,8 @@ impl<'f, M: Model> Loop<'f, M> {
                     }
                 }
             }
-            loss_sum += loss * batch.len() as f64;
-            seen += batch.len();
+            loss_sum += loss * whole.len() as f64;
+            seen += whole.len();
             if let Some(bar) = &bar {
                 if let Output::Bar { loss: shared, .. } = &self.output {
                     shared.set(loss_sum / seen as f64);
@@ -132,6 +156,9 @@ impl<'f, M: Model> Loop<'f, M> {
                 for f in &mut self.fit.on_batch_end {
                     stop |= f(&log) == Control::Stop;
                 }
+                if let Some(world) = run.world {
+                    stop = distributed::any(world, stop);
+                }
                 if stop {
                     if let Some(bar) = bar {
                         bar.finish_and_clear();
@@ -143,6 +170,9 @@ impl<'f, M: Model> Loop<'f, M> {
         }
         if let Some(bar) = bar {
             bar.finish_and_clear();
+        }
+        if let Some(world) = run.world {
+            scores.reduce(world);
         }
         Ok(Some(Totals {
             loss_sum,
@@ -170,5 +200,61 @@ fn scale_grads<M: Model>(model: &mut M, factor: f64) {
     model.visit_parameters_mut(&mut |p| {
         let mut g = p.grad;
         g.mapv_inplace(|v| v * f);
+    });
+}
+
+/// Replaces every process's gradients by their sum over the processes,
+/// each first weighed by its shard's `share` of the batch: the gradient of
+/// the batch's mean loss, the same bits on every process.
+fn reduce_gradients<M: Model>(
+    model: &mut M,
+    world: &dyn Collective,
+    exchange: &mut Exchange<M::Elem>,
+    share: f64,
+) {
+    let w = M::Elem::of(share);
+    let values = &mut exchange.values;
+    values.clear();
+    model.visit_parameters(&mut |p| {
+        if let Some(g) = p.grad {
+            values.extend(g.iter().map(|&v| v * w));
+        }
+    });
+    distributed::reduce_sum(world, values, &mut exchange.scratch);
+    let mut next = values.iter();
+    model.visit_parameters_mut(&mut |mut p| {
+        for (g, &v) in p.grad.iter_mut().zip(&mut next) {
+            *g = v;
+        }
+    });
+}
+
+/// Gives every process rank 0's buffers (batch norm's running
+/// statistics), as DDP's `broadcast_buffers` does.
+fn share_buffers<M: Model>(
+    model: &mut M,
+    world: &dyn Collective,
+    exchange: &mut Exchange<M::Elem>,
+) {
+    let bytes = &mut exchange.bytes;
+    bytes.clear();
+    model.visit_buffers(&mut |b| {
+        if let crate::model::BufferValue::Float(v) = b.value {
+            for &x in v.iter() {
+                bytes.extend_from_slice(&x.to_f64().to_le_bytes());
+            }
+        }
+    });
+    if bytes.is_empty() {
+        return;
+    }
+    world.broadcast(0, bytes);
+    let mut next = bytes.chunks_exact(8);
+    model.visit_buffers_mut(&mut |b| {
+        if let crate::model::BufferValueMut::Float(mut v) = b.value {
+            for (x, c) in v.iter_mut().zip(&mut next) {
+                *x = M::Elem::of(f64::from_le_bytes(c.try_into().expect("8 bytes")));
+            }
+        }
     });
 }

@@ -3,6 +3,7 @@
 
 use super::checks::check_data;
 use crate::data::Dataset;
+use crate::distributed::{self, Collective};
 use crate::gather::gather_rows;
 use crate::metrics::{Metric, Scores};
 use crate::model::Model;
@@ -17,14 +18,45 @@ pub(super) fn evaluate_scores<M: Model>(
     batch_size: usize,
     scores_wanted: bool,
 ) -> (f64, Scores) {
+    let (sum, scores) = evaluate_range(model, data, 0..data.len(), batch_size, scores_wanted);
+    (sum / data.len() as f64, scores)
+}
+
+/// [`evaluate_scores`] in a distributed run: each process evaluates its
+/// share of the samples (contiguous, as [`distributed::shard`] cuts a
+/// batch), and the sums are reduced in rank order.
+pub(super) fn evaluate_shard<M: Model>(
+    model: &mut M,
+    data: &Dataset<M::Elem, M::Target>,
+    batch_size: usize,
+    scores_wanted: bool,
+    world: &dyn Collective,
+) -> (f64, Scores) {
+    let (start, end) = distributed::shard(data.len(), world.rank(), world.size());
+    let (sum, mut scores) = evaluate_range(model, data, start..end, batch_size, scores_wanted);
+    let mut total = [sum];
+    distributed::sum_f64(world, &mut total);
+    scores.reduce(world);
+    (total[0] / data.len() as f64, scores)
+}
+
+/// The summed loss (each batch's mean times its samples) and the metric
+/// sums over the samples `range` of `data`, in evaluation mode.
+fn evaluate_range<M: Model>(
+    model: &mut M,
+    data: &Dataset<M::Elem, M::Target>,
+    range: std::ops::Range<usize>,
+    batch_size: usize,
+    scores_wanted: bool,
+) -> (f64, Scores) {
     let inputs = data.inputs();
     let mut targets = <M::Target as Target<M::Elem>>::Data::default();
     let mut scores = Scores::default();
     model.set_training(false);
     let mut sum = 0.0;
-    let n = data.len();
-    let mut start = 0;
-    let mut batch: Vec<usize> = Vec::with_capacity(batch_size.min(n));
+    let n = range.end;
+    let mut start = range.start;
+    let mut batch: Vec<usize> = Vec::with_capacity(batch_size.min(n - start));
     while start < n {
         let end = (start + batch_size).min(n);
         batch.clear();
@@ -41,7 +73,7 @@ pub(super) fn evaluate_scores<M: Model>(
         start = end;
     }
     model.set_training(true);
-    (sum / n as f64, scores)
+    (sum, scores)
 }
 
 /// The batch size of [`Train::evaluate`](super::Train::evaluate): 32

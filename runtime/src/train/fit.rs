@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use super::callback::{BatchLog, Control};
 use super::early_stopping::EarlyStopping;
 use crate::data::Dataset;
+use crate::distributed::Collective;
 use crate::history::EpochLog;
 use crate::metrics::Metric;
 use crate::schedule::{Interval, Scheduler};
@@ -67,6 +68,7 @@ pub struct Fit<'a> {
     pub(super) checkpoint_every: Option<(usize, PathBuf)>,
     pub(super) checkpoint_best: Option<PathBuf>,
     pub(super) resume: Option<PathBuf>,
+    pub(super) distributed: Option<&'a dyn Collective>,
 }
 
 impl fmt::Debug for Fit<'_> {
@@ -89,6 +91,10 @@ impl fmt::Debug for Fit<'_> {
             )
             .field("clip", &self.clip)
             .field("accumulate", &self.accumulate)
+            .field(
+                "distributed",
+                &self.distributed.map(|w| (w.rank(), w.size())),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -122,6 +128,7 @@ impl<'a> Fit<'a> {
             checkpoint_every: None,
             checkpoint_best: None,
             resume: None,
+            distributed: None,
         }
     }
 
@@ -150,6 +157,18 @@ impl<'a> Fit<'a> {
     /// (default `false`: keep it, as PyTorch's `DataLoader`).
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
+        self
+    }
+
+    /// Trains across the processes of `world` (data-parallel: each global
+    /// batch of `batch_size` samples split among them, gradients summed
+    /// in a fixed order, the same update on every process); output,
+    /// progress and checkpoints from rank 0. Every process calls `fit` with
+    /// the same data and settings. See [`distributed`](crate::distributed)
+    /// for what is guaranteed, and [`Mpi`](crate::distributed) (feature
+    /// `mpi`) for `mpiexec`.
+    pub fn distributed(mut self, world: &'a dyn Collective) -> Self {
+        self.distributed = Some(world);
         self
     }
 

@@ -14,6 +14,7 @@ use super::end::restore;
 use super::fit::{Fit, Validation};
 use super::output::{arithmetic, Output, SharedLoss};
 use crate::data::Dataset;
+use crate::distributed;
 use crate::history::{History, Monitor, StopReason};
 use crate::metrics::Metric;
 use crate::model::Model;
@@ -58,13 +59,57 @@ pub(super) struct Run<'d, 'f, M: Model> {
     /// Whether the model's input buffer (and `targets`) hold the batch.
     pub(super) gathered: bool,
     pub(super) history: History,
+    /// The processes of a distributed run (more than one), and the
+    /// buffers of its exchanges.
+    pub(super) world: Option<&'f dyn distributed::Collective>,
+    pub(super) exchange: Exchange<M::Elem>,
+}
+
+/// The reusable buffers of a distributed run's exchanges: the gradients
+/// (or buffers) laid end to end, and the reduction's own.
+pub(super) struct Exchange<T> {
+    pub(super) values: Vec<T>,
+    pub(super) bytes: Vec<u8>,
+    pub(super) scratch: distributed::Scratch,
+}
+
+impl<T> Default for Exchange<T> {
+    fn default() -> Self {
+        Exchange {
+            values: Vec::new(),
+            bytes: Vec::new(),
+            scratch: distributed::Scratch::default(),
+        }
+    }
 }
 
 impl<'f, M: Model> Loop<'f, M> {
     pub(super) fn run(
         model: &mut M,
         data: &Dataset<M::Elem, M::Target>,
+        fit: Fit<'f>,
+    ) -> Result<History> {
+        let Some(world) = fit.distributed.filter(|w| w.size() > 1) else {
+            return Self::prepare_and_train(model, data, fit, &mut false);
+        };
+        // Every process checks the same things; one that fails before
+        // training tells the others, which would wait for it otherwise.
+        distributed::agree(world, same_data(world, data))?;
+        let mut agreed = false;
+        let result = Self::prepare_and_train(model, data, fit, &mut agreed);
+        match result {
+            Err(e) if !agreed => distributed::agree(world, Err(e)),
+            other => other,
+        }
+    }
+
+    /// The checks before the first batch, then the run; `agreed` is set
+    /// once every process of a distributed run passed the checks.
+    fn prepare_and_train(
+        model: &mut M,
+        data: &Dataset<M::Elem, M::Target>,
         mut fit: Fit<'f>,
+        agreed: &mut bool,
     ) -> Result<History> {
         check_data(model, data)?;
         // The names of the data's text categories go with the model (and
@@ -104,6 +149,9 @@ impl<'f, M: Model> Loop<'f, M> {
             };
         fit.validate(train.len())?;
         check_batch_statistics::<M>(&fit, train.len())?;
+        if let Some(world) = fit.distributed.filter(|w| w.size() > 1) {
+            check_shards(&fit, train.len(), world.size())?;
+        }
         let metrics = fit
             .metrics
             .clone()
@@ -129,7 +177,7 @@ impl<'f, M: Model> Loop<'f, M> {
             (None, Some(m)) if m.higher_is_better() => Mode::Max,
             _ => Mode::Min,
         };
-        let output = if fit.quiet {
+        let output = if fit.quiet || fit.distributed.is_some_and(|w| w.rank() != 0) {
             Output::Quiet
         } else if let Some(log) = fit.log.take() {
             Output::Lines(log)
@@ -171,6 +219,12 @@ impl<'f, M: Model> Loop<'f, M> {
             best_saved: None,
             output,
         };
+        if let Some(world) = state.fit.distributed.filter(|w| w.size() > 1) {
+            let all = distributed::agree(world, Ok(()));
+            *agreed = true;
+            all?;
+        }
+        *agreed = true;
         state.train(model, train, validation)
     }
 
@@ -215,6 +269,8 @@ impl<'f, M: Model> Loop<'f, M> {
                 stop: StopReason::MaxEpochs { epochs },
                 best_epoch: None,
             },
+            world: self.fit.distributed.filter(|w| w.size() > 1),
+            exchange: Exchange::default(),
         };
         model.set_training(true);
         run.schedule = self.fit.schedule.take();
@@ -222,7 +278,11 @@ impl<'f, M: Model> Loop<'f, M> {
             Some((s, interval)) => interval.unwrap_or_else(|| s.interval()) == Interval::Iteration,
             None => false,
         };
-        let first = self.resume_or_start(model, &mut run)?;
+        let first = self.resume_or_start(model, &mut run);
+        let first = match self.fit.distributed.filter(|w| w.size() > 1) {
+            Some(world) => distributed::agree(world, first)?,
+            None => first?,
+        };
         for epoch in first..=epochs {
             let start = Instant::now();
             let lr = model.learning_rate();
@@ -243,5 +303,78 @@ impl<'f, M: Model> Loop<'f, M> {
         model.set_training(true);
         self.output.line(|| history.stop.to_string());
         Ok(history)
+    }
+}
+
+/// The settings a distributed run of `samples` training samples on
+/// `processes` processes cannot work with: a batch (the last one too)
+/// with fewer samples than processes, gradient accumulation.
+fn check_shards(fit: &Fit<'_>, samples: usize, processes: usize) -> Result<()> {
+    let invalid = |name, message| Err(Error::InvalidSetting { name, message });
+    if fit.accumulate > 1 {
+        return invalid(
+            "accumulate",
+            format!(
+                "gradient accumulation ({} batches) is not available across processes: the \
+                 processes already split each batch; use a batch size {} times larger",
+                fit.accumulate, fit.accumulate
+            ),
+        );
+    }
+    let batch = fit.batch_size.min(samples);
+    if batch < processes {
+        return invalid(
+            "batch_size",
+            format!(
+                "a batch of {batch} samples cannot be split among {processes} processes: \
+                 use at least {processes} samples per batch"
+            ),
+        );
+    }
+    let tail = samples % batch;
+    if !fit.drop_last && tail != 0 && tail < processes {
+        return invalid(
+            "batch_size",
+            format!(
+                "the last batch of each epoch holds {tail} of the {samples} samples, fewer \
+                 than the {processes} processes: use drop_last(true) or another batch size"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Checks that every process holds the same training data (its length
+/// and a checksum of its inputs and targets).
+fn same_data<T: Float, K: Target<T>>(
+    world: &dyn distributed::Collective,
+    data: &Dataset<T, K>,
+) -> Result<()> {
+    let mut hasher = crc32fast::Hasher::new();
+    for v in data.inputs().iter() {
+        hasher.update(&Float::to_f64(*v).to_le_bytes());
+    }
+    K::digest(data.targets(), &mut hasher);
+    let mut mine = (data.len() as u64).to_le_bytes().to_vec();
+    mine.extend_from_slice(&hasher.finalize().to_le_bytes());
+    let all = distributed::gather_bytes(world, &mine);
+    match all.iter().position(|theirs| *theirs != all[0]) {
+        None => Ok(()),
+        Some(rank) => {
+            let describe = |bytes: &[u8]| {
+                let len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+                let crc = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+                format!("{len} samples, checksum {crc:08x}")
+            };
+            Err(Error::InvalidSetting {
+                name: "distributed",
+                message: format!(
+                    "the processes hold different training data: process 0 has {}, process \
+                     {rank} has {}; every process must call fit with the same data",
+                    describe(&all[0]),
+                    describe(&all[rank])
+                ),
+            })
+        }
     }
 }
