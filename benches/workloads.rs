@@ -242,14 +242,29 @@ fn run_generated<M: Model<Elem = f32>>(
     spec: &Spec,
     w: u64,
 ) -> Run {
+    run_generated_on(make, data, spec, w, None)
+}
+
+/// [`run_generated`], on the processes of `world` when given.
+fn run_generated_on<M: Model<Elem = f32>>(
+    make: impl Fn() -> M,
+    data: &Dataset<f32, M::Target>,
+    spec: &Spec,
+    w: u64,
+    world: Option<&dyn macrograd::distributed::Collective>,
+) -> Run {
     let fit = || {
-        Fit::epochs(spec.epochs)
+        let fit = Fit::epochs(spec.epochs)
             .batch_size(spec.batch)
             .shuffle(spec.shuffle)
             .seed(3000 + w)
             // The workloads report no metric (WORKLOADS.md §5).
             .metrics(&[])
-            .quiet()
+            .quiet();
+        match world {
+            Some(world) => fit.distributed(world),
+            None => fit,
+        }
     };
     // Warm-up: the whole run once on a throw-away model, dropped before the
     // timed model is built, exactly as every hand-written run follows a
@@ -685,6 +700,10 @@ fn main() {
     if !list.is_empty() {
         wanted = list.split(',').map(str::trim).collect();
     }
+    if args.iter().any(|a| a == "--distributed") {
+        distributed(threads, &wanted);
+        return;
+    }
     if repeats > 1 {
         repeat(threads, &wanted, repeats);
         return;
@@ -821,4 +840,76 @@ fn repeat(threads: usize, wanted: &[&str], repeats: usize) {
             same[w]
         );
     }
+}
+
+// ---- distributed: W3 and W4 on the processes of an MPI job ----
+
+/// `mpiexec -n P .../workloads-HASH --threads T --workloads W3,W4
+/// --distributed` (built with `--features mpi`): the generated W3 and W4
+/// trained by the P processes together (`Fit::distributed`), reported by
+/// rank 0 as the other runs are; then the gradient exchange alone, timed
+/// on a buffer of the model's parameters, and its share of a step.
+#[cfg(feature = "mpi")]
+fn distributed(threads: usize, wanted: &[&str]) {
+    use macrograd::distributed::{reduce_sum, Collective, Mpi, Scratch};
+    let world = Mpi::init().expect("MPI starts");
+    macrograd::set_threads(threads);
+    let (rank, size) = (world.rank(), world.size());
+    for (w, spec) in (1u64..).zip(SPECS.iter()) {
+        if !wanted.contains(&spec.name) || w < 3 {
+            continue;
+        }
+        let data = classification_data(w);
+        let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
+        let (run, params) = if w == 3 {
+            let run = run_generated_on(|| W3::with_seed(2003), &ds, spec, w, Some(&world));
+            (run, W3::new().summary().params())
+        } else {
+            let run = run_generated_on(|| W4::with_seed(2004), &ds, spec, w, Some(&world));
+            (run, W4::new().summary().params())
+        };
+        // The exchange of one step: the gradients, summed in rank order.
+        let mut grads = vec![1.0f32; params];
+        let mut scratch = Scratch::default();
+        reduce_sum(&world, &mut grads, &mut scratch);
+        let reps = 20;
+        let start = Instant::now();
+        for _ in 0..reps {
+            reduce_sum(&world, &mut grads, &mut scratch);
+        }
+        let exchange = start.elapsed().as_secs_f64() / reps as f64;
+        let steps = spec.epochs * data.x.nrows().div_ceil(spec.batch);
+        let step = run.seconds / steps as f64;
+        let bytes = (params * 4) as f64;
+        // Bytes each process sends in one exchange: 2 (P - 1) / P of them.
+        let moved = 2.0 * (size as f64 - 1.0) / size as f64 * bytes;
+        if rank == 0 {
+            let rate = report(
+                &format!("macrograd-{size}-processes"),
+                spec,
+                threads,
+                &data,
+                &run,
+            );
+            eprintln!(
+                "{} on {size} processes of {threads} thread(s): {rate:.0} samples/s; a step {:.3} ms, \
+                 its gradient exchange ({params} f32, {:.1} MB) {:.3} ms = {:.1} % of it, \
+                 {:.2} GB/s sent per process",
+                spec.name,
+                step * 1e3,
+                bytes / 1e6,
+                exchange * 1e3,
+                100.0 * exchange / step,
+                moved / exchange / 1e9
+            );
+        }
+    }
+}
+
+#[cfg(not(feature = "mpi"))]
+fn distributed(_: usize, _: &[&str]) {
+    eprintln!(
+        "--distributed needs the feature `mpi`: cargo bench --features mpi --bench workloads"
+    );
+    std::process::exit(2);
 }

@@ -93,56 +93,65 @@ pub trait Collective {
 /// sums are then gathered by all (`all_gather`). Each process sends and
 /// receives about `2 (P - 1) / P` times the values' bytes, as a ring
 /// all-reduce does.
-pub fn reduce_sum<T: Float>(world: &dyn Collective, values: &mut [T], scratch: &mut Scratch) {
+pub fn reduce_sum<T: Float>(world: &dyn Collective, values: &mut [T], scratch: &mut Scratch<T>) {
     let p = world.size();
     if p == 1 {
         return;
     }
     let n = values.len();
     let piece = n.div_ceil(p);
-    let width = std::mem::size_of::<T>();
-    let bytes = piece * width;
-    scratch.send.clear();
-    scratch.send.resize(p * bytes, 0);
-    for (k, chunk) in values.chunks(piece).enumerate() {
-        encode(chunk, &mut scratch.send[k * bytes..]);
-    }
-    scratch.received.clear();
-    scratch.received.resize(p * bytes, 0);
-    world.all_to_all(&scratch.send, &mut scratch.received);
-    // This process's piece: the sum of every process's, rank after rank,
-    // in `T` (held exactly in `f64`).
-    let mine = world.rank();
-    let len = piece.min(n.saturating_sub(mine * piece));
-    scratch.sum.clear();
-    scratch.sum.resize(len, 0.0);
-    for r in 0..p {
-        let from = &scratch.received[r * bytes..];
-        for (i, s) in scratch.sum.iter_mut().enumerate() {
-            let v = decode::<T>(&from[i * width..]);
-            *s = if r == 0 { v } else { T::of(*s) + v }.to_f64();
+    let Scratch { send, received } = scratch;
+    send.clear();
+    send.extend_from_slice(values);
+    send.resize(p * piece, T::zero());
+    received.clear();
+    received.resize(p * piece, T::zero());
+    world.all_to_all(bytes(send), bytes_mut(received));
+    // This process's piece: the sum of every process's, rank after rank.
+    let (first, rest) = received.split_at_mut(piece);
+    for other in rest.chunks_exact(piece) {
+        for (s, &v) in first.iter_mut().zip(other) {
+            *s = *s + v;
         }
     }
-    scratch.send.truncate(bytes);
-    scratch.send.fill(0);
-    for (i, &s) in scratch.sum.iter().enumerate() {
-        encode(&[T::of(s)], &mut scratch.send[i * width..]);
-    }
-    world.all_gather(&scratch.send, &mut scratch.received);
-    for (k, chunk) in values.chunks_mut(piece).enumerate() {
-        let from = &scratch.received[k * bytes..];
-        for (i, v) in chunk.iter_mut().enumerate() {
-            *v = decode::<T>(&from[i * width..]);
+    send.truncate(piece);
+    send.copy_from_slice(first);
+    world.all_gather(bytes(send), bytes_mut(received));
+    values.copy_from_slice(&received[..n]);
+}
+
+/// The reusable buffers of [`reduce_sum`].
+#[derive(Debug)]
+pub struct Scratch<T> {
+    send: Vec<T>,
+    received: Vec<T>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            send: Vec::new(),
+            received: Vec::new(),
         }
     }
 }
 
-/// The reusable buffers of [`reduce_sum`].
-#[derive(Debug, Default)]
-pub struct Scratch {
-    send: Vec<u8>,
-    received: Vec<u8>,
-    sum: Vec<f64>,
+/// The bytes of `values`, as the processes exchange them.
+fn bytes<T: Float>(values: &[T]) -> &[u8] {
+    // SAFETY: `Float` is implemented for `f32` and `f64` only (sealed by
+    // its `Element` bound), plain numbers without padding: their memory
+    // is `size_of_val(values)` initialised bytes, which live as long as
+    // `values`.
+    unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), std::mem::size_of_val(values)) }
+}
+
+/// The bytes of `values`, writable: any bytes are some `f32` or `f64`.
+fn bytes_mut<T: Float>(values: &mut [T]) -> &mut [u8] {
+    // SAFETY: as in `bytes`; and every bit pattern is a valid `f32` or
+    // `f64`, so whatever is written leaves `values` valid.
+    unsafe {
+        std::slice::from_raw_parts_mut(values.as_mut_ptr().cast(), std::mem::size_of_val(values))
+    }
 }
 
 /// `f64` sums (losses, metric counts) over the processes, in rank order.
@@ -211,25 +220,6 @@ pub fn shard(n: usize, rank: usize, size: usize) -> (usize, usize) {
     let (base, extra) = (n / size, n % size);
     let start = rank * base + rank.min(extra);
     (start, start + base + usize::from(rank < extra))
-}
-
-fn encode<T: Float>(values: &[T], into: &mut [u8]) {
-    let width = std::mem::size_of::<T>();
-    for (v, out) in values.iter().zip(into.chunks_exact_mut(width)) {
-        if width == 8 {
-            out.copy_from_slice(&Float::to_f64(*v).to_le_bytes());
-        } else {
-            out.copy_from_slice(&(Float::to_f64(*v) as f32).to_le_bytes());
-        }
-    }
-}
-
-fn decode<T: Float>(from: &[u8]) -> T {
-    if std::mem::size_of::<T>() == 8 {
-        T::of(f64::from_le_bytes(from[..8].try_into().expect("8 bytes")))
-    } else {
-        T::of(f32::from_le_bytes(from[..4].try_into().expect("4 bytes")) as f64)
-    }
 }
 
 #[cfg(test)]

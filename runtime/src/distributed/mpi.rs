@@ -28,11 +28,26 @@ impl Mpi {
     ///
     /// [`Error::InvalidSetting`] (`distributed`) if MPI was initialised
     /// already in this process.
+    ///
+    /// A panic in this process from then on prints its message, then ends
+    /// every process of the job (`MPI_Abort`), so that none is left
+    /// waiting in an exchange for this one.
     pub fn init() -> Result<Self> {
         let universe = mpi::initialize().ok_or_else(|| Error::InvalidSetting {
             name: "distributed",
             message: "MPI is initialised already in this process: call `Mpi::init` once".into(),
         })?;
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            report(info);
+            eprintln!("macrograd: a process panicked; ending every process of the MPI job");
+            // SAFETY: MPI was initialised above (the hook is installed
+            // after it); MPI_Abort may be called from any thread at any
+            // time after MPI_Init and does not return.
+            unsafe {
+                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+            }
+        }));
         Ok(Mpi {
             world: universe.world(),
             _universe: universe,

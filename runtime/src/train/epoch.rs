@@ -90,7 +90,7 @@ impl<'f, M: Model> Loop<'f, M> {
             if let Some(world) = run.world {
                 // The batch's loss: every shard's, weighed by its samples.
                 let mut sum = [loss * batch.len() as f64];
-                distributed::reduce_sum(world, &mut sum, &mut run.exchange.scratch);
+                distributed::reduce_sum(world, &mut sum, &mut run.exchange.sums);
                 loss = sum[0] / whole.len() as f64;
             }
             if !loss.is_finite() && self.fit.stop_on_non_finite {
@@ -215,17 +215,29 @@ fn reduce_gradients<M: Model>(
     let w = M::Elem::of(share);
     let values = &mut exchange.values;
     values.clear();
+    // Slices where the tensors are contiguous (they are): iterating a
+    // dynamic-rank view element by element costs more than the exchange.
     model.visit_parameters(&mut |p| {
         if let Some(g) = p.grad {
-            values.extend(g.iter().map(|&v| v * w));
+            match g.as_slice() {
+                Some(g) => values.extend(g.iter().map(|&v| v * w)),
+                None => values.extend(g.iter().map(|&v| v * w)),
+            }
         }
     });
     distributed::reduce_sum(world, values, &mut exchange.scratch);
-    let mut next = values.iter();
+    let mut at = 0;
     model.visit_parameters_mut(&mut |mut p| {
-        for (g, &v) in p.grad.iter_mut().zip(&mut next) {
-            *g = v;
+        let n = p.grad.len();
+        match p.grad.as_slice_mut() {
+            Some(g) => g.copy_from_slice(&values[at..at + n]),
+            None => p
+                .grad
+                .iter_mut()
+                .zip(&values[at..at + n])
+                .for_each(|(g, &v)| *g = v),
         }
+        at += n;
     });
 }
 

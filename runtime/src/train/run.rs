@@ -70,7 +70,9 @@ pub(super) struct Run<'d, 'f, M: Model> {
 pub(super) struct Exchange<T> {
     pub(super) values: Vec<T>,
     pub(super) bytes: Vec<u8>,
-    pub(super) scratch: distributed::Scratch,
+    pub(super) scratch: distributed::Scratch<T>,
+    /// For the batch losses.
+    pub(super) sums: distributed::Scratch<f64>,
 }
 
 impl<T> Default for Exchange<T> {
@@ -79,6 +81,7 @@ impl<T> Default for Exchange<T> {
             values: Vec::new(),
             bytes: Vec::new(),
             scratch: distributed::Scratch::default(),
+            sums: distributed::Scratch::default(),
         }
     }
 }
