@@ -30,6 +30,18 @@ model! {
 }
 
 model! {
+    struct Normed;
+    dtype f64;
+    input 4;
+    Linear(_, 8);
+    BatchNorm;
+    ReLU;
+    Linear(_, 3);
+    loss CrossEntropy;
+    optim SGD(0.1, momentum = 0.9)
+}
+
+model! {
     struct Net32;
     input 4;
     Linear(_, 16);
@@ -152,6 +164,24 @@ fn main() {
         same_everywhere(&world, &values(&together), &what);
     }
     say("ok: f32 processes train as one process (1e-5), the same bits everywhere");
+
+    // Synchronised batch norm: the whole batch's statistics.
+    let mut alone = Normed::with_seed(3);
+    let mut together = Normed::with_seed(3);
+    let fit = || Fit::epochs(3).batch_size(16).quiet();
+    let a = alone.fit(&train, fit()).unwrap();
+    let t = together
+        .fit(&train, fit().sync_batch_norm(true).distributed(&world))
+        .unwrap();
+    close(&t.losses(), &a.losses(), 1e-12, "synchronised batch norm");
+    close(
+        &values(&together),
+        &values(&alone),
+        1e-12,
+        "synchronised batch norm",
+    );
+    same_everywhere(&world, &values(&together), "synchronised batch norm");
+    say("ok: synchronised batch norm trains as one process (1e-12)");
 
     // 2. Settings that cannot work, on every process.
     let small = data(size + 1);

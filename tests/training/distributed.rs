@@ -161,6 +161,88 @@ fn batch_norm_keeps_rank_zero_running_statistics_on_every_process() {
 }
 
 #[test]
+fn synchronised_batch_norm_trains_as_one_process_with_the_whole_batch() {
+    // 50 samples in batches of 12: 12, 12, 12, 12, 2, cut unequally among
+    // 3 processes (4, 4, 4 and 1, 1, 0 + ...): the statistics and their
+    // gradients are the whole batch's all the same.
+    for (processes, batch) in [(2, 12), (3, 11)] {
+        let data = classification(50);
+        let fit = || {
+            Fit::epochs(3)
+                .batch_size(batch)
+                .validation_split(0.2)
+                .quiet()
+        };
+        let mut single = Normed::with_seed(4);
+        let expected = single.fit(&data, fit()).unwrap();
+        let runs = threads::run(processes, |world| {
+            let mut model = Normed::with_seed(4);
+            let h = model
+                .fit(&data, fit().sync_batch_norm(true).distributed(world))
+                .unwrap();
+            (h.losses(), h.val_losses(), weights(&model))
+        });
+        for (rank, (losses, val, w)) in runs.iter().enumerate() {
+            let what = format!("{processes} processes, rank {rank}");
+            assert_rel(
+                losses,
+                &expected.losses(),
+                1e-12,
+                &format!("{what}: losses"),
+            );
+            assert_rel(
+                val,
+                &expected.val_losses(),
+                1e-12,
+                &format!("{what}: val losses"),
+            );
+            assert_rel(
+                w,
+                &weights(&single),
+                1e-12,
+                &format!("{what}: weights and statistics"),
+            );
+            assert_eq!(w, &runs[0].2, "{what}: the same bits as rank 0");
+        }
+    }
+}
+
+#[test]
+fn batch_norm_on_each_process_needs_its_samples_on_each_process() {
+    // Batches of 4 on 3 processes leave a shard of 1 sample, whose batch
+    // variance does not exist: an error unless synchronised.
+    let data = classification(24);
+    let errors = threads::run(3, |world| {
+        Normed::new()
+            .fit(
+                &data,
+                Fit::epochs(1).batch_size(4).quiet().distributed(world),
+            )
+            .unwrap_err()
+            .to_string()
+    });
+    for e in errors {
+        assert!(
+            e.contains("needs at least 2 samples on each process"),
+            "{e}"
+        );
+    }
+    let ok = threads::run(3, |world| {
+        Normed::new()
+            .fit(
+                &data,
+                Fit::epochs(1)
+                    .batch_size(4)
+                    .quiet()
+                    .sync_batch_norm(true)
+                    .distributed(world),
+            )
+            .is_ok()
+    });
+    assert_eq!(ok, [true, true, true]);
+}
+
+#[test]
 fn early_stopping_and_the_history_are_the_same_on_every_process() {
     let data = regression(60);
     let runs = threads::run(2, |world| {

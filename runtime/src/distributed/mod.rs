@@ -40,7 +40,13 @@
 //! - **Batch norm** normalises with each process's own batch statistics
 //!   (PyTorch's `DistributedDataParallel` default), and its running
 //!   statistics are rank 0's, copied to every process after each update
-//!   (DDP's `broadcast_buffers`).
+//!   (DDP's `broadcast_buffers`); each process's shard must then hold the
+//!   samples batch norm needs. With
+//!   [`Fit::sync_batch_norm`](crate::train::Fit::sync_batch_norm) it
+//!   normalises with the whole batch's statistics instead (PyTorch's
+//!   `SyncBatchNorm`): its sums are exchanged in the forward and backward
+//!   passes, and the run is one process's with the whole batch, up to
+//!   rounding.
 //! - **Failures end every process.** Settings that cannot work are an
 //!   error on every process before the first batch: a batch (the last
 //!   one too) with fewer samples than processes, data that differ between
@@ -59,6 +65,8 @@ mod mpi;
 
 #[cfg(feature = "mpi")]
 pub use self::mpi::Mpi;
+
+use std::cell::Cell;
 
 use crate::{Error, Float, Result};
 
@@ -121,7 +129,7 @@ pub fn reduce_sum<T: Float>(world: &dyn Collective, values: &mut [T], scratch: &
 }
 
 /// The reusable buffers of [`reduce_sum`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Scratch<T> {
     send: Vec<T>,
     received: Vec<T>,
@@ -212,6 +220,76 @@ pub fn agree<T>(world: &dyn Collective, result: Result<T>) -> Result<T> {
             message: String::from_utf8_lossy(&all[rank][1..]).into_owned(),
         }),
     }
+}
+
+/// What a training step's batch norm synchronises over, while `fit` runs
+/// a step of a distributed run with [`Fit::sync_batch_norm`](crate::train::Fit::sync_batch_norm).
+#[derive(Clone, Copy)]
+struct SyncBatchNorm {
+    /// The step's processes, the borrow's lifetime erased: dereferenced
+    /// only while [`with_sync_batch_norm`] runs, which holds the borrow.
+    world: *const (dyn Collective + 'static),
+    /// This process's share of the batch.
+    share: f64,
+    /// The batch's samples, over every process.
+    samples: usize,
+}
+
+thread_local! {
+    static SYNC_BATCH_NORM: Cell<Option<SyncBatchNorm>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (a forward or backward pass of a training step) with its batch
+/// norm layers synchronised over `world`: this process holds `share` of a
+/// batch of `samples` samples.
+pub(crate) fn with_sync_batch_norm<R>(
+    world: &dyn Collective,
+    share: f64,
+    samples: usize,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Restore(Option<SyncBatchNorm>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SYNC_BATCH_NORM.with(|s| s.set(self.0));
+        }
+    }
+    let world: *const (dyn Collective + '_) = world;
+    // SAFETY: only the lifetime of the trait object changes (the pointer
+    // and its metadata are the same). The pointer is read by
+    // `batch_norm_sync` alone, on this thread, while `f` runs, and `world`
+    // is borrowed for all of that call; `Restore` takes it out again when
+    // `f` returns or unwinds.
+    let world: *const (dyn Collective + 'static) = unsafe { std::mem::transmute(world) };
+    let context = SyncBatchNorm {
+        world,
+        share,
+        samples,
+    };
+    let _restore = Restore(SYNC_BATCH_NORM.with(|s| s.replace(Some(context))));
+    f()
+}
+
+/// For a batch norm layer in a training step: `None` unless the step
+/// synchronises batch norm; else sums `values` (each first times this
+/// process's share when `weighed`) over the processes, in rank order, and
+/// returns this process's share and the batch's samples over every
+/// process.
+pub(crate) fn batch_norm_sync<T: Float>(
+    values: &mut [T],
+    weighed: bool,
+    scratch: &mut Scratch<T>,
+) -> Option<(f64, usize)> {
+    let context = SYNC_BATCH_NORM.with(Cell::get)?;
+    // SAFETY: set by `with_sync_batch_norm`, whose caller's borrow of the
+    // processes lasts while the context is set (see there).
+    let world = unsafe { &*context.world };
+    if weighed {
+        let share = T::of(context.share);
+        values.iter_mut().for_each(|v| *v = *v * share);
+    }
+    reduce_sum(world, values, scratch);
+    Some((context.share, context.samples))
 }
 
 /// The samples `start..end` of a batch of `n` that process `rank` of

@@ -37,6 +37,7 @@ use ndarray::{Array1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::conv::{combine, row, row_mut, sum, ImageShape, LANES};
 use super::{export_input_error, export_tensors, Layer};
+use crate::distributed;
 use crate::onnx::{Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{
@@ -95,6 +96,9 @@ pub struct BatchNorm<T> {
     /// Per-channel scratch: sums, the affine map's scale and shift, the
     /// backward's per-channel factors.
     scratch: [Vec<T>; 3],
+    /// The buffers of a synchronised batch norm's exchanges
+    /// ([`Fit::sync_batch_norm`](crate::train::Fit::sync_batch_norm)).
+    sync: (Vec<T>, distributed::Scratch<T>),
 }
 
 impl<T: Float> BatchNorm<T> {
@@ -129,6 +133,7 @@ impl<T: Float> BatchNorm<T> {
                 vec![T::zero(); channels],
                 vec![T::zero(); channels],
             ],
+            sync: Default::default(),
         }
     }
 
@@ -192,14 +197,6 @@ impl<T: Float> BatchNorm<T> {
         let (channels, spatial) = (self.channels(), self.spatial);
         let eps = T::of(self.config.eps);
         if training {
-            let n = input.nrows() * spatial;
-            assert!(
-                n > 1,
-                "BatchNorm: expected more than 1 value per channel when training, found {n} \
-                 (a batch of {} samples of {spatial} values per channel)",
-                input.nrows()
-            );
-            let count = T::of(n as f64);
             let [sums, _, _] = &mut self.scratch;
             // PASS 1: means.
             sums.fill(T::zero());
@@ -215,6 +212,19 @@ impl<T: Float> BatchNorm<T> {
                     }
                 }
             }
+            // Synchronised batch norm: the sums and count of the whole
+            // batch, over every process.
+            let n = match distributed::batch_norm_sync(sums, false, &mut self.sync.1) {
+                Some((_, samples)) => samples * spatial,
+                None => input.nrows() * spatial,
+            };
+            assert!(
+                n > 1,
+                "BatchNorm: expected more than 1 value per channel when training, found {n} \
+                 (a batch of {} samples of {spatial} values per channel)",
+                input.nrows()
+            );
+            let count = T::of(n as f64);
             for (m, &s) in self.mean.iter_mut().zip(sums.iter()) {
                 *m = s / count;
             }
@@ -233,6 +243,7 @@ impl<T: Float> BatchNorm<T> {
                     }
                 }
             }
+            distributed::batch_norm_sync(sums, false, &mut self.sync.1);
             let momentum = T::of(self.config.momentum);
             let keep = T::one() - momentum;
             let unbiased = T::of(n as f64 - 1.0);
@@ -342,11 +353,29 @@ impl<T: Float> BatchNorm<T> {
         let Some(mut grad_input) = grad_input else {
             return;
         };
+        let mut n = input.nrows() * spatial;
+        if self.batch_stats {
+            // Synchronised batch norm: the sums over the whole batch, each
+            // process's weighed by its share of it (the scale of the
+            // batch's mean loss), brought back to this process's scale.
+            let (both, scratch) = &mut self.sync;
+            both.clear();
+            both.extend_from_slice(sum_g);
+            both.extend_from_slice(dot);
+            if let Some((share, samples)) = distributed::batch_norm_sync(both, true, scratch) {
+                let back = T::of(1.0 / share);
+                for c in 0..channels {
+                    sum_g[c] = both[c] * back;
+                    dot[c] = both[channels + c] * back;
+                }
+                n = samples * spatial;
+            }
+        }
         // PASS 2: dx = (g - mean(g) - (x - mean) invstd^2 mean(g (x - mean))) gamma invstd,
         // without the two batch terms after an evaluation forward. The
         // scratch holds, per channel, mean(g), invstd^2 mean(g (x - mean))
         // and gamma invstd.
-        let n = T::of((input.nrows() * spatial) as f64);
+        let n = T::of(n as f64);
         for c in 0..channels {
             let invstd = self.invstd[c];
             if self.batch_stats {

@@ -82,7 +82,15 @@ impl<'f, M: Model> Loop<'f, M> {
                 run.gathered = run.whole_batch;
             }
             let view = <M::Target as Target<M::Elem>>::view(&run.targets, batch.len());
-            let out = model.forward_buffered();
+            // Synchronised batch norm runs inside the passes.
+            let sync = run.world.filter(|_| self.fit.sync_batch_norm);
+            let share = batch.len() as f64 / whole.len() as f64;
+            let out = match sync {
+                Some(world) => distributed::with_sync_batch_norm(world, share, whole.len(), || {
+                    model.forward_buffered()
+                }),
+                None => model.forward_buffered(),
+            };
             if run.track_scores {
                 <M::Target as Target<M::Elem>>::score(out, view, M::TASK, &mut scores);
             }
@@ -107,9 +115,15 @@ impl<'f, M: Model> Loop<'f, M> {
             if in_group == 0 {
                 model.zero_grad();
             }
-            model.backward();
+            match sync {
+                Some(world) => {
+                    distributed::with_sync_batch_norm(world, share, whole.len(), || {
+                        model.backward();
+                    });
+                }
+                None => model.backward(),
+            }
             if let Some(world) = run.world {
-                let share = batch.len() as f64 / whole.len() as f64;
                 reduce_gradients(model, world, &mut run.exchange, share);
             }
             in_group += 1;

@@ -153,7 +153,7 @@ impl<'f, M: Model> Loop<'f, M> {
         fit.validate(train.len())?;
         check_batch_statistics::<M>(&fit, train.len())?;
         if let Some(world) = fit.distributed.filter(|w| w.size() > 1) {
-            check_shards(&fit, train.len(), world.size())?;
+            check_shards(&fit, train.len(), world.size(), M::MIN_TRAINING_BATCH)?;
         }
         let metrics = fit
             .metrics
@@ -312,7 +312,7 @@ impl<'f, M: Model> Loop<'f, M> {
 /// The settings a distributed run of `samples` training samples on
 /// `processes` processes cannot work with: a batch (the last one too)
 /// with fewer samples than processes, gradient accumulation.
-fn check_shards(fit: &Fit<'_>, samples: usize, processes: usize) -> Result<()> {
+fn check_shards(fit: &Fit<'_>, samples: usize, processes: usize, min_batch: usize) -> Result<()> {
     let invalid = |name, message| Err(Error::InvalidSetting { name, message });
     if fit.accumulate > 1 {
         return invalid(
@@ -341,6 +341,24 @@ fn check_shards(fit: &Fit<'_>, samples: usize, processes: usize) -> Result<()> {
             format!(
                 "the last batch of each epoch holds {tail} of the {samples} samples, fewer \
                  than the {processes} processes: use drop_last(true) or another batch size"
+            ),
+        );
+    }
+    // Batch norm on each process's shard needs `min_batch` samples in
+    // every shard (the smallest shard of a batch of `n` has `n / P`).
+    let smallest = if !fit.drop_last && tail != 0 {
+        tail
+    } else {
+        batch
+    };
+    if min_batch > 1 && !fit.sync_batch_norm && smallest / processes < min_batch {
+        return invalid(
+            "batch_size",
+            format!(
+                "the model's batch norm needs at least {min_batch} samples on each process, \
+                 but a batch of {smallest} split among {processes} processes leaves {}; use \
+                 larger batches, drop_last(true), or sync_batch_norm(true)",
+                smallest / processes
             ),
         );
     }
