@@ -1,5 +1,5 @@
 //! Data-parallel training across processes: the [`Collective`] operations
-//! `fit` needs, and (with the feature `mpi`) [`Mpi`], their implementation
+//! `fit` needs, and (with the feature `mpi`) `Mpi`, their implementation
 //! on MPI.
 //!
 //! A program started by `mpiexec -n P` trains one model across its P
@@ -53,7 +53,7 @@
 //!   processes (their checksums are compared), gradient accumulation. An
 //!   error on one process during the run (a checkpoint that cannot be
 //!   written) is reported to all at the next exchange, as
-//!   [`Error::Distributed`](crate::Error::Distributed), naming the rank; a
+//!   [`Error::Distributed`], naming the rank; a
 //!   process that dies ends the job (`mpiexec` stops the others).
 //!
 //! [`Collective`] is a trait so that another transport (threads of one
