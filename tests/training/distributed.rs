@@ -344,6 +344,80 @@ fn settings_that_cannot_work_are_an_error_on_every_process() {
 }
 
 #[test]
+fn processes_with_different_settings_refuse_to_train() {
+    let data = regression(30);
+    let dir = temp_dir("distributed-settings");
+    let path = dir.join("run.ckpt");
+    let errors = threads::run(2, |world| {
+        let fit = Fit::epochs(2).batch_size(10).quiet();
+        // A checkpoint on rank 0 only: rank 1 would not wait for it.
+        let fit = if world.rank() == 0 {
+            fit.checkpoint_every(1, &path)
+        } else {
+            fit
+        };
+        Net::new()
+            .fit(&data, fit.distributed(world))
+            .unwrap_err()
+            .to_string()
+    });
+    for e in errors {
+        assert!(
+            e.contains("checkpoint_every=Some(1) on process 0, checkpoint_every=None on process 1"),
+            "{e}"
+        );
+    }
+    // A callback on one process only is fine: the processes agree on
+    // every batch and epoch whether or not each has one.
+    let stopped = threads::run(2, |world| {
+        let fit = Fit::epochs(5).batch_size(10).quiet();
+        let fit = if world.rank() == 1 {
+            fit.on_batch_end(|log| {
+                if log.epoch == 2 && log.batch == 2 {
+                    macrograd::train::Control::Stop
+                } else {
+                    macrograd::train::Control::Continue
+                }
+            })
+        } else {
+            fit
+        };
+        let h = Net::new().fit(&data, fit.distributed(world)).unwrap();
+        h.stop
+    });
+    assert_eq!(stopped[0], StopReason::Callback { epoch: 2 });
+    assert_eq!(stopped[0], stopped[1]);
+}
+
+#[test]
+fn a_loss_that_diverges_stops_every_process_at_the_same_batch() {
+    model! {
+        struct Wild;
+        dtype f64;
+        input 3;
+        Linear(_, 2);
+        loss MSE;
+        optim SGD(1e8)
+    }
+    let data = regression(40);
+    let stops = threads::run(2, |world| {
+        Wild::new()
+            .fit(
+                &data,
+                Fit::epochs(50).batch_size(10).quiet().distributed(world),
+            )
+            .unwrap()
+            .stop
+    });
+    assert!(
+        matches!(stops[0], StopReason::NonFinite { .. }),
+        "{:?}",
+        stops[0]
+    );
+    assert_eq!(stops[0], stops[1]);
+}
+
+#[test]
 fn processes_with_different_data_refuse_to_train() {
     let a = regression(30);
     let b = regression(31);

@@ -159,7 +159,9 @@ impl<'f, M: Model> Loop<'f, M> {
                 }
                 bar.inc(1);
             }
-            if !self.fit.on_batch_end.is_empty() {
+            // In a distributed run the processes agree on every batch,
+            // whether or not each has a callback.
+            if !self.fit.on_batch_end.is_empty() || run.world.is_some() {
                 let log = BatchLog {
                     epoch,
                     batch: b + 1,

@@ -98,6 +98,7 @@ impl<'f, M: Model> Loop<'f, M> {
         // Every process checks the same things; one that fails before
         // training tells the others, which would wait for it otherwise.
         distributed::agree(world, same_data(world, data))?;
+        distributed::agree(world, same_settings(world, &fit))?;
         let mut agreed = false;
         let result = Self::prepare_and_train(model, data, fit, &mut agreed);
         match result {
@@ -398,4 +399,62 @@ fn same_data<T: Float, K: Target<T>>(
             })
         }
     }
+}
+
+/// Checks that every process trains with the settings that decide when
+/// the processes exchange: the epochs, batches, validation, stopping
+/// rules, schedule, checkpoints (which rank 0 alone writes, the others
+/// learning whether it could) and batch norm's synchronisation.
+fn same_settings(world: &dyn distributed::Collective, fit: &Fit<'_>) -> Result<()> {
+    let validation = match &fit.validation {
+        Validation::None => "none".to_string(),
+        Validation::Split(f) => format!("split {f}"),
+        Validation::Data(_) => "data".to_string(),
+    };
+    let settings = [
+        ("epochs", fit.epochs.to_string()),
+        ("batch_size", fit.batch_size.to_string()),
+        ("shuffle", fit.shuffle.to_string()),
+        ("seed", fit.seed.to_string()),
+        ("drop_last", fit.drop_last.to_string()),
+        ("validation", validation),
+        ("metrics", format!("{:?}", fit.metrics)),
+        ("target_loss", format!("{:?}", fit.target_loss)),
+        ("early_stopping", format!("{:?}", fit.early_stopping)),
+        ("stop_on_non_finite", fit.stop_on_non_finite.to_string()),
+        ("schedule", fit.schedule.is_some().to_string()),
+        ("clip", format!("{:?}", fit.clip)),
+        ("accumulate", fit.accumulate.to_string()),
+        (
+            "checkpoint_every",
+            format!("{:?}", fit.checkpoint_every.as_ref().map(|(n, _)| n)),
+        ),
+        ("checkpoint_best", fit.checkpoint_best.is_some().to_string()),
+        ("resume_from", fit.resume.is_some().to_string()),
+        ("sync_batch_norm", fit.sync_batch_norm.to_string()),
+    ];
+    let mine: String = settings
+        .iter()
+        .map(|(name, value)| format!("{name}={value}\n"))
+        .collect();
+    let all = distributed::gather_bytes(world, mine.as_bytes());
+    let Some(rank) = all.iter().position(|theirs| *theirs != all[0]) else {
+        return Ok(());
+    };
+    let theirs = String::from_utf8_lossy(&all[rank]).into_owned();
+    let first = String::from_utf8_lossy(&all[0]).into_owned();
+    let differ: Vec<String> = first
+        .lines()
+        .zip(theirs.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("{a} on process 0, {b} on process {rank}"))
+        .collect();
+    Err(Error::InvalidSetting {
+        name: "distributed",
+        message: format!(
+            "every process must call fit with the same settings (rank 0 alone prints and \
+             writes checkpoints, but all need them): {}",
+            differ.join("; ")
+        ),
+    })
 }
