@@ -180,25 +180,20 @@ pub struct Scores {
 impl Scores {
     /// Sums every process's counts, in rank order, on every process.
     pub(crate) fn reduce(&mut self, world: &dyn crate::distributed::Collective) {
-        let mut all = [
-            self.correct,
-            self.judged,
-            self.elements,
-            self.abs_error,
-            self.sq_error,
-            self.target_sum,
-            self.target_sq_sum,
+        let fields = [
+            &mut self.correct,
+            &mut self.judged,
+            &mut self.elements,
+            &mut self.abs_error,
+            &mut self.sq_error,
+            &mut self.target_sum,
+            &mut self.target_sq_sum,
         ];
+        let mut all = fields.each_ref().map(|v| **v);
         crate::distributed::sum_f64(world, &mut all);
-        [
-            self.correct,
-            self.judged,
-            self.elements,
-            self.abs_error,
-            self.sq_error,
-            self.target_sum,
-            self.target_sq_sum,
-        ] = all;
+        for (field, sum) in fields.into_iter().zip(all) {
+            *field = sum;
+        }
     }
 
     /// The value of `metric`, or `None` if nothing it needs was counted.

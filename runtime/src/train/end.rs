@@ -90,31 +90,25 @@ impl<'f, M: Model> Loop<'f, M> {
         run.history.epochs.push(log);
         // Checkpoints come from rank 0; the others learn whether it could
         // write them.
-        let writes = run.world.is_none_or(|w| w.rank() == 0);
-        if let Some((every, path)) = &self.fit.checkpoint_every {
-            if epoch.is_multiple_of(*every) {
-                let saved = if writes {
-                    self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)
-                } else {
-                    Ok(())
-                };
-                match run.world {
-                    Some(world) => distributed::agree(world, saved)?,
-                    None => saved?,
-                }
-            }
-        }
-        if improved_for_checkpoint {
-            if let Some(path) = &self.fit.checkpoint_best {
-                let saved = if writes {
-                    self.save(model, path, epoch, &run.rng, &run.schedule, &run.history)
-                } else {
-                    Ok(())
-                };
-                match run.world {
-                    Some(world) => distributed::agree(world, saved)?,
-                    None => saved?,
-                }
+        let every = self
+            .fit
+            .checkpoint_every
+            .as_ref()
+            .filter(|(every, _)| epoch.is_multiple_of(*every))
+            .map(|(_, path)| path);
+        let best = self
+            .fit
+            .checkpoint_best
+            .as_ref()
+            .filter(|_| improved_for_checkpoint);
+        for path in [every, best].into_iter().flatten() {
+            let saved = match run.world {
+                Some(world) if world.rank() != 0 => Ok(()),
+                _ => self.save(model, path, epoch, &run.rng, &run.schedule, &run.history),
+            };
+            match run.world {
+                Some(world) => distributed::agree(world, saved)?,
+                None => saved?,
             }
         }
         if let Some(reason) = stop {
