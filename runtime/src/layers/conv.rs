@@ -39,7 +39,7 @@ use ndarray::{
 
 use super::{export_input_error, export_tensors, Layer};
 use crate::gemm::gemm;
-use crate::onnx::{Attr, Graph, Names, Value};
+use crate::onnx::{window_attrs, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -507,7 +507,8 @@ impl<T: Float> Layer<T> for Conv2d<T> {
         if self.bias.is_some() {
             inputs.push(names.parameter(1)?);
         }
-        let attrs = window_attrs(c.kernel_size, c.stride, c.padding);
+        let (k, st, p) = (c.kernel_size, c.stride, c.padding);
+        let attrs = window_attrs(&[k.0, k.1], &[st.0, st.1], &[p.0, p.1]);
         let name = graph.node("Conv", &format!("{}.Conv", names.path), &inputs, attrs);
         Ok(Value {
             name,
@@ -769,21 +770,6 @@ pub(super) fn sum<T: Float>(values: &[T]) -> T {
 #[inline(always)]
 pub(super) fn combine<T: Float>(part: [T; LANES]) -> T {
     ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))
-}
-
-/// ONNX's `kernel_shape`, `strides` and `pads` (begins, then ends) of a 2-D
-/// window.
-pub(super) fn window_attrs(
-    (kh, kw): (usize, usize),
-    (sh, sw): (usize, usize),
-    (ph, pw): (usize, usize),
-) -> Vec<(&'static str, Attr)> {
-    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
-    vec![
-        ("kernel_shape", ints(&[kh, kw])),
-        ("strides", ints(&[sh, sw])),
-        ("pads", ints(&[ph, pw, ph, pw])),
-    ]
 }
 
 #[cfg(test)]

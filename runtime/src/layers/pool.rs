@@ -31,7 +31,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::conv::{conv_output_size, inside, row, row_mut, ImageShape};
 use super::{export_input_error, Layer};
-use crate::onnx::{Attr, Graph, Names, Value};
+use crate::onnx::{window_attrs, Attr, Graph, Names, Value};
 use crate::Float;
 
 /// Hyperparameters of a pooling layer, with PyTorch's defaults for the
@@ -90,7 +90,8 @@ impl Windows {
             return Err(export_input_error(layer, names, input));
         }
         let c = self.config;
-        let mut attrs = super::conv::window_attrs(c.kernel_size, c.stride, c.padding);
+        let (k, st, p) = (c.kernel_size, c.stride, c.padding);
+        let mut attrs = window_attrs(&[k.0, k.1], &[st.0, st.1], &[p.0, p.1]);
         attrs.extend(extra);
         Ok(graph.apply(
             op,

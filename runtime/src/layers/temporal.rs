@@ -24,7 +24,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::{export_input_error, export_tensors, Layer};
 use crate::gemm::gemm;
-use crate::onnx::{Attr, Graph, Names, Value};
+use crate::onnx::{window_attrs, Attr, Graph, Names, Value};
 use crate::optim::Optimizer;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
@@ -257,7 +257,7 @@ impl<T: Float> Layer<T> for Conv1d<T> {
         export_tensors(self, graph, names)?;
         let x = graph.transpose(names.path, input, &[0, 2, 1]);
         let inputs = [x.name.as_str(), names.parameter(0)?, names.parameter(1)?];
-        let attrs = window_attrs(c.kernel_size, c.stride, c.padding);
+        let attrs = window_attrs(&[c.kernel_size], &[c.stride], &[c.padding]);
         let name = graph.node("Conv", &format!("{}.Conv", names.path), &inputs, attrs);
         let y = Value {
             name,
@@ -490,7 +490,7 @@ impl<T: Float> Layer<T> for Pool1d {
             return Err(export_input_error("Pool1d", names, input));
         }
         let x = graph.transpose(names.path, input, &[0, 2, 1]);
-        let mut attrs = window_attrs(self.kernel_size, self.stride, self.padding);
+        let mut attrs = window_attrs(&[self.kernel_size], &[self.stride], &[self.padding]);
         let op = match self.reduce {
             Reduce::Max => "MaxPool",
             Reduce::Mean => {
@@ -604,16 +604,6 @@ impl<T: Float> Layer<T> for GlobalPool1d {
             pool.backward(input, output, grad_output, grad_input);
         }
     }
-}
-
-/// ONNX's `kernel_shape`, `strides` and `pads` of a window over time.
-fn window_attrs(kernel: usize, stride: usize, padding: usize) -> Vec<(&'static str, Attr)> {
-    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
-    vec![
-        ("kernel_shape", ints(&[kernel])),
-        ("strides", ints(&[stride])),
-        ("pads", ints(&[padding, padding])),
-    ]
 }
 
 #[cfg(test)]

@@ -608,6 +608,23 @@ impl Graph {
     }
 }
 
+/// ONNX's `kernel_shape`, `strides` and `pads` of a window over one or
+/// more axes (`pads`: every axis's padding at its start, then at its end,
+/// the same at both ends).
+pub fn window_attrs(
+    kernel: &[usize],
+    stride: &[usize],
+    padding: &[usize],
+) -> Vec<(&'static str, Attr)> {
+    let ints = |v: &[usize]| Attr::Ints(v.iter().map(|&x| x as i64).collect());
+    let pads: Vec<usize> = padding.iter().chain(padding).copied().collect();
+    vec![
+        ("kernel_shape", ints(kernel)),
+        ("strides", ints(stride)),
+        ("pads", ints(&pads)),
+    ]
+}
+
 /// A whole ONNX file: `graph` with the opset import, producer and
 /// metadata.
 pub(crate) fn encode_model(

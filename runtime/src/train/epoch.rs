@@ -173,7 +173,11 @@ impl<'f, M: Model> Loop<'f, M> {
                     stop |= f(&log) == Control::Stop;
                 }
                 if let Some(world) = run.world {
-                    stop = distributed::any(world, stop);
+                    // Whether any process stops: a sum of flags, in the
+                    // loss's reusable buffers (no allocation per batch).
+                    let mut flags = [f64::from(u8::from(stop))];
+                    distributed::reduce_sum(world, &mut flags, &mut run.exchange.sums);
+                    stop = flags[0] > 0.0;
                 }
                 if stop {
                     if let Some(bar) = bar {
