@@ -26,7 +26,7 @@
 //!    `parallel` (the thread count and the split of work), `simd` (run-time
 //!    choice of instruction set);
 //! 2. `gemm/`: matrix multiply, and the only place that picks a kernel for
-//!    an element type (`gemm::Element`, sealed) and names `matrixmultiply`;
+//!    an element type (`gemm::Element`, sealed);
 //! 3. `float` (`Float`: an `Element` with conversions, so sealed too),
 //!    `rng` (draws `Float`s), `gather` (copies a batch's rows);
 //! 4. `param` (named parameters and buffers, the summary rows), `buffer`;

@@ -6,8 +6,7 @@
 //! more; the products of small models, which this library is for first,
 //! are below the size that is split anyway. [`set_threads`] changes the
 //! default for the process; `Fit::threads` changes it for one `fit`. Only
-//! large `f32` matrix products (2^20 multiply-adds or more; `f64` products
-//! run on `matrixmultiply`, on one thread) and the optimizers' updates of
+//! large matrix products (2^20 multiply-adds or more) and the optimizers' updates of
 //! large parameters (64 Ki values or more) are split; every split computes
 //! the same sums in the same order, so results do not depend on the
 //! thread count.
@@ -88,6 +87,38 @@ fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
     run_parts(parts, &|part| {
         let start = part * chunk;
         f(start..(start + chunk).min(len))
+    });
+}
+
+/// Writes `N` slices elementwise from `R` read-only ones, all of the same
+/// length, split as [`split_update`] splits: `f` runs once per contiguous
+/// range, with every slice's values in that range (element `i` of each
+/// piece is element `i` of the others). What each element gets does not
+/// depend on the thread count; nothing is allocated.
+///
+/// # Panics
+///
+/// If the slices differ in length.
+pub(crate) fn split_map<T, F, const R: usize, const N: usize>(
+    inputs: [&[T]; R],
+    outputs: [&mut [T]; N],
+    f: F,
+) where
+    T: Send + Sync,
+    F: Fn([&[T]; R], [&mut [T]; N]) + Sync,
+{
+    let len = outputs.first().map_or(0, |s| s.len());
+    assert!(
+        inputs.iter().all(|s| s.len() == len) && outputs.iter().all(|s| s.len() == len),
+        "split_map: slices of different lengths"
+    );
+    let splits = outputs.map(Split::new);
+    for_ranges(len, &|r| {
+        let pieces = splits.each_ref().map(|s| {
+            // SAFETY: `for_ranges` gives disjoint ranges inside `0..len`.
+            unsafe { s.part(r.clone()) }
+        });
+        f(inputs.map(|x| &x[r.clone()]), pieces)
     });
 }
 
@@ -347,6 +378,35 @@ mod tests {
             assert!(b.iter().all(|&v| v == 1));
             assert_eq!(calls.load(Ordering::Relaxed), threads);
         }
+    }
+
+    #[test]
+    fn split_map_hands_out_matching_pieces_of_every_index_once() {
+        let len = 2 * ELEMENTWISE_MIN + 5;
+        let x: Vec<u64> = (0..len as u64).collect();
+        let y: Vec<u64> = x.iter().map(|v| 3 * v).collect();
+        for threads in [1, 2, 3] {
+            let mut out = vec![0; len];
+            let calls = AtomicUsize::new(0);
+            with_threads(threads, || {
+                split_map([&x, &y], [&mut out], |[x, y], [out]| {
+                    assert!(x.len() == out.len() && y.len() == out.len());
+                    for i in 0..out.len() {
+                        out[i] += x[i] + y[i];
+                    }
+                    calls.fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert!(out.iter().enumerate().all(|(i, &v)| v == 4 * i as u64));
+            assert_eq!(calls.load(Ordering::Relaxed), threads);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "split_map: slices of different lengths")]
+    fn split_map_rejects_slices_of_different_lengths() {
+        let (x, mut out) = ([0.0_f32; 4], [0.0_f32; 3]);
+        split_map([&x], [&mut out], |_, _| {});
     }
 
     #[test]

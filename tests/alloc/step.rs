@@ -1,25 +1,26 @@
-//! Once its buffers exist, an f32 training step allocates nothing at all.
+//! Once its buffers exist, a training step allocates nothing at all, in
+//! f32 and in f64.
 //!
 //! A counting global allocator counts the allocations of this thread. The
-//! step's matrix products run on the runtime's sgemm, whose packing buffers
-//! are kept per thread and only grow; the activation and gradient buffers
-//! grow only with the batch; the optimizer state exists from construction.
-//! (f64 models multiply with `matrixmultiply`, which allocates a packing
-//! buffer per product; they serve checks, not speed.)
+//! step's matrix products run on the runtime's packed gemm, whose packing
+//! buffers are kept per thread and only grow; the activation and gradient
+//! buffers grow only with the batch; the optimizer state exists from
+//! construction.
 use crate::common;
 
 use common::counting::allocations;
 
 use macrograd::prelude::*;
+use macrograd::Float;
 
 /// Allocations of one `train_step` after a warm-up, on batches of `sizes`.
-fn step_allocations<M: Model<Elem = f32>>(
+fn step_allocations<T: Float, M: Model<Elem = T>>(
     model: &mut M,
-    x: &Array2<f32>,
-    y: impl Fn(usize) -> <M::Target as macrograd::target::Target<f32>>::Data,
+    x: &Array2<T>,
+    y: impl Fn(usize) -> <M::Target as macrograd::target::Target<T>>::Data,
 ) -> usize {
     let targets_full = y(x.nrows());
-    let view = |n| <M::Target as macrograd::target::Target<f32>>::view(&targets_full, n);
+    let view = |n| <M::Target as macrograd::target::Target<T>>::view(&targets_full, n);
     let step = |model: &mut M, n: usize| {
         model.forward(x.slice(s![..n, ..]));
         model.compute_loss(view(n), true);
@@ -47,6 +48,19 @@ fn mlp_step_allocates_nothing() {
         loss MSE; optim Adam(lr = 1e-3)
     };
     let x: Array2<f32> = Rng::new(1).randn((32, 10));
+    let n = step_allocations(&mut model, &x, |n| Rng::new(2).randn((n, 1)));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn f64_step_allocates_nothing() {
+    // Products of 64 x 64 x 128 multiply-adds: the packed kernels, not the
+    // small unpacked loops.
+    let mut model = model! {
+        dtype f64; input 64; Linear(_, 128); ReLU; Linear(_, 128); ReLU; Linear(_, 1);
+        loss MSE; optim Adam(lr = 1e-3)
+    };
+    let x: Array2<f64> = Rng::new(1).randn((64, 64));
     let n = step_allocations(&mut model, &x, |n| Rng::new(2).randn((n, 1)));
     assert_eq!(n, 0);
 }

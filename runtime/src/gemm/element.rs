@@ -1,6 +1,5 @@
-//! The element types gemm multiplies, each with its kernel: the one place
-//! that picks a kernel for an element type (the runtime's packed sgemm for
-//! `f32`, `matrixmultiply`'s dgemm for `f64`).
+//! The element types gemm multiplies: `f32` and `f64`, both on the
+//! runtime's packed kernels (`sgemm.rs`).
 
 /// An element type that [`gemm`](super::gemm) multiplies: `f32` or `f64`.
 ///
@@ -63,20 +62,47 @@ impl Element for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        use super::sgemm::{sgemm, Mat};
-        let a = Mat {
-            ptr: a,
-            rs: rsa,
-            cs: csa,
-        };
-        let b = Mat {
-            ptr: b,
-            rs: rsb,
-            cs: csb,
-        };
         // SAFETY: forwarded from the caller's contract.
-        unsafe { sgemm(m, k, n, alpha, a, b, beta, c, rsc, csc) }
+        unsafe { gemm_packed(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
+}
+
+/// [`Element::gemm_raw`] on the packed kernels, for either type.
+///
+/// # Safety
+///
+/// As [`Element::gemm_raw`]'s.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+unsafe fn gemm_packed<T: super::sgemm::Packed>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    rsb: isize,
+    csb: isize,
+    beta: T,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    use super::sgemm::{gemm, Mat};
+    let a = Mat {
+        ptr: a,
+        rs: rsa,
+        cs: csa,
+    };
+    let b = Mat {
+        ptr: b,
+        rs: rsb,
+        cs: csb,
+    };
+    // SAFETY: forwarded from the caller's contract.
+    unsafe { gemm(m, k, n, alpha, a, b, beta, c, rsc, csc) }
 }
 
 impl Element for f64 {
@@ -98,8 +124,6 @@ impl Element for f64 {
         csc: isize,
     ) {
         // SAFETY: forwarded from the caller's contract.
-        unsafe {
-            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-        }
+        unsafe { gemm_packed(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
     }
 }

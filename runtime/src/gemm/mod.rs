@@ -2,12 +2,11 @@
 //!
 //! Small products (up to 2^15 multiply-adds) whose `C` has at most four
 //! rows or columns run unpacked when the strides allow, on loops compiled
-//! for each instruction set (`small`), for either element type. Other `f32`
-//! products run on the runtime's own packed kernel (`sgemm`: an AVX-512F
-//! or AVX2+FMA microkernel picked at run time, a portable fallback,
-//! packing buffers reused across calls so a training step allocates
-//! nothing); other `f64` products on `matrixmultiply`'s dgemm, on one
-//! thread.
+//! for each instruction set (`small`), for either element type. Other
+//! products, `f32` and `f64`, run on the runtime's own packed kernels
+//! (`sgemm`: AVX-512F or AVX2+FMA microkernels picked at run time, a
+//! portable fallback, packing buffers reused across calls so a training
+//! step allocates nothing; large products split across threads).
 //!
 //! Operands are ndarray views with any strides, so a transpose is a view
 //! (`w.t()`) and costs nothing. With `beta = 0`, `C` is not read (it may hold
@@ -183,23 +182,30 @@ mod tests {
 
     #[test]
     fn threads_give_the_same_bits() {
+        threads_give_the_same_bits_in::<f32>();
+        threads_give_the_same_bits_in::<f64>();
+    }
+
+    fn threads_give_the_same_bits_in<T: Element + std::fmt::Debug>() {
         // Large enough to be split; wide C splits by columns, tall by rows.
         for (m, k, n) in [(37, 300, 301), (301, 300, 37)] {
-            let a = filled(m, k, 7).mapv(|v| v as f32);
-            let b = filled(n, k, 8).mapv(|v| v as f32);
+            let of = |v: f64| T::from(v).expect("finite");
+            let a = filled(m, k, 7).mapv(of);
+            let b = filled(n, k, 8).mapv(of);
             let run = |threads| {
-                let mut c = Array2::<f32>::zeros((m, n));
+                let mut c = Array2::<T>::zeros((m, n));
                 crate::parallel::with_threads(threads, || {
-                    gemm(1.0, a.view(), b.t(), 0.0, c.view_mut())
+                    gemm(T::one(), a.view(), b.t(), T::zero(), c.view_mut())
                 });
                 c
             };
             let one = run(1);
             assert_eq!(one, run(2), "m={m} n={n}");
             assert_eq!(one, run(3), "m={m} n={n}");
-            let expect = naive(a.mapv(f64::from).view(), b.t().mapv(f64::from).view());
+            let to = |v: T| v.to_f64().unwrap_or(f64::NAN);
+            let expect = naive(a.mapv(to).view(), b.t().mapv(to).view());
             for (x, y) in one.iter().zip(expect.iter()) {
-                assert!((*x as f64 - y).abs() < 1e-3);
+                assert!((to(*x) - y).abs() < 1e-3);
             }
         }
     }

@@ -1,21 +1,26 @@
-//! The f32 matrix multiply: packed, cache-blocked, with AVX-512 and
-//! AVX2+FMA microkernels chosen at run time and a portable fallback.
+//! The packed matrix multiply of both element types: cache-blocked, with
+//! AVX-512 and AVX2+FMA microkernels chosen at run time and a portable
+//! fallback.
 //!
 //! `C <- alpha A B + beta C`. The loops follow the classic blocked scheme
 //! (as in BLIS and matrixmultiply): B is packed in `KC x NR` panels, A in
 //! `MC x KC` blocks of `MR`-row panels (or, when its rows are contiguous,
-//! read where it is), and an `MR x NR` microkernel runs over them. Unlike `matrixmultiply`, the packing buffers are kept per
-//! thread and only grow, so after the first call of a given size a product
-//! allocates nothing.
+//! read where it is), and an `MR x NR` microkernel runs over them. Unlike
+//! `matrixmultiply`, the packing buffers are kept per thread and only grow,
+//! so after the first call of a given size a product allocates nothing.
 //!
-//! The tile is the instruction set's: 8 x 32 (16 accumulators of 16 lanes)
-//! with AVX-512F, 6 x 16 (12 accumulators of 8 lanes) with AVX2 + FMA and
-//! in the fallback. Every kernel sums each element of C over `k` in the
+//! The tile is the instruction set's. `f32`: 8 x 32 (16 accumulators of 16
+//! lanes) with AVX-512F, 6 x 16 (12 accumulators of 8 lanes) with AVX2 +
+//! FMA and in the fallback. `f64`: 8 x 16 (16 accumulators of 8 lanes) with
+//! AVX-512F, 6 x 8 (12 accumulators of 4 lanes) with AVX2 + FMA and in the
+//! fallback. Every vector kernel sums each element of C over `k` in the
 //! same order, one fused multiply-add per step (the fallback: a multiply
 //! and an add), so the tile shape changes which element a register holds,
 //! not the sums.
 
 use std::cell::RefCell;
+
+use super::Element;
 
 /// The tile and block sizes of one microkernel.
 #[derive(Clone, Copy)]
@@ -28,31 +33,158 @@ struct Blocking {
     nc: usize,
 }
 
-/// Blocks for the 6 x 16 tile: a `256 x 16` B panel (16 KiB) in L1, a
-/// `72 x 256` A block (72 KiB) in L2.
-const BLOCKING_16: Blocking = Blocking {
+/// Blocks for the `f32` 6 x 16 tile: a `256 x 16` B panel (16 KiB) in L1,
+/// a `72 x 256` A block (72 KiB) in L2.
+const BLOCKING_F32_16: Blocking = Blocking {
     kc: 256,
     mc: 72,
     nc: 4080,
 };
 
-/// Blocks for the 8 x 32 tile: a `256 x 32` B panel (32 KiB) in L1, a
-/// `96 x 256` A block (96 KiB) in L2.
-const BLOCKING_32: Blocking = Blocking {
+/// Blocks for the `f32` 8 x 32 tile: a `256 x 32` B panel (32 KiB) in L1,
+/// a `96 x 256` A block (96 KiB) in L2.
+const BLOCKING_F32_32: Blocking = Blocking {
     kc: 256,
     mc: 96,
     nc: 4096,
 };
 
+/// Blocks for the `f64` 6 x 8 tile: a `256 x 8` B panel (16 KiB) in L1, a
+/// `72 x 256` A block (144 KiB) in L2.
+const BLOCKING_F64_8: Blocking = Blocking {
+    kc: 256,
+    mc: 72,
+    nc: 4080,
+};
+
+/// Blocks for the `f64` 8 x 16 tile: a `256 x 16` B panel (32 KiB) in L1,
+/// a `96 x 256` A block (192 KiB) in L2.
+const BLOCKING_F64_16: Blocking = Blocking {
+    kc: 256,
+    mc: 96,
+    nc: 4096,
+};
+
+/// The packing buffers of one element type: (packed A, packed B), grown on
+/// demand and kept for the next call.
+type PackBuffers<T> = RefCell<(Vec<T>, Vec<T>)>;
+
 thread_local! {
-    /// (packed A, packed B), grown on demand and kept for the next call.
-    static PACK: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static PACK_F32: PackBuffers<f32> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static PACK_F64: PackBuffers<f64> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
+
+/// An element type with packed kernels: the tiles, kernels and packing
+/// buffers of `f32` and of `f64`.
+pub(crate) trait Packed: Element {
+    /// The microkernel's (rows, columns) of C on `isa`.
+    fn tile(isa: Isa) -> (usize, usize);
+
+    /// [`gemm`] on the calling thread with `isa`'s microkernel.
+    ///
+    /// # Safety
+    ///
+    /// As [`gemm`]'s, and the CPU must support `isa`.
+    unsafe fn single(isa: Isa, p: Product<Self>);
+
+    /// Runs `f` on this thread's packing buffers of this type.
+    fn with_buffers<R>(f: impl FnOnce(&PackBuffers<Self>) -> R) -> R;
+
+    /// Packs the `kc x nr` panel whose column `j` is the `kc` contiguous
+    /// values at `src + j cs` (a transposed operand) with vector
+    /// transposes, if this type and CPU have them; `false` if not (the
+    /// caller then copies value by value).
+    ///
+    /// # Safety
+    ///
+    /// `src + j cs + p` readable and `dst + p nr + j` writable for
+    /// `j < nr`, `p < kc`.
+    unsafe fn transpose_panel(
+        src: *const Self,
+        cs: isize,
+        dst: *mut Self,
+        kc: usize,
+        nr: usize,
+    ) -> bool;
+}
+
+/// Implements [`Packed`] for one element type from its tiles (AVX-512F,
+/// then AVX2 + FMA and the fallback), blocks, kernels, buffers and
+/// register transpose (of `$block x $block` values).
+macro_rules! packed {
+    ($t:ty, ($mr512:literal, $nr512:literal, $blk512:ident, $k512:ident),
+     ($mr256:literal, $nr256:literal, $blk256:ident, $k256:ident),
+     $buffers:ident, $transpose:ident, $block:literal) => {
+        impl Packed for $t {
+            fn tile(isa: Isa) -> (usize, usize) {
+                match isa {
+                    Isa::Avx512 => ($mr512, $nr512),
+                    Isa::Avx2 | Isa::Fallback => ($mr256, $nr256),
+                }
+            }
+
+            unsafe fn single(isa: Isa, p: Product<$t>) {
+                // SAFETY: forwarded; each kernel's tile is the blocked loop's.
+                unsafe {
+                    match isa {
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx512 => blocked::<$t, $mr512, $nr512>(p, $blk512, $k512),
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx2 => blocked::<$t, $mr256, $nr256>(p, $blk256, $k256),
+                        _ => blocked::<$t, $mr256, $nr256>(
+                            p,
+                            $blk256,
+                            kernel_fallback::<$t, $mr256, $nr256>,
+                        ),
+                    }
+                }
+            }
+
+            fn with_buffers<R>(f: impl FnOnce(&PackBuffers<$t>) -> R) -> R {
+                $buffers.with(f)
+            }
+
+            unsafe fn transpose_panel(
+                src: *const $t,
+                cs: isize,
+                dst: *mut $t,
+                kc: usize,
+                nr: usize,
+            ) -> bool {
+                #[cfg(target_arch = "x86_64")]
+                if nr.is_multiple_of($block) && std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: forwarded; the CPU has AVX-512F.
+                    unsafe { $transpose(src, cs, dst, kc, nr) };
+                    return true;
+                }
+                let _ = (src, cs, dst, kc, nr);
+                false
+            }
+        }
+    };
+}
+
+packed!(
+    f32,
+    (8, 32, BLOCKING_F32_32, kernel_f32_avx512),
+    (6, 16, BLOCKING_F32_16, kernel_f32_avx2_fma),
+    PACK_F32,
+    transpose_panel_f32_avx512,
+    16
+);
+packed!(
+    f64,
+    (8, 16, BLOCKING_F64_16, kernel_f64_avx512),
+    (6, 8, BLOCKING_F64_8, kernel_f64_avx2_fma),
+    PACK_F64,
+    transpose_panel_f64_avx512,
+    8
+);
 
 /// A strided matrix operand: element `(i, j)` is at `ptr + i*rs + j*cs`.
 #[derive(Clone, Copy)]
-pub(crate) struct Mat {
-    pub ptr: *const f32,
+pub(crate) struct Mat<T> {
+    pub ptr: *const T,
     pub rs: isize,
     pub cs: isize,
 }
@@ -63,15 +195,15 @@ const PARALLEL_MIN: usize = 1 << 20;
 
 /// The operands of one product, shared with the worker threads.
 #[derive(Clone, Copy)]
-struct Shared {
-    a: Mat,
-    b: Mat,
-    c: *mut f32,
+struct Shared<T> {
+    a: Mat<T>,
+    b: Mat<T>,
+    c: *mut T,
 }
 
 // SAFETY: workers write disjoint blocks of C and only read A and B, and the
 // call that shares them waits for every worker to finish.
-unsafe impl Sync for Shared {}
+unsafe impl<T: Sync> Sync for Shared<T> {}
 
 /// `C[m x n] <- alpha A[m x k] B[k x n] + beta C`, `k > 0`, `m, n > 0`, on
 /// as many threads as [`crate::threads`] allows for large products. Each
@@ -83,30 +215,45 @@ unsafe impl Sync for Shared {}
 /// The operands must be valid for the given sizes and strides, and `c` must
 /// not alias `a` or `b`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn sgemm(
+pub(crate) unsafe fn gemm<T: Packed>(
     m: usize,
     k: usize,
     n: usize,
-    alpha: f32,
-    a: Mat,
-    b: Mat,
-    beta: f32,
-    c: *mut f32,
+    alpha: T,
+    a: Mat<T>,
+    b: Mat<T>,
+    beta: T,
+    c: *mut T,
     rsc: isize,
     csc: isize,
 ) {
     let isa = Isa::detect();
     let threads = crate::parallel::threads();
+    let single = |m, n, a, b, c| {
+        let p = Product {
+            m,
+            k,
+            n,
+            alpha,
+            a,
+            b,
+            beta,
+            c,
+            rsc,
+            csc,
+        };
+        // SAFETY: forwarded; `isa` is what this CPU runs.
+        unsafe { T::single(isa, p) }
+    };
     if threads <= 1 || m.saturating_mul(n).saturating_mul(k) < PARALLEL_MIN {
-        // SAFETY: forwarded.
-        unsafe { isa.sgemm_single(m, k, n, alpha, a, b, beta, c, rsc, csc) };
+        single(m, n, a, b, c);
         return;
     }
     let shared = Shared { a, b, c };
     // Split the longer side of C into one block per thread, aligned to the
     // microkernel's tile so no tile is cut.
     let by_columns = n >= m;
-    let (mr, nr) = isa.tile();
+    let (mr, nr) = T::tile(isa);
     let (len, align) = if by_columns { (n, nr) } else { (m, mr) };
     let chunk = len.div_ceil(threads).next_multiple_of(align);
     let parts = len.div_ceil(chunk);
@@ -121,15 +268,13 @@ pub(crate) unsafe fn sgemm(
                     ptr: s.b.ptr.offset(start as isize * s.b.cs),
                     ..s.b
                 };
-                let c = s.c.offset(start as isize * csc);
-                isa.sgemm_single(m, k, size, alpha, s.a, b, beta, c, rsc, csc);
+                single(m, size, s.a, b, s.c.offset(start as isize * csc));
             } else {
                 let a = Mat {
                     ptr: s.a.ptr.offset(start as isize * s.a.rs),
                     ..s.a
                 };
-                let c = s.c.offset(start as isize * rsc);
-                isa.sgemm_single(size, k, n, alpha, a, s.b, beta, c, rsc, csc);
+                single(size, n, a, s.b, s.c.offset(start as isize * rsc));
             }
         }
     });
@@ -137,12 +282,12 @@ pub(crate) unsafe fn sgemm(
 
 /// The microkernel this CPU runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
-    /// 8 x 32 tiles on AVX-512F.
+pub(crate) enum Isa {
+    /// 8-row tiles on AVX-512F.
     Avx512,
-    /// 6 x 16 tiles on AVX2 + FMA.
+    /// 6-row tiles on AVX2 + FMA.
     Avx2,
-    /// 6 x 16 tiles in plain loops.
+    /// 6-row tiles in plain loops.
     Fallback,
 }
 
@@ -160,71 +305,19 @@ impl Isa {
         }
         Isa::Fallback
     }
-
-    /// The microkernel's (rows, columns) of C.
-    fn tile(self) -> (usize, usize) {
-        match self {
-            Isa::Avx512 => (8, 32),
-            Isa::Avx2 | Isa::Fallback => (6, 16),
-        }
-    }
-
-    /// [`sgemm`] on the calling thread with this microkernel.
-    ///
-    /// # Safety
-    ///
-    /// As [`sgemm`]'s, and the CPU must support `self` (as
-    /// [`Isa::detect`] says).
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn sgemm_single(
-        self,
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: f32,
-        a: Mat,
-        b: Mat,
-        beta: f32,
-        c: *mut f32,
-        rsc: isize,
-        csc: isize,
-    ) {
-        let p = Product {
-            m,
-            k,
-            n,
-            alpha,
-            a,
-            b,
-            beta,
-            c,
-            rsc,
-            csc,
-        };
-        // SAFETY: forwarded; each kernel's tile is the blocked loop's.
-        unsafe {
-            match self {
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => blocked::<8, 32>(p, BLOCKING_32, kernel_avx512),
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => blocked::<6, 16>(p, BLOCKING_16, kernel_avx2_fma),
-                _ => blocked::<6, 16>(p, BLOCKING_16, kernel_fallback::<6, 16>),
-            }
-        }
-    }
 }
 
-/// One product's operands, as [`sgemm`] takes them.
+/// One product's operands, as [`gemm`] takes them.
 #[derive(Clone, Copy)]
-struct Product {
+pub(crate) struct Product<T> {
     m: usize,
     k: usize,
     n: usize,
-    alpha: f32,
-    a: Mat,
-    b: Mat,
-    beta: f32,
-    c: *mut f32,
+    alpha: T,
+    a: Mat<T>,
+    b: Mat<T>,
+    beta: T,
+    c: *mut T,
     rsc: isize,
     csc: isize,
 }
@@ -233,13 +326,13 @@ struct Product {
 /// step `p`) at `ptr + r rs + p cs`. A packed panel has `rs = 1`,
 /// `cs = MR`; a row-major A is read where it is (`cs = 1`).
 #[derive(Clone, Copy)]
-struct APanel {
-    ptr: *const f32,
+struct APanel<T> {
+    ptr: *const T,
     rs: isize,
     cs: isize,
 }
 
-impl APanel {
+impl<T> APanel<T> {
     /// The offset of each tile row, rows past `mr` reading row `mr - 1`
     /// (they are computed, never stored), so that nothing outside A is
     /// read when A is not packed.
@@ -251,16 +344,20 @@ impl APanel {
 
 /// `C[mr x nr] <- alpha (A Bp) + beta C` over `kc` steps of an `MR x NR`
 /// tile (`mr <= MR`, `nr <= NR` valid), B packed.
-type Kernel = unsafe fn(usize, f32, APanel, *const f32, f32, *mut f32, isize, isize, usize, usize);
+type Kernel<T> = unsafe fn(usize, T, APanel<T>, *const T, T, *mut T, isize, isize, usize, usize);
 
 /// The blocked loops around an `MR x NR` microkernel, on the calling
 /// thread, with this thread's packing buffers.
 ///
 /// # Safety
 ///
-/// As [`sgemm`]'s; `kernel` must compute `MR x NR` tiles and run on this
+/// As [`gemm`]'s; `kernel` must compute `MR x NR` tiles and run on this
 /// CPU.
-unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, kernel: Kernel) {
+unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
+    p: Product<T>,
+    blk: Blocking,
+    kernel: Kernel<T>,
+) {
     let Product {
         m,
         k,
@@ -273,7 +370,7 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
         rsc,
         csc,
     } = p;
-    PACK.with(|pack| {
+    T::with_buffers(|pack| {
         // A re-entrant call (impossible from the layers) falls back to fresh
         // buffers rather than panicking.
         let mut fresh = (Vec::new(), Vec::new());
@@ -300,15 +397,15 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
             // LOOP 4: depth blocks; beta applies to the first only.
             for pc in (0..k).step_by(blk.kc) {
                 let kc = blk.kc.min(k - pc);
-                let beta_block = if pc == 0 { beta } else { 1.0 };
+                let beta_block = if pc == 0 { beta } else { T::one() };
                 // SAFETY: the block lies inside B.
-                unsafe { pack_b::<NR>(bpack, b, pc, jc, kc, nc) };
+                unsafe { pack_b::<T, NR>(bpack, b, pc, jc, kc, nc) };
                 // LOOP 3: row blocks of A and C.
                 for ic in (0..m).step_by(blk.mc) {
                     let mc = blk.mc.min(m - ic);
                     if !direct {
                         // SAFETY: the block lies inside A.
-                        unsafe { pack_a::<MR>(apack, a, ic, pc, mc, kc) };
+                        unsafe { pack_a::<T, MR>(apack, a, ic, pc, mc, kc) };
                     }
                     // LOOP 2 and 1: NR-column and MR-row tiles.
                     for jr in (0..nc).step_by(NR) {
@@ -347,26 +444,27 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
     });
 }
 
-/// Floats per cache line: packed panels start on a line, so that no
-/// vector load of a panel (`NR` floats, a multiple of 16 for AVX-512)
-/// straddles two lines.
-const LINE: usize = 16;
+/// Bytes per cache line: packed panels start on a line, so that no vector
+/// load of a panel (`NR` values, a whole number of vectors) straddles two
+/// lines.
+const LINE_BYTES: usize = 64;
 
-/// The first `len` floats of `buffer` from its first 64-byte boundary,
+/// The first `len` values of `buffer` from its first 64-byte boundary,
 /// growing it (with room for the shift) if it is too short.
-fn aligned(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if buffer.len() < len + LINE {
-        buffer.resize(len + LINE, 0.0);
+fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    let line = LINE_BYTES / std::mem::size_of::<T>();
+    if buffer.len() < len + line {
+        buffer.resize(len + line, T::zero());
     }
-    let shift = buffer.as_ptr().align_offset(4 * LINE).min(LINE);
+    let shift = buffer.as_ptr().align_offset(LINE_BYTES).min(line);
     &mut buffer[shift..shift + len]
 }
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
 /// row-major, zero-padded to a multiple of `NR` columns.
-unsafe fn pack_b<const NR: usize>(
-    dst: &mut [f32],
-    b: Mat,
+unsafe fn pack_b<T: Packed, const NR: usize>(
+    dst: &mut [T],
+    b: Mat<T>,
     pc: usize,
     jc: usize,
     kc: usize,
@@ -385,12 +483,10 @@ unsafe fn pack_b<const NR: usize>(
             let src = b.ptr.offset(pc as isize * b.rs + (jc + j0) as isize * b.cs);
             if b.rs == 1 && cols == NR {
                 // Columns of B are contiguous (a transposed operand, as
-                // the forward pass's `W^T`): transpose 16 x 16 blocks in
-                // registers where AVX-512 allows, else read each column
-                // once and scatter it down the panel.
-                #[cfg(target_arch = "x86_64")]
-                if NR.is_multiple_of(16) && std::is_x86_feature_detected!("avx512f") {
-                    transpose_panel_avx512(src, b.cs, base, kc, NR);
+                // the forward pass's `W^T`): transpose blocks in registers
+                // where the CPU allows, else read each column once and
+                // scatter it down the panel.
+                if T::transpose_panel(src, b.cs, base, kc, NR) {
                     continue;
                 }
                 for j in 0..NR {
@@ -425,7 +521,7 @@ unsafe fn pack_b<const NR: usize>(
                     }
                 }
                 for j in cols..NR {
-                    *row.add(j) = 0.0;
+                    *row.add(j) = T::zero();
                 }
             }
         }
@@ -444,7 +540,13 @@ unsafe fn pack_b<const NR: usize>(
 /// writable for `j < nr`, `p < kc`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn transpose_panel_avx512(src: *const f32, cs: isize, dst: *mut f32, kc: usize, nr: usize) {
+unsafe fn transpose_panel_f32_avx512(
+    src: *const f32,
+    cs: isize,
+    dst: *mut f32,
+    kc: usize,
+    nr: usize,
+) {
     use std::arch::x86_64::*;
     // SAFETY: inside the caller's panel and operand, as documented.
     unsafe {
@@ -505,12 +607,76 @@ unsafe fn transpose_panel_avx512(src: *const f32, cs: isize, dst: *mut f32, kc: 
     }
 }
 
+/// [`transpose_panel_f32_avx512`] for `f64`: 8 x 8 blocks (8 loads, 8
+/// unpacks, 16 lane shuffles, 8 stores), the last `kc % 8` rows one value
+/// at a time. `nr` is a multiple of 8.
+///
+/// # Safety
+///
+/// As [`transpose_panel_f32_avx512`]'s.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn transpose_panel_f64_avx512(
+    src: *const f64,
+    cs: isize,
+    dst: *mut f64,
+    kc: usize,
+    nr: usize,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: inside the caller's panel and operand, as documented.
+    unsafe {
+        let full = kc - kc % 8;
+        for j0 in (0..nr).step_by(8) {
+            for p0 in (0..full).step_by(8) {
+                // v[x][y] = B[p0 + y, j0 + x]: column x of the block.
+                let v: [__m512d; 8] = std::array::from_fn(|x| {
+                    _mm512_loadu_pd(src.offset((j0 + x) as isize * cs).add(p0))
+                });
+                // 64-bit interleave: lane L of a[2i + s] holds columns 2i
+                // and 2i + 1 of row 2L + s.
+                let a: [__m512d; 8] = std::array::from_fn(|t| {
+                    let (lo, hi) = (v[t & !1], v[t | 1]);
+                    if t % 2 == 0 {
+                        _mm512_unpacklo_pd(lo, hi)
+                    } else {
+                        _mm512_unpackhi_pd(lo, hi)
+                    }
+                });
+                // 128-bit lanes: row 2L + s gathers lane L of a[s],
+                // a[2 + s], a[4 + s], a[6 + s].
+                for s in 0..2 {
+                    let c0 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[s], a[2 + s]);
+                    let c1 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[s], a[2 + s]);
+                    let c2 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[4 + s], a[6 + s]);
+                    let c3 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[4 + s], a[6 + s]);
+                    let rows = [
+                        _mm512_shuffle_f64x2::<0b10_00_10_00>(c0, c2),
+                        _mm512_shuffle_f64x2::<0b10_00_10_00>(c1, c3),
+                        _mm512_shuffle_f64x2::<0b11_01_11_01>(c0, c2),
+                        _mm512_shuffle_f64x2::<0b11_01_11_01>(c1, c3),
+                    ];
+                    for (l, &row) in rows.iter().enumerate() {
+                        _mm512_storeu_pd(dst.add((p0 + 2 * l + s) * nr + j0), row);
+                    }
+                }
+            }
+            for j in j0..j0 + 8 {
+                let from = src.offset(j as isize * cs);
+                for p in full..kc {
+                    *dst.add(p * nr + j) = *from.add(p);
+                }
+            }
+        }
+    }
+}
+
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
 /// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
 /// a multiple of `MR` rows.
-unsafe fn pack_a<const MR: usize>(
-    dst: &mut [f32],
-    a: Mat,
+unsafe fn pack_a<T: Element, const MR: usize>(
+    dst: &mut [T],
+    a: Mat<T>,
     ic: usize,
     pc: usize,
     mc: usize,
@@ -553,7 +719,7 @@ unsafe fn pack_a<const MR: usize>(
                     }
                 } else {
                     for p in 0..kc {
-                        *base.add(p * MR + r) = 0.0;
+                        *base.add(p * MR + r) = T::zero();
                     }
                 }
             }
@@ -565,11 +731,11 @@ unsafe fn pack_a<const MR: usize>(
 /// only the `mr x nr` valid part, without reading C when `beta == 0`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn store_tile<const MR: usize, const NR: usize>(
-    acc: &[[f32; NR]; MR],
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
+unsafe fn store_tile<T: Element, const MR: usize, const NR: usize>(
+    acc: &[[T; NR]; MR],
+    alpha: T,
+    beta: T,
+    c: *mut T,
     rsc: isize,
     csc: isize,
     mr: usize,
@@ -580,7 +746,7 @@ unsafe fn store_tile<const MR: usize, const NR: usize>(
             // SAFETY: (r, j) is inside the caller's tile.
             unsafe {
                 let dst = c.offset(r as isize * rsc + j as isize * csc);
-                *dst = if beta == 0.0 {
+                *dst = if beta == T::zero() {
                     alpha * v
                 } else {
                     alpha * v + beta * *dst
@@ -593,19 +759,19 @@ unsafe fn store_tile<const MR: usize, const NR: usize>(
 /// The portable microkernel: plain loops that the compiler vectorizes for
 /// whatever the target offers.
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
+unsafe fn kernel_fallback<T: Element, const MR: usize, const NR: usize>(
     kc: usize,
-    alpha: f32,
-    ap: APanel,
-    bp: *const f32,
-    beta: f32,
-    c: *mut f32,
+    alpha: T,
+    ap: APanel<T>,
+    bp: *const T,
+    beta: T,
+    c: *mut T,
     rsc: isize,
     csc: isize,
     mr: usize,
     nr: usize,
 ) {
-    let mut acc = [[0.0_f32; NR]; MR];
+    let mut acc = [[T::zero(); NR]; MR];
     let rows = ap.row_offsets::<MR>(mr);
     for p in 0..kc {
         // SAFETY: A holds kc steps of its rows, the B panel kc packed
@@ -619,7 +785,7 @@ unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
         };
         for r in 0..MR {
             for j in 0..NR {
-                acc[r][j] += a[r] * b[j];
+                acc[r][j] = acc[r][j] + a[r] * b[j];
             }
         }
     }
@@ -627,173 +793,221 @@ unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
     unsafe { store_tile(&acc, alpha, beta, c, rsc, csc, mr, nr) };
 }
 
-/// The AVX2 + FMA microkernel: 12 accumulator registers (6 rows x 2
+/// Defines an AVX2 + FMA microkernel: 12 accumulator registers (6 rows x 2
 /// vectors), one broadcast of A and two loads of B per step.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn kernel_avx2_fma(
-    kc: usize,
-    alpha: f32,
-    ap: APanel,
-    bp: *const f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
-    use std::arch::x86_64::*;
-    const MR: usize = 6;
-    const NR: usize = 16;
-    // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::detect`); the
-    // panels hold kc packed steps of MR and NR values.
-    unsafe {
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        let rows = ap.row_offsets::<MR>(mr);
-        let (mut a, mut b) = (ap.ptr, bp);
-        for _ in 0..kc {
-            let b0 = _mm256_loadu_ps(b);
-            let b1 = _mm256_loadu_ps(b.add(8));
-            for (row, &off) in acc.iter_mut().zip(&rows) {
-                let ar = _mm256_broadcast_ss(&*a.offset(off));
-                row[0] = _mm256_fmadd_ps(ar, b0, row[0]);
-                row[1] = _mm256_fmadd_ps(ar, b1, row[1]);
-            }
-            a = a.offset(ap.cs);
-            b = b.add(NR);
-        }
-        if mr == MR && nr == NR && csc == 1 {
-            let va = _mm256_set1_ps(alpha);
-            let vb = _mm256_set1_ps(beta);
-            for (r, row) in acc.iter().enumerate() {
-                let dst = c.offset(r as isize * rsc);
-                for (h, &v) in row.iter().enumerate() {
-                    let d = dst.add(8 * h);
-                    let out = if beta == 0.0 {
-                        _mm256_mul_ps(va, v)
-                    } else {
-                        _mm256_fmadd_ps(vb, _mm256_loadu_ps(d), _mm256_mul_ps(va, v))
-                    };
-                    _mm256_storeu_ps(d, out);
+macro_rules! kernel_avx2 {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $lanes:literal, $vec:ty, $zero:ident, $load:ident,
+     $bcast:ident, $set1:ident, $fma:ident, $mul:ident, $store:ident) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name(
+            kc: usize,
+            alpha: $t,
+            ap: APanel<$t>,
+            bp: *const $t,
+            beta: $t,
+            c: *mut $t,
+            rsc: isize,
+            csc: isize,
+            mr: usize,
+            nr: usize,
+        ) {
+            use std::arch::x86_64::*;
+            const MR: usize = 6;
+            const NR: usize = 2 * $lanes;
+            // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::detect`);
+            // the panels hold kc packed steps of MR and NR values.
+            unsafe {
+                let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
+                let rows = ap.row_offsets::<MR>(mr);
+                let (mut a, mut b) = (ap.ptr, bp);
+                for _ in 0..kc {
+                    let b0 = $load(b);
+                    let b1 = $load(b.add($lanes));
+                    for (row, &off) in acc.iter_mut().zip(&rows) {
+                        let ar = $bcast(&*a.offset(off));
+                        row[0] = $fma(ar, b0, row[0]);
+                        row[1] = $fma(ar, b1, row[1]);
+                    }
+                    a = a.offset(ap.cs);
+                    b = b.add(NR);
+                }
+                if mr == MR && nr == NR && csc == 1 {
+                    let va = $set1(alpha);
+                    let vb = $set1(beta);
+                    for (r, row) in acc.iter().enumerate() {
+                        let dst = c.offset(r as isize * rsc);
+                        for (h, &v) in row.iter().enumerate() {
+                            let d = dst.add($lanes * h);
+                            let out = if beta == 0.0 {
+                                $mul(va, v)
+                            } else {
+                                $fma(vb, $load(d), $mul(va, v))
+                            };
+                            $store(d, out);
+                        }
+                    }
+                } else {
+                    let mut tile = [[0.0; NR]; MR];
+                    for (r, row) in acc.iter().enumerate() {
+                        $store(tile[r].as_mut_ptr(), row[0]);
+                        $store(tile[r].as_mut_ptr().add($lanes), row[1]);
+                    }
+                    store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
                 }
             }
-        } else {
-            let mut tile = [[0.0_f32; NR]; MR];
-            for (r, row) in acc.iter().enumerate() {
-                _mm256_storeu_ps(tile[r].as_mut_ptr(), row[0]);
-                _mm256_storeu_ps(tile[r].as_mut_ptr().add(8), row[1]);
-            }
-            store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
         }
-    }
+    };
 }
 
-/// The AVX-512F microkernel: 16 accumulator registers (8 rows x 2
-/// vectors of 16 lanes), two loads of B and eight broadcasts of A per
-/// step. Tiles cut by the edge of C are written with masked stores when
-/// C's rows are contiguous, so they cost no more than whole ones.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn kernel_avx512(
-    kc: usize,
-    alpha: f32,
-    ap: APanel,
-    bp: *const f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: isize,
-    csc: isize,
-    mr: usize,
-    nr: usize,
-) {
-    use std::arch::x86_64::*;
-    const MR: usize = 8;
-    const NR: usize = 32;
-    // SAFETY: the CPU has AVX-512F (checked by `Isa::detect`); the panels
-    // hold kc packed steps of MR and NR values; stores stay inside the
-    // caller's `mr x nr` tile (masked beyond `nr`).
-    unsafe {
-        let mut acc = [[_mm512_setzero_ps(); 2]; MR];
-        let rows = ap.row_offsets::<MR>(mr);
-        let (mut a, mut b) = (ap.ptr, bp);
-        for _ in 0..kc {
-            let b0 = _mm512_loadu_ps(b);
-            let b1 = _mm512_loadu_ps(b.add(16));
-            for (row, &off) in acc.iter_mut().zip(&rows) {
-                let ar = _mm512_set1_ps(*a.offset(off));
-                row[0] = _mm512_fmadd_ps(ar, b0, row[0]);
-                row[1] = _mm512_fmadd_ps(ar, b1, row[1]);
-            }
-            a = a.offset(ap.cs);
-            b = b.add(NR);
-        }
-        if csc == 1 {
-            // Lane masks of the two vectors of a row of `nr` values.
-            let masks: [__mmask16; 2] = crate::simd::lane_masks(nr);
-            let va = _mm512_set1_ps(alpha);
-            let vb = _mm512_set1_ps(beta);
-            for (r, row) in acc.iter().enumerate().take(mr) {
-                let dst = c.offset(r as isize * rsc);
-                for (h, &v) in row.iter().enumerate() {
-                    let mask = masks[h];
-                    if mask == 0 {
-                        continue;
+kernel_avx2!(
+    /// The `f32` AVX2 + FMA microkernel (6 x 16).
+    kernel_f32_avx2_fma, f32, 8, __m256, _mm256_setzero_ps, _mm256_loadu_ps,
+    _mm256_broadcast_ss, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_mul_ps, _mm256_storeu_ps
+);
+kernel_avx2!(
+    /// The `f64` AVX2 + FMA microkernel (6 x 8).
+    kernel_f64_avx2_fma, f64, 4, __m256d, _mm256_setzero_pd, _mm256_loadu_pd,
+    _mm256_broadcast_sd, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_mul_pd, _mm256_storeu_pd
+);
+
+/// Defines an AVX-512F microkernel: 16 accumulator registers (8 rows x 2
+/// vectors), two loads of B and eight broadcasts of A per step. Tiles cut
+/// by the edge of C are written with masked stores when C's rows are
+/// contiguous, so they cost no more than whole ones.
+macro_rules! kernel_avx512 {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $lanes:literal, $vec:ty, $mask:ty, $zero:ident,
+     $load:ident, $set1:ident, $fma:ident, $mul:ident, $store:ident, $maskz_load:ident,
+     $mask_store:ident) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn $name(
+            kc: usize,
+            alpha: $t,
+            ap: APanel<$t>,
+            bp: *const $t,
+            beta: $t,
+            c: *mut $t,
+            rsc: isize,
+            csc: isize,
+            mr: usize,
+            nr: usize,
+        ) {
+            use std::arch::x86_64::*;
+            const MR: usize = 8;
+            const NR: usize = 2 * $lanes;
+            // SAFETY: the CPU has AVX-512F (checked by `Isa::detect`); the
+            // panels hold kc packed steps of MR and NR values; stores stay
+            // inside the caller's `mr x nr` tile (masked beyond `nr`).
+            unsafe {
+                let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
+                let rows = ap.row_offsets::<MR>(mr);
+                let (mut a, mut b) = (ap.ptr, bp);
+                for _ in 0..kc {
+                    let b0 = $load(b);
+                    let b1 = $load(b.add($lanes));
+                    for (row, &off) in acc.iter_mut().zip(&rows) {
+                        let ar = $set1(*a.offset(off));
+                        row[0] = $fma(ar, b0, row[0]);
+                        row[1] = $fma(ar, b1, row[1]);
                     }
-                    let d = dst.add(16 * h);
-                    let out = if beta == 0.0 {
-                        _mm512_mul_ps(va, v)
-                    } else {
-                        let old = _mm512_maskz_loadu_ps(mask, d);
-                        _mm512_fmadd_ps(vb, old, _mm512_mul_ps(va, v))
-                    };
-                    _mm512_mask_storeu_ps(d, mask, out);
+                    a = a.offset(ap.cs);
+                    b = b.add(NR);
+                }
+                if csc == 1 {
+                    // Lane masks of the two vectors of a row of `nr` values.
+                    let masks: [$mask; 2] = std::array::from_fn(|h| {
+                        let valid = nr.saturating_sub($lanes * h).min($lanes);
+                        ((1u32 << valid) - 1) as $mask
+                    });
+                    let va = $set1(alpha);
+                    let vb = $set1(beta);
+                    for (r, row) in acc.iter().enumerate().take(mr) {
+                        let dst = c.offset(r as isize * rsc);
+                        for (h, &v) in row.iter().enumerate() {
+                            let mask = masks[h];
+                            if mask == 0 {
+                                continue;
+                            }
+                            let d = dst.add($lanes * h);
+                            let out = if beta == 0.0 {
+                                $mul(va, v)
+                            } else {
+                                let old = $maskz_load(mask, d);
+                                $fma(vb, old, $mul(va, v))
+                            };
+                            $mask_store(d, mask, out);
+                        }
+                    }
+                } else {
+                    let mut tile = [[0.0; NR]; MR];
+                    for (r, row) in acc.iter().enumerate() {
+                        $store(tile[r].as_mut_ptr(), row[0]);
+                        $store(tile[r].as_mut_ptr().add($lanes), row[1]);
+                    }
+                    store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
                 }
             }
-        } else {
-            let mut tile = [[0.0_f32; NR]; MR];
-            for (r, row) in acc.iter().enumerate() {
-                _mm512_storeu_ps(tile[r].as_mut_ptr(), row[0]);
-                _mm512_storeu_ps(tile[r].as_mut_ptr().add(16), row[1]);
-            }
-            store_tile(&tile, alpha, beta, c, rsc, csc, mr, nr);
         }
-    }
+    };
 }
+
+kernel_avx512!(
+    /// The `f32` AVX-512F microkernel (8 x 32).
+    kernel_f32_avx512, f32, 16, __m512, __mmask16, _mm512_setzero_ps, _mm512_loadu_ps,
+    _mm512_set1_ps, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_mask_storeu_ps
+);
+kernel_avx512!(
+    /// The `f64` AVX-512F microkernel (8 x 16).
+    kernel_f64_avx512, f64, 8, __m512d, __mmask8, _mm512_setzero_pd, _mm512_loadu_pd,
+    _mm512_set1_pd, _mm512_fmadd_pd, _mm512_mul_pd, _mm512_storeu_pd, _mm512_maskz_loadu_pd,
+    _mm512_mask_storeu_pd
+);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A product under test: `C <- 2 A B + 0.5 C` on row-major A, B, C.
-    type Run<'a> = &'a dyn Fn(&[f32], &[f32], &mut [f32]);
+    type Run<'a, T> = &'a dyn Fn(&[T], &[T], &mut [T]);
 
     /// Checks `run` against a naive product: `2 A B + 0.5 C0` with C0 = 1.
-    fn check(name: &str, m: usize, k: usize, n: usize, run: Run<'_>) {
-        let a: Vec<f32> = (0..m * k)
-            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0)
+    fn check<T: Packed>(name: &str, m: usize, k: usize, n: usize, run: Run<'_, T>) {
+        let of = |v: f64| T::from(v).expect("a small value");
+        let a: Vec<T> = (0..m * k)
+            .map(|i| of(((i * 7 % 13) as f64 - 6.0) / 8.0))
             .collect();
-        let b: Vec<f32> = (0..k * n)
-            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 4.0)
+        let b: Vec<T> = (0..k * n)
+            .map(|i| of(((i * 5 % 11) as f64 - 5.0) / 4.0))
             .collect();
-        let mut c = vec![1.0_f32; m * n];
+        let mut c = vec![T::one(); m * n];
         run(&a, &b, &mut c);
+        let tolerance = if std::mem::size_of::<T>() == 4 {
+            1e-3
+        } else {
+            1e-12
+        };
         for i in 0..m {
             for j in 0..n {
-                let dot: f64 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]) as f64).sum();
+                let dot: f64 = (0..k)
+                    .map(|p| (a[i * k + p] * b[p * n + j]).to_f64().unwrap_or(f64::NAN))
+                    .sum();
                 let want = 2.0 * dot + 0.5;
-                let got = c[i * n + j] as f64;
+                let got = c[i * n + j].to_f64().unwrap_or(f64::NAN);
                 assert!(
-                    (got - want).abs() < 1e-3 * want.abs().max(1.0),
+                    (got - want).abs() < tolerance * want.abs().max(1.0),
                     "{name} m={m} k={k} n={n} ({i},{j}): {got} vs {want}"
                 );
             }
         }
     }
 
-    const SIZES: [(usize, usize, usize); 7] = [
+    const SIZES: [(usize, usize, usize); 8] = [
         (1, 1, 1),
         (7, 3, 17),
         (6, 16, 16),
@@ -801,13 +1015,11 @@ mod tests {
         (13, 300, 33),
         (75, 260, 5),
         (97, 513, 70),
+        (9, 21, 24),
     ];
 
-    /// Every microkernel this machine can run, in the blocked loop, against
-    /// a naive product, over odd sizes that cross every block and tile
-    /// edge.
-    #[test]
-    fn kernels_match_naive() {
+    /// The microkernels this machine can run.
+    fn isas() -> Vec<Isa> {
         let mut isas = vec![Isa::Fallback];
         #[cfg(target_arch = "x86_64")]
         {
@@ -818,13 +1030,35 @@ mod tests {
                 isas.push(Isa::Avx512);
             }
         }
-        for isa in isas {
+        isas
+    }
+
+    /// Every microkernel of `T` on this machine, in the blocked loop,
+    /// against a naive product, over odd sizes that cross every block and
+    /// tile edge.
+    fn kernels_match_naive<T: Packed>() {
+        for isa in isas() {
             for &(m, k, n) in &SIZES {
-                let name = format!("{isa:?}");
+                let name = format!("{isa:?} {}", std::any::type_name::<T>());
+                let single = |m, n, a: Mat<T>, b: Mat<T>, c: *mut T, rsc, csc| {
+                    let p = Product {
+                        m,
+                        k,
+                        n,
+                        alpha: T::from(2.0).expect("2"),
+                        a,
+                        b,
+                        beta: T::from(0.5).expect("0.5"),
+                        c,
+                        rsc,
+                        csc,
+                    };
+                    // SAFETY: the caller's buffers hold the matrices the
+                    // strides describe; `isa` was detected on this CPU.
+                    unsafe { T::single(isa, p) }
+                };
                 // Row-major operands.
-                // SAFETY: the buffers hold the m x k, k x n and m x n
-                // matrices the strides describe; `isa` was detected above.
-                check(&name, m, k, n, &|a, b, c| unsafe {
+                check::<T>(&name, m, k, n, &|a, b, c| {
                     let am = Mat {
                         ptr: a.as_ptr(),
                         rs: k as isize,
@@ -835,14 +1069,14 @@ mod tests {
                         rs: n as isize,
                         cs: 1,
                     };
-                    isa.sgemm_single(m, k, n, 2.0, am, bm, 0.5, c.as_mut_ptr(), n as isize, 1);
+                    single(m, n, am, bm, c.as_mut_ptr(), n as isize, 1);
                 });
                 // Transposed copies (A and B column-major), and C written
-                // column-major: the strided packing and store paths.
-                // SAFETY: as above, with the transposed strides.
-                check(&name, m, k, n, &|a, b, c| unsafe {
-                    let at: Vec<f32> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
-                    let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+                // column-major: the strided packing, the register
+                // transposes and the strided store paths.
+                check::<T>(&name, m, k, n, &|a, b, c| {
+                    let at: Vec<T> = (0..m * k).map(|i| a[(i % m) * k + i / m]).collect();
+                    let bt: Vec<T> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
                     let am = Mat {
                         ptr: at.as_ptr(),
                         rs: 1,
@@ -853,8 +1087,8 @@ mod tests {
                         rs: 1,
                         cs: k as isize,
                     };
-                    let mut ct: Vec<f32> = (0..m * n).map(|i| c[(i % m) * n + i / m]).collect();
-                    isa.sgemm_single(m, k, n, 2.0, am, bm, 0.5, ct.as_mut_ptr(), 1, m as isize);
+                    let mut ct: Vec<T> = (0..m * n).map(|i| c[(i % m) * n + i / m]).collect();
+                    single(m, n, am, bm, ct.as_mut_ptr(), 1, m as isize);
                     for i in 0..m {
                         for j in 0..n {
                             c[i * n + j] = ct[j * m + i];
@@ -863,5 +1097,68 @@ mod tests {
                 });
             }
         }
+    }
+
+    #[test]
+    fn f32_kernels_match_naive() {
+        kernels_match_naive::<f32>();
+    }
+
+    #[test]
+    fn f64_kernels_match_naive() {
+        kernels_match_naive::<f64>();
+    }
+
+    /// The vector kernels (AVX2 + FMA and AVX-512F) sum each element in
+    /// the same order with fused multiply-adds: the same bits, whatever
+    /// the tile.
+    fn vector_kernels_agree<T: Packed>() {
+        let isas: Vec<Isa> = isas().into_iter().filter(|&i| i != Isa::Fallback).collect();
+        let (m, k, n) = (37, 300, 45);
+        let a: Vec<T> = (0..m * k)
+            .map(|i| T::from((i as f64 * 0.37).sin()).expect("finite"))
+            .collect();
+        let b: Vec<T> = (0..k * n)
+            .map(|i| T::from((i as f64 * 0.11).cos()).expect("finite"))
+            .collect();
+        let results: Vec<Vec<T>> = isas
+            .iter()
+            .map(|&isa| {
+                let mut c = vec![T::zero(); m * n];
+                let p = Product {
+                    m,
+                    k,
+                    n,
+                    alpha: T::one(),
+                    a: Mat {
+                        ptr: a.as_ptr(),
+                        rs: k as isize,
+                        cs: 1,
+                    },
+                    b: Mat {
+                        ptr: b.as_ptr(),
+                        rs: 1,
+                        cs: k as isize,
+                    },
+                    beta: T::zero(),
+                    c: c.as_mut_ptr(),
+                    rsc: n as isize,
+                    csc: 1,
+                };
+                // SAFETY: the buffers hold the matrices the strides
+                // describe; `isa` runs on this CPU.
+                unsafe { T::single(isa, p) };
+                c
+            })
+            .collect();
+        for pair in results.windows(2) {
+            assert!(pair[0] == pair[1], "{:?}", isas);
+        }
+    }
+
+    #[test]
+    fn vector_kernels_give_the_same_bits() {
+        vector_kernels_agree::<f32>();
+        vector_kernels_agree::<f64>();
     }
 }

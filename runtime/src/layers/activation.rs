@@ -27,6 +27,7 @@ use ndarray::{ArrayView2, ArrayViewMut2, Zip};
 
 use super::{export_input_error, Layer};
 use crate::onnx::{Attr, Graph, Names, Value};
+use crate::parallel::split_map;
 use crate::Float;
 
 /// A parameter-free layer that keeps the width of its input.
@@ -89,7 +90,7 @@ pub struct Softmax;
 impl<T: Float> Activation<T> for ReLU {
     fn forward(&self, input: ArrayView2<'_, T>, mut output: ArrayViewMut2<'_, T>) {
         if let (Some(x), Some(y)) = (input.as_slice(), output.as_slice_mut()) {
-            relu_forward(x, y);
+            split_map([x], [y], |[x], [y]| relu_forward(x, y));
             return;
         }
         Zip::from(output).and(input).for_each(|y, &x| *y = relu(x));
@@ -107,7 +108,7 @@ impl<T: Float> Activation<T> for ReLU {
             grad_output.as_slice(),
             grad_input.as_slice_mut(),
         ) {
-            relu_backward(x, g, gi);
+            split_map([x, g], [gi], |[x, g], [gi]| relu_backward(x, g, gi));
             return;
         }
         Zip::from(grad_input)
