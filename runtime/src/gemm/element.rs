@@ -1,5 +1,5 @@
 //! The element types gemm multiplies: `f32` and `f64`, both on the
-//! runtime's packed kernels (`sgemm.rs`).
+//! runtime's packed kernels (`blocked.rs`).
 
 /// An element type that [`gemm`](super::gemm) multiplies: `f32` or `f64`.
 ///
@@ -74,7 +74,7 @@ impl Element for f32 {
 /// As [`Element::gemm_raw`]'s.
 #[allow(clippy::too_many_arguments)]
 #[inline]
-unsafe fn gemm_packed<T: super::sgemm::Packed>(
+unsafe fn gemm_packed<T: super::blocked::Packed>(
     m: usize,
     k: usize,
     n: usize,
@@ -90,7 +90,7 @@ unsafe fn gemm_packed<T: super::sgemm::Packed>(
     rsc: isize,
     csc: isize,
 ) {
-    use super::sgemm::{gemm, Mat};
+    use super::blocked::{gemm, Mat};
     let a = Mat {
         ptr: a,
         rs: rsa,

@@ -4,7 +4,7 @@
 //! rows or columns run unpacked when the strides allow, on loops compiled
 //! for each instruction set (`small`), for either element type. Other
 //! products, `f32` and `f64`, run on the runtime's own packed kernels
-//! (`sgemm`: AVX-512F or AVX2+FMA microkernels picked at run time, a
+//! (`blocked`: AVX-512F or AVX2+FMA microkernels picked at run time, a
 //! portable fallback, packing buffers reused across calls so a training
 //! step allocates nothing; large products split across threads).
 //!
@@ -24,8 +24,8 @@
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
+pub(crate) mod blocked;
 mod element;
-pub(crate) mod sgemm;
 mod small;
 
 pub use element::Element;
