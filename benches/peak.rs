@@ -1,5 +1,5 @@
-//! This machine's f32 FMA peak, measured as `docs/workloads.md` describes,
-//! for 256-bit (AVX2 + FMA) and 512-bit (AVX-512F) vectors.
+//! This machine's f32 and f64 FMA peaks, measured as `docs/workloads.md`
+//! describes, for 256-bit (AVX2 + FMA) and 512-bit (AVX-512F) vectors.
 //!
 //! ```sh
 //! cargo bench --bench peak
@@ -7,7 +7,8 @@
 //!
 //! Per thread, 12 independent FMA accumulator chains (`acc = acc * a + b`,
 //! register-resident) run 10^8 iterations; FLOP = iterations x 12 x lanes x 2
-//! (lanes = 8 for `_mm256_fmadd_ps`, 16 for `_mm512_fmadd_ps`);
+//! (lanes = 8 for `_mm256_fmadd_ps`, 16 for `_mm512_fmadd_ps`; in f64, 4
+//! for `_mm256_fmadd_pd`, 8 for `_mm512_fmadd_pd`);
 //! GFLOP/s = FLOP / seconds, median of 5 (the best of the 5 is printed too:
 //! on a shared machine other work can only lower a rate, so the best is the
 //! closer estimate of the ceiling). The 2-thread figure runs one such thread
@@ -30,8 +31,10 @@ const CHAINS: u64 = 12;
 /// Measurements per figure; the median is reported.
 const RUNS: usize = 5;
 
-/// One vector width: its name, lanes, and the kernel if this CPU has it.
+/// One element type and vector width: their names, lanes, and the kernel
+/// if this CPU has it.
 struct Width {
+    precision: &'static str,
     name: &'static str,
     lanes: u64,
     kernel: Option<fn(u64)>,
@@ -51,7 +54,7 @@ mod x86 {
     /// chain starting at 1.0 was folded away, leaving 11); inside the loop
     /// nothing does, so the accumulators stay in registers. Checked in the
     /// `--emit asm` output: the loop body is 12 (x2 unrolled) `vfmadd213ps`
-    /// on registers plus the counter.
+    /// (`vfmadd213pd` in f64) on registers plus the counter.
     macro_rules! fma_chains {
         ($name:ident, $features:literal, $set1:ident, $fmadd:ident) => {
             #[target_feature(enable = $features)]
@@ -91,6 +94,8 @@ mod x86 {
 
     fma_chains!(chains_256, "avx2,fma", _mm256_set1_ps, _mm256_fmadd_ps);
     fma_chains!(chains_512, "avx512f", _mm512_set1_ps, _mm512_fmadd_ps);
+    fma_chains!(chains_256_f64, "avx2,fma", _mm256_set1_pd, _mm256_fmadd_pd);
+    fma_chains!(chains_512_f64, "avx512f", _mm512_set1_pd, _mm512_fmadd_pd);
 
     fn run_256(iterations: u64) {
         // SAFETY: only handed out by `fma_256` after run-time detection.
@@ -102,15 +107,29 @@ mod x86 {
         unsafe { chains_512(iterations) }
     }
 
-    /// The 256-bit kernel, if this CPU has AVX2 and FMA.
-    pub fn fma_256() -> Option<fn(u64)> {
-        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
-            .then_some(run_256 as fn(u64))
+    fn run_256_f64(iterations: u64) {
+        // SAFETY: only handed out by `fma_256` after run-time detection.
+        unsafe { chains_256_f64(iterations) }
     }
 
-    /// The 512-bit kernel, if this CPU has AVX-512F.
-    pub fn fma_512() -> Option<fn(u64)> {
-        is_x86_feature_detected!("avx512f").then_some(run_512 as fn(u64))
+    fn run_512_f64(iterations: u64) {
+        // SAFETY: only handed out by `fma_512` after run-time detection.
+        unsafe { chains_512_f64(iterations) }
+    }
+
+    /// The 256-bit kernel (f32 or, with `f64`, f64 lanes), if this CPU has
+    /// AVX2 and FMA.
+    pub fn fma_256(f64: bool) -> Option<fn(u64)> {
+        let run = if f64 { run_256_f64 } else { run_256 };
+        (is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+            .then_some(run as fn(u64))
+    }
+
+    /// The 512-bit kernel (f32 or, with `f64`, f64 lanes), if this CPU has
+    /// AVX-512F.
+    pub fn fma_512(f64: bool) -> Option<fn(u64)> {
+        let run = if f64 { run_512_f64 } else { run_512 };
+        is_x86_feature_detected!("avx512f").then_some(run as fn(u64))
     }
 
     /// `iterations` x 10 dependent 1-cycle integer adds.
@@ -131,33 +150,41 @@ mod x86 {
     }
 }
 
+/// f32 at both widths, then f64 at both.
 #[cfg(target_arch = "x86_64")]
 fn widths() -> Vec<Width> {
-    vec![
-        Width {
+    let mut all = Vec::new();
+    for (precision, f64, scale) in [("f32", false, 1), ("f64", true, 2)] {
+        all.push(Width {
+            precision,
             name: "256-bit (AVX2+FMA)",
-            lanes: 8,
-            kernel: x86::fma_256(),
-        },
-        Width {
+            lanes: 8 / scale,
+            kernel: x86::fma_256(f64),
+        });
+        all.push(Width {
+            precision,
             name: "512-bit (AVX-512F)",
-            lanes: 16,
-            kernel: x86::fma_512(),
-        },
-    ]
+            lanes: 16 / scale,
+            kernel: x86::fma_512(f64),
+        });
+    }
+    all
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 fn widths() -> Vec<Width> {
-    ["256-bit (AVX2+FMA)", "512-bit (AVX-512F)"]
-        .into_iter()
-        .zip([8, 16])
-        .map(|(name, lanes)| Width {
-            name,
-            lanes,
-            kernel: None,
-        })
-        .collect()
+    let mut all = Vec::new();
+    for (precision, scale) in [("f32", 1), ("f64", 2)] {
+        for (name, lanes) in [("256-bit (AVX2+FMA)", 8), ("512-bit (AVX-512F)", 16)] {
+            all.push(Width {
+                precision,
+                name,
+                lanes: lanes / scale,
+                kernel: None,
+            });
+        }
+    }
+    all
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -217,18 +244,19 @@ fn main() {
         }
         None => println!("clock estimate: not available"),
     }
-    println!("f32 FMA peak: 12 chains x 1e8 iterations per thread, median of {RUNS}\n");
-    println!("| width | threads | GFLOP/s | best of {RUNS} | FLOP/cycle/thread |");
-    println!("| --- | --- | --- | --- | --- |");
+    println!("FMA peak: 12 chains x 1e8 iterations per thread, median of {RUNS}\n");
+    println!("| precision | width | threads | GFLOP/s | best of {RUNS} | FLOP/cycle/thread |");
+    println!("| --- | --- | --- | --- | --- | --- |");
     for width in widths() {
+        let p = width.precision;
         for threads in [1, 2] {
             let Some(kernel) = width.kernel else {
-                println!("| {} | {threads} | not available | | |", width.name);
+                println!("| {p} | {} | {threads} | not available | | |", width.name);
                 continue;
             };
             if threads > cores {
                 println!(
-                    "| {} | {threads} | not available ({cores} cores) | |",
+                    "| {p} | {} | {threads} | not available ({cores} cores) | | |",
                     width.name
                 );
                 continue;
@@ -243,7 +271,7 @@ fn main() {
                 format!("{:.1}", gflops / threads as f64 / g)
             });
             println!(
-                "| {} | {threads} | {gflops:.1} | {best:.1} | {per_cycle} |",
+                "| {p} | {} | {threads} | {gflops:.1} | {best:.1} | {per_cycle} |",
                 width.name
             );
         }

@@ -1,14 +1,25 @@
-//! The benchmark workloads of `docs/workloads.md` (W5, the sequence one, by
-//! the generated model only), trained by
-//! models declared with `model!` (through `fit`) and by the same networks
-//! written by hand, against the runtime's kernels and against
-//! `matrixmultiply`'s sgemm (the baseline, a dev-dependency).
+//! The benchmark workloads of `docs/workloads.md`, each trained by a model
+//! declared with `model!` (through `fit`) and by the same network written
+//! by hand: on the runtime's layers and kernels, and (the dense workloads)
+//! on `matrixmultiply`'s gemm (the baseline, a dev-dependency).
+//!
+//! | workload | network | implementations (JSON `impl`) |
+//! | --- | --- | --- |
+//! | W1-W4 | dense, `f32` | `macrograd` (`model!` + `fit`), `macrograd-handwritten` (`Linear`, `ReLU` and the runtime's gemm in a loop), `handwritten-matrixmultiply` (the same loop on `sgemm`) |
+//! | W3f64 | W3 declared `dtype f64`, trained from W3's weights | the same three, the baseline on `dgemm` |
+//! | W5 | LSTM, its last step, `Linear` | `macrograd`, `macrograd-handwritten` (`Recurrent`, `Last`, `Linear` in a loop) |
+//! | W6 | the digits CNN (`examples/digits_cnn.rs` without dropout) | `macrograd`, `macrograd-handwritten` (`Conv2d`, `BatchNorm`, `ReLU`, `MaxPool2d`, `Linear` in a loop) |
 //!
 //! ```sh
-//! cargo bench --bench workloads -- --threads 1 --workloads W1,W2,W3,W4
+//! cargo bench --bench workloads -- --threads 1                      # W1-W4, the default
+//! cargo bench --bench workloads -- --threads 1 --workloads W3f64,W5,W6
+//! cargo bench --bench workloads -- --threads 2 --workloads W6 --repeats 5
 //! ```
 //!
-//! Prints one JSON object per timed run (WORKLOADS.md §6), then a table.
+//! Prints one JSON object per timed run (WORKLOADS.md §6), then a table
+//! that says, per workload, whether the per-epoch losses of the generated
+//! model and of the hand-written program on the same kernels are
+//! bit-identical (they must be: the same arithmetic in the same order).
 //! With `--repeats N` the harness runs itself N times as separate processes
 //! (so the implementations interleave: A B C A B C ...), passes every JSON
 //! line through, and prints the table of median rates (WORKLOADS.md §5).
@@ -21,19 +32,23 @@
 
 use std::time::Instant;
 
-use macrograd::layers::{add_column_sums, Activation, Linear, ReLU};
+use macrograd::layers::{
+    add_column_sums, Activation, BatchNorm, BatchNormConfig, Cell, Conv2d, Conv2dConfig,
+    ImageShape, Last, Layer, Linear, MaxPool2d, Pool2dConfig, ReLU, Recurrent, RecurrentConfig,
+};
 use macrograd::loss::{CrossEntropy, Loss, MSE};
-use macrograd::ndarray;
+use macrograd::ndarray::ArrayViewMut2;
 use macrograd::optim::{Adam, AdamConfig, Optimizer, SGDConfig, SGD};
 use macrograd::prelude::*;
+use macrograd::target::Target;
 use macrograd::Float;
 
 // ---- data (WORKLOADS.md §2) ----
 
 struct Data {
     x: Array2<f32>,
-    y: Array2<f32>,     // W1, W2
-    labels: Vec<usize>, // W3, W4
+    y: Array2<f32>,     // W1, W2, W5
+    labels: Vec<usize>, // W3, W4, W6
     data_ck: [f64; 2],
 }
 
@@ -159,6 +174,22 @@ fn sequence_data() -> Data {
     }
 }
 
+/// W6: the 1797 images of `data/digits.csv` in the file's order
+/// (`datasets::digits`, which embeds it), each pixel (0 to 16) divided by
+/// 16, exact in f32; the targets are the digits.
+fn digits_data() -> Data {
+    let (digits, _) = macrograd::datasets::digits();
+    let (x, labels) = digits.into_parts();
+    let x = x / 16.0;
+    let data_ck = [sum(x.iter()), labels.iter().sum::<usize>() as f64];
+    Data {
+        x,
+        y: Array2::zeros((0, 1)),
+        labels,
+        data_ck,
+    }
+}
+
 // ---- models (WORKLOADS.md §3, §4) ----
 
 model! {
@@ -168,8 +199,7 @@ model! {
     loss MSE; optim Adam(lr = 1e-3)
 }
 
-/// W5, the sequence workload: generated code only (the hand-written
-/// programs cover the dense workloads).
+/// W5, the sequence workload.
 const SPEC5: Spec = Spec {
     name: "W5",
     batch: 64,
@@ -189,6 +219,67 @@ model! {
     Linear(1024, 1024); ReLU; Linear(1024, 1024); ReLU; Linear(1024, 10);
     loss CrossEntropy; optim SGD(0.01)
 }
+
+// W3 in f64: the same network, data, initial values and shuffle; built by
+// `w3f64_model`.
+model! {
+    struct W3f64;
+    dtype f64;
+    Linear(784, 256); ReLU; Linear(256, 128); ReLU; Linear(128, 10);
+    loss CrossEntropy; optim SGD(0.01, momentum = 0.9)
+}
+
+const SPEC3F64: Spec = Spec {
+    name: "W3f64",
+    batch: 128,
+    epochs: 2,
+    shuffle: true,
+};
+
+/// W3f64's generated model: `with_seed(2003)` draws W3's initial values
+/// (INIT 2003, the same order) but keeps them in f64; each is set to the
+/// f64 of W3's f32 value, `f32(k sym())`.
+fn w3f64_model() -> W3f64 {
+    let mut model = W3f64::with_seed(2003);
+    model.visit_parameters_mut(&mut |mut p| p.value.mapv_inplace(f32_value));
+    model
+}
+
+/// `v` rounded to f32 (as the f32 workloads' initial values are), in `v`'s
+/// type: the identity on f32.
+fn f32_value<T: Float>(v: T) -> T {
+    T::of(f64::from(Float::to_f64(v) as f32))
+}
+
+// W6, the digits CNN of `examples/digits_cnn.rs` without its two Dropout
+// layers. `with_seed(2006)` draws its initial values as WORKLOADS.md §3
+// says (each Conv2d and Linear in order, weight `[out][in][kh][kw]` then
+// bias, `k = 1/sqrt(fan_in)`; batch norm at scale 1, shift 0).
+model! {
+    struct W6;
+    input [1, 8, 8];
+    Conv2d(1, 16, 3, padding = 1);
+    BatchNorm;
+    ReLU;
+    Conv2d(16, 32, 3, padding = 1);
+    BatchNorm;
+    ReLU;
+    MaxPool2d(2);
+    Flatten;
+    Linear(_, 64);
+    ReLU;
+    Linear(_, 10);
+    loss CrossEntropy;
+    optim Adam(lr = 1e-3)
+}
+
+/// W6: 1797 samples in batches of 32, the last of each epoch holding 5.
+const SPEC6: Spec = Spec {
+    name: "W6",
+    batch: 32,
+    epochs: 20,
+    shuffle: true,
+};
 
 struct Spec {
     name: &'static str,
@@ -230,15 +321,20 @@ struct Run {
     init_ck: f64,
 }
 
-fn param_sum<M: Model<Elem = f32>>(m: &M) -> f64 {
-    m.parameters().iter().map(|p| sum(p.value.iter())).sum()
+/// `init_ck`: each parameter tensor summed in f64 in row-major order, the
+/// tensors' sums added in the model's order (WORKLOADS.md §6).
+fn param_sum<M: Model>(m: &M) -> f64 {
+    m.parameters()
+        .iter()
+        .map(|p| p.value.iter().map(|&v| Float::to_f64(v)).sum::<f64>())
+        .sum()
 }
 
 /// Trains a `model!` type with `fit`: the generated code under test.
 /// `make` builds the model (with the workload's seed).
-fn run_generated<M: Model<Elem = f32>>(
+fn run_generated<M: Model>(
     make: impl Fn() -> M,
-    data: &Dataset<f32, M::Target>,
+    data: &Dataset<M::Elem, M::Target>,
     spec: &Spec,
     w: u64,
 ) -> Run {
@@ -246,9 +342,9 @@ fn run_generated<M: Model<Elem = f32>>(
 }
 
 /// [`run_generated`], on the processes of `world` when given.
-fn run_generated_on<M: Model<Elem = f32>>(
+fn run_generated_on<M: Model>(
     make: impl Fn() -> M,
-    data: &Dataset<f32, M::Target>,
+    data: &Dataset<M::Elem, M::Target>,
     spec: &Spec,
     w: u64,
     world: Option<&dyn macrograd::distributed::Collective>,
@@ -290,37 +386,112 @@ fn run_generated_on<M: Model<Elem = f32>>(
 // ---- the same networks by hand, on the runtime's kernels ----
 
 /// Copies a batch's targets into a buffer.
-type Gather<L> =
-    dyn Fn(&[usize], &mut <<L as Loss<f32>>::Target as macrograd::target::Target<f32>>::Data);
+type Gather<T, L> =
+    dyn Fn(&[usize], &mut <<L as Loss<T>>::Target as macrograd::target::Target<T>>::Data);
 
 /// A matrix multiply `C <- alpha A B + beta C`.
-type Gemm = fn(f32, ArrayView2<'_, f32>, ArrayView2<'_, f32>, f32, ndarray::ArrayViewMut2<'_, f32>);
+type Gemm<T> = fn(T, ArrayView2<'_, T>, ArrayView2<'_, T>, T, ArrayViewMut2<'_, T>);
 
 /// The runtime's gemm, as the generated code uses it.
-fn runtime_gemm(
-    alpha: f32,
-    a: ArrayView2<'_, f32>,
-    b: ArrayView2<'_, f32>,
-    beta: f32,
-    c: ndarray::ArrayViewMut2<'_, f32>,
+fn runtime_gemm<T: Float>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
 ) {
     macrograd::gemm::gemm(alpha, a, b, beta, c)
 }
 
-/// `C <- alpha A B + beta C` in f32 on `matrixmultiply`'s sgemm: the
-/// baseline the runtime's kernel is measured against. Same contract as the
-/// runtime's gemm.
+/// The element types `matrixmultiply` has a gemm for.
+trait MatrixMultiply: Float {
+    /// `matrixmultiply::sgemm` or `dgemm`.
+    ///
+    /// # Safety
+    ///
+    /// As theirs: the pointers and strides describe valid `m x k`, `k x n`
+    /// and `m x n` matrices, and `c` aliases neither input.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn matrixmultiply(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl MatrixMultiply for f32 {
+    unsafe fn matrixmultiply(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f32,
+        a: *const f32,
+        rsa: isize,
+        csa: isize,
+        b: *const f32,
+        rsb: isize,
+        csb: isize,
+        beta: f32,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract is sgemm's.
+        unsafe {
+            matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+impl MatrixMultiply for f64 {
+    unsafe fn matrixmultiply(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: f64,
+        a: *const f64,
+        rsa: isize,
+        csa: isize,
+        b: *const f64,
+        rsb: isize,
+        csb: isize,
+        beta: f64,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller's contract is dgemm's.
+        unsafe {
+            matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        }
+    }
+}
+
+/// `C <- alpha A B + beta C` on `matrixmultiply`'s sgemm (f32) or dgemm
+/// (f64): the baseline the runtime's kernel is measured against. Same
+/// contract as the runtime's gemm.
 ///
 /// # Panics
 ///
 /// If the shapes do not chain.
 #[track_caller]
-fn matrixmultiply_gemm(
-    alpha: f32,
-    a: ArrayView2<'_, f32>,
-    b: ArrayView2<'_, f32>,
-    beta: f32,
-    mut c: ndarray::ArrayViewMut2<'_, f32>,
+fn matrixmultiply_gemm<T: MatrixMultiply>(
+    alpha: T,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    mut c: ArrayViewMut2<'_, T>,
 ) {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
@@ -337,7 +508,7 @@ fn matrixmultiply_gemm(
     // SAFETY: the views hold valid storage for the checked shapes and
     // strides, and `c`, a unique mutable view, aliases neither input.
     unsafe {
-        matrixmultiply::sgemm(
+        T::matrixmultiply(
             m,
             k,
             n,
@@ -356,28 +527,55 @@ fn matrixmultiply_gemm(
     }
 }
 
-/// A stack of `Linear` layers with ReLU between, its buffers and optimizer,
-/// driven step by step without `model!` or `fit`.
-struct Hand<O> {
-    gemm: Gemm,
-    layers: Vec<Linear<f32>>,
-    opt: O,
-    acts: Vec<Array2<f32>>, // acts[0] input, acts[2i+1] linear out, acts[2i+2] relu out
-    grads: Vec<Array2<f32>>, // same indexing
+/// A network written by hand, as [`run_hand`] trains it: its layers, its
+/// optimizer, and buffers for batches of up to the workload's batch size.
+trait Net<T: Float> {
+    /// The input rows, `[batch, in]`; a step fills the first of them.
+    fn input(&mut self) -> ArrayViewMut2<'_, T>;
+    /// The forward pass over the first `rows` samples, in training mode.
+    fn forward(&mut self, rows: usize);
+    /// The outputs of the last forward pass, and the buffer that the loss
+    /// writes their gradient into.
+    fn output(&mut self, rows: usize) -> (ArrayView2<'_, T>, ArrayViewMut2<'_, T>);
+    /// The backward pass from that gradient, then one optimizer update.
+    fn backward_and_step(&mut self, rows: usize);
+    /// The checksum of the initial weights, `init_ck` (WORKLOADS.md §6).
+    fn init_ck(&self) -> f64;
 }
 
-impl<O: Optimizer<f32>> Hand<O> {
+/// A stack of `Linear` layers with ReLU between, its buffers and optimizer,
+/// driven step by step without `model!` or `fit`, on either gemm (W1-W4,
+/// W3f64).
+struct Hand<T, O> {
+    gemm: Gemm<T>,
+    layers: Vec<Linear<T>>,
+    opt: O,
+    acts: Vec<Array2<T>>, // acts[0] input, acts[2i+1] linear out, acts[2i+2] relu out
+    grads: Vec<Array2<T>>, // same indexing
+}
+
+impl<T: Float, O: Optimizer<T>> Hand<T, O> {
+    /// The layers of `sizes` with the initial values of INIT `seed`, each
+    /// rounded to f32 as the workloads specify (in f32, a no-op; in f64,
+    /// W3f64's values).
     fn new(
-        gemm: Gemm,
+        gemm: Gemm<T>,
         sizes: &[usize],
         seed: u64,
         make: impl Fn(&[usize]) -> O,
         batch: usize,
     ) -> Self {
         let mut rng = Rng::new(seed);
-        let layers: Vec<Linear<f32>> = sizes
+        let layers: Vec<Linear<T>> = sizes
             .windows(2)
-            .map(|w| Linear::new(w[0], w[1], true, &mut rng))
+            .map(|w| {
+                let mut layer = Linear::new(w[0], w[1], true, &mut rng);
+                layer.weight.mapv_inplace(f32_value);
+                if let Some(bias) = &mut layer.bias {
+                    bias.mapv_inplace(f32_value);
+                }
+                layer
+            })
             .collect();
         let lens: Vec<usize> = layers
             .iter()
@@ -400,8 +598,16 @@ impl<O: Optimizer<f32>> Hand<O> {
             grads,
         }
     }
+}
 
-    fn forward(&mut self) {
+impl<T: Float, O: Optimizer<T>> Net<T> for Hand<T, O> {
+    fn input(&mut self) -> ArrayViewMut2<'_, T> {
+        self.acts[0].view_mut()
+    }
+
+    /// Every batch of W1-W4 is whole: the buffers are its size.
+    fn forward(&mut self, rows: usize) {
+        assert_eq!(rows, self.acts[0].nrows(), "whole batches only");
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter().enumerate() {
             let (a, b) = self.acts.split_at_mut(2 * i + 1);
@@ -409,7 +615,13 @@ impl<O: Optimizer<f32>> Hand<O> {
             for mut row in out.rows_mut() {
                 row.assign(layer.bias.as_ref().unwrap());
             }
-            (self.gemm)(1.0, a[2 * i].view(), layer.weight.t(), 1.0, out.view_mut());
+            (self.gemm)(
+                T::one(),
+                a[2 * i].view(),
+                layer.weight.t(),
+                T::one(),
+                out.view_mut(),
+            );
             if i < last {
                 let (a, b) = self.acts.split_at_mut(2 * i + 2);
                 ReLU.forward(a[2 * i + 1].view(), b[0].view_mut());
@@ -417,23 +629,34 @@ impl<O: Optimizer<f32>> Hand<O> {
         }
     }
 
-    fn backward_and_step(&mut self) {
+    fn output(&mut self, _rows: usize) -> (ArrayView2<'_, T>, ArrayViewMut2<'_, T>) {
+        let out = self.acts.len() - 1;
+        (self.acts[out].view(), self.grads[out].view_mut())
+    }
+
+    fn backward_and_step(&mut self, _rows: usize) {
         for i in (0..self.layers.len()).rev() {
             let (g_lo, g_hi) = self.grads.split_at_mut(2 * i + 1);
             let layer = &mut self.layers[i];
             let g = g_hi[0].view();
             (self.gemm)(
-                1.0,
+                T::one(),
                 g.t(),
                 self.acts[2 * i].view(),
-                0.0,
+                T::zero(),
                 layer.weight_grad.view_mut(),
             );
             let bias_grad = layer.bias_grad.as_mut().unwrap();
-            bias_grad.fill(0.0);
+            bias_grad.fill(T::zero());
             add_column_sums(bias_grad.as_slice_mut().unwrap(), g.as_slice().unwrap());
             if i > 0 {
-                (self.gemm)(1.0, g, layer.weight.view(), 0.0, g_lo[2 * i].view_mut());
+                (self.gemm)(
+                    T::one(),
+                    g,
+                    layer.weight.view(),
+                    T::zero(),
+                    g_lo[2 * i].view_mut(),
+                );
             }
             if i > 0 {
                 let (g_lo, g_hi) = self.grads.split_at_mut(2 * i);
@@ -453,26 +676,289 @@ impl<O: Optimizer<f32>> Hand<O> {
     fn init_ck(&self) -> f64 {
         self.layers
             .iter()
-            .map(|l| sum(l.weight.iter()) + sum(l.bias.as_ref().unwrap().iter()))
+            .map(|l| {
+                let weight: f64 = l.weight.iter().map(|&v| Float::to_f64(v)).sum();
+                let bias: f64 = l
+                    .bias
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .map(|&v| Float::to_f64(v))
+                    .sum();
+                weight + bias
+            })
             .sum()
     }
 }
 
-fn run_hand<O: Optimizer<f32>, L: Loss<f32>>(
-    mut net: Hand<O>,
+// ---- W5 and W6 by hand, on the runtime's layers ----
+
+/// A layer of the hand-written W5 and W6: the runtime's own types, which
+/// the generated models hold too.
+enum Stage<T> {
+    Conv(Conv2d<T>),
+    Norm(BatchNorm<T>),
+    Relu(ReLU),
+    Pool(MaxPool2d),
+    Lstm(Recurrent<T>),
+    Last(Last),
+    Linear(Linear<T>),
+}
+
+/// `$body` with `$l` bound to the stage's layer, whatever its type: each
+/// arm calls the runtime's `Layer` trait on a concrete type, as the
+/// generated code does.
+macro_rules! on_layer {
+    ($stage:expr, $l:ident => $body:expr) => {
+        match $stage {
+            Stage::Conv($l) => $body,
+            Stage::Norm($l) => $body,
+            Stage::Relu($l) => $body,
+            Stage::Pool($l) => $body,
+            Stage::Lstm($l) => $body,
+            Stage::Last($l) => $body,
+            Stage::Linear($l) => $body,
+        }
+    };
+}
+
+/// A chain of layers trained by hand: `values[i]` is the input of layer
+/// `i` (`values[0]` the batch, the last the outputs) and `grads[i]` its
+/// gradient, the buffers of the generated model's slots. Forward runs the
+/// layers in order, backward in reverse (the first layer gets no input
+/// gradient: nothing before it has parameters), then the optimizer
+/// updates each layer's tensors, numbered in order as the generated
+/// model numbers them.
+struct Stack<T, O> {
+    stages: Vec<Stage<T>>,
+    /// The optimizer's index of each stage's first tensor.
+    first: Vec<usize>,
+    opt: O,
+    values: Vec<Array2<T>>,
+    grads: Vec<Array2<T>>,
+}
+
+/// The first `rows` rows of a buffer.
+fn rows_of<T>(a: &Array2<T>, rows: usize) -> ArrayView2<'_, T> {
+    a.slice(s![..rows, ..])
+}
+
+/// The first `rows` rows of a buffer, writable.
+fn rows_of_mut<T>(a: &mut Array2<T>, rows: usize) -> ArrayViewMut2<'_, T> {
+    a.slice_mut(s![..rows, ..])
+}
+
+impl<T: Float, O: Optimizer<T>> Stack<T, O> {
+    /// `stages` reading and writing samples of `widths` values (one more
+    /// width than stages), the optimizer `make` builds over their tensors,
+    /// buffers for `batch` samples.
+    fn new(
+        stages: Vec<Stage<T>>,
+        widths: &[usize],
+        make: impl Fn(&[usize]) -> O,
+        batch: usize,
+    ) -> Self {
+        assert_eq!(widths.len(), stages.len() + 1);
+        let (mut lens, mut first) = (Vec::new(), Vec::new());
+        for stage in &stages {
+            first.push(lens.len());
+            on_layer!(stage, l => Layer::<T>::visit_parameters(l, &["", "", "", ""], false, &mut |p| {
+                lens.push(p.value.len())
+            }));
+        }
+        let buffers =
+            || -> Vec<Array2<T>> { widths.iter().map(|&w| Array2::zeros((batch, w))).collect() };
+        let mut grads = buffers();
+        grads[0] = Array2::zeros((0, widths[0])); // never read
+        Stack {
+            stages,
+            first,
+            opt: make(&lens),
+            values: buffers(),
+            grads,
+        }
+    }
+}
+
+impl<T: Float, O: Optimizer<T>> Net<T> for Stack<T, O> {
+    fn input(&mut self) -> ArrayViewMut2<'_, T> {
+        self.values[0].view_mut()
+    }
+
+    fn forward(&mut self, rows: usize) {
+        for (i, stage) in self.stages.iter_mut().enumerate() {
+            let (done, rest) = self.values.split_at_mut(i + 1);
+            let (x, y) = (rows_of(&done[i], rows), rows_of_mut(&mut rest[0], rows));
+            on_layer!(stage, l => Layer::<T>::forward(l, x, y, true));
+        }
+    }
+
+    fn output(&mut self, rows: usize) -> (ArrayView2<'_, T>, ArrayViewMut2<'_, T>) {
+        let out = self.stages.len();
+        (
+            rows_of(&self.values[out], rows),
+            rows_of_mut(&mut self.grads[out], rows),
+        )
+    }
+
+    fn backward_and_step(&mut self, rows: usize) {
+        for (i, stage) in self.stages.iter_mut().enumerate().rev() {
+            let (below, above) = self.grads.split_at_mut(i + 1);
+            let grad_input = (i > 0).then(|| rows_of_mut(&mut below[i], rows));
+            let (x, y) = (
+                rows_of(&self.values[i], rows),
+                rows_of(&self.values[i + 1], rows),
+            );
+            let g = rows_of(&above[0], rows);
+            // `accumulate = false`: the first backward after `zero_grad`.
+            on_layer!(stage, l => Layer::<T>::backward(l, x, y, g, grad_input, false));
+        }
+        for (stage, &first) in self.stages.iter_mut().zip(&self.first) {
+            on_layer!(stage, l => Layer::<T>::step(l, &mut self.opt, first));
+        }
+    }
+
+    fn init_ck(&self) -> f64 {
+        let mut total = 0.0;
+        for stage in &self.stages {
+            on_layer!(stage, l => Layer::<T>::visit_parameters(l, &["", "", "", ""], false, &mut |p| {
+                total += p.value.iter().map(|&v| Float::to_f64(v)).sum::<f64>()
+            }));
+        }
+        total
+    }
+}
+
+/// W5 by hand: `LSTM(32 -> 128)` over 50 steps, its last step,
+/// `Linear(128, 1)`, drawn from INIT 2005 in that order; Adam.
+fn w5_by_hand(batch: usize) -> Stack<f32, Adam<f32>> {
+    let mut rng = Rng::new(2005);
+    let config = RecurrentConfig {
+        cell: Cell::Lstm,
+        steps: 50,
+        input_size: 32,
+        hidden_size: 128,
+        num_layers: 1,
+        bidirectional: false,
+    };
+    let lstm = Recurrent::new(config, &mut rng);
+    let linear = Linear::new(128, 1, true, &mut rng);
+    Stack::new(
+        vec![
+            Stage::Lstm(lstm),
+            Stage::Last(Last { steps: 50 }),
+            Stage::Linear(linear),
+        ],
+        &[50 * 32, 50 * 128, 128, 1],
+        adam,
+        batch,
+    )
+}
+
+/// W6 by hand: the digits CNN, its Conv2d and Linear layers drawn from
+/// INIT 2006 in order (batch norm draws nothing); `Flatten` is no layer
+/// (a sample's `32 x 4 x 4` values already are its row of 512); Adam.
+fn w6_by_hand(batch: usize) -> Stack<f32, Adam<f32>> {
+    let mut rng = Rng::new(2006);
+    let mut conv = |c_in, c_out| {
+        let config = Conv2dConfig {
+            padding: (1, 1),
+            ..Conv2dConfig::new(c_in, c_out, (3, 3))
+        };
+        Stage::Conv(Conv2d::new(config, (8, 8), &mut rng))
+    };
+    let (conv1, conv2) = (conv(1, 16), conv(16, 32));
+    let norm = |c| {
+        Stage::Norm(BatchNorm::new_2d(
+            ImageShape::new(c, 8, 8),
+            BatchNormConfig::default(),
+        ))
+    };
+    let pool = MaxPool2d::new(Pool2dConfig::new((2, 2)), ImageShape::new(32, 8, 8));
+    let linear1 = Linear::new(512, 64, true, &mut rng);
+    let linear2 = Linear::new(64, 10, true, &mut rng);
+    Stack::new(
+        vec![
+            conv1,
+            norm(16),
+            Stage::Relu(ReLU),
+            conv2,
+            norm(32),
+            Stage::Relu(ReLU),
+            Stage::Pool(pool),
+            Stage::Linear(linear1),
+            Stage::Relu(ReLU),
+            Stage::Linear(linear2),
+        ],
+        &[64, 1024, 1024, 1024, 2048, 2048, 2048, 512, 64, 64, 10],
+        adam,
+        batch,
+    )
+}
+
+/// SGD with learning rate `lr` and `momentum`, over tensors of `lens`.
+fn sgd<T: Float>(lr: f64, momentum: f64) -> impl Fn(&[usize]) -> SGD<T> {
+    move |lens| {
+        SGD::new(
+            SGDConfig {
+                lr,
+                momentum,
+                ..SGDConfig::default()
+            },
+            lens,
+        )
+    }
+}
+
+/// Adam with learning rate 1e-3 (PyTorch's defaults otherwise).
+fn adam<T: Float>(lens: &[usize]) -> Adam<T> {
+    Adam::new(
+        AdamConfig {
+            lr: 1e-3,
+            ..AdamConfig::default()
+        },
+        lens,
+    )
+}
+
+/// The regression targets of a batch: rows of `y`.
+fn gather_rows(y: Array2<f32>) -> impl Fn(&[usize], &mut Array2<f32>) {
+    move |batch, buf| {
+        if buf.nrows() != batch.len() {
+            *buf = Array2::zeros((batch.len(), 1));
+        }
+        for (k, &i) in batch.iter().enumerate() {
+            buf[[k, 0]] = y[[i, 0]];
+        }
+    }
+}
+
+/// The class labels of a batch.
+fn gather_labels(labels: Vec<usize>) -> impl Fn(&[usize], &mut Vec<usize>) {
+    move |batch, buf| {
+        buf.clear();
+        buf.extend(batch.iter().map(|&i| labels[i]));
+    }
+}
+
+/// Trains a hand-written network on the inputs `x` as `fit` trains the
+/// generated one: every epoch a permutation from SHUFFLE `3000 + w` (W1:
+/// the data in order), batch after batch (the last may be short: W6)
+/// gathered, forward, loss, backward, update; an epoch's loss is the mean
+/// of its batches' losses weighed by their samples, summed in f64.
+fn run_hand<T: Float, N: Net<T>, L: Loss<T>>(
+    mut net: N,
     loss: L,
-    data: &Data,
+    x: ArrayView2<'_, T>,
     spec: &Spec,
     w: u64,
-    targets: &Gather<L>,
+    targets: &Gather<T, L>,
 ) -> Run {
-    use macrograd::target::Target;
     let init_ck = net.init_ck();
-    let n = data.x.nrows();
+    let n = x.nrows();
     let mut rng = Rng::new(3000 + w);
     let mut order: Vec<usize> = (0..n).collect();
     let mut tbuf = Default::default();
-    let out = net.acts.len() - 1;
     let mut filled = false;
     let start = Instant::now();
     let mut epoch_losses = Vec::new();
@@ -482,25 +968,26 @@ fn run_hand<O: Optimizer<f32>, L: Loss<f32>>(
         }
         let mut total = 0.0;
         for batch in order.chunks(spec.batch) {
+            let rows = batch.len();
             // W1 (one unshuffled full batch) uses the data as is
             // (WORKLOADS.md §5): the input buffer is filled once.
             if spec.shuffle || !filled {
-                for (mut row, &i) in net.acts[0].rows_mut().into_iter().zip(batch) {
-                    row.assign(&data.x.row(i));
+                for (mut row, &i) in net.input().rows_mut().into_iter().zip(batch) {
+                    row.assign(&x.row(i));
                 }
                 targets(batch, &mut tbuf);
                 filled = !spec.shuffle && spec.batch == n;
             }
-            net.forward();
-            let l = loss.compute(
-                net.acts[out].view(),
-                <L::Target as Target<f32>>::view(&tbuf, batch.len()),
-                Some(net.grads[out].view_mut()),
-            );
-            net.backward_and_step();
-            total += l.to_f64();
+            net.forward(rows);
+            let (out, grad) = net.output(rows);
+            let l = loss.compute(out, <L::Target as Target<T>>::view(&tbuf, rows), Some(grad));
+            net.backward_and_step(rows);
+            // Times the batch's samples, as `fit` sums: with whole batches
+            // of a power of two (or one batch) the same bits as the plain
+            // mean.
+            total += Float::to_f64(l) * rows as f64;
         }
-        epoch_losses.push(total / (n / spec.batch) as f64);
+        epoch_losses.push(total / n as f64);
     }
     Run {
         seconds: start.elapsed().as_secs_f64(),
@@ -511,8 +998,10 @@ fn run_hand<O: Optimizer<f32>, L: Loss<f32>>(
 
 // ---- driver ----
 
-fn report(kind: &str, spec: &Spec, threads: usize, data: &Data, run: &Run) -> f64 {
-    let samples = data.x.nrows() * spec.epochs;
+/// Prints the JSON line of a timed run of `n` samples per epoch whose data
+/// checksums are `data_ck`; returns its rate.
+fn report(kind: &str, spec: &Spec, threads: usize, n: usize, data_ck: [f64; 2], run: &Run) -> f64 {
+    let samples = n * spec.epochs;
     let (rate, unit) = if spec.name == "W1" {
         (spec.epochs as f64 / run.seconds, "steps/s")
     } else {
@@ -533,143 +1022,180 @@ fn report(kind: &str, spec: &Spec, threads: usize, data: &Data, run: &Run) -> f6
         run.seconds,
         rate,
         shown.join(", "),
-        data.data_ck[0],
-        data.data_ck[1],
+        data_ck[0],
+        data_ck[1],
         run.init_ck,
         run.epoch_losses.last().copied().unwrap_or(f64::NAN),
     );
     rate
 }
 
-/// Trains workload `w` three ways: `model!` + `fit`, by hand on the
-/// runtime's gemm, by hand on `matrixmultiply`.
+/// A hand-written run after a throw-away run of its own.
+fn warm(run: impl Fn() -> Run) -> Run {
+    run();
+    run()
+}
+
+/// Trains workload `w` (1 to 4) three ways: `model!` + `fit`, by hand on
+/// the runtime's gemm, by hand on `matrixmultiply`.
 fn run_workload(w: u64, spec: &Spec, data: &Data) -> [Run; 3] {
-    let gemms: [Gemm; 2] = [runtime_gemm, matrixmultiply_gemm];
-    let sgd = |lr, momentum| {
-        move |l: &[usize]| {
-            SGD::new(
-                SGDConfig {
-                    lr,
-                    momentum,
-                    ..SGDConfig::default()
-                },
-                l,
-            )
-        }
-    };
-    let adam = |l: &[usize]| {
-        Adam::new(
-            AdamConfig {
-                lr: 1e-3,
-                ..AdamConfig::default()
-            },
-            l,
-        )
-    };
+    let gemms: [Gemm<f32>; 2] = [runtime_gemm, matrixmultiply_gemm];
+    let x = data.x.view();
     if w <= 2 {
         let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
-        let y = data.y.clone();
-        let gather = move |batch: &[usize], buf: &mut Array2<f32>| {
-            if buf.nrows() != batch.len() {
-                *buf = Array2::zeros((batch.len(), 1));
-            }
-            for (k, &i) in batch.iter().enumerate() {
-                buf[[k, 0]] = y[[i, 0]];
-            }
-        };
+        let gather = gather_rows(data.y.clone());
         if w == 1 {
             let hand = |g| {
-                run_hand(
-                    Hand::new(g, &[10, 1], 2001, sgd(0.01, 0.0), spec.batch),
-                    MSE,
-                    data,
-                    spec,
-                    w,
-                    &gather,
-                )
-            };
-            // Each run follows a throw-away run of its own.
-            let warm = |g| {
-                hand(g);
-                hand(g)
+                warm(|| {
+                    run_hand(
+                        Hand::new(g, &[10, 1], 2001, sgd(0.01, 0.0), spec.batch),
+                        MSE,
+                        x,
+                        spec,
+                        w,
+                        &gather,
+                    )
+                })
             };
             [
                 run_generated(|| W1::with_seed(2001), &ds, spec, w),
-                warm(gemms[0]),
-                warm(gemms[1]),
+                hand(gemms[0]),
+                hand(gemms[1]),
             ]
         } else {
             let hand = |g| {
-                run_hand(
-                    Hand::new(g, &[10, 64, 64, 1], 2002, adam, spec.batch),
-                    MSE,
-                    data,
-                    spec,
-                    w,
-                    &gather,
-                )
-            };
-            // Each run follows a throw-away run of its own.
-            let warm = |g| {
-                hand(g);
-                hand(g)
+                warm(|| {
+                    run_hand(
+                        Hand::new(g, &[10, 64, 64, 1], 2002, adam, spec.batch),
+                        MSE,
+                        x,
+                        spec,
+                        w,
+                        &gather,
+                    )
+                })
             };
             [
                 run_generated(|| W2::with_seed(2002), &ds, spec, w),
-                warm(gemms[0]),
-                warm(gemms[1]),
+                hand(gemms[0]),
+                hand(gemms[1]),
             ]
         }
     } else {
         let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
-        let labels = data.labels.clone();
-        let gather = move |batch: &[usize], buf: &mut Vec<usize>| {
-            buf.clear();
-            buf.extend(batch.iter().map(|&i| labels[i]));
-        };
+        let gather = gather_labels(data.labels.clone());
         let ce = CrossEntropy::default();
         if w == 3 {
             let hand = |g| {
-                run_hand(
-                    Hand::new(g, &[784, 256, 128, 10], 2003, sgd(0.01, 0.9), spec.batch),
-                    ce,
-                    data,
-                    spec,
-                    w,
-                    &gather,
-                )
-            };
-            let warm = |g| {
-                hand(g);
-                hand(g)
+                warm(|| {
+                    run_hand(
+                        Hand::new(g, &[784, 256, 128, 10], 2003, sgd(0.01, 0.9), spec.batch),
+                        ce,
+                        x,
+                        spec,
+                        w,
+                        &gather,
+                    )
+                })
             };
             [
                 run_generated(|| W3::with_seed(2003), &ds, spec, w),
-                warm(gemms[0]),
-                warm(gemms[1]),
+                hand(gemms[0]),
+                hand(gemms[1]),
             ]
         } else {
             let hand = |g| {
-                run_hand(
-                    Hand::new(g, &[1024, 1024, 1024, 10], 2004, sgd(0.01, 0.0), spec.batch),
-                    ce,
-                    data,
-                    spec,
-                    w,
-                    &gather,
-                )
-            };
-            let warm = |g| {
-                hand(g);
-                hand(g)
+                warm(|| {
+                    run_hand(
+                        Hand::new(g, &[1024, 1024, 1024, 10], 2004, sgd(0.01, 0.0), spec.batch),
+                        ce,
+                        x,
+                        spec,
+                        w,
+                        &gather,
+                    )
+                })
             };
             [
                 run_generated(|| W4::with_seed(2004), &ds, spec, w),
-                warm(gemms[0]),
-                warm(gemms[1]),
+                hand(gemms[0]),
+                hand(gemms[1]),
             ]
         }
     }
+}
+
+/// W3 in f64 three ways, on W3's data, initial values and shuffle, every
+/// one of them converted to f64: `model!` (`dtype f64`) + `fit`, by hand
+/// on the runtime's gemm, by hand on `matrixmultiply`'s dgemm.
+fn run_w3f64(spec: &Spec, x: &Array2<f64>, labels: &[usize]) -> [Run; 3] {
+    let ds = Dataset::classification(x.clone(), labels.to_vec()).unwrap();
+    let gather = gather_labels(labels.to_vec());
+    let hand = |g: Gemm<f64>| {
+        let net = || Hand::new(g, &[784, 256, 128, 10], 2003, sgd(0.01, 0.9), spec.batch);
+        let ce = CrossEntropy::default();
+        warm(|| run_hand(net(), ce, x.view(), spec, 3, &gather))
+    };
+    [
+        run_generated(w3f64_model, &ds, spec, 3),
+        hand(runtime_gemm),
+        hand(matrixmultiply_gemm),
+    ]
+}
+
+/// The workloads in the order they run; the default is the first four.
+const WORKLOADS: [&str; 7] = ["W1", "W2", "W3", "W4", "W3f64", "W5", "W6"];
+
+/// One row of the table: a workload's rates, and how its losses compare.
+struct Row {
+    name: &'static str,
+    generated: f64,
+    hand: f64,
+    /// The `matrixmultiply` program's rate (the dense workloads only).
+    baseline: Option<f64>,
+    /// Whether the generated and the hand-written per-epoch losses are
+    /// bit-identical.
+    same: bool,
+    /// The largest relative difference of the `matrixmultiply` program's
+    /// losses to the generated ones.
+    drift: Option<f64>,
+}
+
+impl Row {
+    fn new(name: &'static str, rates: [f64; 3], runs: [&Run; 3]) -> Self {
+        let [gen, hand, baseline] = runs;
+        let drift = gen
+            .epoch_losses
+            .iter()
+            .zip(&baseline.epoch_losses)
+            .map(|(a, b)| ((a - b) / b).abs())
+            .fold(0.0, f64::max);
+        Row {
+            name,
+            generated: rates[0],
+            hand: rates[1],
+            baseline: Some(rates[2]),
+            same: gen.epoch_losses == hand.epoch_losses,
+            drift: Some(drift),
+        }
+    }
+
+    /// A workload without a `matrixmultiply` program (W5, W6).
+    fn two(name: &'static str, rates: [f64; 2], gen: &Run, hand: &Run) -> Self {
+        Row {
+            name,
+            generated: rates[0],
+            hand: rates[1],
+            baseline: None,
+            same: gen.epoch_losses == hand.epoch_losses,
+            drift: None,
+        }
+    }
+}
+
+/// `{value:.digits}`, or a dash for none.
+fn or_dash(value: Option<f64>, digits: usize) -> String {
+    value.map_or("–".to_string(), |v| format!("{v:.digits$}"))
 }
 
 fn main() {
@@ -700,6 +1226,16 @@ fn main() {
     if !list.is_empty() {
         wanted = list.split(',').map(str::trim).collect();
     }
+    for name in wanted.iter().filter(|name| !WORKLOADS.contains(name)) {
+        eprintln!(
+            "unknown workload `{name}` (known: {})",
+            WORKLOADS.join(", ")
+        );
+    }
+    wanted.retain(|name| WORKLOADS.contains(name));
+    if wanted.is_empty() {
+        std::process::exit(2);
+    }
     if args.iter().any(|a| a == "--distributed") {
         distributed(threads, &wanted);
         return;
@@ -719,44 +1255,79 @@ fn main() {
         } else {
             classification_data(w)
         };
-        let [gen, hand, baseline] = run_workload(w, spec, &data);
-        let r_gen = report("macrograd", spec, threads, &data, &gen);
-        let r_hand = report("macrograd-handwritten", spec, threads, &data, &hand);
-        let r_base = report(
-            "handwritten-matrixmultiply",
-            spec,
-            threads,
-            &data,
-            &baseline,
-        );
+        let runs = run_workload(w, spec, &data);
+        let (n, ck) = (data.x.nrows(), data.data_ck);
+        let rates = [
+            report("macrograd", spec, threads, n, ck, &runs[0]),
+            report("macrograd-handwritten", spec, threads, n, ck, &runs[1]),
+            report("handwritten-matrixmultiply", spec, threads, n, ck, &runs[2]),
+        ];
         // The generated model and the hand-written one on the same kernels
         // do the same arithmetic in the same order: their losses must be
         // equal. `matrixmultiply` sums in another order, so its losses only
         // stay close (f32 rounding, amplified by Adam over 2560 steps in W2).
-        let same = gen.epoch_losses == hand.epoch_losses;
-        let drift = gen
-            .epoch_losses
-            .iter()
-            .zip(&baseline.epoch_losses)
-            .map(|(a, b)| ((a - b) / b).abs())
-            .fold(0.0, f64::max);
-        table.push((spec.name, r_gen, r_hand, r_base, same, drift));
+        table.push(Row::new(spec.name, rates, [&runs[0], &runs[1], &runs[2]]));
+    }
+    if wanted.contains(&"W3f64") {
+        let data = classification_data(3);
+        let x = data.x.mapv(f64::from);
+        let (n, ck) = (x.nrows(), [x.iter().sum::<f64>(), data.data_ck[1]]);
+        drop(data.x);
+        let spec = &SPEC3F64;
+        let runs = run_w3f64(spec, &x, &data.labels);
+        let rates = [
+            report("macrograd", spec, threads, n, ck, &runs[0]),
+            report("macrograd-handwritten", spec, threads, n, ck, &runs[1]),
+            report("handwritten-matrixmultiply", spec, threads, n, ck, &runs[2]),
+        ];
+        table.push(Row::new(spec.name, rates, [&runs[0], &runs[1], &runs[2]]));
     }
     if wanted.contains(&"W5") {
-        let data = sequence_data();
+        let (data, spec) = (sequence_data(), &SPEC5);
         let ds = Dataset::regression(data.x.clone(), data.y.clone()).unwrap();
-        let run = run_generated(|| W5::with_seed(2005), &ds, &SPEC5, 5);
-        let rate = report("macrograd", &SPEC5, threads, &data, &run);
-        eprintln!("\nW5 (LSTM, model! + fit), {threads} thread(s): {rate:.0} samples/s");
+        let gen = run_generated(|| W5::with_seed(2005), &ds, spec, 5);
+        let gather = gather_rows(data.y.clone());
+        let x = data.x.view();
+        let hand = warm(|| run_hand(w5_by_hand(spec.batch), MSE, x, spec, 5, &gather));
+        let (n, ck) = (data.x.nrows(), data.data_ck);
+        let rates = [
+            report("macrograd", spec, threads, n, ck, &gen),
+            report("macrograd-handwritten", spec, threads, n, ck, &hand),
+        ];
+        table.push(Row::two(spec.name, rates, &gen, &hand));
     }
-    eprintln!("\n{threads} thread(s); rates in steps/s (W1) or samples/s (W2-W4)");
+    if wanted.contains(&"W6") {
+        let (data, spec) = (digits_data(), &SPEC6);
+        let ds = Dataset::classification(data.x.clone(), data.labels.clone()).unwrap();
+        let gen = run_generated(|| W6::with_seed(2006), &ds, spec, 6);
+        let gather = gather_labels(data.labels.clone());
+        let (x, ce) = (data.x.view(), CrossEntropy::default());
+        let hand = warm(|| run_hand(w6_by_hand(spec.batch), ce, x, spec, 6, &gather));
+        let (n, ck) = (data.x.nrows(), data.data_ck);
+        let rates = [
+            report("macrograd", spec, threads, n, ck, &gen),
+            report("macrograd-handwritten", spec, threads, n, ck, &hand),
+        ];
+        table.push(Row::two(spec.name, rates, &gen, &hand));
+    }
+    eprintln!("\n{threads} thread(s); rates in steps/s (W1) or samples/s (the others)");
     eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses: generated = by hand | max rel. loss difference to matrixmultiply |");
     eprintln!("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (name, g, h, b, same, drift) in table {
+    for row in table {
+        let Row {
+            name,
+            generated: g,
+            hand: h,
+            baseline: b,
+            same,
+            drift,
+        } = row;
         eprintln!(
-            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {same} | {drift:.1e} |",
+            "| {name} | {g:.0} | {h:.0} | {} | {:.3} | {} | {same} | {} |",
+            or_dash(b, 0),
             g / h,
-            g / b
+            or_dash(b.map(|b| g / b), 2),
+            drift.map_or("–".to_string(), |d| format!("{d:.1e}")),
         );
     }
 }
@@ -775,13 +1346,15 @@ fn field<'a>(line: &'a str, key: &str) -> &'a str {
     rest[..end].trim_matches('"')
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median, or `None` of no value (an implementation a workload does
+/// not have: the `matrixmultiply` program of W5 and W6).
+fn median(mut v: Vec<f64>) -> Option<f64> {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
     }
 }
 
@@ -827,16 +1400,20 @@ fn repeat(threads: usize, wanted: &[&str], repeats: usize) {
         }
     }
     eprintln!(
-        "\n{threads} thread(s), median of {repeats} runs; rates in steps/s (W1) or samples/s (W2-W4)"
+        "\n{threads} thread(s), median of {repeats} runs; rates in steps/s (W1) or samples/s (the others)"
     );
     eprintln!("| workload | model! + fit | by hand, runtime kernels | by hand, matrixmultiply | generated / by hand | generated / matrixmultiply | losses: generated = by hand |");
     eprintln!("| --- | --- | --- | --- | --- | --- | --- |");
     for (w, name) in wanted.iter().enumerate() {
         let [g, h, b] = rates[w].clone().map(median);
+        let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
         eprintln!(
-            "| {name} | {g:.0} | {h:.0} | {b:.0} | {:.3} | {:.2} | {} |",
-            g / h,
-            g / b,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            or_dash(g, 0),
+            or_dash(h, 0),
+            or_dash(b, 0),
+            or_dash(ratio(g, h), 3),
+            or_dash(ratio(g, b), 2),
             same[w]
         );
     }
@@ -888,7 +1465,8 @@ fn distributed(threads: usize, wanted: &[&str]) {
                 &format!("macrograd-{size}-processes"),
                 spec,
                 threads,
-                &data,
+                data.x.nrows(),
+                data.data_ck,
                 &run,
             );
             eprintln!(

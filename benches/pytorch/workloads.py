@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The benchmark workloads of docs/workloads.md in PyTorch (eager, CPU, f32).
+"""The benchmark workloads of docs/workloads.md in PyTorch (eager, CPU, f32; W3f64 in f64).
 
     python3 benches/pytorch/workloads.py --threads 1 --workloads W1,W2,W3,W4
-    python3 benches/pytorch/workloads.py --threads 1 --workloads W5   # the LSTM
+    python3 benches/pytorch/workloads.py --threads 1 --workloads W5      # the LSTM
+    python3 benches/pytorch/workloads.py --threads 1 --workloads W6      # the digits CNN
+    python3 benches/pytorch/workloads.py --threads 1 --workloads W3f64   # W3 in float64
 
 Prints one JSON object per timed run to stdout (WORKLOADS.md section 6) and
 checks every checksum against the reference values of section 6 (a mismatch
@@ -16,6 +18,7 @@ of a generator seeded with `seed` is mix(seed + k * GAMMA).
 import argparse
 import copy
 import json
+import pathlib
 import sys
 import time
 
@@ -138,6 +141,48 @@ def sequence_data():
     return x, y, data_ck
 
 
+def digits_data():
+    """W6: the 1797 images of data/digits.csv in the file's order, pixels / 16."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "data" / "digits.csv"
+    raw = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64)
+    x = (raw[:, :64] / 16.0).astype(np.float32)  # exact: pixels 0..16
+    labels = raw[:, 64].astype(np.int64)
+    data_ck = [float(np.sum(x, dtype=np.float64)), float(np.sum(labels))]
+    return x, labels, data_ck
+
+
+def build_cnn_model():
+    """W6: the digits CNN without dropout; Conv2d and Linear drawn from INIT in order."""
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Unflatten(1, (1, 8, 8)),  # rows of 64 pixels -> [b, 1, 8, 8]
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.BatchNorm2d(16),  # gamma 1, beta 0, eps 1e-5, momentum 0.1
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.BatchNorm2d(32),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(512, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+    rng = SplitMix64(2006)
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                shape = tuple(layer.weight.shape)  # [out, in(, kh, kw)], row-major
+                k = 1.0 / np.sqrt(float(np.prod(shape[1:])))  # 1 / sqrt(fan_in)
+                weight = (k * rng.sym(int(np.prod(shape)))).astype(np.float32).reshape(shape)
+                bias = (k * rng.sym(shape[0])).astype(np.float32)
+                layer.weight.copy_(torch.from_numpy(weight))
+                layer.bias.copy_(torch.from_numpy(bias))
+    # Every parameter tensor in order, batch norm's scales and shifts too.
+    init_ck = sum(float(np.sum(p.detach().numpy(), dtype=np.float64)) for p in model.parameters())
+    return model, init_ck
+
+
 class Sequence(torch.nn.Module):
     """W5: LSTM(32 -> 128), its last step, Linear(128, 1)."""
 
@@ -191,7 +236,7 @@ def build_model(w):
 # ---- section 4: loss, optimiser, schedule ----
 
 SPECS = {
-    # w: (name, n, batch, epochs, shuffle, loss, optimiser)
+    # w: (name, n, batch, epochs, shuffle, loss, optimiser); W3f64 trains W3 in float64
     1: ("W1", 100, 100, 2000, False, F.mse_loss, lambda p: torch.optim.SGD(p, lr=0.01)),
     2: ("W2", 8192, 32, 10, True, F.mse_loss, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-8)),
     3: (
@@ -205,6 +250,16 @@ SPECS = {
     ),
     4: ("W4", 4096, 256, 1, True, F.cross_entropy, lambda p: torch.optim.SGD(p, lr=0.01)),
     5: ("W5", 2048, 64, 1, True, F.mse_loss, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-8)),
+    6: ("W6", 1797, 32, 20, True, F.cross_entropy, lambda p: torch.optim.Adam(p, lr=1e-3, eps=1e-8)),
+    "W3f64": (
+        "W3f64",
+        16384,
+        128,
+        2,
+        True,
+        F.cross_entropy,
+        lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+    ),
 }
 
 
@@ -230,8 +285,17 @@ REFERENCE = {
     "W3": ([6422391.343975067, 73351.0], -3.283050441470934),
     "W4": ([-78.91989254951477, 18227.0], -16.27435266971588),
     "W5": ([2523.3240003585815, -2.884976402245229], 2.706436992494467),
+    "W6": ([35107.375, 8070.0], 40.4003912466747),
+    "W3f64": ([6422391.343975067, 73351.0], -3.283050441470934),
 }
-FIRST_PERM = {"W2": [1300, 4685, 7497], "W3": [6690, 4830, 2789], "W4": [3459, 2050, 2434]}
+FIRST_PERM = {
+    "W2": [1300, 4685, 7497],
+    "W3": [6690, 4830, 2789],
+    "W4": [3459, 2050, 2434],
+    "W5": [640, 266, 131],
+    "W6": [1749, 1042, 407],
+    "W3f64": [6690, 4830, 2789],
+}
 
 
 def close(a, b):
@@ -256,10 +320,15 @@ def check(name, data_ck, init_ck, perms):
 
 
 def train(model, opt, loss_fn, x, y, batches, epochs):
-    """The timed loop: gather, forward, loss, backward, step, read the loss back."""
+    """The timed loop: gather, forward, loss, backward, step, read the loss back.
+
+    An epoch's loss is its batches' losses weighed by their samples (W6's
+    last batch holds 5): with equal batches, the plain mean, bit for bit.
+    """
     losses = []
     for e in range(epochs):
         total = 0.0
+        seen = 0
         for idx in batches[e]:
             if idx is None:  # W1: the full batch in stored order, no gather
                 xb, yb = x, y
@@ -269,32 +338,48 @@ def train(model, opt, loss_fn, x, y, batches, epochs):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item()
-        losses.append(total / len(batches[e]))
+            total += loss.item() * xb.shape[0]
+            seen += xb.shape[0]
+        losses.append(total / seen)
     return losses
 
 
 def run(w, threads):
     name, n, batch, epochs, shuffle, loss_fn, make_opt = SPECS[w]
+    f64 = w == "W3f64"
+    seed_w = 3 if f64 else w  # W3f64 uses W3's generators
     # Untimed: data, permutations, model, warm-up.
     if w == 5:
         x_np, y_np, data_ck = sequence_data()
         y = torch.from_numpy(y_np)
-    elif w <= 2:
+    elif w == 6:
+        x_np, y_np, data_ck = digits_data()
+        y = torch.from_numpy(y_np)
+    elif seed_w <= 2:
         x_np, y_np, data_ck = regression_data(w)
         y = torch.from_numpy(y_np)
     else:
-        x_np, y_np, data_ck = classification_data(w)
+        x_np, y_np, data_ck = classification_data(seed_w)
         y = torch.from_numpy(y_np)
+    if f64:
+        x_np = x_np.astype(np.float64)  # exact
+        data_ck[0] = float(np.sum(x_np))
     x = torch.from_numpy(x_np)
-    perms = permutations(w, n, epochs) if shuffle else []
+    perms = permutations(seed_w, n, epochs) if shuffle else []
     if shuffle:
         batches = [
             list(torch.tensor(p, dtype=torch.int64).split(batch)) for p in perms
         ]
     else:
         batches = [[None]] * epochs  # W1: one full batch per epoch
-    model, init_ck = build_sequence_model() if w == 5 else build_model(w)
+    if w == 5:
+        model, init_ck = build_sequence_model()
+    elif w == 6:
+        model, init_ck = build_cnn_model()
+    else:
+        model, init_ck = build_model(seed_w)
+    if f64:
+        model = model.double()  # the f64 of every f32 initial value
     check(name, data_ck, init_ck, perms)
 
     warm = copy.deepcopy(model)
@@ -334,7 +419,8 @@ def main():
     torch.set_num_threads(args.threads)
     check_generator()
     for name in args.workloads.split(","):
-        w = int(name.strip().upper().lstrip("W"))
+        name = name.strip()
+        w = "W3f64" if name.upper() == "W3F64" else int(name.upper().lstrip("W"))
         result = run(w, args.threads)
         print(json.dumps(result), flush=True)
         print(
