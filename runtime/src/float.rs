@@ -36,7 +36,10 @@ pub trait Float:
     /// The error function, for the exact GELU.
     fn erf(self) -> Self;
 
-    /// `2^k` for a whole `k` from -126 to 127, built from its bits.
+    /// `2^k` for a whole `k` from -126 to 127, built from its bits: `k`
+    /// plus `1.5 2^23` (`1.5 2^52` in `f64`) holds `k` in the low bits of
+    /// its mantissa, so that no conversion to an integer is needed (Rust's
+    /// saturating `as` keeps a loop of it off the vector units).
     #[doc(hidden)]
     fn exp2_int(k: Self) -> Self;
 
@@ -176,7 +179,9 @@ impl Float for f32 {
 
     #[inline(always)]
     fn exp2_int(k: Self) -> Self {
-        f32::from_bits(((k as i32 + 127) as u32) << 23)
+        // The bits of `k + 1.5 2^23` are those of `1.5 2^23` plus `k`.
+        let bits = (k + 12_582_912.0).to_bits();
+        f32::from_bits(bits.wrapping_sub(0x4b40_0000 - 127) << 23)
     }
 }
 
@@ -200,7 +205,9 @@ impl Float for f64 {
 
     #[inline(always)]
     fn exp2_int(k: Self) -> Self {
-        f64::from_bits(((k as i64 + 1023) as u64) << 52)
+        // The bits of `k + 1.5 2^52` are those of `1.5 2^52` plus `k`.
+        let bits = (k + 6_755_399_441_055_744.0).to_bits();
+        f64::from_bits(bits.wrapping_sub(0x4338_0000_0000_0000 - 1023) << 52)
     }
 }
 
@@ -265,5 +272,17 @@ mod tests {
         );
         assert_eq!(tanh(f64::INFINITY), 1.0);
         assert_eq!(tanh(-0.0f64).to_bits(), (-0.0f64).to_bits());
+    }
+
+    /// `exp2_int` builds every power of two it is used for exactly.
+    #[test]
+    fn exp2_int_is_exact_for_every_whole_exponent() {
+        for k in -126..=127 {
+            assert_eq!(f32::exp2_int(k as f32), 2f32.powi(k), "f32 2^{k}");
+            assert_eq!(f64::exp2_int(k as f64), 2f64.powi(k), "f64 2^{k}");
+        }
+        for k in -1022..=1023 {
+            assert_eq!(f64::exp2_int(k as f64), 2f64.powi(k), "f64 2^{k}");
+        }
     }
 }
