@@ -26,6 +26,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 mod element;
+pub(crate) mod packed;
 pub(crate) mod sgemm;
 mod small;
 

@@ -19,18 +19,18 @@ use std::cell::RefCell;
 
 /// The tile and block sizes of one microkernel.
 #[derive(Clone, Copy)]
-struct Blocking {
+pub(crate) struct Blocking {
     /// Depth of a packed block (the `k` extent of a B panel kept in L1).
-    kc: usize,
+    pub(crate) kc: usize,
     /// Rows of A per packed block (a multiple of the tile's rows).
-    mc: usize,
+    pub(crate) mc: usize,
     /// Columns of B per packed block (a multiple of the tile's columns).
     nc: usize,
 }
 
 /// Blocks for the 6 x 16 tile: a `256 x 16` B panel (16 KiB) in L1, a
 /// `72 x 256` A block (72 KiB) in L2.
-const BLOCKING_16: Blocking = Blocking {
+pub(crate) const BLOCKING_16: Blocking = Blocking {
     kc: 256,
     mc: 72,
     nc: 4080,
@@ -38,7 +38,7 @@ const BLOCKING_16: Blocking = Blocking {
 
 /// Blocks for the 8 x 32 tile: a `256 x 32` B panel (32 KiB) in L1, a
 /// `96 x 256` A block (96 KiB) in L2.
-const BLOCKING_32: Blocking = Blocking {
+pub(crate) const BLOCKING_32: Blocking = Blocking {
     kc: 256,
     mc: 96,
     nc: 4096,
@@ -59,7 +59,7 @@ pub(crate) struct Mat {
 
 /// Products with fewer multiply-adds than this run on one thread: below it,
 /// waking a worker costs more than it saves.
-const PARALLEL_MIN: usize = 1 << 20;
+pub(crate) const PARALLEL_MIN: usize = 1 << 20;
 
 /// The operands of one product, shared with the worker threads.
 #[derive(Clone, Copy)]
@@ -137,7 +137,7 @@ pub(crate) unsafe fn sgemm(
 
 /// The microkernel this CPU runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
+pub(crate) enum Isa {
     /// 8 x 32 tiles on AVX-512F.
     Avx512,
     /// 6 x 16 tiles on AVX2 + FMA.
@@ -148,7 +148,7 @@ enum Isa {
 
 impl Isa {
     #[inline]
-    fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
@@ -162,7 +162,7 @@ impl Isa {
     }
 
     /// The microkernel's (rows, columns) of C.
-    fn tile(self) -> (usize, usize) {
+    pub(crate) fn tile(self) -> (usize, usize) {
         match self {
             Isa::Avx512 => (8, 32),
             Isa::Avx2 | Isa::Fallback => (6, 16),
@@ -233,10 +233,10 @@ struct Product {
 /// step `p`) at `ptr + r rs + p cs`. A packed panel has `rs = 1`,
 /// `cs = MR`; a row-major A is read where it is (`cs = 1`).
 #[derive(Clone, Copy)]
-struct APanel {
-    ptr: *const f32,
-    rs: isize,
-    cs: isize,
+pub(crate) struct APanel {
+    pub(crate) ptr: *const f32,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
 }
 
 impl APanel {
@@ -251,7 +251,8 @@ impl APanel {
 
 /// `C[mr x nr] <- alpha (A Bp) + beta C` over `kc` steps of an `MR x NR`
 /// tile (`mr <= MR`, `nr <= NR` valid), B packed.
-type Kernel = unsafe fn(usize, f32, APanel, *const f32, f32, *mut f32, isize, isize, usize, usize);
+pub(crate) type Kernel =
+    unsafe fn(usize, f32, APanel, *const f32, f32, *mut f32, isize, isize, usize, usize);
 
 /// The blocked loops around an `MR x NR` microkernel, on the calling
 /// thread, with this thread's packing buffers.
@@ -350,11 +351,11 @@ unsafe fn blocked<const MR: usize, const NR: usize>(p: Product, blk: Blocking, k
 /// Floats per cache line: packed panels start on a line, so that no
 /// vector load of a panel (`NR` floats, a multiple of 16 for AVX-512)
 /// straddles two lines.
-const LINE: usize = 16;
+pub(crate) const LINE: usize = 16;
 
 /// The first `len` floats of `buffer` from its first 64-byte boundary,
 /// growing it (with room for the shift) if it is too short.
-fn aligned(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+pub(crate) fn aligned(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
     if buffer.len() < len + LINE {
         buffer.resize(len + LINE, 0.0);
     }
@@ -364,7 +365,7 @@ fn aligned(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
 /// row-major, zero-padded to a multiple of `NR` columns.
-unsafe fn pack_b<const NR: usize>(
+pub(crate) unsafe fn pack_b<const NR: usize>(
     dst: &mut [f32],
     b: Mat,
     pc: usize,
@@ -508,7 +509,7 @@ unsafe fn transpose_panel_avx512(src: *const f32, cs: isize, dst: *mut f32, kc: 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
 /// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
 /// a multiple of `MR` rows.
-unsafe fn pack_a<const MR: usize>(
+pub(crate) unsafe fn pack_a<const MR: usize>(
     dst: &mut [f32],
     a: Mat,
     ic: usize,
@@ -593,7 +594,7 @@ unsafe fn store_tile<const MR: usize, const NR: usize>(
 /// The portable microkernel: plain loops that the compiler vectorizes for
 /// whatever the target offers.
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
+pub(crate) unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
     kc: usize,
     alpha: f32,
     ap: APanel,
@@ -632,7 +633,7 @@ unsafe fn kernel_fallback<const MR: usize, const NR: usize>(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_avx2_fma(
+pub(crate) unsafe fn kernel_avx2_fma(
     kc: usize,
     alpha: f32,
     ap: APanel,
@@ -697,7 +698,7 @@ unsafe fn kernel_avx2_fma(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_avx512(
+pub(crate) unsafe fn kernel_avx512(
     kc: usize,
     alpha: f32,
     ap: APanel,
