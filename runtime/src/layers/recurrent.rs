@@ -128,8 +128,9 @@ struct Records<T> {
     /// step's output; zeros at the first step), the recurrent product's
     /// input and, in the backward, the weight gradient's (not LSTM).
     h_prev: Vec<T>,
-    /// LSTM: `[T, b, H + F]`, each step's `h_prev` and input side by side,
-    /// what its one product multiplies by `[W_hh | W_ih]^T`.
+    /// LSTM: `[T + 1, b, H + F]`, each step's `h_prev` and input side by
+    /// side, what its one product multiplies by `[W_hh | W_ih]^T` (and the
+    /// last step's output in slot `T`).
     hx: Vec<T>,
     /// `[b, G H]`: the recurrent product of one step, `h W_hh^T + b_hh`
     /// (LSTM: `[h_prev | x] [W_hh | W_ih]^T`).
@@ -157,6 +158,21 @@ fn sigmoid<T: Float>(x: T) -> T {
 /// are split across threads (by hidden units).
 const STEP_PARALLEL_MIN: usize = 1 << 18;
 
+/// Samples per group, at least: a batch of `b` samples is split into
+/// `max(1, b / LSTM_GROUP)` groups of consecutive samples (group `g` of
+/// `n`: samples `g b / n .. (g + 1) b / n`), which run their steps
+/// independently, so that threads can take whole groups (no thread then
+/// waits for another between steps). Each group's records are a block of
+/// their own, step after step within it; its bias and weight gradients
+/// are summed on their own and then added group after group, so the
+/// results depend on the batch size but not on the threads.
+const LSTM_GROUP: usize = 32;
+
+/// The groups of samples of a batch of `batch`: see [`LSTM_GROUP`].
+fn lstm_groups(batch: usize) -> usize {
+    (batch / LSTM_GROUP).max(1)
+}
+
 /// Rows (samples times steps) of the LSTM's weight gradient products: the
 /// backward adds `d_pre^T [h_prev | x]` every `ceil(GRAD_ROWS / b)` steps,
 /// while those steps' gradients are still in cache (one depth block of the
@@ -174,6 +190,7 @@ const GRAD_ROWS: usize = 256;
 /// backward. The products read every column of what the step before
 /// wrote; everything else a range of units reads or writes is its own.
 struct LstmStep<'a, T> {
+    /// Samples: the batch's, or a group's (see [`lstm_groups`]).
     batch: usize,
     steps: usize,
     h: usize,
@@ -193,9 +210,10 @@ struct LstmStep<'a, T> {
     /// forward.
     state: *mut T,
     tanh_c: *mut T,
-    /// `[T, b, H + F]`: `h_prev` written by the forward.
+    /// `[T + 1, b, H + F]`: `h_prev` beside the input, written by the
+    /// forward (the last step's output in slot `T`).
     hx: *mut T,
-    /// `[b, T, W]`: the outputs, written by the forward.
+    /// `[b, T, W]`: the outputs, written after the forward's last step.
     out: *mut T,
     /// `[b, T, W]`: `dL/dout` (backward).
     d_out: *const T,
@@ -215,6 +233,18 @@ struct LstmStep<'a, T> {
     tile: Option<usize>,
     _buffers: PhantomData<&'a mut [T]>,
 }
+
+/// What [`LstmStep::for_groups`] runs: every step of a pass of a group
+/// and range of units, with the barrier of the threads sharing the group.
+type StepsOf<'f, T> = dyn Fn(&LstmStep<'_, T>, Range<usize>, &Barrier) + Sync + 'f;
+
+impl<T> Clone for LstmStep<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for LstmStep<'_, T> {}
 
 // SAFETY: the threads sharing a step write disjoint values (each its own
 // units' columns; see `LstmStep`), and the call that shares it waits for
@@ -266,16 +296,56 @@ impl<T: Float> LstmStep<'_, T> {
         }
     }
 
-    /// Runs `f` once per range of units, on as many threads as they are,
-    /// with a barrier for them: every step of a pass in one job, each step
-    /// ended by `wait` (waking threads for every step would cost more than
-    /// many a step).
-    fn for_units(&self, f: &(dyn Fn(Range<usize>, &Barrier) + Sync)) {
-        let (parts, chunk) = self.unit_ranges();
-        let barrier = Barrier::new(parts);
+    /// Runs `f` over every group of samples (see [`lstm_groups`]) and
+    /// range of units: with several groups, the groups on as many threads
+    /// as there are groups, each group all its units on one thread (and
+    /// its products on that thread alone); with one group, its ranges of
+    /// units on as many threads as they are. `f` runs every step of a
+    /// pass of its group and units, each step ended by the barrier's
+    /// `wait` (waking threads for every step would cost more than many a
+    /// step).
+    fn for_groups(&self, f: &StepsOf<'_, T>) {
+        let groups = lstm_groups(self.batch);
+        if groups == 1 {
+            let (parts, chunk) = self.unit_ranges();
+            let barrier = Barrier::new(parts);
+            crate::parallel::run_parts(parts, &|p| {
+                f(self, p * chunk..((p + 1) * chunk).min(self.h), &barrier)
+            });
+            return;
+        }
+        let parts = crate::parallel::threads().min(groups);
         crate::parallel::run_parts(parts, &|p| {
-            f(p * chunk..((p + 1) * chunk).min(self.h), &barrier)
+            let barrier = Barrier::new(1);
+            crate::parallel::with_threads(1, || {
+                for g in (p..groups).step_by(parts) {
+                    f(&self.group(groups, g), 0..self.h, &barrier);
+                }
+            });
         });
+    }
+
+    /// The step of group `g` of `groups`: its samples' rows of every
+    /// buffer (see [`lstm_groups`]), its own bias and weight gradient.
+    fn group(&self, groups: usize, g: usize) -> Self {
+        let (lo, hi) = (g * self.batch / groups, (g + 1) * self.batch / groups);
+        let (h, gh, steps) = (self.h, 4 * self.h, self.steps);
+        let sample = steps * self.width;
+        LstmStep {
+            batch: hi - lo,
+            gates: self.gates.wrapping_add(lo * gh),
+            act: self.act.wrapping_add(lo * steps * gh),
+            state: self.state.wrapping_add(lo * steps * h),
+            tanh_c: self.tanh_c.wrapping_add(lo * steps * h),
+            hx: self.hx.wrapping_add(lo * (steps + 1) * self.hx_width),
+            out: self.out.wrapping_add(lo * sample),
+            d_out: self.d_out.wrapping_add(lo * sample),
+            dh: self.dh.wrapping_add(lo * h),
+            dc: self.dc.wrapping_add(lo * h),
+            sums: self.sums.wrapping_add(g * gh),
+            grad: self.grad.wrapping_add(g * gh * self.hx_width),
+            ..*self
+        }
     }
 
     /// Adds the weight gradient of `count` steps from step `lo` (their
@@ -373,20 +443,15 @@ impl<T: Float> LstmStep<'_, T> {
         self.packed.gemm(T::one(), a, self.weight, beta, c);
     }
 
-    /// The forward of step `t` (`prev` and `next` its neighbours in the
-    /// direction's order) for `units`.
+    /// The forward of step `t` (`prev` the step before in the direction's
+    /// order; its output goes to `hx`'s slot `slot`, the step after's or
+    /// the last) for `units`.
     ///
     /// # Safety
     ///
     /// The buffers hold the pass's sizes; no other thread works on
     /// `units`, and every thread has finished step `prev`.
-    unsafe fn forward(
-        &self,
-        t: usize,
-        prev: Option<usize>,
-        next: Option<usize>,
-        units: Range<usize>,
-    ) {
+    unsafe fn forward(&self, t: usize, prev: Option<usize>, slot: usize, units: Range<usize>) {
         let kx = self.hx_width;
         // SAFETY: `h_prev` of step t was written by step `prev`, which
         // every thread has finished; the columns of `gates` are this
@@ -401,7 +466,33 @@ impl<T: Float> LstmStep<'_, T> {
                 self.gates,
                 4 * self.h,
             );
-            lstm_cells(self, t, prev, next, units);
+            lstm_cells(self, t, prev, slot, units);
+        }
+    }
+
+    /// Copies the outputs of `units` of every step from `hx` (step `t`'s
+    /// in slot `slot(t)`) to `out`, after the last step: written there by
+    /// the steps, the threads' outputs would share cache lines of `out`
+    /// at every step.
+    ///
+    /// # Safety
+    ///
+    /// Every step is done; no other thread works on `units`.
+    unsafe fn outputs(&self, slot: impl Fn(usize) -> usize, units: &Range<usize>) {
+        let n = units.len();
+        for t in 0..self.steps {
+            for b in 0..self.batch {
+                // SAFETY: inside `hx` and `out`, in this thread's units.
+                unsafe {
+                    let h = part(
+                        self.hx,
+                        (slot(t) * self.batch + b) * self.hx_width + units.start,
+                        n,
+                    );
+                    let at = b * self.steps * self.width + t * self.width + self.off + units.start;
+                    part_mut(self.out, at, n).copy_from_slice(h);
+                }
+            }
         }
     }
 
@@ -433,12 +524,12 @@ impl<T: Float> LstmStep<'_, T> {
 
 crate::simd::dispatch! {
     /// The LSTM cells of step `t` for `units` of every sample (see
-    /// [`lstm_cell_body`]).
+    /// [`lstm_cell_body`]), the outputs into `hx`'s slot `slot`.
     unsafe fn lstm_cells<T: Float>(
         s: &LstmStep<'_, T>,
         t: usize,
         prev: Option<usize>,
-        next: Option<usize>,
+        slot: usize,
         units: Range<usize>,
     ) => lstm_cells_body
 }
@@ -451,7 +542,7 @@ unsafe fn lstm_cells_body<T: Float>(
     s: &LstmStep<'_, T>,
     t: usize,
     prev: Option<usize>,
-    next: Option<usize>,
+    slot: usize,
     units: Range<usize>,
 ) {
     let (h, gh, n, u) = (s.h, 4 * s.h, units.len(), units.start);
@@ -471,7 +562,7 @@ unsafe fn lstm_cells_body<T: Float>(
             };
             let c = part_mut(s.state, (t * s.batch + b) * h + u, n);
             let tc = part_mut(s.tanh_c, (t * s.batch + b) * h + u, n);
-            let h_out = part_mut(s.out, b * s.steps * s.width + t * s.width + s.off + u, n);
+            let h_out = part_mut(s.hx, (slot * s.batch + b) * s.hx_width + u, n);
             let (ai, af, ag, ao) = (act(0), act(1), act(2), act(3));
             match prev {
                 Some(p) => {
@@ -479,9 +570,6 @@ unsafe fn lstm_cells_body<T: Float>(
                     lstm_cell_body::<T, true>(x, c_prev, ai, af, ag, ao, c, tc, h_out);
                 }
                 None => lstm_cell_body::<T, false>(x, &[], ai, af, ag, ao, c, tc, h_out),
-            }
-            if let Some(next) = next {
-                part_mut(s.hx, (next * s.batch + b) * s.hx_width + u, n).copy_from_slice(h_out);
             }
         }
     }
@@ -962,11 +1050,11 @@ impl<T: Float> Direction<T> {
         );
         let batch = x.nrows() / steps.max(1);
         let kx = h + f;
-        grow(&mut rec.act, steps * batch * gh);
-        grow(&mut rec.state, steps * batch * h);
-        grow(&mut rec.tanh_c, steps * batch * h);
-        grow(&mut rec.hx, steps * batch * kx);
-        grow(&mut rec.hidden, batch * gh);
+        let act = aligned(&mut rec.act, steps * batch * gh).as_mut_ptr();
+        let state = aligned(&mut rec.state, steps * batch * h).as_mut_ptr();
+        let tanh_c = aligned(&mut rec.tanh_c, steps * batch * h).as_mut_ptr();
+        let gates = aligned(&mut rec.hidden, batch * gh).as_mut_ptr();
+        let hx = aligned(&mut rec.hx, (steps + 1) * batch * kx);
         grow(&mut rec.weights, gh * kx);
         grow(&mut rec.bias, gh);
         // [W_hh | W_ih] and b_ih + b_hh.
@@ -976,18 +1064,25 @@ impl<T: Float> Direction<T> {
         for ((b, &i), &hh) in rec.bias.iter_mut().zip(&self.bias_ih).zip(&self.bias_hh) {
             *b = i + hh;
         }
-        // Each step's input beside its h_prev (zeros at the first step).
-        for (r, xr) in x.rows().into_iter().enumerate() {
-            let (b, t) = (r / steps, r % steps);
-            let row = &mut rec.hx[(t * batch + b) * kx..][..kx];
-            for (v, &xv) in row[h..].iter_mut().zip(xr) {
-                *v = xv;
+        // Each step's input beside its h_prev (zeros at the first step),
+        // group after group, step after step within each.
+        let (groups, first) = (lstm_groups(batch), self.step(0, steps));
+        for g in 0..groups {
+            let (lo, hi) = (g * batch / groups, (g + 1) * batch / groups);
+            for b in lo..hi {
+                for t in 0..steps {
+                    let row = lo * (steps + 1) + t * (hi - lo) + b - lo;
+                    let row = &mut hx[row * kx..][..kx];
+                    for (v, &xv) in row[h..].iter_mut().zip(x.row(b * steps + t)) {
+                        *v = xv;
+                    }
+                    if t == first {
+                        row[..h].fill(T::zero());
+                    }
+                }
             }
         }
-        let first = self.step(0, steps);
-        for b in 0..batch {
-            rec.hx[(first * batch + b) * kx..][..h].fill(T::zero());
-        }
+        let hx = hx.as_mut_ptr();
         let weights = view(&rec.weights[..gh * kx], gh, kx).reversed_axes();
         rec.packed.pack(weights);
         let s = LstmStep {
@@ -997,12 +1092,12 @@ impl<T: Float> Direction<T> {
             hx_width: kx,
             width,
             off,
-            gates: rec.hidden.as_mut_ptr(),
+            gates,
             bias: rec.bias.as_ptr(),
-            act: rec.act.as_mut_ptr(),
-            state: rec.state.as_mut_ptr(),
-            tanh_c: rec.tanh_c.as_mut_ptr(),
-            hx: rec.hx.as_mut_ptr(),
+            act,
+            state,
+            tanh_c,
+            hx,
             out: out.as_mut_ptr(),
             d_out: std::ptr::null(),
             dh: std::ptr::null_mut(),
@@ -1014,18 +1109,20 @@ impl<T: Float> Direction<T> {
             tile: rec.packed.column_tile(batch),
             _buffers: PhantomData,
         };
-        s.for_units(&|units, barrier| {
+        s.for_groups(&|s, units, barrier| {
             for k in 0..steps {
                 let t = self.step(k, steps);
                 let (prev, next) = (self.prev(t, steps), self.next(t, steps));
                 // SAFETY: the buffers are sized for the pass above and
                 // borrowed by nothing else while `s` lives (`out` holds
-                // the `[b, T W]` outputs); each range of units is one
-                // thread's, and every thread has passed the barrier after
-                // step `prev`.
-                unsafe { s.forward(t, prev, next, units.clone()) };
+                // the `[b, T W]` outputs); each group and range of units
+                // is one thread's, and every thread of the group has
+                // passed the barrier after step `prev`.
+                unsafe { s.forward(t, prev, next.unwrap_or(steps), units.clone()) };
                 barrier.wait();
             }
+            // SAFETY: every step is done; the units are this thread's.
+            unsafe { s.outputs(|t| self.next(t, steps).unwrap_or(steps), &units) };
         });
     }
 
@@ -1059,16 +1156,25 @@ impl<T: Float> Direction<T> {
             self.grad_bias_ih.fill(T::zero());
             self.grad_bias_hh.fill(T::zero());
         }
-        grow(&mut self.dh, batch * h);
-        grow(&mut self.dc, batch * h);
-        grow(&mut rec.sums, gh);
-        grow(&mut rec.grad, gh * kx);
-        self.dh[..batch * h].fill(T::zero());
-        self.dc[..batch * h].fill(T::zero());
-        rec.sums[..gh].fill(T::zero());
-        rec.grad[..gh * kx].fill(T::zero());
+        let dh = aligned(&mut self.dh, batch * h);
+        dh.fill(T::zero());
+        let dh = dh.as_mut_ptr();
+        let dc = aligned(&mut self.dc, batch * h);
+        dc.fill(T::zero());
+        let dc = dc.as_mut_ptr();
+        let groups = lstm_groups(batch);
+        let sums = aligned(&mut rec.sums, groups * gh);
+        sums.fill(T::zero());
+        let sums = sums.as_mut_ptr();
+        let grad = aligned(&mut rec.grad, groups * gh * kx);
+        grad.fill(T::zero());
+        let grad = grad.as_mut_ptr();
+        // The forward's records, where it left them.
+        let act = aligned(&mut rec.act, steps * batch * gh).as_mut_ptr();
+        let state = aligned(&mut rec.state, steps * batch * h).as_mut_ptr();
+        let tanh_c = aligned(&mut rec.tanh_c, steps * batch * h).as_mut_ptr();
+        let hx = aligned(&mut rec.hx, (steps + 1) * batch * kx).as_mut_ptr();
         rec.packed.pack(self.weight_hh.view());
-        let chunk = GRAD_ROWS.div_ceil(batch.max(1));
         let s = LstmStep {
             batch,
             steps,
@@ -1078,22 +1184,23 @@ impl<T: Float> Direction<T> {
             off,
             gates: std::ptr::null_mut(),
             bias: std::ptr::null(),
-            act: rec.act.as_mut_ptr(),
-            state: rec.state.as_mut_ptr(),
-            tanh_c: rec.tanh_c.as_mut_ptr(),
-            hx: rec.hx.as_mut_ptr(),
+            act,
+            state,
+            tanh_c,
+            hx,
             out: std::ptr::null_mut(),
             d_out: d_out.as_ptr(),
-            dh: self.dh.as_mut_ptr(),
-            dc: self.dc.as_mut_ptr(),
-            sums: rec.sums.as_mut_ptr(),
-            grad: rec.grad.as_mut_ptr(),
+            dh,
+            dc,
+            sums,
+            grad,
             weight: self.weight_hh.view(),
             packed: &rec.packed,
             tile: rec.packed.column_tile(batch),
             _buffers: PhantomData,
         };
-        s.for_units(&|units, barrier| {
+        s.for_groups(&|s, units, barrier| {
+            let chunk = GRAD_ROWS.div_ceil(s.batch.max(1));
             let mut since = 0;
             for k in (0..steps).rev() {
                 let t = self.step(k, steps);
@@ -1115,27 +1222,32 @@ impl<T: Float> Direction<T> {
                 barrier.wait();
             }
         });
+        let act = aligned(&mut rec.act, steps * batch * gh);
         if let Some((mut d_x, first)) = d_x {
             let beta = if first { T::zero() } else { T::one() };
-            for t in 0..steps {
-                let d_pre = view(&rec.act[t * batch * gh..(t + 1) * batch * gh], batch, gh);
-                let d_x = d_x.slice_mut(s![t..;steps, ..]);
-                gemm(T::one(), d_pre, self.weight_ih.view(), beta, d_x);
+            for g in 0..groups {
+                let (lo, hi) = (g * batch / groups, (g + 1) * batch / groups);
+                for t in 0..steps {
+                    let at = (lo * steps + t * (hi - lo)) * gh;
+                    let d_pre = view(&act[at..at + (hi - lo) * gh], hi - lo, gh);
+                    let d_x = d_x.slice_mut(s![lo * steps + t..hi * steps; steps, ..]);
+                    gemm(T::one(), d_pre, self.weight_ih.view(), beta, d_x);
+                }
             }
         }
-        let grad = view(&rec.grad[..gh * kx], gh, kx);
-        self.grad_hh
-            .zip_mut_with(&grad.slice(s![.., ..h]), |a, &g| *a = *a + g);
-        self.grad_ih
-            .zip_mut_with(&grad.slice(s![.., h..]), |a, &g| *a = *a + g);
-        add(
-            self.grad_bias_ih.as_slice_mut().expect("contiguous"),
-            &rec.sums[..gh],
-        );
-        add(
-            self.grad_bias_hh.as_slice_mut().expect("contiguous"),
-            &rec.sums[..gh],
-        );
+        // Each group's sums, group after group.
+        let sums = aligned(&mut rec.sums, groups * gh);
+        let grads = aligned(&mut rec.grad, groups * gh * kx);
+        for g in 0..groups {
+            let sums = &sums[g * gh..(g + 1) * gh];
+            add(self.grad_bias_ih.as_slice_mut().expect("contiguous"), sums);
+            add(self.grad_bias_hh.as_slice_mut().expect("contiguous"), sums);
+            let grad = view(&grads[g * gh * kx..(g + 1) * gh * kx], gh, kx);
+            self.grad_hh
+                .zip_mut_with(&grad.slice(s![.., ..h]), |a, &g| *a = *a + g);
+            self.grad_ih
+                .zip_mut_with(&grad.slice(s![.., h..]), |a, &g| *a = *a + g);
+        }
     }
 }
 
@@ -1144,6 +1256,18 @@ fn add<T: Float>(acc: &mut [T], v: &[T]) {
     for (a, &v) in acc.iter_mut().zip(v) {
         *a = *a + v;
     }
+}
+
+/// The first `len` values of `v` from its first 64-byte boundary, growing
+/// it (with room for the shift) if it is too short: for the buffers that
+/// threads write by ranges of units (multiples of 16 values), so that no
+/// cache line holds two threads' values. The same values at every call
+/// while `v` is not grown.
+fn aligned<T: Float>(v: &mut Vec<T>, len: usize) -> &mut [T] {
+    let pad = 64 / std::mem::size_of::<T>();
+    grow(v, len + pad);
+    let shift = v.as_ptr().align_offset(64).min(pad);
+    &mut v[shift..shift + len]
 }
 
 /// Makes `v` hold at least `len` values.
@@ -1707,7 +1831,7 @@ mod tests {
                         let (mut act, mut tanh_c) =
                             (zeros(steps * batch * gh), zeros(steps * batch * h));
                         let (mut out, mut hx) =
-                            (zeros(batch * steps * h), zeros(steps * batch * h));
+                            (zeros(batch * steps * h), zeros((steps + 1) * batch * h));
                         let mut sums = zeros(gh);
                         let s = LstmStep {
                             batch,
@@ -1733,18 +1857,19 @@ mod tests {
                             tile: None,
                             _buffers: PhantomData,
                         };
-                        // Step 1 from the drawn state of step 0, then step
-                        // 0 from none (which writes step 1's h_prev), both
-                        // from the same products; the backward of both,
-                        // the gradients over the gates.
+                        // Step 1 from the drawn state of step 0 (its output
+                        // into the last slot of `hx`), then step 0 from
+                        // none (into step 1's h_prev), both from the same
+                        // products; the backward of both, the gradients
+                        // over the gates.
                         // SAFETY: the buffers hold the sizes given, and
                         // each call has them to itself.
                         unsafe {
                             for units in &ranges {
-                                lstm_cells(&s, 1, Some(0), None, units.clone());
+                                lstm_cells(&s, 1, Some(0), 2, units.clone());
                             }
                             for units in &ranges {
-                                lstm_cells(&s, 0, None, Some(1), units.clone());
+                                lstm_cells(&s, 0, None, 1, units.clone());
                             }
                             for units in &ranges {
                                 lstm_cells_backward(&s, 1, Some(0), units.clone());
@@ -1789,19 +1914,22 @@ mod tests {
         all
     }
 
-    /// An f32 layer large enough for its LSTM steps to be split by hidden
-    /// units across threads, and for its products to run on packed
-    /// panels, gives the same bits on 1, 2 and 3 threads, forward and
+    /// An f32 layer large enough for its products to run on packed
+    /// panels and its LSTM steps to be split across threads (by hidden
+    /// units in a batch of 8, by groups of samples in a batch of 100: 3
+    /// groups) gives the same bits on 1, 2 and 3 threads, forward and
     /// backward, for every cell, stacked and bidirectional; and stays
-    /// within f32 rounding of the same layer in f64 (which runs the steps
-    /// whole, on gemm).
+    /// within f32 rounding of the same layer in f64 (whose products are
+    /// gemm's).
     #[test]
     fn threads_give_the_same_bits_and_f32_follows_f64() {
-        for (cell, num_layers, bidirectional) in [
-            (Cell::Lstm, 1, false),
-            (Cell::Lstm, 2, true),
-            (Cell::Gru, 1, true),
-            (Cell::Rnn, 2, false),
+        for (cell, num_layers, bidirectional, batch) in [
+            (Cell::Lstm, 1, false, 8),
+            (Cell::Lstm, 2, true, 8),
+            (Cell::Lstm, 1, false, 100),
+            (Cell::Lstm, 2, true, 100),
+            (Cell::Gru, 1, true, 8),
+            (Cell::Rnn, 2, false, 8),
         ] {
             let config = RecurrentConfig {
                 cell,
@@ -1811,7 +1939,6 @@ mod tests {
                 num_layers,
                 bidirectional,
             };
-            let batch = 8;
             let mut rng = Rng::new(11);
             let x: Array2<f64> = rng.randn((batch, config.steps * config.input_size));
             let w: Array2<f64> = rng.randn((batch, config.steps * config.output_size()));
@@ -1823,7 +1950,8 @@ mod tests {
                 .into_iter()
                 .map(|threads| crate::parallel::with_threads(threads, || pass(&mut layer, &x, &w)))
                 .collect();
-            let what = format!("{cell:?} layers {num_layers} bidirectional {bidirectional}");
+            let what =
+                format!("{cell:?} layers {num_layers} bidirectional {bidirectional} batch {batch}");
             assert!(runs[1] == runs[0] && runs[2] == runs[0], "{what}");
             let exact = pass(&mut Recurrent::<f64>::new(config, &mut Rng::new(5)), &x, &w);
             for (k, (a, b)) in runs[0].iter().zip(&exact).enumerate() {
@@ -1845,7 +1973,7 @@ mod tests {
         (&y * weights).sum()
     }
 
-    fn check(cell: Cell, num_layers: usize, bidirectional: bool) {
+    fn check(cell: Cell, num_layers: usize, bidirectional: bool, batch: usize) {
         let config = RecurrentConfig {
             cell,
             steps: 4,
@@ -1856,7 +1984,6 @@ mod tests {
         };
         let mut rng = Rng::new(3);
         let mut layer = Recurrent::<f64>::new(config, &mut rng);
-        let batch = 3;
         let x: Array2<f64> = rng.randn((batch, layer.in_features()));
         let weights: Array2<f64> = rng.randn((batch, layer.out_features()));
         let mut y = Array2::zeros(weights.raw_dim());
@@ -1870,7 +1997,8 @@ mod tests {
             false,
         );
         let h = 1e-6;
-        let what = format!("{cell:?} layers {num_layers} bidirectional {bidirectional}");
+        let what =
+            format!("{cell:?} layers {num_layers} bidirectional {bidirectional} batch {batch}");
         // Every parameter.
         let analytic: Vec<Vec<f64>> = layer
             .tensors()
@@ -1919,10 +2047,13 @@ mod tests {
     #[test]
     fn every_cell_passes_the_gradient_check() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru] {
-            check(cell, 1, false);
-            check(cell, 2, true);
+            check(cell, 1, false, 3);
+            check(cell, 2, true, 3);
         }
-        check(Cell::Lstm, 1, true);
-        check(Cell::Gru, 3, false);
+        check(Cell::Lstm, 1, true, 3);
+        check(Cell::Gru, 3, false, 3);
+        // LSTM's samples in groups (see `LSTM_GROUP`): 2 of 33 and 34.
+        check(Cell::Lstm, 1, false, 67);
+        check(Cell::Lstm, 2, true, 67);
     }
 }
