@@ -29,6 +29,7 @@ use std::ops::Range;
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
 use super::{export_input_error, Layer};
+use crate::float::{sigmoid_fused, tanh_fused};
 use crate::gemm::gemm;
 use crate::gemm::packed::PackedB;
 use crate::onnx::{Attr, Graph, Names, Value};
@@ -471,9 +472,9 @@ impl<T: Float> LstmStep<'_, T> {
     }
 
     /// Copies the outputs of `units` of every step from `hx` (step `t`'s
-    /// in slot `slot(t)`) to `out`, after the last step: written there by
-    /// the steps, the threads' outputs would share cache lines of `out`
-    /// at every step.
+    /// in slot `slot(t)`) to `out`, after the last step, when the threads
+    /// share the units of each sample: written there by the steps, their
+    /// outputs would share cache lines of `out` at every step.
     ///
     /// # Safety
     ///
@@ -524,7 +525,8 @@ impl<T: Float> LstmStep<'_, T> {
 
 crate::simd::dispatch! {
     /// The LSTM cells of step `t` for `units` of every sample (see
-    /// [`lstm_cell_body`]), the outputs into `hx`'s slot `slot`.
+    /// [`lstm_cell_body`]), the outputs into `hx`'s slot `slot` (and, with
+    /// every unit, into `out`).
     unsafe fn lstm_cells<T: Float>(
         s: &LstmStep<'_, T>,
         t: usize,
@@ -571,6 +573,12 @@ unsafe fn lstm_cells_body<T: Float>(
                 }
                 None => lstm_cell_body::<T, false>(x, &[], ai, af, ag, ao, c, tc, h_out),
             }
+            if n == h {
+                // No other thread writes this sample's outputs: copied
+                // now, while in cache (else by `LstmStep::outputs`).
+                let at = b * s.steps * s.width + t * s.width + s.off;
+                part_mut(s.out, at, n).copy_from_slice(h_out);
+            }
         }
     }
 }
@@ -591,7 +599,9 @@ struct LstmInputs<'a, T> {
 /// Loops over plain slices, each written one a parameter of its own (so
 /// that the compiler knows they do not overlap), which run on the vector
 /// units (the gates' sigmoid and tanh are inline arithmetic,
-/// [`Float::fast_sigmoid`] and [`Float::fast_tanh`]).
+/// [`Float::fast_sigmoid`] and [`Float::fast_tanh`] with their
+/// multiply-adds fused: the loops are compiled with FMA where the CPU has
+/// it, see `simd::dispatch!`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn lstm_cell_body<T: Float, const PREV: bool>(
@@ -620,16 +630,16 @@ fn lstm_cell_body<T: Float, const PREV: bool>(
     // arithmetic per unit, so that the processor overlaps many units (one
     // loop for everything would chain three functions per unit).
     for j in 0..n {
-        ai[j] = (pi[j] + bi[j]).fast_sigmoid();
+        ai[j] = sigmoid_fused(pi[j] + bi[j]);
     }
     for j in 0..n {
-        af[j] = (pf[j] + bf[j]).fast_sigmoid();
+        af[j] = sigmoid_fused(pf[j] + bf[j]);
     }
     for j in 0..n {
-        ag[j] = (pg[j] + bg[j]).fast_tanh();
+        ag[j] = tanh_fused(pg[j] + bg[j]);
     }
     for j in 0..n {
-        ao[j] = (po[j] + bo[j]).fast_sigmoid();
+        ao[j] = sigmoid_fused(po[j] + bo[j]);
     }
     for j in 0..n {
         let cj = if PREV {
@@ -637,7 +647,7 @@ fn lstm_cell_body<T: Float, const PREV: bool>(
         } else {
             af[j] * T::zero() + ai[j] * ag[j]
         };
-        let t = cj.fast_tanh();
+        let t = tanh_fused(cj);
         (c[j], tc[j]) = (cj, t);
         h_out[j] = ao[j] * t;
     }
@@ -1121,8 +1131,10 @@ impl<T: Float> Direction<T> {
                 unsafe { s.forward(t, prev, next.unwrap_or(steps), units.clone()) };
                 barrier.wait();
             }
-            // SAFETY: every step is done; the units are this thread's.
-            unsafe { s.outputs(|t| self.next(t, steps).unwrap_or(steps), &units) };
+            if units.len() < h {
+                // SAFETY: every step is done; the units are this thread's.
+                unsafe { s.outputs(|t| self.next(t, steps).unwrap_or(steps), &units) };
+            }
         });
     }
 
@@ -1870,6 +1882,11 @@ mod tests {
                             }
                             for units in &ranges {
                                 lstm_cells(&s, 0, None, 1, units.clone());
+                            }
+                            // The outputs, as `forward_lstm` copies them
+                            // when the units are split.
+                            for units in ranges.iter().filter(|u| u.len() < h) {
+                                s.outputs(|t| t + 1, units);
                             }
                             for units in &ranges {
                                 lstm_cells_backward(&s, 1, Some(0), units.clone());
