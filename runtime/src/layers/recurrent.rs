@@ -16,12 +16,27 @@
 //!       n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn));  h' = (1 - z) n + z h
 //! ```
 //!
-//! with `h` and `c` starting at zero. The input projection of all steps is
-//! one product (`[b T, F] x [F, G H]`); the recurrent product runs per step;
-//! backpropagation through time runs the steps in reverse, and the weight
-//! gradient of the input projection is again one product. Every buffer
-//! grows with the batch and is then reused: a training step allocates
-//! nothing.
+//! with `h` and `c` starting at zero.
+//!
+//! RNN and GRU: the input projection of all steps is one product (`[b T,
+//! F] x [F, G H]`); the recurrent product runs per step, on `W_hh` packed
+//! once per pass ([`PackedB`]); backpropagation through time runs the steps
+//! in reverse, and the weight gradients of all steps are one product each.
+//!
+//! LSTM, the one the sequence benchmark trains: each step is one product,
+//! `[h_prev | x] [W_hh | W_ih]^T` (`[b, H + F] x [H + F, 4 H]`, the weights
+//! packed once per pass), then the cells of the whole batch in one
+//! dispatched loop (biases added there); the backward's step is the
+//! product `d_pre W_hh` and the cells' backward (the bias gradient summed
+//! there), and every 256 rows of steps one product adds their part of the
+//! weight gradient while they are in cache. The samples run in groups of
+//! at least 32 (see [`LSTM_GROUP`]) whose steps are independent: threads
+//! take whole groups, and with a single group split each step's hidden
+//! units between them; either way the results do not depend on the thread
+//! count.
+//!
+//! Every buffer grows with the batch and is then reused: a training step
+//! allocates nothing.
 
 use std::marker::PhantomData;
 use std::ops::Range;
