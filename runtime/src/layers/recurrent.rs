@@ -1083,9 +1083,12 @@ impl<T: Float> Direction<T> {
         grow(&mut rec.weights, gh * kx);
         grow(&mut rec.bias, gh);
         // [W_hh | W_ih] and b_ih + b_hh.
-        let mut weights = view_mut(&mut rec.weights[..gh * kx], gh, kx);
-        weights.slice_mut(s![.., ..h]).assign(&self.weight_hh);
-        weights.slice_mut(s![.., h..]).assign(&self.weight_ih);
+        let rows = rec.weights[..gh * kx].chunks_exact_mut(kx);
+        for ((row, hh), ih) in rows.zip(self.weight_hh.rows()).zip(self.weight_ih.rows()) {
+            let (to_hh, to_ih) = row.split_at_mut(h);
+            to_hh.copy_from_slice(hh.as_slice().expect("contiguous"));
+            to_ih.copy_from_slice(ih.as_slice().expect("contiguous"));
+        }
         for ((b, &i), &hh) in rec.bias.iter_mut().zip(&self.bias_ih).zip(&self.bias_hh) {
             *b = i + hh;
         }
@@ -1098,8 +1101,10 @@ impl<T: Float> Direction<T> {
                 for t in 0..steps {
                     let row = lo * (steps + 1) + t * (hi - lo) + b - lo;
                     let row = &mut hx[row * kx..][..kx];
-                    for (v, &xv) in row[h..].iter_mut().zip(x.row(b * steps + t)) {
-                        *v = xv;
+                    let xr = x.row(b * steps + t);
+                    match xr.as_slice() {
+                        Some(xr) => row[h..].copy_from_slice(xr),
+                        None => row[h..].iter_mut().zip(xr).for_each(|(v, &xv)| *v = xv),
                     }
                     if t == first {
                         row[..h].fill(T::zero());
