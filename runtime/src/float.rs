@@ -36,7 +36,10 @@ pub trait Float:
     /// The error function, for the exact GELU.
     fn erf(self) -> Self;
 
-    /// `2^k` for a whole `k` from -126 to 127, built from its bits.
+    /// `2^k` for a whole `k` from -126 to 127, built from its bits: `k`
+    /// plus `1.5 2^23` (`1.5 2^52` in `f64`) holds `k` in the low bits of
+    /// its mantissa, so that no conversion to an integer is needed (Rust's
+    /// saturating `as` keeps a loop of it off the vector units).
     #[doc(hidden)]
     fn exp2_int(k: Self) -> Self;
 
@@ -63,6 +66,30 @@ pub trait Float:
 /// a few ulp; NaN gives NaN.
 #[inline(always)]
 pub fn sigmoid<T: Float>(x: T) -> T {
+    sigmoid_with::<T, false>(x)
+}
+
+/// [`sigmoid`] with its multiply-adds fused (`mul_add`), for loops compiled
+/// with FMA (on the vector units, half the instructions; without FMA, a
+/// library call each, with the same bits): within a few ulp (tested); NaN
+/// gives NaN.
+#[inline(always)]
+pub(crate) fn sigmoid_fused<T: Float>(x: T) -> T {
+    sigmoid_with::<T, true>(x)
+}
+
+/// `a b + c`: one rounding if `FUSED`, else two.
+#[inline(always)]
+fn madd<T: Float, const FUSED: bool>(a: T, b: T, c: T) -> T {
+    if FUSED {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+#[inline(always)]
+fn sigmoid_with<T: Float, const FUSED: bool>(x: T) -> T {
     let cap = T::of(80.0);
     let m = -x;
     let m = if m > cap {
@@ -72,15 +99,15 @@ pub fn sigmoid<T: Float>(x: T) -> T {
     } else {
         m
     };
-    T::one() / (T::one() + exp_small(m))
+    T::one() / (T::one() + exp_small::<T, FUSED>(m))
 }
 
 /// `e^x` for `|x| <= 80`: `x = k ln 2 + r` with `|r| <= ln 2 / 2` (ln 2
 /// split in two, so that `k ln 2` is exact), `e^r` by its Taylor
 /// polynomial to `r^13` (`r^7` in `f32`: the next terms are below the
-/// type's rounding), times `2^k`.
+/// type's rounding), times `2^k`; multiply-adds fused if `FUSED`.
 #[inline(always)]
-fn exp_small<T: Float>(x: T) -> T {
+fn exp_small<T: Float, const FUSED: bool>(x: T) -> T {
     // Round to nearest by adding and taking away 1.5 2^(mantissa bits):
     // no library call without SSE4.1.
     let wide = std::mem::size_of::<T>() == 8;
@@ -89,9 +116,10 @@ fn exp_small<T: Float>(x: T) -> T {
     } else {
         12_582_912.0
     });
-    let k = (x * T::of(std::f64::consts::LOG2_E) + magic) - magic;
+    let k = madd::<T, FUSED>(x, T::of(std::f64::consts::LOG2_E), magic) - magic;
     // ln 2 = LN2_HI + LN2_LO, LN2_HI with 9 significant bits.
-    let r = (x - k * T::of(0.693_359_375)) - k * T::of(-2.121_944_400_546_905_8e-4);
+    let r = madd::<T, FUSED>(-k, T::of(0.693_359_375), x);
+    let r = madd::<T, FUSED>(-k, T::of(-2.121_944_400_546_905_8e-4), r);
     let p = if wide {
         let mut p = T::of(1.0 / 6_227_020_800.0);
         for d in [
@@ -109,13 +137,13 @@ fn exp_small<T: Float>(x: T) -> T {
             1.0,
             1.0,
         ] {
-            p = p * r + T::of(1.0 / d);
+            p = madd::<T, FUSED>(p, r, T::of(1.0 / d));
         }
         p
     } else {
         let mut p = T::of(1.0 / 5_040.0);
         for d in [720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0] {
-            p = p * r + T::of(1.0 / d);
+            p = madd::<T, FUSED>(p, r, T::of(1.0 / d));
         }
         p
     };
@@ -130,6 +158,18 @@ fn exp_small<T: Float>(x: T) -> T {
 /// NaN gives NaN.
 #[inline(always)]
 pub fn tanh<T: Float>(x: T) -> T {
+    tanh_with::<T, false>(x)
+}
+
+/// [`tanh`] with its multiply-adds fused, as [`sigmoid_fused`]: within a
+/// few ulp (tested); NaN gives NaN.
+#[inline(always)]
+pub(crate) fn tanh_fused<T: Float>(x: T) -> T {
+    tanh_with::<T, true>(x)
+}
+
+#[inline(always)]
+fn tanh_with<T: Float, const FUSED: bool>(x: T) -> T {
     let a = x.abs();
     let x2 = x * x;
     let mut p = T::of(-929_569.0 / 638_512_875.0);
@@ -141,13 +181,13 @@ pub fn tanh<T: Float>(x: T) -> T {
         2.0 / 15.0,
         -1.0 / 3.0,
     ] {
-        p = p * x2 + T::of(c);
+        p = madd::<T, FUSED>(p, x2, T::of(c));
     }
-    // Plain multiplies and adds: `mul_add` is a library call on targets
-    // without FMA.
-    let small = (x * (x2 * p) + x).copysign(x);
+    // Plain multiplies and adds unless `FUSED`: `mul_add` is a library
+    // call on targets without FMA.
+    let small = madd::<T, FUSED>(x, x2 * p, x).copysign(x);
     let capped = if a > T::of(20.0) { T::of(20.0) } else { a };
-    let e = exp_small(capped + capped);
+    let e = exp_small::<T, FUSED>(capped + capped);
     let large = (T::one() - T::of(2.0) / (e + T::one())).copysign(x);
     if a < T::of(0.125) {
         small
@@ -176,7 +216,9 @@ impl Float for f32 {
 
     #[inline(always)]
     fn exp2_int(k: Self) -> Self {
-        f32::from_bits(((k as i32 + 127) as u32) << 23)
+        // The bits of `k + 1.5 2^23` are those of `1.5 2^23` plus `k`.
+        let bits = (k + 12_582_912.0).to_bits();
+        f32::from_bits(bits.wrapping_sub(0x4b40_0000 - 127) << 23)
     }
 }
 
@@ -200,7 +242,9 @@ impl Float for f64 {
 
     #[inline(always)]
     fn exp2_int(k: Self) -> Self {
-        f64::from_bits(((k as i64 + 1023) as u64) << 52)
+        // The bits of `k + 1.5 2^52` are those of `1.5 2^52` plus `k`.
+        let bits = (k + 6_755_399_441_055_744.0).to_bits();
+        f64::from_bits(bits.wrapping_sub(0x4338_0000_0000_0000 - 1023) << 52)
     }
 }
 
@@ -216,54 +260,86 @@ mod tests {
         (a as f64 - b).abs() / ulp as f64
     }
 
+    /// Both forms, plain and fused: `(name, f32 function, f64 function)`.
+    type Forms = [(&'static str, fn(f32) -> f32, fn(f64) -> f64); 2];
+
     #[test]
     fn fast_sigmoid_is_within_a_few_ulp() {
-        let (mut worst32, mut worst64) = (0.0f64, 0.0f64);
-        let mut x = -60.0f64;
-        while x <= 60.0 {
-            let exact = 1.0 / (1.0 + (-x).exp());
-            let ulp = f64::from_bits(exact.to_bits() + 1) - exact;
-            worst64 = worst64.max((sigmoid(x) - exact).abs() / ulp);
-            let x32 = x as f32;
-            worst32 = worst32.max(ulps_f32(sigmoid(x32), 1.0 / (1.0 + (-(x32 as f64)).exp())));
-            x += 0.000_913;
+        let forms: Forms = [
+            ("plain", sigmoid::<f32>, sigmoid::<f64>),
+            ("fused", sigmoid_fused::<f32>, sigmoid_fused::<f64>),
+        ];
+        for (name, sigmoid32, sigmoid64) in forms {
+            let (mut worst32, mut worst64) = (0.0f64, 0.0f64);
+            let mut x = -60.0f64;
+            while x <= 60.0 {
+                let exact = 1.0 / (1.0 + (-x).exp());
+                let ulp = f64::from_bits(exact.to_bits() + 1) - exact;
+                worst64 = worst64.max((sigmoid64(x) - exact).abs() / ulp);
+                let x32 = x as f32;
+                let exact32 = 1.0 / (1.0 + (-(x32 as f64)).exp());
+                worst32 = worst32.max(ulps_f32(sigmoid32(x32), exact32));
+                x += 0.000_913;
+            }
+            eprintln!("fast sigmoid, {name}: at most {worst32} ulp in f32, {worst64} in f64");
+            assert!(
+                worst32 <= 4.0 && worst64 <= 4.0,
+                "{name}: {worst32} {worst64}"
+            );
+            assert_eq!((sigmoid32(1e4f32), sigmoid64(-1e4f64) < 1e-34), (1.0, true));
+            assert!(sigmoid32(f32::NAN).is_nan() && sigmoid64(f64::NAN).is_nan());
         }
-        eprintln!("fast sigmoid: at most {worst32} ulp in f32, {worst64} in f64");
-        assert!(worst32 <= 4.0 && worst64 <= 4.0, "{worst32} {worst64}");
-        assert_eq!((sigmoid(1e4f32), sigmoid(-1e4f64) < 1e-34), (1.0, true));
     }
 
     #[test]
     fn fast_tanh_is_within_a_few_ulp_everywhere() {
-        let mut worst32 = 0.0f64;
-        let mut worst64 = 0.0f64;
-        let mut x = -25.0f64;
-        while x <= 25.0 {
-            for v in [x, x * 1e-3, x * 1e-6] {
-                // f32 against the f64 library tanh (exact enough for f32).
-                let v32 = v as f32;
-                worst32 = worst32.max(ulps_f32(tanh(v32), (v32 as f64).tanh()));
-                // f64 against the library tanh (itself within 1 ulp).
-                let exact = v.tanh();
-                let ulp = if exact == 0.0 {
-                    f64::MIN_POSITIVE
-                } else {
-                    f64::from_bits(exact.abs().to_bits() + 1) - exact.abs()
-                };
-                worst64 = worst64.max((tanh(v) - exact).abs() / ulp);
+        let forms: Forms = [
+            ("plain", tanh::<f32>, tanh::<f64>),
+            ("fused", tanh_fused::<f32>, tanh_fused::<f64>),
+        ];
+        for (name, tanh32, tanh64) in forms {
+            let mut worst32 = 0.0f64;
+            let mut worst64 = 0.0f64;
+            let mut x = -25.0f64;
+            while x <= 25.0 {
+                for v in [x, x * 1e-3, x * 1e-6] {
+                    // f32 against the f64 library tanh (exact enough for
+                    // f32).
+                    let v32 = v as f32;
+                    worst32 = worst32.max(ulps_f32(tanh32(v32), (v32 as f64).tanh()));
+                    // f64 against the library tanh (itself within 1 ulp).
+                    let exact = v.tanh();
+                    let ulp = if exact == 0.0 {
+                        f64::MIN_POSITIVE
+                    } else {
+                        f64::from_bits(exact.abs().to_bits() + 1) - exact.abs()
+                    };
+                    worst64 = worst64.max((tanh64(v) - exact).abs() / ulp);
+                }
+                x += 0.000_731;
             }
-            x += 0.000_731;
+            eprintln!("fast tanh, {name}: at most {worst32} ulp in f32, {worst64} in f64");
+            assert!(worst32 <= 8.0, "{name} f32: {worst32} ulp");
+            assert!(worst64 <= 8.0, "{name} f64: {worst64} ulp");
+            assert!(tanh32(f32::NAN).is_nan() && tanh64(f64::NAN).is_nan());
+            assert_eq!(
+                (tanh64(1e3f64), tanh32(-1e3f32), tanh64(0.0f64)),
+                (1.0, -1.0, 0.0)
+            );
+            assert_eq!(tanh64(f64::INFINITY), 1.0);
+            assert_eq!(tanh64(-0.0f64).to_bits(), (-0.0f64).to_bits());
         }
-        eprintln!("fast tanh: at most {worst32} ulp in f32, {worst64} in f64");
-        assert!(worst32 <= 8.0, "f32: {worst32} ulp");
-        assert!(worst64 <= 8.0, "f64: {worst64} ulp");
-        assert!(tanh(f32::NAN).is_nan() && tanh(f64::NAN).is_nan());
-        assert!(sigmoid(f32::NAN).is_nan() && sigmoid(f64::NAN).is_nan());
-        assert_eq!(
-            (tanh(1e3f64), tanh(-1e3f32), tanh(0.0f64)),
-            (1.0, -1.0, 0.0)
-        );
-        assert_eq!(tanh(f64::INFINITY), 1.0);
-        assert_eq!(tanh(-0.0f64).to_bits(), (-0.0f64).to_bits());
+    }
+
+    /// `exp2_int` builds every power of two it is used for exactly.
+    #[test]
+    fn exp2_int_is_exact_for_every_whole_exponent() {
+        for k in -126..=127 {
+            assert_eq!(f32::exp2_int(k as f32), 2f32.powi(k), "f32 2^{k}");
+            assert_eq!(f64::exp2_int(k as f64), 2f64.powi(k), "f64 2^{k}");
+        }
+        for k in -1022..=1023 {
+            assert_eq!(f64::exp2_int(k as f64), 2f64.powi(k), "f64 2^{k}");
+        }
     }
 }

@@ -338,10 +338,69 @@ fn worker(pool: &'static Pool) {
     }
 }
 
+/// A barrier for the parts of one [`run_parts`] job, which run at once
+/// (each on its own thread): `wait` returns when every part has called it,
+/// and what each part wrote before its call is visible to all after. It
+/// spins (then yields, on a machine with more threads than cores) instead
+/// of sleeping, as the steps of a recurrent layer it separates are a few
+/// microseconds each.
+pub(crate) struct Barrier {
+    parties: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl Barrier {
+    /// A barrier for `parties` parts.
+    pub(crate) fn new(parties: usize) -> Self {
+        Barrier {
+            parties: parties.max(1),
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits until every part has called `wait` as often as this one.
+    pub(crate) fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        let mut spins = 0;
+        while self.generation.load(Ordering::Acquire) == generation {
+            if spins < SPIN {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn barrier_separates_rounds() {
+        for parts in [1, 2, 3] {
+            let barrier = Barrier::new(parts);
+            let counts: Vec<AtomicU64> = (0..parts).map(|_| AtomicU64::new(0)).collect();
+            run_parts(parts, &|p| {
+                for round in 0..200 {
+                    counts[p].store(round + 1, Ordering::Relaxed);
+                    barrier.wait();
+                    // Every part has finished this round's store.
+                    assert!(counts.iter().all(|c| c.load(Ordering::Relaxed) > round));
+                    barrier.wait();
+                }
+            });
+        }
+    }
 
     #[test]
     fn every_part_runs_once() {

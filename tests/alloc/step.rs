@@ -128,6 +128,15 @@ fn a_step_through_recurrent_layers_allocates_nothing() {
     let x: Array2<f32> = Rng::new(7).randn((10, 24));
     let n = step_allocations(&mut lstm, &x, |n| Rng::new(2).randn((n, 1)));
     assert_eq!(n, 0);
+    // Wide enough for the steps' products to run on packed panels.
+    let mut wide = model! {
+        input [6, 4];
+        LSTM(64); Last; Linear(_, 1);
+        loss MSE; optim Adam(lr = 1e-3)
+    };
+    let x_wide: Array2<f32> = Rng::new(8).randn((40, 24));
+    let n = step_allocations(&mut wide, &x_wide, |n| Rng::new(2).randn((n, 1)));
+    assert_eq!(n, 0);
     let mut gru = model! {
         input [6, 4];
         GRU(5); Flatten; Linear(_, 3);

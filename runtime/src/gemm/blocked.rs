@@ -24,18 +24,18 @@ use super::Element;
 
 /// The tile and block sizes of one microkernel.
 #[derive(Clone, Copy)]
-struct Blocking {
+pub(crate) struct Blocking {
     /// Depth of a packed block (the `k` extent of a B panel kept in L1).
-    kc: usize,
+    pub(crate) kc: usize,
     /// Rows of A per packed block (a multiple of the tile's rows).
-    mc: usize,
+    pub(crate) mc: usize,
     /// Columns of B per packed block (a multiple of the tile's columns).
     nc: usize,
 }
 
 /// Blocks for the `f32` 6 x 16 tile: a `256 x 16` B panel (16 KiB) in L1,
 /// a `72 x 256` A block (72 KiB) in L2.
-const BLOCKING_F32_16: Blocking = Blocking {
+pub(crate) const BLOCKING_F32_16: Blocking = Blocking {
     kc: 256,
     mc: 72,
     nc: 4080,
@@ -43,7 +43,7 @@ const BLOCKING_F32_16: Blocking = Blocking {
 
 /// Blocks for the `f32` 8 x 32 tile: a `256 x 32` B panel (32 KiB) in L1,
 /// a `96 x 256` A block (96 KiB) in L2.
-const BLOCKING_F32_32: Blocking = Blocking {
+pub(crate) const BLOCKING_F32_32: Blocking = Blocking {
     kc: 256,
     mc: 96,
     nc: 4096,
@@ -191,7 +191,7 @@ pub(crate) struct Mat<T> {
 
 /// Products with fewer multiply-adds than this run on one thread: below it,
 /// waking a worker costs more than it saves.
-const PARALLEL_MIN: usize = 1 << 20;
+pub(crate) const PARALLEL_MIN: usize = 1 << 20;
 
 /// The operands of one product, shared with the worker threads.
 #[derive(Clone, Copy)]
@@ -293,7 +293,7 @@ pub(crate) enum Isa {
 
 impl Isa {
     #[inline]
-    fn detect() -> Self {
+    pub(crate) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
@@ -326,10 +326,10 @@ pub(crate) struct Product<T> {
 /// step `p`) at `ptr + r rs + p cs`. A packed panel has `rs = 1`,
 /// `cs = MR`; a row-major A is read where it is (`cs = 1`).
 #[derive(Clone, Copy)]
-struct APanel<T> {
-    ptr: *const T,
-    rs: isize,
-    cs: isize,
+pub(crate) struct APanel<T> {
+    pub(crate) ptr: *const T,
+    pub(crate) rs: isize,
+    pub(crate) cs: isize,
 }
 
 impl<T> APanel<T> {
@@ -344,7 +344,8 @@ impl<T> APanel<T> {
 
 /// `C[mr x nr] <- alpha (A Bp) + beta C` over `kc` steps of an `MR x NR`
 /// tile (`mr <= MR`, `nr <= NR` valid), B packed.
-type Kernel<T> = unsafe fn(usize, T, APanel<T>, *const T, T, *mut T, isize, isize, usize, usize);
+pub(crate) type Kernel<T> =
+    unsafe fn(usize, T, APanel<T>, *const T, T, *mut T, isize, isize, usize, usize);
 
 /// The blocked loops around an `MR x NR` microkernel, on the calling
 /// thread, with this thread's packing buffers.
@@ -447,11 +448,11 @@ unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
 /// Bytes per cache line: packed panels start on a line, so that no vector
 /// load of a panel (`NR` values, a whole number of vectors) straddles two
 /// lines.
-const LINE_BYTES: usize = 64;
+pub(crate) const LINE_BYTES: usize = 64;
 
 /// The first `len` values of `buffer` from its first 64-byte boundary,
 /// growing it (with room for the shift) if it is too short.
-fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+pub(crate) fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
     let line = LINE_BYTES / std::mem::size_of::<T>();
     if buffer.len() < len + line {
         buffer.resize(len + line, T::zero());
@@ -462,7 +463,7 @@ fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
 
 /// Packs `B[pc..pc+kc, jc..jc+nc]` as consecutive `kc x NR` panels, each
 /// row-major, zero-padded to a multiple of `NR` columns.
-unsafe fn pack_b<T: Packed, const NR: usize>(
+pub(crate) unsafe fn pack_b<T: Packed, const NR: usize>(
     dst: &mut [T],
     b: Mat<T>,
     pc: usize,
@@ -674,7 +675,7 @@ unsafe fn transpose_panel_f64_avx512(
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
 /// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
 /// a multiple of `MR` rows.
-unsafe fn pack_a<T: Element, const MR: usize>(
+pub(crate) unsafe fn pack_a<T: Element, const MR: usize>(
     dst: &mut [T],
     a: Mat<T>,
     ic: usize,
@@ -759,7 +760,7 @@ unsafe fn store_tile<T: Element, const MR: usize, const NR: usize>(
 /// The portable microkernel: plain loops that the compiler vectorizes for
 /// whatever the target offers.
 #[allow(clippy::too_many_arguments)]
-unsafe fn kernel_fallback<T: Element, const MR: usize, const NR: usize>(
+pub(crate) unsafe fn kernel_fallback<T: Element, const MR: usize, const NR: usize>(
     kc: usize,
     alpha: T,
     ap: APanel<T>,
@@ -802,7 +803,7 @@ macro_rules! kernel_avx2 {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn $name(
+        pub(crate) unsafe fn $name(
             kc: usize,
             alpha: $t,
             ap: APanel<$t>,
@@ -885,7 +886,7 @@ macro_rules! kernel_avx512 {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f")]
         #[allow(clippy::too_many_arguments)]
-        unsafe fn $name(
+        pub(crate) unsafe fn $name(
             kc: usize,
             alpha: $t,
             ap: APanel<$t>,

@@ -26,6 +26,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 pub(crate) mod blocked;
 mod element;
+pub(crate) mod packed;
 mod small;
 
 pub use element::Element;

@@ -87,7 +87,11 @@ impl<T: Float> Layer<T> for Last {
     ) {
         if let Some(mut grad_input) = grad_input {
             let w = grad_output.ncols();
-            grad_input.fill(T::zero());
+            match grad_input.as_slice_mut() {
+                // A `memset` for the usual contiguous rows.
+                Some(all) => all.fill(T::zero()),
+                None => grad_input.fill(T::zero()),
+            }
             grad_input
                 .slice_mut(s![.., (self.steps - 1) * w..])
                 .assign(&grad_output);
