@@ -9,6 +9,33 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::Float;
 
+/// Copies rows `indices` of the row-major `from` (rows of `width`) into
+/// `to`, one after the other; each run of consecutive indices is one
+/// `memcpy`.
+fn copy_rows<T: Float>(from: &[T], width: usize, indices: &[usize], to: &mut [T]) {
+    // Rows a few places ahead are asked for while this one is copied, so
+    // that the memory fetches of several rows overlap: a shuffled batch's
+    // rows are scattered over the whole data set, and each would otherwise
+    // start with a wait on memory.
+    for &i in indices.iter().take(PREFETCH_AHEAD) {
+        prefetch(&from[i * width..(i + 1) * width]);
+    }
+    let mut k = 0;
+    while k < indices.len() {
+        if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
+            prefetch(&from[ahead * width..(ahead + 1) * width]);
+        }
+        let start = indices[k];
+        let mut run = 1;
+        while k + run < indices.len() && indices[k + run] == start + run {
+            run += 1;
+        }
+        to[k * width..(k + run) * width]
+            .copy_from_slice(&from[start * width..(start + run) * width]);
+        k += run;
+    }
+}
+
 /// How many rows ahead [`gather_rows`] prefetches.
 const PREFETCH_AHEAD: usize = 4;
 
@@ -41,27 +68,11 @@ pub(crate) fn gather_rows<T: Float>(
 ) {
     let width = src.ncols();
     if let (Some(from), Some(to)) = (src.as_slice(), dst.as_slice_mut()) {
-        // Rows a few places ahead are asked for while this one is copied,
-        // so that the memory fetches of several rows overlap: a shuffled
-        // batch's rows are scattered over the whole data set, and each
-        // would otherwise start with a wait on memory.
-        for &i in indices.iter().take(PREFETCH_AHEAD) {
-            prefetch(&from[i * width..(i + 1) * width]);
-        }
-        let mut k = 0;
-        while k < indices.len() {
-            if let Some(&ahead) = indices.get(k + PREFETCH_AHEAD) {
-                prefetch(&from[ahead * width..(ahead + 1) * width]);
-            }
-            let start = indices[k];
-            let mut run = 1;
-            while k + run < indices.len() && indices[k + run] == start + run {
-                run += 1;
-            }
-            to[k * width..(k + run) * width]
-                .copy_from_slice(&from[start * width..(start + run) * width]);
-            k += run;
-        }
+        // A long batch is copied by the threads, each a range of its rows.
+        let to = &mut to[..indices.len() * width];
+        crate::parallel::split_rows(to, width, |rows, to| {
+            copy_rows(from, width, &indices[rows], to)
+        });
         return;
     }
     for (mut row, &i) in dst.rows_mut().into_iter().zip(indices) {

@@ -90,6 +90,32 @@ fn for_ranges(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
     });
 }
 
+/// Runs `f` over the rows of `dst` (rows of `width` values) in contiguous
+/// ranges of rows, one per thread when `dst` is long enough to pay for it
+/// (as [`split_update`]), else once over all of them on this thread; `f`
+/// gets the range and those rows of `dst`. Nothing is allocated.
+pub(crate) fn split_rows<T, F>(dst: &mut [T], width: usize, f: F)
+where
+    T: Send,
+    F: Fn(Range<usize>, &mut [T]) + Sync,
+{
+    let rows = if width == 0 { 0 } else { dst.len() / width };
+    let threads = threads();
+    if threads <= 1 || dst.len() < ELEMENTWISE_MIN || rows < 2 {
+        f(0..rows, dst);
+        return;
+    }
+    let chunk = rows.div_ceil(threads);
+    let parts = rows.div_ceil(chunk);
+    let split = Split::new(dst);
+    run_parts(parts, &|part| {
+        let range = part * chunk..((part + 1) * chunk).min(rows);
+        // SAFETY: the parts' row ranges are disjoint and inside `dst`.
+        let piece = unsafe { split.part(range.start * width..range.end * width) };
+        f(range, piece)
+    });
+}
+
 /// Writes `N` slices elementwise from `R` read-only ones, all of the same
 /// length, split as [`split_update`] splits: `f` runs once per contiguous
 /// range, with every slice's values in that range (element `i` of each
@@ -457,6 +483,30 @@ mod tests {
                 })
             });
             assert!(out.iter().enumerate().all(|(i, &v)| v == 4 * i as u64));
+            assert_eq!(calls.load(Ordering::Relaxed), threads);
+        }
+    }
+
+    #[test]
+    fn split_rows_hands_out_every_row_once() {
+        let width = 7;
+        let rows = ELEMENTWISE_MIN / width + 3;
+        for threads in [1, 2, 3] {
+            let mut dst = vec![0_u64; rows * width];
+            let calls = AtomicUsize::new(0);
+            with_threads(threads, || {
+                split_rows(&mut dst, width, |range, piece| {
+                    assert_eq!(piece.len(), range.len() * width);
+                    for (r, row) in range.zip(piece.chunks_exact_mut(width)) {
+                        row.iter_mut().for_each(|v| *v += r as u64 + 1);
+                    }
+                    calls.fetch_add(1, Ordering::Relaxed);
+                })
+            });
+            assert!(dst
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == (i / width) as u64 + 1));
             assert_eq!(calls.load(Ordering::Relaxed), threads);
         }
     }
