@@ -99,7 +99,7 @@ where
     T: Send,
     F: Fn(Range<usize>, &mut [T]) + Sync,
 {
-    let rows = if width == 0 { 0 } else { dst.len() / width };
+    let rows = dst.len().checked_div(width).unwrap_or(0);
     let threads = threads();
     if threads <= 1 || dst.len() < ELEMENTWISE_MIN || rows < 2 {
         f(0..rows, dst);
