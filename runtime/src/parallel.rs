@@ -6,10 +6,11 @@
 //! more; the products of small models, which this library is for first,
 //! are below the size that is split anyway. [`set_threads`] changes the
 //! default for the process; `Fit::threads` changes it for one `fit`. Only
-//! large matrix products (2^20 multiply-adds or more) and the optimizers' updates of
-//! large parameters (64 Ki values or more) are split; every split computes
-//! the same sums in the same order, so results do not depend on the
-//! thread count.
+//! large matrix products (2^20 multiply-adds or more), long elementwise
+//! passes, batch gathers and optimizer updates (64 Ki values or more:
+//! `split_map`, `split_rows`, `split_update`) and an LSTM's steps are
+//! split; every split computes the same sums in the same order, so results
+//! do not depend on the thread count.
 //!
 //! The optimizers split an update through `split_update`, which is safe to
 //! call: it hands each thread `&mut` pieces of one range of the slices it
