@@ -529,148 +529,139 @@ pub(crate) unsafe fn pack_b<T: Packed, const NR: usize>(
     }
 }
 
-/// Writes the `kc x nr` panel whose column `j` is the `kc` contiguous
-/// values at `src + j cs` row-major at `dst` (row `p` at `dst + p nr`):
-/// 16 x 16 blocks transposed in registers (16 loads, 64 shuffles, 16
-/// stores), the last `kc % 16` rows one value at a time. `nr` is a
-/// multiple of 16.
-///
-/// # Safety
-///
-/// The CPU has AVX-512F; `src + j cs + p` is readable and `dst + p nr + j`
-/// writable for `j < nr`, `p < kc`.
+/// The transpose of a 16 x 16 block of `f32` held as 16 vectors: lane `x`
+/// of vector `y` of the result is lane `y` of vector `x` (64 shuffles:
+/// 32-bit, 64-bit, then twice 128-bit interleaves).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn transpose_panel_f32_avx512(
-    src: *const f32,
-    cs: isize,
-    dst: *mut f32,
-    kc: usize,
-    nr: usize,
-) {
+#[inline]
+fn transpose_16x16(v: [std::arch::x86_64::__m512; 16]) -> [std::arch::x86_64::__m512; 16] {
     use std::arch::x86_64::*;
-    // SAFETY: inside the caller's panel and operand, as documented.
-    unsafe {
-        let full = kc - kc % 16;
-        for j0 in (0..nr).step_by(16) {
-            for p0 in (0..full).step_by(16) {
-                // v[x][y] = B[p0 + y, j0 + x]: column x of the block.
-                let v: [__m512; 16] = std::array::from_fn(|x| {
-                    _mm512_loadu_ps(src.offset((j0 + x) as isize * cs).add(p0))
-                });
-                // 32-bit interleave: a[2i], a[2i+1] hold v[2i], v[2i+1]
-                // pairwise, per 128-bit lane.
-                let a: [__m512; 16] = std::array::from_fn(|t| {
-                    let (lo, hi) = (v[t & !1], v[t | 1]);
-                    if t % 2 == 0 {
-                        _mm512_unpacklo_ps(lo, hi)
-                    } else {
-                        _mm512_unpackhi_ps(lo, hi)
-                    }
-                });
-                // 64-bit interleave: lane L of b[4i + r] is
-                // v[4i..4i+4][4L + r].
-                let b: [__m512; 16] = std::array::from_fn(|t| {
-                    let (i, r) = (t / 4, t % 4);
-                    let x = _mm512_castps_pd(a[4 * i + (r / 2)]);
-                    let y = _mm512_castps_pd(a[4 * i + 2 + (r / 2)]);
-                    _mm512_castpd_ps(if r % 2 == 0 {
-                        _mm512_unpacklo_pd(x, y)
-                    } else {
-                        _mm512_unpackhi_pd(x, y)
-                    })
-                });
-                // 128-bit lanes: row 4L + r gathers lane L of b[r],
-                // b[4 + r], b[8 + r], b[12 + r].
-                for r in 0..4 {
-                    let c0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[r], b[4 + r]);
-                    let c1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[r], b[4 + r]);
-                    let c2 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[8 + r], b[12 + r]);
-                    let c3 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[8 + r], b[12 + r]);
-                    let rows = [
-                        _mm512_shuffle_f32x4::<0b10_00_10_00>(c0, c2),
-                        _mm512_shuffle_f32x4::<0b10_00_10_00>(c1, c3),
-                        _mm512_shuffle_f32x4::<0b11_01_11_01>(c0, c2),
-                        _mm512_shuffle_f32x4::<0b11_01_11_01>(c1, c3),
-                    ];
-                    for (l, &row) in rows.iter().enumerate() {
-                        _mm512_storeu_ps(dst.add((p0 + 4 * l + r) * nr + j0), row);
-                    }
-                }
-            }
-            for j in j0..j0 + 16 {
-                let from = src.offset(j as isize * cs);
-                for p in full..kc {
-                    *dst.add(p * nr + j) = *from.add(p);
-                }
-            }
+    // 32-bit interleave: a[2i], a[2i+1] hold v[2i], v[2i+1] pairwise, per
+    // 128-bit lane.
+    let a: [__m512; 16] = std::array::from_fn(|t| {
+        let (lo, hi) = (v[t & !1], v[t | 1]);
+        if t % 2 == 0 {
+            _mm512_unpacklo_ps(lo, hi)
+        } else {
+            _mm512_unpackhi_ps(lo, hi)
         }
+    });
+    // 64-bit interleave: lane L of b[4i + r] is v[4i..4i+4][4L + r].
+    let b: [__m512; 16] = std::array::from_fn(|t| {
+        let (i, r) = (t / 4, t % 4);
+        let x = _mm512_castps_pd(a[4 * i + (r / 2)]);
+        let y = _mm512_castps_pd(a[4 * i + 2 + (r / 2)]);
+        _mm512_castpd_ps(if r % 2 == 0 {
+            _mm512_unpacklo_pd(x, y)
+        } else {
+            _mm512_unpackhi_pd(x, y)
+        })
+    });
+    // 128-bit lanes: row 4L + r gathers lane L of b[r], b[4 + r], b[8 + r],
+    // b[12 + r].
+    let mut out = [_mm512_setzero_ps(); 16];
+    for r in 0..4 {
+        let c0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[r], b[4 + r]);
+        let c1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[r], b[4 + r]);
+        let c2 = _mm512_shuffle_f32x4::<0b10_00_10_00>(b[8 + r], b[12 + r]);
+        let c3 = _mm512_shuffle_f32x4::<0b11_01_11_01>(b[8 + r], b[12 + r]);
+        out[r] = _mm512_shuffle_f32x4::<0b10_00_10_00>(c0, c2);
+        out[4 + r] = _mm512_shuffle_f32x4::<0b10_00_10_00>(c1, c3);
+        out[8 + r] = _mm512_shuffle_f32x4::<0b11_01_11_01>(c0, c2);
+        out[12 + r] = _mm512_shuffle_f32x4::<0b11_01_11_01>(c1, c3);
     }
+    out
 }
 
-/// [`transpose_panel_f32_avx512`] for `f64`: 8 x 8 blocks (8 loads, 8
-/// unpacks, 16 lane shuffles, 8 stores), the last `kc % 8` rows one value
-/// at a time. `nr` is a multiple of 8.
-///
-/// # Safety
-///
-/// As [`transpose_panel_f32_avx512`]'s.
+/// The transpose of an 8 x 8 block of `f64` held as 8 vectors (8 unpacks,
+/// 16 lane shuffles).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn transpose_panel_f64_avx512(
-    src: *const f64,
-    cs: isize,
-    dst: *mut f64,
-    kc: usize,
-    nr: usize,
-) {
+#[inline]
+fn transpose_8x8(v: [std::arch::x86_64::__m512d; 8]) -> [std::arch::x86_64::__m512d; 8] {
     use std::arch::x86_64::*;
-    // SAFETY: inside the caller's panel and operand, as documented.
-    unsafe {
-        let full = kc - kc % 8;
-        for j0 in (0..nr).step_by(8) {
-            for p0 in (0..full).step_by(8) {
-                // v[x][y] = B[p0 + y, j0 + x]: column x of the block.
-                let v: [__m512d; 8] = std::array::from_fn(|x| {
-                    _mm512_loadu_pd(src.offset((j0 + x) as isize * cs).add(p0))
-                });
-                // 64-bit interleave: lane L of a[2i + s] holds columns 2i
-                // and 2i + 1 of row 2L + s.
-                let a: [__m512d; 8] = std::array::from_fn(|t| {
-                    let (lo, hi) = (v[t & !1], v[t | 1]);
-                    if t % 2 == 0 {
-                        _mm512_unpacklo_pd(lo, hi)
-                    } else {
-                        _mm512_unpackhi_pd(lo, hi)
+    // 64-bit interleave: lane L of a[2i + s] holds columns 2i and 2i + 1 of
+    // row 2L + s.
+    let a: [__m512d; 8] = std::array::from_fn(|t| {
+        let (lo, hi) = (v[t & !1], v[t | 1]);
+        if t % 2 == 0 {
+            _mm512_unpacklo_pd(lo, hi)
+        } else {
+            _mm512_unpackhi_pd(lo, hi)
+        }
+    });
+    // 128-bit lanes: row 2L + s gathers lane L of a[s], a[2 + s], a[4 + s],
+    // a[6 + s].
+    let mut out = [_mm512_setzero_pd(); 8];
+    for s in 0..2 {
+        let c0 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[s], a[2 + s]);
+        let c1 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[s], a[2 + s]);
+        let c2 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[4 + s], a[6 + s]);
+        let c3 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[4 + s], a[6 + s]);
+        out[s] = _mm512_shuffle_f64x2::<0b10_00_10_00>(c0, c2);
+        out[2 + s] = _mm512_shuffle_f64x2::<0b10_00_10_00>(c1, c3);
+        out[4 + s] = _mm512_shuffle_f64x2::<0b11_01_11_01>(c0, c2);
+        out[6 + s] = _mm512_shuffle_f64x2::<0b11_01_11_01>(c1, c3);
+    }
+    out
+}
+
+/// Defines [`Packed::transpose_panel`]'s AVX-512 form for one type: writes
+/// the `kc x nr` panel whose column `j` is the `kc` contiguous values at
+/// `src + j cs` row-major at `dst` (row `p` at `dst + p nr`), `$block x
+/// $block` blocks transposed in registers, the last `kc % $block` rows one
+/// value at a time. `nr` is a multiple of `$block`.
+macro_rules! transpose_panel_avx512 {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $vec:ty, $block:literal, $load:ident, $store:ident,
+     $transpose:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// The CPU has AVX-512F; `src + j cs + p` is readable and
+        /// `dst + p nr + j` writable for `j < nr`, `p < kc`.
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn $name(src: *const $t, cs: isize, dst: *mut $t, kc: usize, nr: usize) {
+            use std::arch::x86_64::*;
+            // SAFETY: inside the caller's panel and operand, as documented.
+            unsafe {
+                let full = kc - kc % $block;
+                for j0 in (0..nr).step_by($block) {
+                    for p0 in (0..full).step_by($block) {
+                        // v[x][y] = B[p0 + y, j0 + x]: column x of the block.
+                        let v: [$vec; $block] = std::array::from_fn(|x| {
+                            $load(src.offset((j0 + x) as isize * cs).add(p0))
+                        });
+                        for (y, row) in $transpose(v).into_iter().enumerate() {
+                            $store(dst.add((p0 + y) * nr + j0), row);
+                        }
                     }
-                });
-                // 128-bit lanes: row 2L + s gathers lane L of a[s],
-                // a[2 + s], a[4 + s], a[6 + s].
-                for s in 0..2 {
-                    let c0 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[s], a[2 + s]);
-                    let c1 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[s], a[2 + s]);
-                    let c2 = _mm512_shuffle_f64x2::<0b10_00_10_00>(a[4 + s], a[6 + s]);
-                    let c3 = _mm512_shuffle_f64x2::<0b11_01_11_01>(a[4 + s], a[6 + s]);
-                    let rows = [
-                        _mm512_shuffle_f64x2::<0b10_00_10_00>(c0, c2),
-                        _mm512_shuffle_f64x2::<0b10_00_10_00>(c1, c3),
-                        _mm512_shuffle_f64x2::<0b11_01_11_01>(c0, c2),
-                        _mm512_shuffle_f64x2::<0b11_01_11_01>(c1, c3),
-                    ];
-                    for (l, &row) in rows.iter().enumerate() {
-                        _mm512_storeu_pd(dst.add((p0 + 2 * l + s) * nr + j0), row);
+                    for j in j0..j0 + $block {
+                        let from = src.offset(j as isize * cs);
+                        for p in full..kc {
+                            *dst.add(p * nr + j) = *from.add(p);
+                        }
                     }
-                }
-            }
-            for j in j0..j0 + 8 {
-                let from = src.offset(j as isize * cs);
-                for p in full..kc {
-                    *dst.add(p * nr + j) = *from.add(p);
                 }
             }
         }
-    }
+    };
 }
+
+transpose_panel_avx512!(
+    /// The `f32` panel transpose (16 x 16 blocks: 16 loads, 64 shuffles,
+    /// 16 stores).
+    transpose_panel_f32_avx512, f32, __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps,
+    transpose_16x16
+);
+transpose_panel_avx512!(
+    /// The `f64` panel transpose (8 x 8 blocks: 8 loads, 24 shuffles, 8
+    /// stores).
+    transpose_panel_f64_avx512, f64, __m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd,
+    transpose_8x8
+);
 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
 /// (step `p` of a panel holds rows `i..i+MR` at depth `p`), zero-padded to
