@@ -408,41 +408,106 @@ unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
                         // SAFETY: the block lies inside A.
                         unsafe { pack_a::<T, MR>(apack, a, ic, pc, mc, kc) };
                     }
-                    // LOOP 2 and 1: NR-column and MR-row tiles.
-                    for jr in (0..nc).step_by(NR) {
-                        let nr = NR.min(nc - jr);
-                        let bp = bpack[jr * kc..].as_ptr();
-                        for ir in (0..mc).step_by(MR) {
-                            let mr = MR.min(mc - ir);
-                            let ap = if direct {
-                                APanel {
-                                    // SAFETY: (ic + ir, pc) lies inside A.
-                                    ptr: unsafe {
-                                        a.ptr.offset((ic + ir) as isize * a.rs + pc as isize)
-                                    },
-                                    rs: a.rs,
-                                    cs: 1,
-                                }
-                            } else {
-                                APanel {
-                                    ptr: apack[ir * kc..].as_ptr(),
-                                    rs: 1,
-                                    cs: MR as isize,
-                                }
-                            };
-                            // SAFETY: the tile lies inside C; panels hold kc
-                            // packed rows.
-                            unsafe {
-                                let ct =
-                                    c.offset((ic + ir) as isize * rsc + (jc + jr) as isize * csc);
-                                kernel(kc, alpha, ap, bp, beta_block, ct, rsc, csc, mr, nr);
-                            }
-                        }
-                    }
+                    let apack = (!direct).then_some(&apack[..]);
+                    let block = Block {
+                        a,
+                        apack,
+                        ic,
+                        pc,
+                        mc,
+                        kc,
+                    };
+                    // SAFETY: C's block starts at column jc; the panels hold
+                    // kc packed rows of nc columns.
+                    unsafe {
+                        tiles::<T, MR, NR>(
+                            kernel,
+                            block,
+                            bpack,
+                            0..nc,
+                            alpha,
+                            beta_block,
+                            c.offset(jc as isize * csc),
+                            rsc,
+                            csc,
+                        )
+                    };
                 }
             }
         }
     });
+}
+
+/// The rows `ic..ic+mc` and depths `pc..pc+kc` of A that one pass of the
+/// tile loops reads: where A is (`apack = None`, rows contiguous) or its
+/// packed panels.
+#[derive(Clone, Copy)]
+pub(crate) struct Block<'a, T> {
+    pub(crate) a: Mat<T>,
+    pub(crate) apack: Option<&'a [T]>,
+    pub(crate) ic: usize,
+    pub(crate) pc: usize,
+    pub(crate) mc: usize,
+    pub(crate) kc: usize,
+}
+
+/// LOOPS 2 and 1: the `MR x NR` tiles of rows `ic..ic+mc` of C and of the
+/// columns `cols` of the packed panels `bpanels` (panel `jr / NR` at
+/// `bpanels[jr * kc..]`), column `jr` of C at `c + jr csc`, each tile one
+/// call of `kernel`. Shared by [`gemm`] and the pre-packed products.
+///
+/// # Safety
+///
+/// `kernel` computes `MR x NR` tiles on this CPU; the panels hold `kc`
+/// packed rows of every column in `cols`; A holds the block's rows and
+/// depths; C's tiles lie inside the caller's matrix.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) unsafe fn tiles<T: Packed, const MR: usize, const NR: usize>(
+    kernel: Kernel<T>,
+    block: Block<'_, T>,
+    bpanels: &[T],
+    cols: std::ops::Range<usize>,
+    alpha: T,
+    beta: T,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    let Block {
+        a,
+        apack,
+        ic,
+        pc,
+        mc,
+        kc,
+    } = block;
+    for jr in cols.clone().step_by(NR) {
+        let nr = NR.min(cols.end - jr);
+        let bp = bpanels[jr * kc..].as_ptr();
+        for ir in (0..mc).step_by(MR) {
+            let mr = MR.min(mc - ir);
+            let ap = match apack {
+                None => APanel {
+                    // SAFETY: (ic + ir, pc) lies inside A.
+                    ptr: unsafe { a.ptr.offset((ic + ir) as isize * a.rs + pc as isize) },
+                    rs: a.rs,
+                    cs: 1,
+                },
+                Some(apack) => APanel {
+                    ptr: apack[ir * kc..].as_ptr(),
+                    rs: 1,
+                    cs: MR as isize,
+                },
+            };
+            // SAFETY: the tile lies inside C; the panels hold kc packed
+            // rows.
+            unsafe {
+                let ct = c.offset((ic + ir) as isize * rsc + jr as isize * csc);
+                kernel(kc, alpha, ap, bp, beta, ct, rsc, csc, mr, nr);
+            }
+        }
+    }
 }
 
 /// Bytes per cache line: packed panels start on a line, so that no vector

@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-use super::blocked::{self, APanel, Blocking, Isa, Kernel, Mat, Packed};
+use super::blocked::{self, Blocking, Isa, Kernel, Mat, Packed};
 use super::small::SMALL_MAX;
 use super::{gemm, Element};
 
@@ -281,42 +281,37 @@ impl<T: Element> PackedB<T> {
             for pc in (0..k).step_by(blk.kc) {
                 let kc = blk.kc.min(k - pc);
                 let beta_block = if pc == 0 { beta } else { 1.0 };
-                let block = &panels[pc * width..];
+                let block_panels = &panels[pc * width..];
                 for ic in (0..m).step_by(blk.mc) {
                     let mc = blk.mc.min(m - ic);
                     if !direct {
                         // SAFETY: the block lies inside A.
                         unsafe { blocked::pack_a::<f32, MR>(apack, a, ic, pc, mc, kc) };
                     }
-                    for jr in cols.clone().step_by(NR) {
-                        let nr = NR.min(cols.end - jr);
-                        let bp = block[jr * kc..].as_ptr();
-                        for ir in (0..mc).step_by(MR) {
-                            let mr = MR.min(mc - ir);
-                            let ap = if direct {
-                                APanel {
-                                    // SAFETY: (ic + ir, pc) lies inside A.
-                                    ptr: unsafe {
-                                        a.ptr.offset((ic + ir) as isize * a.rs + pc as isize)
-                                    },
-                                    rs: a.rs,
-                                    cs: 1,
-                                }
-                            } else {
-                                APanel {
-                                    ptr: apack[ir * kc..].as_ptr(),
-                                    rs: 1,
-                                    cs: MR as isize,
-                                }
-                            };
-                            // SAFETY: the tile lies inside the caller's
-                            // columns of C; the panels hold kc packed rows.
-                            unsafe {
-                                let ct = c.offset((ic + ir) as isize * rsc + jr as isize * csc);
-                                kernel(kc, alpha, ap, bp, beta_block, ct, rsc, csc, mr, nr);
-                            }
-                        }
-                    }
+                    let apack = (!direct).then_some(&apack[..]);
+                    let block = blocked::Block {
+                        a,
+                        apack,
+                        ic,
+                        pc,
+                        mc,
+                        kc,
+                    };
+                    // SAFETY: the tiles lie inside the caller's columns of
+                    // C; the panels hold kc packed rows.
+                    unsafe {
+                        blocked::tiles::<f32, MR, NR>(
+                            kernel,
+                            block,
+                            block_panels,
+                            cols.clone(),
+                            alpha,
+                            beta_block,
+                            c,
+                            rsc,
+                            csc,
+                        )
+                    };
                 }
             }
         });
