@@ -1,6 +1,6 @@
 //! Once their buffers exist, the image layers' forward and backward passes
-//! allocate nothing (f32): Conv2d's im2col scratch is one sample's worth,
-//! made at construction; MaxPool2d keeps no state; BatchNorm2d's per-channel
+//! allocate nothing (f32): Conv2d's scratch (a chunk of the batch's im2col
+//! matrices, a padded sample) grows on the largest batch; MaxPool2d keeps no state; BatchNorm2d's per-channel
 //! statistics have a fixed size; Dropout's mask grows only with the batch.
 //! A counting global allocator counts the allocations of this thread, as in
 //! `tests/alloc/step.rs`.

@@ -12,9 +12,20 @@
 //!   `dL/dx = col2im(W^T g)` (the transpose of im2col: overlapping patches
 //!   add up).
 //!
+//! The samples of a batch go through the products together, in chunks of
+//! up to [`CHUNK_VALUES`] im2col values: the chunk's im2col matrices side by
+//! side, `[in*kh*kw, n*oh*ow]`, make one product per chunk, wide enough for
+//! the packed kernels and for the threads (one product per sample of a
+//! small image is too short for either). Its `[out, n*oh*ow]` result is
+//! then copied to the samples' rows, the bias added on the way; backward
+//! copies `g` into that layout and makes `dL/dW` one product over the
+//! chunk's `n*oh*ow` positions. The chunk size depends on the batch and the
+//! layer only, never on the threads, so 1 and 2 threads give the same bits.
+//!
 //! The output size per dimension is `(in + 2 padding - kernel) / stride + 1`
-//! ([`conv_output_size`]). The im2col scratch is one sample's worth, owned by
-//! the layer and allocated at construction, so forward and backward allocate
+//! ([`conv_output_size`]). The scratch (im2col matrix and products of a
+//! chunk) is owned by the layer and grows to the largest chunk met, so once
+//! a batch of the largest size has run, forward and backward allocate
 //! nothing; [`Layer::infer`], on a shared reference, allocates a scratch of
 //! its own per call.
 //!
@@ -34,7 +45,7 @@
 //! ```
 
 use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD,
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD, Axis,
 };
 
 use super::{export_input_error, export_tensors, Layer};
@@ -164,12 +175,31 @@ pub struct Conv2d<T> {
     pub bias_grad: Option<Array1<T>>,
     config: Conv2dConfig,
     patches: Patches,
-    /// One sample's im2col matrix, `[in*kh*kw, oh*ow]` (empty for a
-    /// pointwise convolution, whose input already is that matrix).
-    cols: Vec<T>,
-    /// One sample's `W^T g`, same shape as `cols`.
-    grad_cols: Vec<T>,
+    scratch: Scratch<T>,
 }
+
+/// The working memory of a convolution's passes, grown on first use.
+#[derive(Clone, Debug, Default)]
+struct Scratch<T> {
+    /// A chunk's im2col matrices side by side, `[in*kh*kw, n*oh*ow]`.
+    cols: Vec<T>,
+    /// A chunk's outputs or output gradients, `[out, n*oh*ow]`.
+    planes: Vec<T>,
+    /// A chunk's `W^T g`, same shape as `cols`.
+    grad_cols: Vec<T>,
+    /// One sample inside a zero border of the padding's width (whose border
+    /// no pass writes, so it stays zero).
+    padded: Vec<T>,
+    /// One sample's gradient with the border, added to by col2im.
+    padded_grad: Vec<T>,
+}
+
+/// The most im2col values a chunk of the batch makes at once (1 MiB of
+/// `f32`, half of a core's L2 on the machines measured): large enough that
+/// a chunk of small images is one product of thousands of columns, small
+/// enough that the matrix is still in cache when the product packs it.
+/// A sample larger than this is a chunk of its own.
+pub const CHUNK_VALUES: usize = 1 << 18;
 
 impl<T: Float> Conv2d<T> {
     /// A convolution over `height x width` images, with PyTorch's default
@@ -217,11 +247,6 @@ impl<T: Float> Conv2d<T> {
         let weight = Array2::from_shape_simple_fn((out_channels, fan_in), || T::of(k * rng.sym()));
         let bias =
             bias.then(|| Array1::from_shape_simple_fn(out_channels, || T::of(k * rng.sym())));
-        let scratch = if patches.is_pointwise() {
-            0
-        } else {
-            fan_in * oh * ow
-        };
         Conv2d {
             weight_grad: Array2::zeros(weight.raw_dim()),
             bias_grad: bias.as_ref().map(|b| Array1::zeros(b.raw_dim())),
@@ -229,8 +254,7 @@ impl<T: Float> Conv2d<T> {
             bias,
             config,
             patches,
-            cols: vec![T::zero(); scratch],
-            grad_cols: vec![T::zero(); scratch],
+            scratch: Scratch::default(),
         }
     }
 
@@ -260,8 +284,9 @@ impl<T: Float> Conv2d<T> {
         self.output_shape().len()
     }
 
-    /// `output <- conv(input) + b`, sample by sample: im2col, then one
-    /// `[out, in*kh*kw] x [in*kh*kw, oh*ow]` product.
+    /// `output <- conv(input) + b`: for each chunk of the batch, im2col of
+    /// its samples side by side, one `[out, in*kh*kw] x [in*kh*kw, n*oh*ow]`
+    /// product, and the result copied to the samples' rows with the bias.
     ///
     /// # Panics
     ///
@@ -270,18 +295,18 @@ impl<T: Float> Conv2d<T> {
     /// runtime's buffers always are).
     #[track_caller]
     pub fn forward(&mut self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
-        let mut cols = std::mem::take(&mut self.cols);
-        self.forward_with(input, output, &mut cols);
-        self.cols = cols;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.forward_with(input, output, &mut scratch);
+        self.scratch = scratch;
     }
 
-    /// [`Conv2d::forward`] with `cols` as the im2col scratch.
+    /// [`Conv2d::forward`] with `scratch` as working memory.
     #[track_caller]
     fn forward_with(
         &self,
         input: ArrayView2<'_, T>,
         mut output: ArrayViewMut2<'_, T>,
-        cols_scratch: &mut [T],
+        scratch: &mut Scratch<T>,
     ) {
         let (batch, out_features) = (input.nrows(), self.out_features());
         assert!(
@@ -293,32 +318,51 @@ impl<T: Float> Conv2d<T> {
         );
         let (patch_len, positions) = (self.patches.patch_len(), self.patches.positions());
         let out_channels = self.config.out_channels;
-        for (x, y) in input.rows().into_iter().zip(output.rows_mut()) {
-            let (x, y) = (row(x), row_mut(y));
-            let cols = if self.patches.is_pointwise() {
-                x
-            } else {
-                self.patches.im2col(x, cols_scratch);
-                &cols_scratch[..]
-            };
-            let beta = match &self.bias {
-                Some(bias) => {
-                    // Seed each output channel with its bias, then accumulate.
-                    for (plane, &b) in y.chunks_exact_mut(positions).zip(bias) {
-                        plane.fill(b);
-                    }
-                    T::one()
-                }
-                None => T::zero(),
-            };
+        let chunk = self.chunk(batch);
+        let chunks = input
+            .axis_chunks_iter(Axis(0), chunk)
+            .zip(output.axis_chunks_iter_mut(Axis(0), chunk));
+        for (x, mut y) in chunks {
+            let width = x.nrows() * positions;
+            let cols = grown(&mut scratch.cols, patch_len * width);
+            self.patches.im2col_rows(x, cols, &mut scratch.padded);
+            let planes = grown(&mut scratch.planes, out_channels * width);
             gemm(
                 T::one(),
                 self.weight.view(),
-                matrix(cols, patch_len, positions),
-                beta,
-                matrix_mut(y, out_channels, positions),
+                matrix(cols, patch_len, width),
+                T::zero(),
+                matrix_mut(planes, out_channels, width),
             );
+            // Output channel `o` of sample `j` is `planes[o][j*oh*ow..]`.
+            for (j, y) in y.rows_mut().into_iter().enumerate() {
+                let y = row_mut(y);
+                let rows = y
+                    .chunks_exact_mut(positions)
+                    .zip(planes.chunks_exact(width));
+                for (o, (dst, src)) in rows.enumerate() {
+                    let src = &src[j * positions..(j + 1) * positions];
+                    match &self.bias {
+                        Some(bias) => {
+                            let b = bias[o];
+                            for (d, &s) in dst.iter_mut().zip(src) {
+                                *d = s + b;
+                            }
+                        }
+                        None => dst.copy_from_slice(src),
+                    }
+                }
+            }
         }
+    }
+
+    /// Samples per chunk for a batch of `batch`: as many as
+    /// [`CHUNK_VALUES`] allows (at least 1), the batch split into chunks
+    /// of equal size but the last.
+    fn chunk(&self, batch: usize) -> usize {
+        let per_sample = self.patches.patch_len() * self.patches.positions();
+        let most = (CHUNK_VALUES / per_sample).max(1);
+        batch.div_ceil(batch.div_ceil(most)).max(1)
     }
 
     /// Adds (`accumulate`) or writes the parameter gradients for `input` and
@@ -354,7 +398,7 @@ impl<T: Float> Conv2d<T> {
             grad_input.as_ref().map(|g| g.dim())
         );
         if !accumulate {
-            // The products below overwrite only when a sample runs them.
+            // The products below overwrite only when a chunk runs them.
             if batch == 0 {
                 self.weight_grad.fill(T::zero());
             }
@@ -364,45 +408,51 @@ impl<T: Float> Conv2d<T> {
         }
         let (patch_len, positions) = (self.patches.patch_len(), self.patches.positions());
         let out_channels = self.config.out_channels;
-        for (n, (x, g)) in input.rows().into_iter().zip(grad_output.rows()).enumerate() {
-            let (x, g) = (row(x), row(g));
-            let g_matrix = matrix(g, out_channels, positions);
-            // dW (+)= g cols^T: [out, oh*ow] x [oh*ow, in*kh*kw].
-            let cols = if self.patches.is_pointwise() {
-                x
-            } else {
-                self.patches.im2col(x, &mut self.cols);
-                &self.cols[..]
-            };
-            let beta = if accumulate || n > 0 {
+        let chunk = self.chunk(batch);
+        let chunks = input
+            .axis_chunks_iter(Axis(0), chunk)
+            .zip(grad_output.axis_chunks_iter(Axis(0), chunk));
+        for (c, (x, g)) in chunks.enumerate() {
+            let width = x.nrows() * positions;
+            // g as [out, n*oh*ow]: channel `o` of sample `j` at `[o][j*oh*ow..]`.
+            let scratch = &mut self.scratch;
+            let planes = grown(&mut scratch.planes, out_channels * width);
+            for (j, g) in g.rows().into_iter().enumerate() {
+                let rows = row(g).chunks_exact(positions);
+                for (src, dst) in rows.zip(planes.chunks_exact_mut(width)) {
+                    dst[j * positions..(j + 1) * positions].copy_from_slice(src);
+                }
+            }
+            if let Some(bias_grad) = &mut self.bias_grad {
+                for (b, plane) in bias_grad.iter_mut().zip(planes.chunks_exact(width)) {
+                    *b = *b + sum(plane);
+                }
+            }
+            let planes = matrix(planes, out_channels, width);
+            // dW (+)= g cols^T: [out, n*oh*ow] x [n*oh*ow, in*kh*kw].
+            let cols = grown(&mut scratch.cols, patch_len * width);
+            self.patches.im2col_rows(x, cols, &mut scratch.padded);
+            let beta = if accumulate || c > 0 {
                 T::one()
             } else {
                 T::zero()
             };
             gemm(
                 T::one(),
-                g_matrix,
-                matrix(cols, patch_len, positions).t(),
+                planes,
+                matrix(cols, patch_len, width).t(),
                 beta,
                 self.weight_grad.view_mut(),
             );
-            if let Some(bias_grad) = &mut self.bias_grad {
-                for (b, plane) in bias_grad.iter_mut().zip(g.chunks_exact(positions)) {
-                    *b = *b + sum(plane);
-                }
-            }
             if let Some(grad_input) = &mut grad_input {
-                // dx = col2im(W^T g): [in*kh*kw, out] x [out, oh*ow].
-                let dx = row_mut(grad_input.row_mut(n));
-                if self.patches.is_pointwise() {
-                    let dx = matrix_mut(dx, patch_len, positions);
-                    gemm(T::one(), self.weight.t(), g_matrix, T::zero(), dx);
-                } else {
-                    let grad_cols = matrix_mut(&mut self.grad_cols, patch_len, positions);
-                    gemm(T::one(), self.weight.t(), g_matrix, T::zero(), grad_cols);
-                    dx.fill(T::zero());
-                    self.patches.col2im(&self.grad_cols, dx);
-                }
+                // dx = col2im(W^T g): [in*kh*kw, out] x [out, n*oh*ow].
+                let grad_cols = grown(&mut scratch.grad_cols, patch_len * width);
+                let dcols = matrix_mut(grad_cols, patch_len, width);
+                gemm(T::one(), self.weight.t(), planes, T::zero(), dcols);
+                let first = c * chunk;
+                let dx = grad_input.slice_mut(ndarray::s![first..first + x.nrows(), ..]);
+                self.patches
+                    .col2im_rows(grad_cols, dx, &mut scratch.padded_grad);
             }
         }
     }
@@ -525,8 +575,7 @@ impl<T: Float> Layer<T> for Conv2d<T> {
 
     #[track_caller]
     fn infer(&self, input: ArrayView2<'_, T>, output: ArrayViewMut2<'_, T>) {
-        let mut cols = vec![T::zero(); self.cols.len()];
-        self.forward_with(input, output, &mut cols);
+        self.forward_with(input, output, &mut Scratch::default());
     }
 
     #[inline]
@@ -586,63 +635,121 @@ impl Patches {
         self.output.0 * self.output.1
     }
 
-    /// A 1x1 kernel with stride 1 and no padding: the sample, read as
-    /// `[in, h*w]`, already is its im2col matrix.
-    fn is_pointwise(&self) -> bool {
-        self.kernel == (1, 1) && self.stride == (1, 1) && self.padding == (0, 0)
+    /// The width of a padded row, `w + 2*pw`.
+    fn padded_width(&self) -> usize {
+        self.input.width + 2 * self.padding.1
     }
 
-    /// The input row read by kernel row `ki` at output row `oy`, if inside
-    /// the image (else the window reads padding).
-    #[inline(always)]
-    fn input_row(&self, oy: usize, ki: usize) -> Option<usize> {
-        (oy * self.stride.0 + ki)
-            .checked_sub(self.padding.0)
-            .filter(|&iy| iy < self.input.height)
+    /// Values per padded channel, `(h + 2*ph) * (w + 2*pw)`.
+    fn padded_plane(&self) -> usize {
+        (self.input.height + 2 * self.padding.0) * self.padded_width()
     }
 
-    /// The output columns `lo..hi` whose kernel column `kj` falls inside the
-    /// image, and the input column read at `lo`.
-    #[inline(always)]
-    fn column_range(&self, kj: usize) -> (usize, usize, usize) {
-        inside(
-            kj,
-            self.stride.1,
-            self.padding.1,
-            self.input.width,
-            self.output.1,
-        )
+    /// The im2col matrices of the samples (rows) of `images` side by side
+    /// in `cols`, `[in*kh*kw, n*oh*ow]`: sample `j` in columns
+    /// `j*oh*ow..(j+1)*oh*ow`. `padded` holds a sample inside its zero
+    /// border when the convolution pads (made zero on first use; only the
+    /// inside is ever written).
+    fn im2col_rows<T: Float>(
+        &self,
+        images: ArrayView2<'_, T>,
+        cols: &mut [T],
+        padded: &mut Vec<T>,
+    ) {
+        let width = images.nrows() * self.positions();
+        let pads = self.padding != (0, 0);
+        if pads && padded.len() != self.input.channels * self.padded_plane() {
+            *padded = vec![T::zero(); self.input.channels * self.padded_plane()];
+        }
+        for (j, image) in images.rows().into_iter().enumerate() {
+            let image = row(image);
+            let source = if pads {
+                self.pad(image, padded);
+                &padded[..]
+            } else {
+                image
+            };
+            self.im2col(source, cols, width, j * self.positions());
+        }
     }
 
-    /// `cols <- im2col(image)`: row `(c, ki, kj)` of `cols` holds, for each
-    /// output position `(oy, ox)`, the input value under kernel element
-    /// `(ki, kj)` of channel `c`, or 0 in the padding.
-    fn im2col<T: Float>(&self, image: &[T], cols: &mut [T]) {
+    /// `images <- col2im` of the matrices [`Patches::im2col_rows`] lays out
+    /// side by side in `cols` (each row of `images` overwritten), summed in
+    /// `padded` (one sample with its border) when the convolution pads.
+    fn col2im_rows<T: Float>(
+        &self,
+        cols: &[T],
+        mut images: ArrayViewMut2<'_, T>,
+        padded: &mut Vec<T>,
+    ) {
+        let width = images.nrows() * self.positions();
+        let pads = self.padding != (0, 0);
+        let len = self.input.channels * self.padded_plane();
+        for (j, image) in images.rows_mut().into_iter().enumerate() {
+            let image = row_mut(image);
+            if pads {
+                let padded = grown(padded, len);
+                padded.fill(T::zero());
+                self.col2im(cols, width, j * self.positions(), padded);
+                self.crop(padded, image);
+            } else {
+                image.fill(T::zero());
+                self.col2im(cols, width, j * self.positions(), image);
+            }
+        }
+    }
+
+    /// Copies `image` inside the border of `padded` (the border untouched).
+    fn pad<T: Float>(&self, image: &[T], padded: &mut [T]) {
+        let (width, padded_width) = (self.input.width, self.padded_width());
+        let inside = self.padding.0 * padded_width + self.padding.1;
+        let planes = image.chunks_exact(self.input.plane());
+        for (src, dst) in planes.zip(padded.chunks_exact_mut(self.padded_plane())) {
+            let rows = src.chunks_exact(width);
+            for (src, dst) in rows.zip(dst[inside..].chunks_mut(padded_width)) {
+                copy_short(&mut dst[..width], src);
+            }
+        }
+    }
+
+    /// `image <- ` the inside of `padded`, the transpose of [`Patches::pad`].
+    fn crop<T: Float>(&self, padded: &[T], image: &mut [T]) {
+        let (width, padded_width) = (self.input.width, self.padded_width());
+        let inside = self.padding.0 * padded_width + self.padding.1;
+        let planes = image.chunks_exact_mut(self.input.plane());
+        for (dst, src) in planes.zip(padded.chunks_exact(self.padded_plane())) {
+            let rows = dst.chunks_exact_mut(width);
+            for (dst, src) in rows.zip(src[inside..].chunks(padded_width)) {
+                copy_short(dst, &src[..width]);
+            }
+        }
+    }
+
+    /// `im2col(image)` into columns `first..first + oh*ow` of `cols`, a
+    /// matrix of `in*kh*kw` rows of `width` values: row `(c, ki, kj)` holds,
+    /// for each output position `(oy, ox)`, the value under kernel element
+    /// `(ki, kj)` of channel `c` in `padded`, the sample inside its border
+    /// (or the sample itself without padding). Every window lies inside the
+    /// padded image, so each output row is one copy of `ow` values (every
+    /// `sw`-th value with a stride).
+    fn im2col<T: Float>(&self, padded: &[T], cols: &mut [T], width: usize, first: usize) {
         let (kh, kw) = self.kernel;
-        let (ow, sw, width) = (self.output.1, self.stride.1, self.input.width);
-        let positions = self.positions();
-        let mut rows = cols.chunks_exact_mut(positions);
+        let ((sh, sw), (oh, ow)) = (self.stride, self.output);
+        let padded_width = self.padded_width();
+        let mut rows = cols.chunks_exact_mut(width);
         // LOOP 1: channels; LOOP 2: kernel rows; LOOP 3: kernel columns.
-        for plane in image.chunks_exact(self.input.plane()) {
+        for plane in padded.chunks_exact(self.padded_plane()) {
             for ki in 0..kh {
                 for kj in 0..kw {
                     let dst = rows.next().expect("cols holds in*kh*kw rows");
-                    let (lo, hi, ix) = self.column_range(kj);
-                    // LOOP 4: output rows, one input row (or padding) each.
+                    let dst = &mut dst[first..first + oh * ow];
+                    // LOOP 4: output rows, one padded row each.
                     for (oy, dst) in dst.chunks_exact_mut(ow).enumerate() {
-                        let Some(iy) = self.input_row(oy, ki) else {
-                            dst.fill(T::zero());
-                            continue;
-                        };
-                        let src = &plane[iy * width + ix..(iy + 1) * width];
-                        let (left, rest) = dst.split_at_mut(lo);
-                        let (mid, right) = rest.split_at_mut(hi - lo);
-                        left.fill(T::zero());
-                        right.fill(T::zero());
+                        let src = &plane[(oy * sh + ki) * padded_width + kj..];
                         if sw == 1 {
-                            mid.copy_from_slice(&src[..mid.len()]);
+                            copy_short(dst, &src[..ow]);
                         } else {
-                            for (d, &s) in mid.iter_mut().zip(src.iter().step_by(sw)) {
+                            for (d, &s) in dst.iter_mut().zip(src.iter().step_by(sw)) {
                                 *d = s;
                             }
                         }
@@ -652,28 +759,25 @@ impl Patches {
         }
     }
 
-    /// `image += col2im(cols)`: the transpose of [`Patches::im2col`], each
-    /// window value added back to the input element it was read from
-    /// (padding values are dropped).
-    fn col2im<T: Float>(&self, cols: &[T], image: &mut [T]) {
+    /// `padded += col2im(cols)` of columns `first..first + oh*ow` of `cols`
+    /// (rows of `width` values): the transpose of [`Patches::im2col`], each
+    /// window value added back to the element it was read from (the border
+    /// collects the padding's share, which [`Patches::crop`] drops).
+    fn col2im<T: Float>(&self, cols: &[T], width: usize, first: usize, padded: &mut [T]) {
         let (kh, kw) = self.kernel;
-        let (ow, sw, width) = (self.output.1, self.stride.1, self.input.width);
-        let positions = self.positions();
-        let mut rows = cols.chunks_exact(positions);
+        let ((sh, sw), (oh, ow)) = (self.stride, self.output);
+        let padded_width = self.padded_width();
+        let mut rows = cols.chunks_exact(width);
         // The loops of im2col, with the copies reversed into additions.
-        for plane in image.chunks_exact_mut(self.input.plane()) {
+        for plane in padded.chunks_exact_mut(self.padded_plane()) {
             for ki in 0..kh {
                 for kj in 0..kw {
                     let src = rows.next().expect("cols holds in*kh*kw rows");
-                    let (lo, hi, ix) = self.column_range(kj);
+                    let src = &src[first..first + oh * ow];
                     for (oy, src) in src.chunks_exact(ow).enumerate() {
-                        let Some(iy) = self.input_row(oy, ki) else {
-                            continue;
-                        };
-                        let dst = &mut plane[iy * width + ix..(iy + 1) * width];
-                        let src = &src[lo..hi];
+                        let dst = &mut plane[(oy * sh + ki) * padded_width + kj..];
                         if sw == 1 {
-                            for (d, &s) in dst.iter_mut().zip(src) {
+                            for (d, &s) in dst[..ow].iter_mut().zip(src) {
                                 *d = *d + s;
                             }
                         } else {
@@ -730,6 +834,38 @@ pub(super) fn row_mut<T>(row: ArrayViewMut1<'_, T>) -> &mut [T] {
         .expect("image layers need contiguous rows (column stride 1)")
 }
 
+/// The first `len` values of `buffer`, grown (with zeros) if shorter:
+/// a chunk's scratch, allocated only when a larger chunk than before runs.
+fn grown<T: Float>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buffer.len() < len {
+        buffer.resize(len, T::zero());
+    }
+    &mut buffer[..len]
+}
+
+/// `dst <- src` for the short rows of small images: lengths up to 32 as
+/// two fixed-size copies (overlapping in the middle), which compile to a
+/// few vector moves instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    #[inline(always)]
+    fn two<T: Copy, const N: usize>(dst: &mut [T], src: &[T]) {
+        let n = dst.len();
+        let head: &[T; N] = src[..N].try_into().expect("N values");
+        let tail: &[T; N] = src[n - N..n].try_into().expect("N values");
+        *<&mut [T; N]>::try_from(&mut dst[..N]).expect("N values") = *head;
+        *<&mut [T; N]>::try_from(&mut dst[n - N..]).expect("N values") = *tail;
+    }
+    assert_eq!(dst.len(), src.len(), "copy_short: lengths differ");
+    match dst.len() {
+        0..4 => dst.copy_from_slice(src),
+        4..8 => two::<T, 4>(dst, src),
+        8..16 => two::<T, 8>(dst, src),
+        16..=32 => two::<T, 16>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// `values` read as a row-major `[rows, cols]` matrix.
 #[inline]
 fn matrix<T>(values: &[T], rows: usize, cols: usize) -> ArrayView2<'_, T> {
@@ -775,6 +911,7 @@ pub(super) fn combine<T: Float>(part: [T; LANES]) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::s;
 
     /// im2col by the definition, one index at a time.
     fn naive_im2col(p: &Patches, image: &[f64]) -> Vec<f64> {
@@ -821,23 +958,88 @@ mod tests {
                             padding,
                             output: (oh, ow),
                         };
-                        let image: Vec<f64> =
-                            (0..c * h * w).map(|i| (i as f64 * 0.37).sin()).collect();
-                        let mut cols = vec![f64::NAN; p.patch_len() * p.positions()];
-                        p.im2col(&image, &mut cols);
-                        let expect = naive_im2col(&p, &image);
-                        assert_eq!(cols, expect, "{p:?}");
+                        // Three samples side by side, as a chunk of a batch.
+                        let n = 3;
+                        let images = Array2::from_shape_fn((n, c * h * w), |(j, i)| {
+                            ((j * 1000 + i) as f64 * 0.37).sin()
+                        });
+                        let (rows, width) = (p.patch_len(), n * p.positions());
+                        let mut cols = vec![f64::NAN; rows * width];
+                        p.im2col_rows(images.view(), &mut cols, &mut Vec::new());
+                        for (j, image) in images.rows().into_iter().enumerate() {
+                            let expect = naive_im2col(&p, image.as_slice().unwrap());
+                            let block = (0..rows).flat_map(|r| {
+                                let start = r * width + j * p.positions();
+                                cols[start..start + p.positions()].iter().copied()
+                            });
+                            assert_eq!(block.collect::<Vec<_>>(), expect, "{p:?}, sample {j}");
+                        }
                         // <im2col(x), y> = <x, col2im(y)> for any y.
                         let y: Vec<f64> =
                             (0..cols.len()).map(|i| (i as f64 * 0.91).cos()).collect();
-                        let mut back = vec![0.0; image.len()];
-                        p.col2im(&y, &mut back);
+                        let mut back = Array2::from_elem(images.raw_dim(), f64::NAN);
+                        p.col2im_rows(&y, back.view_mut(), &mut Vec::new());
                         let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
-                        let rhs: f64 = image.iter().zip(&back).map(|(a, b)| a * b).sum();
+                        let rhs: f64 = images.iter().zip(&back).map(|(a, b)| a * b).sum();
                         assert!((lhs - rhs).abs() < 1e-9, "{p:?}: {lhs} vs {rhs}");
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_batch_in_several_chunks_matches_its_samples_one_by_one() {
+        // 16 x 3 x 3 patches at 30 x 30 positions: two samples per chunk,
+        // so a batch of 5 runs as chunks of 2, 2 and 1.
+        let config = Conv2dConfig {
+            padding: (1, 1),
+            ..Conv2dConfig::new(16, 2, (3, 3))
+        };
+        let mut conv = Conv2d::<f64>::new(config, (30, 30), &mut Rng::new(5));
+        assert_eq!(conv.chunk(5), 2);
+        let mut rng = Rng::new(6);
+        let x = Array2::from_shape_simple_fn((5, conv.in_features()), || rng.sym());
+        let g = Array2::from_shape_simple_fn((5, conv.out_features()), || rng.sym());
+        let mut y = Array2::zeros(g.raw_dim());
+        conv.forward(x.view(), y.view_mut());
+        let mut dx = Array2::zeros(x.raw_dim());
+        conv.backward(x.view(), g.view(), Some(dx.view_mut()), false);
+        let (dw, db) = (conv.weight_grad.clone(), conv.bias_grad.clone().unwrap());
+
+        let (mut dw1, mut db1) = (Array2::zeros(dw.raw_dim()), Array1::zeros(db.raw_dim()));
+        for j in 0..5 {
+            let one = |a: &Array2<f64>| a.slice(s![j..j + 1, ..]).to_owned();
+            let mut yj = Array2::zeros((1, conv.out_features()));
+            conv.forward(one(&x).view(), yj.view_mut());
+            let mut dxj = Array2::zeros((1, conv.in_features()));
+            conv.backward(one(&x).view(), one(&g).view(), Some(dxj.view_mut()), false);
+            dw1 += &conv.weight_grad;
+            db1 += conv.bias_grad.as_ref().unwrap();
+            let close = |a: &Array2<f64>, b: ndarray::ArrayView2<'_, f64>| {
+                a.iter().zip(b).all(|(u, v)| (u - v).abs() < 1e-12)
+            };
+            assert!(
+                close(&yj, y.slice(s![j..j + 1, ..])),
+                "output of sample {j}"
+            );
+            assert!(
+                close(&dxj, dx.slice(s![j..j + 1, ..])),
+                "input gradient of sample {j}"
+            );
+        }
+        assert!(dw.iter().zip(&dw1).all(|(u, v)| (u - v).abs() < 1e-10));
+        assert!(db.iter().zip(&db1).all(|(u, v)| (u - v).abs() < 1e-10));
+    }
+
+    #[test]
+    fn short_copies_copy_every_length() {
+        let src: Vec<u32> = (1..=80).collect();
+        for n in 0..=80 {
+            let mut dst = vec![0; n + 1];
+            copy_short(&mut dst[..n], &src[..n]);
+            assert_eq!(dst[..n], src[..n], "length {n}");
+            assert_eq!(dst[n], 0, "length {n} wrote past the end");
         }
     }
 
