@@ -21,6 +21,11 @@
 //! copies `g` into that layout and makes `dL/dW` one product over the
 //! chunk's `n*oh*ow` positions. The chunk size depends on the batch and the
 //! layer only, never on the threads, so 1 and 2 threads give the same bits.
+//! im2col reads each sample inside a zero border of the padding's width, so
+//! every output row of a window is one short copy; long chunks split it
+//! across the threads by input channels, and col2im by samples. When the
+//! whole batch was one chunk, backward reuses the forward's im2col matrix
+//! (the [`Layer::backward`] contract: the same input again).
 //!
 //! The output size per dimension is `(in + 2 padding - kernel) / stride + 1`
 //! ([`conv_output_size`]). The scratch (im2col matrix and products of a
@@ -45,13 +50,14 @@
 //! ```
 
 use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD, Axis,
+    s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, ArrayViewMutD, Axis,
 };
 
 use super::{export_input_error, export_tensors, Layer};
 use crate::gemm::gemm;
 use crate::onnx::{window_attrs, Graph, Names, Value};
 use crate::optim::Optimizer;
+use crate::parallel::split_rows;
 use crate::param::{Parameter, ParameterMut};
 use crate::{Float, Rng};
 
@@ -192,14 +198,24 @@ struct Scratch<T> {
     padded: Vec<T>,
     /// One sample's gradient with the border, added to by col2im.
     padded_grad: Vec<T>,
+    /// The input whose im2col matrices `cols` holds, when the last forward
+    /// ran the whole batch as one chunk: its address, rows and row stride.
+    /// Backward, given that input again, reuses them.
+    cols_of: Option<(usize, usize, isize)>,
 }
 
-/// The most im2col values a chunk of the batch makes at once (1 MiB of
-/// `f32`, half of a core's L2 on the machines measured): large enough that
-/// a chunk of small images is one product of thousands of columns, small
-/// enough that the matrix is still in cache when the product packs it.
-/// A sample larger than this is a chunk of its own.
-pub const CHUNK_VALUES: usize = 1 << 18;
+/// What identifies a pass's input for [`Scratch::cols_of`].
+fn identity<T>(input: &ArrayView2<'_, T>) -> (usize, usize, isize) {
+    (input.as_ptr() as usize, input.nrows(), input.strides()[0])
+}
+
+/// The most im2col values a chunk of the batch makes at once (256 KiB of
+/// `f32`): enough that a chunk of small images is one product of hundreds
+/// of columns, few enough that the matrix is still in L2 when the product
+/// packs it. On the digits CNN (`docs/workloads.md`, W6) 2^14 to 2^16 ran
+/// alike and 2^18 and 2^19 (the whole batch, whose im2col backward could
+/// reuse) 5-10 % slower. A sample larger than this is a chunk of its own.
+pub const CHUNK_VALUES: usize = 1 << 16;
 
 impl<T: Float> Conv2d<T> {
     /// A convolution over `height x width` images, with PyTorch's default
@@ -319,6 +335,7 @@ impl<T: Float> Conv2d<T> {
         let (patch_len, positions) = (self.patches.patch_len(), self.patches.positions());
         let out_channels = self.config.out_channels;
         let chunk = self.chunk(batch);
+        scratch.cols_of = (chunk >= batch).then(|| identity(&input));
         let chunks = input
             .axis_chunks_iter(Axis(0), chunk)
             .zip(output.axis_chunks_iter_mut(Axis(0), chunk));
@@ -431,7 +448,9 @@ impl<T: Float> Conv2d<T> {
             let planes = matrix(planes, out_channels, width);
             // dW (+)= g cols^T: [out, n*oh*ow] x [n*oh*ow, in*kh*kw].
             let cols = grown(&mut scratch.cols, patch_len * width);
-            self.patches.im2col_rows(x, cols, &mut scratch.padded);
+            if scratch.cols_of != Some(identity(&input)) {
+                self.patches.im2col_rows(x, cols, &mut scratch.padded);
+            }
             let beta = if accumulate || c > 0 {
                 T::one()
             } else {
@@ -450,7 +469,7 @@ impl<T: Float> Conv2d<T> {
                 let dcols = matrix_mut(grad_cols, patch_len, width);
                 gemm(T::one(), self.weight.t(), planes, T::zero(), dcols);
                 let first = c * chunk;
-                let dx = grad_input.slice_mut(ndarray::s![first..first + x.nrows(), ..]);
+                let dx = grad_input.slice_mut(s![first..first + x.nrows(), ..]);
                 self.patches
                     .col2im_rows(grad_cols, dx, &mut scratch.padded_grad);
             }
@@ -647,55 +666,83 @@ impl Patches {
 
     /// The im2col matrices of the samples (rows) of `images` side by side
     /// in `cols`, `[in*kh*kw, n*oh*ow]`: sample `j` in columns
-    /// `j*oh*ow..(j+1)*oh*ow`. `padded` holds a sample inside its zero
-    /// border when the convolution pads (made zero on first use; only the
-    /// inside is ever written).
+    /// `j*oh*ow..(j+1)*oh*ow`. When the convolution pads, the samples are
+    /// first copied inside their zero borders in `padded` (`n` padded
+    /// samples, grown with zeros; only the insides are ever written). Long
+    /// chunks are split across the threads: the padding by samples, im2col
+    /// by input channels (each a block of `kh*kw` rows of `cols`).
     fn im2col_rows<T: Float>(
         &self,
         images: ArrayView2<'_, T>,
         cols: &mut [T],
         padded: &mut Vec<T>,
     ) {
-        let width = images.nrows() * self.positions();
-        let pads = self.padding != (0, 0);
-        if pads && padded.len() != self.input.channels * self.padded_plane() {
-            *padded = vec![T::zero(); self.input.channels * self.padded_plane()];
-        }
-        for (j, image) in images.rows().into_iter().enumerate() {
-            let image = row(image);
-            let source = if pads {
-                self.pad(image, padded);
-                &padded[..]
-            } else {
-                image
-            };
-            self.im2col(source, cols, width, j * self.positions());
-        }
+        let (n, positions) = (images.nrows(), self.positions());
+        let width = n * positions;
+        let sample = self.input.channels * self.padded_plane();
+        let (source, stride) = if self.padding == (0, 0) {
+            match images.as_slice() {
+                Some(all) => (all, self.input.len()),
+                // Rows apart in memory: padded copies (with no border).
+                None => (self.padded_copies(images, padded), sample),
+            }
+        } else {
+            (self.padded_copies(images, padded), sample)
+        };
+        let plane = self.padded_plane();
+        let block = self.kernel.0 * self.kernel.1 * width;
+        split_rows(cols, block, |channels, cols| {
+            for j in 0..n {
+                let planes = &source[j * stride..][channels.start * plane..channels.end * plane];
+                self.im2col(planes, cols, width, j * positions);
+            }
+        });
+    }
+
+    /// The samples (rows) of `images`, each inside its zero border, in the
+    /// first `n` padded samples of `padded`.
+    fn padded_copies<'a, T: Float>(
+        &self,
+        images: ArrayView2<'_, T>,
+        padded: &'a mut Vec<T>,
+    ) -> &'a [T] {
+        let sample = self.input.channels * self.padded_plane();
+        let padded = grown(padded, images.nrows() * sample);
+        split_rows(padded, sample, |samples, padded| {
+            let rows = images.slice(s![samples, ..]);
+            for (image, padded) in rows.rows().into_iter().zip(padded.chunks_exact_mut(sample)) {
+                self.pad(row(image), padded);
+            }
+        });
+        padded
     }
 
     /// `images <- col2im` of the matrices [`Patches::im2col_rows`] lays out
-    /// side by side in `cols` (each row of `images` overwritten), summed in
-    /// `padded` (one sample with its border) when the convolution pads.
+    /// side by side in `cols` (each row of `images` overwritten): each
+    /// sample summed inside its border in `padded` (`n` padded samples),
+    /// then cropped. Long chunks are split across the threads by samples.
     fn col2im_rows<T: Float>(
         &self,
         cols: &[T],
         mut images: ArrayViewMut2<'_, T>,
         padded: &mut Vec<T>,
     ) {
-        let width = images.nrows() * self.positions();
-        let pads = self.padding != (0, 0);
-        let len = self.input.channels * self.padded_plane();
-        for (j, image) in images.rows_mut().into_iter().enumerate() {
-            let image = row_mut(image);
-            if pads {
-                let padded = grown(padded, len);
+        let (n, positions) = (images.nrows(), self.positions());
+        let width = n * positions;
+        let sample = self.input.channels * self.padded_plane();
+        let padded = grown(padded, n * sample);
+        split_rows(padded, sample, |samples, padded| {
+            for (j, padded) in samples.zip(padded.chunks_exact_mut(sample)) {
                 padded.fill(T::zero());
-                self.col2im(cols, width, j * self.positions(), padded);
-                self.crop(padded, image);
-            } else {
-                image.fill(T::zero());
-                self.col2im(cols, width, j * self.positions(), image);
+                self.col2im(cols, width, j * positions, padded);
             }
+        });
+        for (image, padded) in images
+            .rows_mut()
+            .into_iter()
+            .zip(padded.chunks_exact(sample))
+        {
+            self.crop(padded, row_mut(image));
         }
     }
 
@@ -911,7 +958,6 @@ pub(super) fn combine<T: Float>(part: [T; LANES]) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::s;
 
     /// im2col by the definition, one index at a time.
     fn naive_im2col(p: &Patches, image: &[f64]) -> Vec<f64> {
@@ -990,13 +1036,13 @@ mod tests {
 
     #[test]
     fn a_batch_in_several_chunks_matches_its_samples_one_by_one() {
-        // 16 x 3 x 3 patches at 30 x 30 positions: two samples per chunk,
+        // 16 x 3 x 3 patches at 15 x 15 positions: two samples per chunk,
         // so a batch of 5 runs as chunks of 2, 2 and 1.
         let config = Conv2dConfig {
             padding: (1, 1),
             ..Conv2dConfig::new(16, 2, (3, 3))
         };
-        let mut conv = Conv2d::<f64>::new(config, (30, 30), &mut Rng::new(5));
+        let mut conv = Conv2d::<f64>::new(config, (15, 15), &mut Rng::new(5));
         assert_eq!(conv.chunk(5), 2);
         let mut rng = Rng::new(6);
         let x = Array2::from_shape_simple_fn((5, conv.in_features()), || rng.sym());
@@ -1009,11 +1055,11 @@ mod tests {
 
         let (mut dw1, mut db1) = (Array2::zeros(dw.raw_dim()), Array1::zeros(db.raw_dim()));
         for j in 0..5 {
-            let one = |a: &Array2<f64>| a.slice(s![j..j + 1, ..]).to_owned();
+            let (xj, gj) = (x.slice(s![j..j + 1, ..]), g.slice(s![j..j + 1, ..]));
             let mut yj = Array2::zeros((1, conv.out_features()));
-            conv.forward(one(&x).view(), yj.view_mut());
+            conv.forward(xj, yj.view_mut());
             let mut dxj = Array2::zeros((1, conv.in_features()));
-            conv.backward(one(&x).view(), one(&g).view(), Some(dxj.view_mut()), false);
+            conv.backward(xj, gj, Some(dxj.view_mut()), false);
             dw1 += &conv.weight_grad;
             db1 += conv.bias_grad.as_ref().unwrap();
             let close = |a: &Array2<f64>, b: ndarray::ArrayView2<'_, f64>| {
@@ -1030,6 +1076,41 @@ mod tests {
         }
         assert!(dw.iter().zip(&dw1).all(|(u, v)| (u - v).abs() < 1e-10));
         assert!(db.iter().zip(&db1).all(|(u, v)| (u - v).abs() < 1e-10));
+    }
+
+    #[test]
+    fn threads_give_the_same_bits() {
+        // (a) one sample per chunk, whose im2col splits by channels; (b) a
+        // strided 1x1 kernel, chunks of 3 samples whose col2im splits by
+        // samples.
+        let a = Conv2dConfig {
+            padding: (1, 1),
+            ..Conv2dConfig::new(16, 4, (3, 3))
+        };
+        let b = Conv2dConfig {
+            stride: (2, 2),
+            ..Conv2dConfig::new(16, 4, (1, 1))
+        };
+        for (config, size, batch) in [(a, (22, 22), 3), (b, (64, 64), 9)] {
+            let run = |threads| {
+                let mut conv = Conv2d::<f32>::new(config, size, &mut Rng::new(8));
+                let mut rng = Rng::new(9);
+                let x =
+                    Array2::from_shape_simple_fn((batch, conv.in_features()), || rng.sym() as f32);
+                let g =
+                    Array2::from_shape_simple_fn((batch, conv.out_features()), || rng.sym() as f32);
+                let mut y = Array2::zeros(g.raw_dim());
+                let mut dx = Array2::zeros(x.raw_dim());
+                crate::parallel::with_threads(threads, || {
+                    conv.forward(x.view(), y.view_mut());
+                    conv.backward(x.view(), g.view(), Some(dx.view_mut()), false);
+                });
+                (y, dx, conv.weight_grad, conv.bias_grad)
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "{config:?}");
+            assert_eq!(one, run(3), "{config:?}");
+        }
     }
 
     #[test]
