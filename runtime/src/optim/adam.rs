@@ -626,7 +626,7 @@ mod tests {
                 _ => unit(r >> 3) * 1e-4,
             }),
             v: values(n, seed + 3, |r| match r % 8 {
-                0 => pick(r >> 3, &specials[1..]),
+                0 => pick(r >> 3, &specials),
                 1 => subnormal(r >> 3).abs(),
                 2 => 1e30,
                 _ => (unit(r >> 3) * 1e-6).abs(),
@@ -678,7 +678,49 @@ mod tests {
             for n in [1, 15, 16, 17, 1000] {
                 agree(config, &mixed(n, n as u64), 3, what);
             }
+            for lanes in dead_vectors() {
+                agree(config, &lanes, 3, what);
+            }
         }
+    }
+
+    /// Vectors of dead lanes (zero gradients, tiny first moments), then
+    /// the same with one lane that must take the full formula: a second
+    /// moment NaN or negative infinity (the step is NaN), a nonzero
+    /// gradient, a tiny parameter, a larger first moment.
+    fn dead_vectors() -> Vec<Lanes> {
+        let n = 40;
+        let dead = Lanes {
+            p: (0..n).map(|i| 0.5 + i as f32 / 64.0).collect(),
+            g: (0..n)
+                .map(|i| if i % 3 == 0 { -0.0 } else { 0.0 })
+                .collect(),
+            m: (0..n)
+                .map(|i| match i % 4 {
+                    0 => f32::from_bits(i as u32 + 1),
+                    1 => -f32::from_bits(7 * i as u32),
+                    2 => f32::MIN_POSITIVE * (i as f32 + 1.0),
+                    _ => 0.0,
+                })
+                .collect(),
+            v: (0..n).map(|i| 1e-6 * (i as f32 + 1.0)).collect(),
+        };
+        let mut all = vec![dead.clone()];
+        for j in [0, 9, 15, 20, 39] {
+            let edits: [&dyn Fn(&mut Lanes); 5] = [
+                &|l| l.v[j] = f32::NAN,
+                &|l| l.v[j] = f32::NEG_INFINITY,
+                &|l| l.g[j] = 1e-3,
+                &|l| l.p[j] = 2f32.powi(-100),
+                &|l| l.m[j] = 1e-3,
+            ];
+            for edit in edits {
+                let mut lanes = dead.clone();
+                edit(&mut lanes);
+                all.push(lanes);
+            }
+        }
+        all
     }
 
     /// Every subnormal first moment of a dead lane (zero gradient),
