@@ -5,7 +5,9 @@
 //! `C <- alpha A B + beta C`. The loops follow the classic blocked scheme
 //! (as in BLIS and matrixmultiply): B is packed in `KC x NR` panels, A in
 //! `MC x KC` blocks of `MR`-row panels (or, when its rows are contiguous,
-//! read where it is), and an `MR x NR` microkernel runs over them. Unlike
+//! read where it is), and an `MR x NR` microkernel runs over them. Small
+//! operands whose layout allows it (a transposed A, a B with contiguous
+//! rows and whole tiles) are read where they are too. Unlike
 //! `matrixmultiply`, the packing buffers are kept per thread and only grow,
 //! so after the first call of a given size a product allocates nothing.
 //!
