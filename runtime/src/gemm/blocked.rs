@@ -5,7 +5,9 @@
 //! `C <- alpha A B + beta C`. The loops follow the classic blocked scheme
 //! (as in BLIS and matrixmultiply): B is packed in `KC x NR` panels, A in
 //! `MC x KC` blocks of `MR`-row panels (or, when its rows are contiguous,
-//! read where it is), and an `MR x NR` microkernel runs over them. Unlike
+//! read where it is), and an `MR x NR` microkernel runs over them. Small
+//! operands whose layout allows it (a transposed A, a B with contiguous
+//! rows and whole tiles) are read where they are too. Unlike
 //! `matrixmultiply`, the packing buffers are kept per thread and only grow,
 //! so after the first call of a given size a product allocates nothing.
 //!
@@ -342,10 +344,40 @@ impl<T> APanel<T> {
     }
 }
 
-/// `C[mr x nr] <- alpha (A Bp) + beta C` over `kc` steps of an `MR x NR`
-/// tile (`mr <= MR`, `nr <= NR` valid), B packed.
+/// `C[mr x nr] <- alpha (A B) + beta C` over `kc` steps of an `MR x NR`
+/// tile (`mr <= MR`, `nr <= NR` valid), step `p` of B the `NR` contiguous
+/// values at `bp + p rsb` (a packed panel: `rsb = NR`).
 pub(crate) type Kernel<T> =
-    unsafe fn(usize, T, APanel<T>, *const T, T, *mut T, isize, isize, usize, usize);
+    unsafe fn(usize, T, APanel<T>, *const T, isize, T, *mut T, isize, isize, usize, usize);
+
+/// Where the tile loops read B: column `j` of the block (a multiple of
+/// `NR`) starts at `ptr + j col`, and its steps are `rs` apart. Packed
+/// panels (`kc x NR` each, row-major) have `col = kc`, `rs = NR`; a B read
+/// where it is (rows contiguous) has `col = 1` and its row stride.
+#[derive(Clone, Copy)]
+pub(crate) struct BPanels<T> {
+    pub(crate) ptr: *const T,
+    pub(crate) col: isize,
+    pub(crate) rs: isize,
+}
+
+impl<T> BPanels<T> {
+    /// Packed `kc x NR` panels, consecutive in `panels`.
+    pub(crate) fn packed<const NR: usize>(panels: &[T], kc: usize) -> Self {
+        BPanels {
+            ptr: panels.as_ptr(),
+            col: kc as isize,
+            rs: NR as isize,
+        }
+    }
+}
+
+/// Products whose operand holds at most this many values read it where it
+/// is rather than packing it, when the layout allows (A transposed, B with
+/// contiguous rows and whole tiles): it stays in L1 across the tiles that
+/// reread it (32 KiB of `f32`), and the copy would cost more than it saves.
+/// The kernels' arithmetic is the same either way.
+const DIRECT_MAX: usize = 1 << 13;
 
 /// The blocked loops around an `MR x NR` microkernel, on the calling
 /// thread, with this thread's packing buffers.
@@ -381,12 +413,20 @@ unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
             Err(_) => (&mut fresh.0, &mut fresh.1),
         };
         let kc_max = k.min(blk.kc);
-        let bpack = aligned(bpack, kc_max * n.min(blk.nc).next_multiple_of(NR));
+        // B with contiguous rows, whole tiles and few values is read where
+        // it is (see `DIRECT_MAX`).
+        let direct_b = b.cs == 1 && n.is_multiple_of(NR) && k * n <= DIRECT_MAX;
+        let bpack = if direct_b {
+            &mut bpack[..0]
+        } else {
+            aligned(bpack, kc_max * n.min(blk.nc).next_multiple_of(NR))
+        };
         // A with contiguous rows is read where it is: packing it would
         // copy every value once more than the kernel reads it (B's panels
         // are reused across every row tile, A's rows only across the
-        // column tiles of one block, which stay in cache either way).
-        let direct = a.cs == 1;
+        // column tiles of one block, which stay in cache either way). So
+        // is a small transposed A (the weight gradient's `g^T`).
+        let direct = a.cs == 1 || (a.rs == 1 && m * k <= DIRECT_MAX);
         let apack = if direct {
             &mut apack[..0]
         } else {
@@ -399,8 +439,18 @@ unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
             for pc in (0..k).step_by(blk.kc) {
                 let kc = blk.kc.min(k - pc);
                 let beta_block = if pc == 0 { beta } else { T::one() };
-                // SAFETY: the block lies inside B.
-                unsafe { pack_b::<T, NR>(bpack, b, pc, jc, kc, nc) };
+                let bpanels = if direct_b {
+                    BPanels {
+                        // SAFETY: (pc, jc) lies inside B.
+                        ptr: unsafe { b.ptr.offset(pc as isize * b.rs + jc as isize) },
+                        col: 1,
+                        rs: b.rs,
+                    }
+                } else {
+                    // SAFETY: the block lies inside B.
+                    unsafe { pack_b::<T, NR>(bpack, b, pc, jc, kc, nc) };
+                    BPanels::packed::<NR>(bpack, kc)
+                };
                 // LOOP 3: row blocks of A and C.
                 for ic in (0..m).step_by(blk.mc) {
                     let mc = blk.mc.min(m - ic);
@@ -417,13 +467,13 @@ unsafe fn blocked<T: Packed, const MR: usize, const NR: usize>(
                         mc,
                         kc,
                     };
-                    // SAFETY: C's block starts at column jc; the panels hold
-                    // kc packed rows of nc columns.
+                    // SAFETY: C's block starts at column jc; the panels (or
+                    // B) hold kc rows of nc columns.
                     unsafe {
                         tiles::<T, MR, NR>(
                             kernel,
                             block,
-                            bpack,
+                            bpanels,
                             0..nc,
                             alpha,
                             beta_block,
@@ -452,21 +502,22 @@ pub(crate) struct Block<'a, T> {
 }
 
 /// LOOPS 2 and 1: the `MR x NR` tiles of rows `ic..ic+mc` of C and of the
-/// columns `cols` of the packed panels `bpanels` (panel `jr / NR` at
-/// `bpanels[jr * kc..]`), column `jr` of C at `c + jr csc`, each tile one
-/// call of `kernel`. Shared by [`gemm`] and the pre-packed products.
+/// columns `cols` of B's panels `bpanels`, column `jr` of C at
+/// `c + jr csc`, each tile one call of `kernel`. Shared by [`gemm`] and
+/// the pre-packed products.
 ///
 /// # Safety
 ///
 /// `kernel` computes `MR x NR` tiles on this CPU; the panels hold `kc`
-/// packed rows of every column in `cols`; A holds the block's rows and
-/// depths; C's tiles lie inside the caller's matrix.
+/// rows of every column in `cols` (of whole tiles, when B is read where
+/// it is); A holds the block's rows and depths; C's tiles lie inside the
+/// caller's matrix.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) unsafe fn tiles<T: Packed, const MR: usize, const NR: usize>(
     kernel: Kernel<T>,
     block: Block<'_, T>,
-    bpanels: &[T],
+    bpanels: BPanels<T>,
     cols: std::ops::Range<usize>,
     alpha: T,
     beta: T,
@@ -484,15 +535,16 @@ pub(crate) unsafe fn tiles<T: Packed, const MR: usize, const NR: usize>(
     } = block;
     for jr in cols.clone().step_by(NR) {
         let nr = NR.min(cols.end - jr);
-        let bp = bpanels[jr * kc..].as_ptr();
+        // SAFETY: column jr of the panels lies inside them.
+        let bp = unsafe { bpanels.ptr.offset(jr as isize * bpanels.col) };
         for ir in (0..mc).step_by(MR) {
             let mr = MR.min(mc - ir);
             let ap = match apack {
                 None => APanel {
                     // SAFETY: (ic + ir, pc) lies inside A.
-                    ptr: unsafe { a.ptr.offset((ic + ir) as isize * a.rs + pc as isize) },
+                    ptr: unsafe { a.ptr.offset((ic + ir) as isize * a.rs + pc as isize * a.cs) },
                     rs: a.rs,
-                    cs: 1,
+                    cs: a.cs,
                 },
                 Some(apack) => APanel {
                     ptr: apack[ir * kc..].as_ptr(),
@@ -500,11 +552,10 @@ pub(crate) unsafe fn tiles<T: Packed, const MR: usize, const NR: usize>(
                     cs: MR as isize,
                 },
             };
-            // SAFETY: the tile lies inside C; the panels hold kc packed
-            // rows.
+            // SAFETY: the tile lies inside C; the panels hold kc rows.
             unsafe {
                 let ct = c.offset((ic + ir) as isize * rsc + jr as isize * csc);
-                kernel(kc, alpha, ap, bp, beta, ct, rsc, csc, mr, nr);
+                kernel(kc, alpha, ap, bp, bpanels.rs, beta, ct, rsc, csc, mr, nr);
             }
         }
     }
@@ -675,11 +726,12 @@ fn transpose_8x8(v: [std::arch::x86_64::__m512d; 8]) -> [std::arch::x86_64::__m5
 /// Defines [`Packed::transpose_panel`]'s AVX-512 form for one type: writes
 /// the `kc x nr` panel whose column `j` is the `kc` contiguous values at
 /// `src + j cs` row-major at `dst` (row `p` at `dst + p nr`), `$block x
-/// $block` blocks transposed in registers, the last `kc % $block` rows one
-/// value at a time. `nr` is a multiple of `$block`.
+/// $block` blocks transposed in registers, the last `kc % $block` rows as
+/// a block read with masked loads (a layer of 10 inputs has only those).
+/// `nr` is a multiple of `$block`.
 macro_rules! transpose_panel_avx512 {
-    ($(#[$doc:meta])* $name:ident, $t:ty, $vec:ty, $block:literal, $load:ident, $store:ident,
-     $transpose:ident) => {
+    ($(#[$doc:meta])* $name:ident, $t:ty, $vec:ty, $mask:ty, $block:literal, $load:ident,
+     $maskz_load:ident, $store:ident, $transpose:ident) => {
         $(#[$doc])*
         ///
         /// # Safety
@@ -703,10 +755,15 @@ macro_rules! transpose_panel_avx512 {
                             $store(dst.add((p0 + y) * nr + j0), row);
                         }
                     }
-                    for j in j0..j0 + $block {
-                        let from = src.offset(j as isize * cs);
-                        for p in full..kc {
-                            *dst.add(p * nr + j) = *from.add(p);
+                    if full < kc {
+                        // The first kc - full lanes of each column, the
+                        // rest zero and not stored.
+                        let mask = ((1u32 << (kc - full)) - 1) as $mask;
+                        let v: [$vec; $block] = std::array::from_fn(|x| {
+                            $maskz_load(mask, src.offset((j0 + x) as isize * cs).add(full))
+                        });
+                        for (y, row) in $transpose(v).into_iter().take(kc - full).enumerate() {
+                            $store(dst.add((full + y) * nr + j0), row);
                         }
                     }
                 }
@@ -718,14 +775,14 @@ macro_rules! transpose_panel_avx512 {
 transpose_panel_avx512!(
     /// The `f32` panel transpose (16 x 16 blocks: 16 loads, 64 shuffles,
     /// 16 stores).
-    transpose_panel_f32_avx512, f32, __m512, 16, _mm512_loadu_ps, _mm512_storeu_ps,
-    transpose_16x16
+    transpose_panel_f32_avx512, f32, __m512, __mmask16, 16, _mm512_loadu_ps,
+    _mm512_maskz_loadu_ps, _mm512_storeu_ps, transpose_16x16
 );
 transpose_panel_avx512!(
     /// The `f64` panel transpose (8 x 8 blocks: 8 loads, 24 shuffles, 8
     /// stores).
-    transpose_panel_f64_avx512, f64, __m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd,
-    transpose_8x8
+    transpose_panel_f64_avx512, f64, __m512d, __mmask8, 8, _mm512_loadu_pd,
+    _mm512_maskz_loadu_pd, _mm512_storeu_pd, transpose_8x8
 );
 
 /// Packs `A[ic..ic+mc, pc..pc+kc]` as consecutive `kc x MR` panels
@@ -821,6 +878,7 @@ pub(crate) unsafe fn kernel_fallback<T: Element, const MR: usize, const NR: usiz
     alpha: T,
     ap: APanel<T>,
     bp: *const T,
+    rsb: isize,
     beta: T,
     c: *mut T,
     rsc: isize,
@@ -831,13 +889,12 @@ pub(crate) unsafe fn kernel_fallback<T: Element, const MR: usize, const NR: usiz
     let mut acc = [[T::zero(); NR]; MR];
     let rows = ap.row_offsets::<MR>(mr);
     for p in 0..kc {
-        // SAFETY: A holds kc steps of its rows, the B panel kc packed
-        // steps.
+        // SAFETY: A holds kc steps of its rows, the B panel kc steps.
         let (a, b) = unsafe {
             let at = ap.ptr.offset(p as isize * ap.cs);
             (
                 rows.map(|off| *at.offset(off)),
-                std::slice::from_raw_parts(bp.add(p * NR), NR),
+                std::slice::from_raw_parts(bp.offset(p as isize * rsb), NR),
             )
         };
         for r in 0..MR {
@@ -864,6 +921,7 @@ macro_rules! kernel_avx2 {
             alpha: $t,
             ap: APanel<$t>,
             bp: *const $t,
+            rsb: isize,
             beta: $t,
             c: *mut $t,
             rsc: isize,
@@ -875,7 +933,8 @@ macro_rules! kernel_avx2 {
             const MR: usize = 6;
             const NR: usize = 2 * $lanes;
             // SAFETY: the CPU has AVX2 and FMA (checked by `Isa::detect`);
-            // the panels hold kc packed steps of MR and NR values.
+            // A holds kc steps of MR values, B kc steps of NR values rsb
+            // apart.
             unsafe {
                 let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
                 let rows = ap.row_offsets::<MR>(mr);
@@ -889,7 +948,7 @@ macro_rules! kernel_avx2 {
                         row[1] = $fma(ar, b1, row[1]);
                     }
                     a = a.offset(ap.cs);
-                    b = b.add(NR);
+                    b = b.offset(rsb);
                 }
                 if mr == MR && nr == NR && csc == 1 {
                     let va = $set1(alpha);
@@ -947,6 +1006,7 @@ macro_rules! kernel_avx512 {
             alpha: $t,
             ap: APanel<$t>,
             bp: *const $t,
+            rsb: isize,
             beta: $t,
             c: *mut $t,
             rsc: isize,
@@ -957,9 +1017,10 @@ macro_rules! kernel_avx512 {
             use std::arch::x86_64::*;
             const MR: usize = 8;
             const NR: usize = 2 * $lanes;
-            // SAFETY: the CPU has AVX-512F (checked by `Isa::detect`); the
-            // panels hold kc packed steps of MR and NR values; stores stay
-            // inside the caller's `mr x nr` tile (masked beyond `nr`).
+            // SAFETY: the CPU has AVX-512F (checked by `Isa::detect`); A
+            // holds kc steps of MR values, B kc steps of NR values rsb
+            // apart; stores stay inside the caller's `mr x nr` tile (masked
+            // beyond `nr`).
             unsafe {
                 let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
                 let rows = ap.row_offsets::<MR>(mr);
@@ -973,7 +1034,7 @@ macro_rules! kernel_avx512 {
                         row[1] = $fma(ar, b1, row[1]);
                     }
                     a = a.offset(ap.cs);
-                    b = b.add(NR);
+                    b = b.offset(rsb);
                 }
                 if csc == 1 {
                     // Lane masks of the two vectors of a row of `nr` values.
@@ -1211,6 +1272,100 @@ mod tests {
         for pair in results.windows(2) {
             assert!(pair[0] == pair[1], "{:?}", isas);
         }
+    }
+
+    /// Operands read where they are (small transposed A, B with
+    /// contiguous rows) and transposed B panels with a partial block give
+    /// the bits of the same product on copies of the operands with every
+    /// other value skipped, which are packed value by value: the kernels'
+    /// arithmetic does not depend on where they read.
+    fn direct_reads_give_the_bits_of_packing<T: Packed>() {
+        let shapes = [
+            (32, 10, 64),
+            (32, 64, 64),
+            (64, 32, 64),
+            (64, 32, 10),
+            (32, 1, 64),
+            (13, 7, 32),
+            (9, 21, 96),
+            (5, 40, 48),
+            (70, 100, 64),
+        ];
+        let value = |i: usize, salt: usize| {
+            T::from(((i * 37 + salt * 11) % 29) as f64 / 7.0 - 2.0).expect("small")
+        };
+        for isa in isas() {
+            for &(m, k, n) in &shapes {
+                for (alpha, beta) in [(1.0, 0.0), (2.0, 0.5)] {
+                    let run = |a: Mat<T>, b: Mat<T>| {
+                        let mut c: Vec<T> = (0..m * n).map(|i| value(i, 3)).collect();
+                        let p = Product {
+                            m,
+                            k,
+                            n,
+                            alpha: T::from(alpha).expect("alpha"),
+                            a,
+                            b,
+                            beta: T::from(beta).expect("beta"),
+                            c: c.as_mut_ptr(),
+                            rsc: n as isize,
+                            csc: 1,
+                        };
+                        // SAFETY: the buffers hold the matrices the strides
+                        // describe; `isa` runs on this CPU.
+                        unsafe { T::single(isa, p) };
+                        c.iter()
+                            .map(|v| v.to_f64().unwrap_or(f64::NAN).to_bits())
+                            .collect::<Vec<_>>()
+                    };
+                    // Element (i, j) of a matrix at `i rs + j cs`, and the
+                    // same values twice as far apart.
+                    let layout = |rows: usize, cols: usize, salt: usize, rs: usize, cs: usize| {
+                        let mut dense = vec![T::zero(); rows * cols];
+                        let mut sparse = vec![T::zero(); 2 * rows * cols];
+                        for i in 0..rows {
+                            for j in 0..cols {
+                                let v = value(i * cols + j, salt);
+                                dense[i * rs + j * cs] = v;
+                                sparse[2 * (i * rs + j * cs)] = v;
+                            }
+                        }
+                        (dense, sparse)
+                    };
+                    let mat = |v: &[T], rs: usize, cs: usize, step: usize| Mat {
+                        ptr: v.as_ptr(),
+                        rs: (step * rs) as isize,
+                        cs: (step * cs) as isize,
+                    };
+                    let name = format!("{isa:?} m={m} k={k} n={n} alpha={alpha}");
+                    // A transposed, B row-major: both read where they are.
+                    let (a, a2) = layout(m, k, 1, 1, m);
+                    let (b, b2) = layout(k, n, 2, n, 1);
+                    assert_eq!(
+                        run(mat(&a, 1, m, 1), mat(&b, n, 1, 1)),
+                        run(mat(&a2, 1, m, 2), mat(&b2, n, 1, 2)),
+                        "{name}: direct"
+                    );
+                    // B transposed: its panels transposed in registers.
+                    let (bt, bt2) = layout(k, n, 2, 1, k);
+                    assert_eq!(
+                        run(mat(&a, 1, m, 1), mat(&bt, 1, k, 1)),
+                        run(mat(&a2, 1, m, 2), mat(&bt2, 1, k, 2)),
+                        "{name}: transposed B"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn direct_reads_give_the_bits_of_packing_f32() {
+        direct_reads_give_the_bits_of_packing::<f32>();
+    }
+
+    #[test]
+    fn direct_reads_give_the_bits_of_packing_f64() {
+        direct_reads_give_the_bits_of_packing::<f64>();
     }
 
     #[test]

@@ -303,7 +303,7 @@ impl<T: Element> PackedB<T> {
                         blocked::tiles::<f32, MR, NR>(
                             kernel,
                             block,
-                            block_panels,
+                            blocked::BPanels::packed::<NR>(block_panels, kc),
                             cols.clone(),
                             alpha,
                             beta_block,
