@@ -7,9 +7,9 @@
 //! are below the size that is split anyway. [`set_threads`] changes the
 //! default for the process; `Fit::threads` changes it for one `fit`. Only
 //! large matrix products (2^20 multiply-adds or more), long elementwise
-//! passes, batch gathers and optimizer updates (64 Ki values or more:
-//! `split_map`, `split_rows`, `split_update`) and an LSTM's steps are
-//! split; every split computes the same sums in the same order, so results
+//! passes, batch gathers, a convolution's im2col and col2im, and optimizer
+//! updates (64 Ki values or more: `split_map`, `split_rows`,
+//! `split_update`) and an LSTM's steps are split; every split computes the same sums in the same order, so results
 //! do not depend on the thread count.
 //!
 //! The optimizers split an update through `split_update`, which is safe to
