@@ -379,7 +379,10 @@ impl<T: Float> Conv2d<T> {
     fn chunk(&self, batch: usize) -> usize {
         let per_sample = self.patches.patch_len() * self.patches.positions();
         let most = (CHUNK_VALUES / per_sample).max(1);
-        batch.div_ceil(batch.div_ceil(most)).max(1)
+        match batch.div_ceil(most) {
+            0 => 1,
+            chunks => batch.div_ceil(chunks),
+        }
     }
 
     /// Adds (`accumulate`) or writes the parameter gradients for `input` and
@@ -1076,6 +1079,20 @@ mod tests {
         }
         assert!(dw.iter().zip(&dw1).all(|(u, v)| (u - v).abs() < 1e-10));
         assert!(db.iter().zip(&db1).all(|(u, v)| (u - v).abs() < 1e-10));
+    }
+
+    #[test]
+    fn an_empty_batch_runs_and_zeroes_the_gradients() {
+        let mut conv =
+            Conv2d::<f64>::new(Conv2dConfig::new(2, 3, (3, 3)), (5, 5), &mut Rng::new(1));
+        let x = Array2::zeros((0, conv.in_features()));
+        let mut y = Array2::zeros((0, conv.out_features()));
+        conv.forward(x.view(), y.view_mut());
+        conv.weight_grad.fill(1.0);
+        let mut dx = Array2::zeros(x.raw_dim());
+        conv.backward(x.view(), y.view(), Some(dx.view_mut()), false);
+        assert!(conv.weight_grad.iter().all(|&g| g == 0.0));
+        assert!(conv.bias_grad.as_ref().unwrap().iter().all(|&g| g == 0.0));
     }
 
     #[test]
