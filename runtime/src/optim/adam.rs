@@ -249,20 +249,7 @@ fn adam_piece<T: Float>(
         && crate::simd::has_avx512()
     {
         // T is f32: the widening and narrowing are exact.
-        let f32_of = |x: T| x.to_f64() as f32;
-        let s = AdamScalars {
-            step_size: f32_of(s.step_size),
-            one_minus_b1: f32_of(s.one_minus_b1),
-            b2: f32_of(s.b2),
-            one_minus_b2: f32_of(s.one_minus_b2),
-            bias2_sqrt: f32_of(s.bias2_sqrt),
-            eps: f32_of(s.eps),
-            weight_decay: f32_of(s.weight_decay),
-            shrink: f32_of(s.shrink),
-            l2: s.l2,
-            decay: s.decay,
-            amsgrad: false,
-        };
+        let s = s.map(|x| x.to_f64() as f32);
         let cast = |x: &mut [T]| {
             // SAFETY: T is f32 (the same type, so the cast is the
             // identity); the slice is borrowed mutably for as long.
@@ -291,6 +278,26 @@ struct AdamScalars<T> {
     l2: bool,
     decay: bool,
     amsgrad: bool,
+}
+
+impl<T: Copy> AdamScalars<T> {
+    /// The same step with each scalar converted by `f`.
+    #[cfg(target_arch = "x86_64")]
+    fn map<U>(self, f: impl Fn(T) -> U) -> AdamScalars<U> {
+        AdamScalars {
+            step_size: f(self.step_size),
+            one_minus_b1: f(self.one_minus_b1),
+            b2: f(self.b2),
+            one_minus_b2: f(self.one_minus_b2),
+            bias2_sqrt: f(self.bias2_sqrt),
+            eps: f(self.eps),
+            weight_decay: f(self.weight_decay),
+            shrink: f(self.shrink),
+            l2: self.l2,
+            decay: self.decay,
+            amsgrad: self.amsgrad,
+        }
+    }
 }
 
 crate::simd::dispatch! {
